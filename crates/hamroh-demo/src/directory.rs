@@ -1,0 +1,355 @@
+//! The demo organisations, their services and one user for each role.
+
+use hamroh_domain::geo;
+use hamroh_domain::model::{Organisation, Service};
+use hamroh_domain::org::{Role, Sector};
+use hamroh_domain::person::DistrictCode;
+use rand::SeedableRng;
+use uuid::Uuid;
+
+use crate::pick::{Rng, uuid_at};
+
+/// A demo user before its password is hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoLogin {
+    pub id: Uuid,
+    pub username: &'static str,
+    pub password: &'static str,
+    pub display_name: &'static str,
+    pub role: Role,
+    pub organisation_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoDirectory {
+    pub organisations: Vec<Organisation>,
+    pub services: Vec<Service>,
+    pub logins: Vec<DemoLogin>,
+}
+
+impl DemoDirectory {
+    /// Primary-care organisations, which register and screen people.
+    pub fn primary_care(&self) -> impl Iterator<Item = &Organisation> {
+        self.organisations
+            .iter()
+            .filter(|o| o.sector == Sector::PrimaryCare)
+    }
+
+    pub fn services_of(&self, sector: Sector) -> impl Iterator<Item = &Service> {
+        self.services.iter().filter(move |s| s.sector == sector)
+    }
+}
+
+struct OrgSpec {
+    name: &'static str,
+    sector: Sector,
+    district: &'static str,
+    uses_hamroh: bool,
+    /// (service name, service type, response days, regions covered)
+    services: &'static [(&'static str, &'static str, i64, &'static [&'static str])],
+}
+
+const ALL_REGIONS: &[&str] = &["TJ-DU", "TJ-SU", "TJ-KT", "TJ-GB", "TJ-RA"];
+
+const ORGS: &[OrgSpec] = &[
+    OrgSpec {
+        name: "Kulob City Health Centre (demo)",
+        sector: Sector::PrimaryCare,
+        district: "TJ-KT.kulob",
+        uses_hamroh: true,
+        services: &[],
+    },
+    OrgSpec {
+        name: "Bokhtar City Health Centre (demo)",
+        sector: Sector::PrimaryCare,
+        district: "TJ-KT.bokhtar",
+        uses_hamroh: true,
+        services: &[],
+    },
+    OrgSpec {
+        name: "Khujand City Health Centre (demo)",
+        sector: Sector::PrimaryCare,
+        district: "TJ-SU.khujand",
+        uses_hamroh: true,
+        services: &[],
+    },
+    OrgSpec {
+        name: "Rudaki District Health Centre (demo)",
+        sector: Sector::PrimaryCare,
+        district: "TJ-RA.rudaki",
+        uses_hamroh: true,
+        services: &[],
+    },
+    OrgSpec {
+        name: "Sino District Health Centre, Dushanbe (demo)",
+        sector: Sector::PrimaryCare,
+        district: "TJ-DU.sino",
+        uses_hamroh: true,
+        services: &[],
+    },
+    OrgSpec {
+        name: "Khorugh City Health Centre (demo)",
+        sector: Sector::PrimaryCare,
+        district: "TJ-GB.khorugh",
+        uses_hamroh: true,
+        services: &[],
+    },
+    OrgSpec {
+        name: "Regional Mental Health Service, Khatlon (demo)",
+        sector: Sector::MentalHealth,
+        district: "TJ-KT.kulob",
+        uses_hamroh: true,
+        services: &[
+            (
+                "Outpatient psychiatric assessment",
+                "psychiatric_assessment",
+                7,
+                &["TJ-KT"],
+            ),
+            ("Psychological counselling", "counselling", 14, &["TJ-KT"]),
+        ],
+    },
+    OrgSpec {
+        name: "City Mental Health Centre, Dushanbe (demo)",
+        sector: Sector::MentalHealth,
+        district: "TJ-DU.firdavsi",
+        uses_hamroh: true,
+        services: &[(
+            "Outpatient psychiatric assessment",
+            "psychiatric_assessment",
+            7,
+            &["TJ-DU", "TJ-RA", "TJ-GB", "TJ-SU"],
+        )],
+    },
+    OrgSpec {
+        name: "Rehabilitation Centre for People with Disabilities (demo)",
+        sector: Sector::Rehabilitation,
+        district: "TJ-DU.ismoili_somoni",
+        uses_hamroh: true,
+        services: &[
+            (
+                "Physical rehabilitation",
+                "physical_rehabilitation",
+                14,
+                ALL_REGIONS,
+            ),
+            ("Assistive devices", "assistive_devices", 21, ALL_REGIONS),
+        ],
+    },
+    OrgSpec {
+        name: "Social Protection Office, Kulob (demo)",
+        sector: Sector::SocialProtection,
+        district: "TJ-KT.kulob",
+        uses_hamroh: true,
+        services: &[
+            (
+                "Disability status assessment",
+                "disability_assessment",
+                21,
+                &["TJ-KT"],
+            ),
+            ("Social assistance", "social_assistance", 14, &["TJ-KT"]),
+        ],
+    },
+    OrgSpec {
+        name: "Employment Service, Khujand (demo)",
+        sector: Sector::Employment,
+        district: "TJ-SU.khujand",
+        uses_hamroh: true,
+        services: &[(
+            "Job placement and vocational training",
+            "job_placement",
+            14,
+            &["TJ-SU"],
+        )],
+    },
+    OrgSpec {
+        name: "Returnees Support NGO (demo)",
+        sector: Sector::Ngo,
+        district: "TJ-KT.bokhtar",
+        uses_hamroh: true,
+        services: &[
+            (
+                "Psychosocial support group",
+                "psychosocial_support",
+                7,
+                &["TJ-KT", "TJ-DU", "TJ-RA"],
+            ),
+            (
+                "Legal counselling on compensation",
+                "legal_counselling",
+                14,
+                ALL_REGIONS,
+            ),
+        ],
+    },
+    OrgSpec {
+        name: "International Organisation Country Office (demo)",
+        sector: Sector::International,
+        district: "TJ-DU.sino",
+        uses_hamroh: true,
+        services: &[(
+            "Reintegration assistance",
+            "reintegration_assistance",
+            21,
+            ALL_REGIONS,
+        )],
+    },
+    OrgSpec {
+        name: "Small Business Support Fund (demo)",
+        sector: Sector::SmallBusiness,
+        district: "TJ-DU.shohmansur",
+        uses_hamroh: false,
+        services: &[(
+            "Small-business grants for returnees with disabilities",
+            "business_grant",
+            30,
+            ALL_REGIONS,
+        )],
+    },
+    OrgSpec {
+        name: "District Health Office, Kulob (demo)",
+        sector: Sector::Government,
+        district: "TJ-KT.kulob",
+        uses_hamroh: true,
+        services: &[],
+    },
+    OrgSpec {
+        name: "Ministry Health Information Unit (demo)",
+        sector: Sector::Government,
+        district: "TJ-DU.ismoili_somoni",
+        uses_hamroh: true,
+        services: &[],
+    },
+];
+
+/// (username, password, display name, role, organisation index in ORGS)
+const LOGINS: &[(&str, &str, &str, Role, usize)] = &[
+    (
+        "clinician",
+        "demo-clinician-pass",
+        "Dr Malika Saidova (demo)",
+        Role::Clinician,
+        0,
+    ),
+    (
+        "specialist",
+        "demo-specialist-pass",
+        "Dr Farhod Nazarov (demo)",
+        Role::Specialist,
+        6,
+    ),
+    (
+        "caseworker",
+        "demo-caseworker-pass",
+        "Zarina Umarova (demo)",
+        Role::CaseWorker,
+        8,
+    ),
+    (
+        "coordinator",
+        "demo-coordinator-pass",
+        "Rustam Karimov (demo)",
+        Role::Coordinator,
+        14,
+    ),
+    (
+        "analyst",
+        "demo-analyst-pass",
+        "Nigora Rahimova (demo)",
+        Role::Analyst,
+        15,
+    ),
+    (
+        "admin",
+        "demo-admin-pass",
+        "System Administrator (demo)",
+        Role::Admin,
+        15,
+    ),
+];
+
+/// The demo directory. It does not depend on the number of people, only on the seed.
+pub fn directory(seed: u64, at_ms: i64) -> DemoDirectory {
+    let mut rng = Rng::seed_from_u64(seed ^ 0x0D1E_C70B);
+    let mut organisations = Vec::new();
+    let mut services = Vec::new();
+    for spec in ORGS {
+        let org_id = uuid_at(&mut rng, at_ms);
+        organisations.push(Organisation {
+            id: org_id,
+            name: spec.name.to_owned(),
+            sector: spec.sector,
+            district: Some(DistrictCode::parse(spec.district).expect("demo districts are known")),
+            uses_hamroh: spec.uses_hamroh,
+        });
+        for (name, service_type, response_days, regions) in spec.services {
+            services.push(Service {
+                id: uuid_at(&mut rng, at_ms),
+                organisation_id: org_id,
+                name: (*name).to_owned(),
+                sector: spec.sector,
+                service_type: (*service_type).to_owned(),
+                response_days: *response_days,
+                districts: regions
+                    .iter()
+                    .flat_map(|r| geo::districts_of(r))
+                    .map(|d| DistrictCode::parse(d.code).expect("known"))
+                    .collect(),
+            });
+        }
+    }
+    let logins = LOGINS
+        .iter()
+        .map(|&(username, password, display_name, role, org)| DemoLogin {
+            id: uuid_at(&mut rng, at_ms),
+            username,
+            password,
+            display_name,
+            role,
+            organisation_id: organisations[org].id,
+        })
+        .collect();
+    DemoDirectory {
+        organisations,
+        services,
+        logins,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_has_a_login_and_every_sector_of_the_design_is_present() {
+        let d = directory(1, 0);
+        for role in Role::ALL {
+            assert!(d.logins.iter().any(|l| l.role == *role), "{role}");
+        }
+        for sector in [
+            Sector::PrimaryCare,
+            Sector::MentalHealth,
+            Sector::Rehabilitation,
+            Sector::SocialProtection,
+            Sector::Employment,
+            Sector::Ngo,
+            Sector::International,
+        ] {
+            assert!(
+                d.organisations.iter().any(|o| o.sector == sector),
+                "{sector}"
+            );
+        }
+        assert!(d.organisations.iter().all(|o| o.name.ends_with("(demo)")));
+    }
+
+    #[test]
+    fn the_directory_is_deterministic() {
+        assert_eq!(directory(7, 1000), directory(7, 1000));
+        assert_ne!(
+            directory(7, 1000).organisations[0].id,
+            directory(8, 1000).organisations[0].id
+        );
+    }
+}

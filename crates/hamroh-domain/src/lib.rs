@@ -1,0 +1,12 @@
+//! Hamroh's domain: the words the rest of the code uses, and the rules that need no I/O.
+//! No async, no SQL, no HTTP here: everything is unit- and property-testable.
+
+pub mod code;
+pub mod consent;
+pub mod geo;
+pub mod instrument;
+pub mod migration;
+pub mod model;
+pub mod org;
+pub mod person;
+pub mod referral;

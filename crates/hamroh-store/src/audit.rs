@@ -1,0 +1,274 @@
+//! The audit trail: append-only and hash-chained.
+//!
+//! Each event's hash covers its own fields and the previous event's hash, so altering, removing or
+//! reordering a stored row breaks the chain at that row. `audit_head` holds the tip: every append
+//! updates it first, which takes the row lock and so serialises appends on both backends.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{Result, Store};
+
+/// The hash before the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who acts: a signed-in user (with the address the request came from) or a named system actor
+/// such as `system:demo` for CLI commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: String,
+    pub user_id: Option<Uuid>,
+    pub address: Option<String>,
+}
+
+impl Actor {
+    pub fn user(id: Uuid, address: Option<String>) -> Self {
+        Self {
+            id: format!("user:{id}"),
+            user_id: Some(id),
+            address,
+        }
+    }
+
+    pub fn system(name: &str) -> Self {
+        Self {
+            id: format!("system:{name}"),
+            user_id: None,
+            address: None,
+        }
+    }
+}
+
+/// An event to append. `action` is a verb such as `create`, `read`, `update`, `export`, `login`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    pub action: &'static str,
+    pub entity: &'static str,
+    pub entity_id: Option<String>,
+    pub person_id: Option<Uuid>,
+    pub outcome: &'static str,
+    pub detail: Option<String>,
+}
+
+impl NewAuditEvent {
+    pub fn ok(action: &'static str, entity: &'static str, entity_id: impl ToString) -> Self {
+        Self {
+            action,
+            entity,
+            entity_id: Some(entity_id.to_string()),
+            person_id: None,
+            outcome: "ok",
+            detail: None,
+        }
+    }
+
+    pub fn person(mut self, person_id: Uuid) -> Self {
+        self.person_id = Some(person_id);
+        self
+    }
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub person_id: Option<Uuid>,
+    pub address: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditEvent {
+    /// The hash this event must carry, given its fields and its predecessor's hash.
+    pub fn expected_hash(&self) -> String {
+        let fields = serde_json::json!([
+            self.seq,
+            self.at,
+            self.actor,
+            self.action,
+            self.entity,
+            self.entity_id,
+            self.person_id.map(|p| p.to_string()),
+            self.address,
+            self.outcome,
+            self.detail,
+            self.prev_hash,
+        ]);
+        hex::encode(Sha256::digest(fields.to_string().as_bytes()))
+    }
+}
+
+/// The chain's tip while a transaction appends to it.
+#[derive(Debug)]
+pub(crate) struct Chain {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Chain {
+    pub fn link(&mut self, actor: &Actor, event: &NewAuditEvent, at: i64) -> AuditEvent {
+        let mut stored = AuditEvent {
+            seq: self.seq + 1,
+            at,
+            actor: actor.id.clone(),
+            action: event.action.to_owned(),
+            entity: event.entity.to_owned(),
+            entity_id: event.entity_id.clone(),
+            person_id: event.person_id,
+            address: actor.address.clone(),
+            outcome: event.outcome.to_owned(),
+            detail: event.detail.clone(),
+            prev_hash: std::mem::take(&mut self.hash),
+            hash: String::new(),
+        };
+        stored.hash = stored.expected_hash();
+        self.seq = stored.seq;
+        self.hash = stored.hash.clone();
+        stored
+    }
+}
+
+/// Appends `$events` (an iterator of `&NewAuditEvent`) by `$actor` inside the transaction `$tx`.
+macro_rules! append_audit {
+    ($tx:ident, $actor:expr, $events:expr) => {{
+        let (seq, hash): (i64, String) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *$tx)
+                .await?;
+        let mut chain = $crate::audit::Chain { seq, hash };
+        let at = $crate::now_millis();
+        for event in $events {
+            let e = chain.link($actor, event, at);
+            sqlx::query(
+                "INSERT INTO audit_events (seq, at, actor, action, entity, entity_id, person_id, \
+                 address, outcome, detail, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(e.seq)
+            .bind(e.at)
+            .bind(&e.actor)
+            .bind(&e.action)
+            .bind(&e.entity)
+            .bind(&e.entity_id)
+            .bind(e.person_id)
+            .bind(&e.address)
+            .bind(&e.outcome)
+            .bind(&e.detail)
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(chain.seq)
+            .bind(&chain.hash)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+/// Where the chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditProblem {
+    pub seq: i64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for AuditProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "audit event {}: {}", self.seq, self.reason)
+    }
+}
+
+const AUDIT_COLUMNS: &str = "seq, at, actor, action, entity, entity_id, person_id, address, outcome, detail, prev_hash, hash";
+
+impl Store {
+    /// Appends events outside any other change (log-ins, reads, exports).
+    pub async fn audit(&self, actor: &Actor, events: &[NewAuditEvent]) -> Result<()> {
+        write_tx!(self, tx => append_audit!(tx, actor, events));
+        Ok(())
+    }
+
+    /// Walks the whole chain. Returns the number of events checked, or the first broken event.
+    pub async fn verify_audit(&self) -> Result<std::result::Result<u64, AuditProblem>> {
+        const PAGE: i64 = 10_000;
+        let mut expected_seq = 1;
+        let mut prev = GENESIS.to_owned();
+        loop {
+            let page = self.audit_page(expected_seq - 1, PAGE).await?;
+            for event in &page {
+                let problem = |reason: &str| {
+                    Ok(Err(AuditProblem {
+                        seq: event.seq,
+                        reason: reason.to_owned(),
+                    }))
+                };
+                if event.seq != expected_seq {
+                    return problem(&format!(
+                        "expected event {expected_seq} here: events were removed or renumbered"
+                    ));
+                }
+                if event.prev_hash != prev {
+                    return problem(
+                        "does not link to the event before it: events were removed or reordered",
+                    );
+                }
+                if event.hash != event.expected_hash() {
+                    return problem("its content does not match its hash: the event was altered");
+                }
+                prev.clone_from(&event.hash);
+                expected_seq += 1;
+            }
+            if (page.len() as i64) < PAGE {
+                break;
+            }
+        }
+        let (head_seq, head_hash): (i64, String) = with_pool!(self, pool => {
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(pool).await?
+        });
+        if head_seq != expected_seq - 1 || head_hash != prev {
+            return Ok(Err(AuditProblem {
+                seq: head_seq,
+                reason: format!(
+                    "the chain ends at event {} but its head records event {head_seq}: events at the end were removed",
+                    expected_seq - 1
+                ),
+            }));
+        }
+        Ok(Ok((expected_seq - 1) as u64))
+    }
+
+    async fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEvent>> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+        );
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(pool).await?
+        }))
+    }
+
+    /// The audit trail of one person, newest first.
+    pub async fn audit_of_person(&self, person_id: Uuid, limit: i64) -> Result<Vec<AuditEvent>> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE person_id = $1 ORDER BY seq DESC LIMIT $2"
+        );
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).fetch_all(pool).await?
+        }))
+    }
+
+    /// The chain's length.
+    pub async fn audit_len(&self) -> Result<i64> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1").fetch_one(pool).await?
+        }))
+    }
+}

@@ -1,0 +1,191 @@
+//! Hamroh's store: one interface over SQLite (embedded, the default) and PostgreSQL.
+//!
+//! Every query is written once, with `$n` placeholders that both drivers accept, and stamped out
+//! for each pool type by the macros in [`sql`]. Dialect differences live in the two migration
+//! folders and in [`Store::connect`], nowhere else. Every write records its audit event in the same
+//! transaction (see [`audit`]).
+
+#[macro_use]
+mod sql;
+#[macro_use]
+mod audit;
+mod error;
+mod migrations;
+mod records;
+mod url;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use audit::{Actor, AuditEvent, AuditProblem, NewAuditEvent};
+pub use error::{Result, StoreError};
+pub use records::Counts;
+pub use url::{DbUrl, redact};
+
+/// The connection pool of one backend.
+#[derive(Clone, Debug)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) backend: Backend,
+}
+
+/// The durability settings in force, reported at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Durability {
+    pub backend: &'static str,
+    pub detail: String,
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) without touching the schema.
+    pub async fn connect(url: &DbUrl) -> Result<Self> {
+        let backend = match url {
+            DbUrl::Sqlite(path) => Backend::Sqlite(connect_sqlite(path).await?),
+            DbUrl::Postgres(raw) => Backend::Postgres(connect_postgres(raw).await?),
+        };
+        Ok(Self { backend })
+    }
+
+    /// Opens and brings the schema up to date.
+    pub async fn open(url: &DbUrl) -> Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => migrations::sqlite().run(pool).await?,
+            Backend::Postgres(pool) => migrations::postgres().run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Reads back the settings that make an acknowledged write survive a crash.
+    pub async fn durability(&self) -> Result<Durability> {
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+                    .fetch_one(pool)
+                    .await?;
+                let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                    .fetch_one(pool)
+                    .await?;
+                let sync = match sync {
+                    0 => "off",
+                    1 => "normal",
+                    2 => "full",
+                    3 => "extra",
+                    _ => "unknown",
+                };
+                Ok(Durability {
+                    backend: "sqlite",
+                    detail: format!("journal_mode={journal} synchronous={sync}"),
+                })
+            }
+            Backend::Postgres(pool) => {
+                let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(pool).await?;
+                let commit: String = sqlx::query_scalar("SHOW synchronous_commit")
+                    .fetch_one(pool)
+                    .await?;
+                Ok(Durability {
+                    backend: "postgres",
+                    detail: format!("fsync={fsync} synchronous_commit={commit}"),
+                })
+            }
+        }
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await);
+    }
+}
+
+async fn connect_sqlite(path: &Path) -> Result<SqlitePool> {
+    let shown = path.display().to_string();
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(StoreError::Unwritable(format!(
+            "{shown}: directory {} does not exist",
+            parent.display()
+        )));
+    }
+    // Durability: WAL with synchronous=FULL syncs the WAL on every commit, so an acknowledged write
+    // survives a crash of the process or of the machine.
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Unwritable(format!("{shown}: {}", describe(&e))))
+}
+
+async fn connect_postgres(url: &str) -> Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::InvalidUrl(format!("{}: {}", redact(url), describe(&e))))?;
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Unreachable(format!("{}: {}", redact(url), describe(&e))))
+}
+
+/// A driver error as one line, without the URL (which may hold a password).
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::PoolTimedOut => "timed out".to_owned(),
+        other => other
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_millis() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}

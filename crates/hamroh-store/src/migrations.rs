@@ -1,0 +1,53 @@
+//! Embedded migrations, one folder per backend with the same file names (a test checks that).
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+macro_rules! migrations {
+    ($dir:literal: $($version:literal $name:literal),+ $(,)?) => {
+        Migrator::with_migrations(vec![$(
+            Migration::new(
+                $version,
+                $name.into(),
+                MigrationType::Simple,
+                include_str!(concat!("../migrations/", $dir, "/", $name, ".sql")).into_sql_str(),
+                false,
+            )
+        ),+])
+    };
+}
+
+pub fn sqlite() -> Migrator {
+    migrations!("sqlite": 1 "0001_init")
+}
+
+pub fn postgres() -> Migrator {
+    migrations!("postgres": 1 "0001_init")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    fn names(dir: &str) -> BTreeSet<String> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(dir);
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migration_files() {
+        assert_eq!(names("sqlite"), names("postgres"));
+    }
+
+    #[test]
+    fn every_migration_file_is_embedded() {
+        assert_eq!(super::sqlite().iter().count(), names("sqlite").len());
+        assert_eq!(super::postgres().iter().count(), names("postgres").len());
+    }
+}

@@ -1,0 +1,468 @@
+//! Writing and reading Hamroh's records. Every write goes through [`Store::insert_batch`], which
+//! stores a batch of records and their audit events in one transaction: one record is a batch of one.
+
+use hamroh_domain::model::{Batch, Person, Screening, period_month};
+use hamroh_domain::person::{BirthYear, DistrictCode, Phone};
+use jiff::civil::Date;
+use uuid::Uuid;
+
+use crate::audit::{Actor, NewAuditEvent};
+use crate::{Result, Store, StoreError, now_millis};
+
+/// The audit events that storing a batch records, one per record.
+fn audit_events(batch: &Batch) -> Vec<NewAuditEvent> {
+    let mut events = Vec::new();
+    for o in &batch.organisations {
+        events.push(NewAuditEvent::ok("create", "organisation", o.id));
+    }
+    for s in &batch.services {
+        events.push(NewAuditEvent::ok("create", "service", s.id));
+    }
+    for u in &batch.users {
+        let mut e = NewAuditEvent::ok("create", "user", u.id);
+        let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+        e.detail = Some(format!("roles={}", roles.join(",")));
+        events.push(e);
+    }
+    for p in &batch.persons {
+        let id = p.person.id;
+        events.push(NewAuditEvent::ok("create", "person", id).person(id));
+        for ep in &p.episodes {
+            events.push(NewAuditEvent::ok("create", "migration_episode", ep.id).person(id));
+        }
+        for c in &p.consents {
+            let mut e = NewAuditEvent::ok(
+                if c.given {
+                    "consent_given"
+                } else {
+                    "consent_withdrawn"
+                },
+                "consent",
+                c.id,
+            );
+            e.detail = Some(c.scope.to_string());
+            events.push(e.person(id));
+        }
+    }
+    for s in &batch.screenings {
+        let mut e = NewAuditEvent::ok("create", "screening", s.id).person(s.person_id);
+        e.detail = Some(s.instrument.clone());
+        events.push(e);
+    }
+    for r in &batch.referrals {
+        events.push(NewAuditEvent::ok("create", "referral", r.id).person(r.person_id));
+    }
+    for f in &batch.follow_ups {
+        events.push(NewAuditEvent::ok("create", "follow_up", f.id).person(f.person_id));
+    }
+    events
+}
+
+fn date_text(d: Date) -> String {
+    d.to_string()
+}
+
+fn answers_text(answers: &[Option<i64>]) -> String {
+    answers
+        .iter()
+        .map(|a| a.map_or_else(|| "-".to_owned(), |v| v.to_string()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_answers(text: &str) -> Result<Vec<Option<i64>>> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|a| match a {
+            "-" => Ok(None),
+            v => v
+                .parse()
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt(format!("answer `{v}`"))),
+        })
+        .collect()
+}
+
+impl Store {
+    /// Stores every record of `batch`, and one audit event per record, in one transaction.
+    pub async fn insert_batch(&self, actor: &Actor, batch: &Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let events = audit_events(batch);
+        let now = now_millis();
+        write_tx!(self, tx => {
+            for o in &batch.organisations {
+                sqlx::query(
+                    "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(o.id)
+                .bind(&o.name)
+                .bind(o.sector.as_str())
+                .bind(o.district.map(|d| d.as_str()))
+                .bind(o.uses_hamroh)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for s in &batch.services {
+                sqlx::query(
+                    "INSERT INTO services (id, organisation_id, name, sector, service_type, response_days, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(s.id)
+                .bind(s.organisation_id)
+                .bind(&s.name)
+                .bind(s.sector.as_str())
+                .bind(&s.service_type)
+                .bind(s.response_days)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                for d in &s.districts {
+                    sqlx::query("INSERT INTO service_districts (service_id, district) VALUES ($1, $2)")
+                        .bind(s.id)
+                        .bind(d.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            for u in &batch.users {
+                sqlx::query(
+                    "INSERT INTO users (id, organisation_id, username, display_name, password_hash, lang, disabled, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(u.id)
+                .bind(u.organisation_id)
+                .bind(&u.username)
+                .bind(&u.display_name)
+                .bind(&u.password_hash)
+                .bind(u.lang.as_str())
+                .bind(u.disabled)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                for role in &u.roles {
+                    sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                        .bind(u.id)
+                        .bind(role.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            for rec in &batch.persons {
+                let p = &rec.person;
+                sqlx::query(
+                    "INSERT INTO persons (id, code, organisation_id, sex, birth_year, region, district, \
+                     given_name, family_name, phone, created_at, created_by, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)",
+                )
+                .bind(p.id)
+                .bind(&p.code)
+                .bind(p.organisation_id)
+                .bind(p.sex.as_str())
+                .bind(i64::from(p.birth_year.get()))
+                .bind(p.district.region())
+                .bind(p.district.as_str())
+                .bind(&p.given_name)
+                .bind(&p.family_name)
+                .bind(p.phone.as_ref().map(Phone::as_str))
+                .bind(p.created_at)
+                .bind(p.created_by)
+                .execute(&mut *tx)
+                .await?;
+                for e in &rec.episodes {
+                    sqlx::query(
+                        "INSERT INTO migration_episodes (id, person_id, destination_country, destination_region, \
+                         year_from, year_to, work_sector, occupation, legal_status, return_date, return_reason, \
+                         injury, injury_cause, injury_body_part, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                    )
+                    .bind(e.id)
+                    .bind(e.person_id)
+                    .bind(&e.destination_country)
+                    .bind(&e.destination_region)
+                    .bind(i64::from(e.year_from))
+                    .bind(e.year_to.map(i64::from))
+                    .bind(e.work_sector.as_str())
+                    .bind(&e.occupation)
+                    .bind(e.legal_status.as_str())
+                    .bind(e.return_date.map(date_text))
+                    .bind(e.return_reason.map(|r| r.as_str()))
+                    .bind(e.injury.is_some())
+                    .bind(e.injury.map(|i| i.cause.as_str()))
+                    .bind(e.injury.map(|i| i.body_part.as_str()))
+                    .bind(p.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for c in &rec.consents {
+                    sqlx::query(
+                        "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(c.id)
+                    .bind(c.person_id)
+                    .bind(c.scope.to_string())
+                    .bind(c.given)
+                    .bind(c.recorded_at)
+                    .bind(c.recorded_by)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            for s in &batch.screenings {
+                let o = &s.outcome;
+                sqlx::query(
+                    "INSERT INTO screenings (id, person_id, organisation_id, user_id, encounter_at, period_month, \
+                     instrument, instrument_version, lang, answers, total, band, positive, flags, result, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(s.id)
+                .bind(s.person_id)
+                .bind(s.organisation_id)
+                .bind(s.user_id)
+                .bind(s.encounter_at)
+                .bind(period_month(s.encounter_at))
+                .bind(&s.instrument)
+                .bind(&s.instrument_version)
+                .bind(s.lang.as_str())
+                .bind(answers_text(&s.answers))
+                .bind(o.total)
+                .bind(&o.band)
+                .bind(o.positive)
+                .bind(o.flags.join(","))
+                .bind(o.result.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for r in &batch.referrals {
+                sqlx::query(
+                    "INSERT INTO referrals (id, code, person_id, from_organisation_id, from_user_id, service_id, \
+                     to_organisation_id, screening_id, reason, urgency, due_date, status, note, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(r.id)
+                .bind(&r.code)
+                .bind(r.person_id)
+                .bind(r.from_organisation_id)
+                .bind(r.from_user_id)
+                .bind(r.service_id)
+                .bind(r.to_organisation_id)
+                .bind(r.screening_id)
+                .bind(&r.reason)
+                .bind(r.urgency.as_str())
+                .bind(date_text(r.due_date))
+                .bind(r.status.as_str())
+                .bind(&r.note)
+                .bind(r.created_at)
+                .bind(r.events.last().map_or(r.created_at, |e| e.at))
+                .execute(&mut *tx)
+                .await?;
+                for (seq, e) in r.events.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO referral_events (referral_id, seq, from_status, to_status, at, by_user_id, reason, barrier, note) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(r.id)
+                    .bind(seq as i64)
+                    .bind(e.from_status.map(|s| s.as_str()))
+                    .bind(e.to_status.as_str())
+                    .bind(e.at)
+                    .bind(e.by_user_id)
+                    .bind(&e.reason)
+                    .bind(e.barrier.map(|b| b.as_str()))
+                    .bind(&e.note)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            for f in &batch.follow_ups {
+                sqlx::query(
+                    "INSERT INTO follow_ups (id, person_id, organisation_id, referral_id, kind, due_date, status, note, \
+                     created_at, created_by, done_at, done_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(f.id)
+                .bind(f.person_id)
+                .bind(f.organisation_id)
+                .bind(f.referral_id)
+                .bind(f.kind.as_str())
+                .bind(date_text(f.due_date))
+                .bind(f.status.as_str())
+                .bind(&f.note)
+                .bind(f.created_at)
+                .bind(f.created_by)
+                .bind(f.done_at)
+                .bind(f.done_at.and(f.created_by))
+                .execute(&mut *tx)
+                .await?;
+            }
+            append_audit!(tx, actor, &events);
+        });
+        Ok(())
+    }
+
+    /// How many records of each kind the database holds.
+    pub async fn counts(&self) -> Result<Counts> {
+        let sql = "SELECT \
+            (SELECT COUNT(*) FROM organisations), (SELECT COUNT(*) FROM users), \
+            (SELECT COUNT(*) FROM persons), (SELECT COUNT(*) FROM screenings), \
+            (SELECT COUNT(*) FROM referrals), (SELECT COUNT(*) FROM follow_ups), \
+            (SELECT COUNT(*) FROM audit_events)";
+        let row: (i64, i64, i64, i64, i64, i64, i64) = with_pool!(self, pool => {
+            sqlx::query_as(sql).fetch_one(pool).await?
+        });
+        Ok(Counts {
+            organisations: row.0,
+            users: row.1,
+            persons: row.2,
+            screenings: row.3,
+            referrals: row.4,
+            follow_ups: row.5,
+            audit_events: row.6,
+        })
+    }
+
+    /// One person as stored, without audit: callers that show it to a user record the read.
+    pub async fn person(&self, id: Uuid) -> Result<Option<Person>> {
+        let row: Option<PersonRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, code, organisation_id, sex, birth_year, district, given_name, family_name, phone, \
+                 created_at, created_by FROM persons WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(PersonRow::into_person).transpose()
+    }
+
+    /// A person's screenings, oldest first.
+    pub async fn screenings_of(&self, person_id: Uuid) -> Result<Vec<Screening>> {
+        let rows: Vec<ScreeningRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, person_id, organisation_id, user_id, encounter_at, instrument, instrument_version, lang, \
+                 answers, total, band, positive, flags, result FROM screenings WHERE person_id = $1 \
+                 ORDER BY encounter_at, id",
+            )
+            .bind(person_id)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(ScreeningRow::into_screening).collect()
+    }
+
+    /// A referral's state history: (from, to) pairs in order.
+    pub async fn referral_history(
+        &self,
+        referral_id: Uuid,
+    ) -> Result<Vec<(Option<String>, String)>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT from_status, to_status FROM referral_events WHERE referral_id = $1 ORDER BY seq",
+            )
+            .bind(referral_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub organisations: i64,
+    pub users: i64,
+    pub persons: i64,
+    pub screenings: i64,
+    pub referrals: i64,
+    pub follow_ups: i64,
+    pub audit_events: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PersonRow {
+    id: Uuid,
+    code: String,
+    organisation_id: Uuid,
+    sex: String,
+    birth_year: i64,
+    district: String,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    phone: Option<String>,
+    created_at: i64,
+    created_by: Option<Uuid>,
+}
+
+impl PersonRow {
+    fn into_person(self) -> Result<Person> {
+        let year =
+            i32::try_from(self.birth_year).map_err(|_| StoreError::Corrupt("birth year".into()))?;
+        Ok(Person {
+            id: self.id,
+            code: self.code,
+            organisation_id: self.organisation_id,
+            sex: self.sex.parse()?,
+            // Stored years were checked when written; re-check only that they are plausible.
+            birth_year: BirthYear::new(year, year + 10)?,
+            district: DistrictCode::parse(&self.district)?,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            phone: self.phone.as_deref().map(Phone::parse).transpose()?,
+            created_at: self.created_at,
+            created_by: self.created_by,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ScreeningRow {
+    id: Uuid,
+    person_id: Uuid,
+    organisation_id: Uuid,
+    user_id: Option<Uuid>,
+    encounter_at: i64,
+    instrument: String,
+    instrument_version: String,
+    lang: String,
+    answers: String,
+    total: Option<i64>,
+    band: Option<String>,
+    positive: Option<bool>,
+    flags: String,
+    result: String,
+}
+
+impl ScreeningRow {
+    fn into_screening(self) -> Result<Screening> {
+        Ok(Screening {
+            id: self.id,
+            person_id: self.person_id,
+            organisation_id: self.organisation_id,
+            user_id: self.user_id,
+            encounter_at: self.encounter_at,
+            instrument: self.instrument,
+            instrument_version: self.instrument_version,
+            lang: self.lang.parse()?,
+            answers: parse_answers(&self.answers)?,
+            outcome: hamroh_domain::model::ScreeningOutcome {
+                total: self.total,
+                band: self.band,
+                positive: self.positive,
+                flags: self
+                    .flags
+                    .split(',')
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                result: serde_json::from_str(&self.result)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            },
+        })
+    }
+}

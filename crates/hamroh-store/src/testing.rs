@@ -1,0 +1,122 @@
+//! Throwaway databases for tests, on both backends. SQLite always; PostgreSQL when
+//! `HAMROH_TEST_POSTGRES` holds the URL of a server where the tests may create databases.
+
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+use crate::{DbUrl, Store};
+
+pub const POSTGRES_ENV: &str = "HAMROH_TEST_POSTGRES";
+
+/// A fresh, migrated database that lives as long as this value (SQLite) or until
+/// [`TestDb::cleanup`] (PostgreSQL: a database created for this test alone).
+pub struct TestDb {
+    pub store: Store,
+    pub url: DbUrl,
+    admin: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = DbUrl::Sqlite(dir.path().join("hamroh.db"));
+        let store = Store::open(&url).await.expect("open SQLite");
+        Self {
+            store,
+            url,
+            admin: None,
+            _dir: Some(dir),
+        }
+    }
+
+    /// `None` when no PostgreSQL server was given.
+    pub async fn postgres() -> Option<Self> {
+        let admin_url = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())?;
+        let name = format!("hamroh_test_{}", Uuid::now_v7().simple());
+        let admin = sqlx::PgPool::connect(&admin_url)
+            .await
+            .expect("connect to HAMROH_TEST_POSTGRES");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let url = DbUrl::from_str(&with_database(&admin_url, &name)).expect("test URL");
+        let store = Store::open(&url).await.expect("open PostgreSQL");
+        Some(Self {
+            store,
+            url,
+            admin: Some((admin_url, name)),
+            _dir: None,
+        })
+    }
+
+    /// Both backends: SQLite, and PostgreSQL when configured.
+    pub async fn all() -> Vec<Self> {
+        let mut dbs = vec![Self::sqlite().await];
+        dbs.extend(Self::postgres().await);
+        dbs
+    }
+
+    /// Runs raw SQL on a separate connection, as someone with direct access to the database would.
+    pub async fn tamper(&self, sql: &str) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.url {
+            DbUrl::Sqlite(path) => {
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+                    .await
+                    .expect("raw connection");
+                let n = sqlx::query(sql)
+                    .execute(&pool)
+                    .await
+                    .expect("raw SQL")
+                    .rows_affected();
+                pool.close().await;
+                n
+            }
+            DbUrl::Postgres(url) => {
+                let pool = sqlx::PgPool::connect(url).await.expect("raw connection");
+                let n = sqlx::query(sql)
+                    .execute(&pool)
+                    .await
+                    .expect("raw SQL")
+                    .rows_affected();
+                pool.close().await;
+                n
+            }
+        }
+    }
+
+    /// Drops a PostgreSQL test database; SQLite files go with the temporary directory.
+    pub async fn cleanup(self) {
+        self.store.close().await;
+        if let Some((admin_url, name)) = self.admin
+            && let Ok(admin) = sqlx::PgPool::connect(&admin_url).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await;
+            admin.close().await;
+        }
+    }
+}
+
+/// The same server URL with another database name.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{database}?{q}"),
+        None => format!("{base}/{database}"),
+    }
+}

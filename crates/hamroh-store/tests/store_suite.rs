@@ -1,0 +1,309 @@
+//! The store suite: every test runs on SQLite, and on PostgreSQL when `HAMROH_TEST_POSTGRES` is set
+//! (the README's test command always sets it).
+
+use hamroh_demo::{DemoConfig, DemoPeople, directory};
+use hamroh_domain::model::{Batch, User};
+use hamroh_domain::org::Lang;
+use hamroh_store::testing::TestDb;
+use hamroh_store::{Actor, NewAuditEvent, Store};
+
+const AS_OF: jiff::civil::Date = jiff::civil::date(2026, 11, 1);
+
+/// The demo directory plus `people` persons with everything about them, as one batch.
+fn demo_batch(people: u64, seed: u64) -> Batch {
+    let dir = directory(seed, 1_700_000_000_000);
+    let mut batch = Batch {
+        organisations: dir.organisations.clone(),
+        services: dir.services.clone(),
+        users: dir
+            .logins
+            .iter()
+            .map(|l| User {
+                id: l.id,
+                organisation_id: l.organisation_id,
+                username: l.username.to_owned(),
+                display_name: l.display_name.to_owned(),
+                password_hash: "$argon2id$not-a-real-hash".to_owned(),
+                roles: vec![l.role],
+                lang: Lang::Tg,
+                disabled: false,
+            })
+            .collect(),
+        ..Batch::default()
+    };
+    let mut gen_people = DemoPeople::new(
+        DemoConfig {
+            people,
+            seed,
+            as_of: AS_OF,
+        },
+        &dir,
+    );
+    while let Some(chunk) = gen_people.next_chunk(100) {
+        batch.persons.extend(chunk.persons);
+        batch.screenings.extend(chunk.screenings);
+        batch.referrals.extend(chunk.referrals);
+        batch.follow_ups.extend(chunk.follow_ups);
+    }
+    batch
+}
+
+fn events_for(batch: &Batch) -> i64 {
+    let per_person: usize = batch
+        .persons
+        .iter()
+        .map(|p| 1 + p.episodes.len() + p.consents.len())
+        .sum();
+    (batch.organisations.len()
+        + batch.services.len()
+        + batch.users.len()
+        + per_person
+        + batch.screenings.len()
+        + batch.referrals.len()
+        + batch.follow_ups.len()) as i64
+}
+
+async fn a_new_database_is_empty_and_migrating_again_changes_nothing(db: &TestDb) {
+    db.store.migrate().await.unwrap();
+    let again = Store::open(&db.url).await.unwrap();
+    let counts = again.counts().await.unwrap();
+    assert_eq!((counts.persons, counts.audit_events), (0, 0));
+    assert_eq!(again.verify_audit().await.unwrap(), Ok(0));
+    again.ping().await.unwrap();
+}
+
+async fn records_read_back_as_they_were_written(db: &TestDb) {
+    let batch = demo_batch(40, 11);
+    db.store
+        .insert_batch(&Actor::system("test"), &batch)
+        .await
+        .unwrap();
+    let counts = db.store.counts().await.unwrap();
+    assert_eq!(counts.persons, 40);
+    assert_eq!(counts.screenings, batch.screenings.len() as i64);
+    assert_eq!(counts.referrals, batch.referrals.len() as i64);
+    assert_eq!(counts.follow_ups, batch.follow_ups.len() as i64);
+    for rec in &batch.persons {
+        let stored = db
+            .store
+            .person(rec.person.id)
+            .await
+            .unwrap()
+            .expect("person stored");
+        assert_eq!(stored, rec.person);
+        let mut expected: Vec<_> = batch
+            .screenings
+            .iter()
+            .filter(|s| s.person_id == rec.person.id)
+            .cloned()
+            .collect();
+        expected.sort_by_key(|s| (s.encounter_at, s.id));
+        assert_eq!(
+            db.store.screenings_of(rec.person.id).await.unwrap(),
+            expected
+        );
+    }
+    for r in &batch.referrals {
+        let history = db.store.referral_history(r.id).await.unwrap();
+        let expected: Vec<_> = r
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    e.from_status.map(|s| s.as_str().to_owned()),
+                    e.to_status.as_str().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(history, expected);
+    }
+    assert!(
+        db.store
+            .person(uuid::Uuid::now_v7())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn every_write_is_audited_in_an_unbroken_chain(db: &TestDb) {
+    let batch = demo_batch(25, 3);
+    db.store
+        .insert_batch(&Actor::system("demo"), &batch)
+        .await
+        .unwrap();
+    let expected = events_for(&batch);
+    assert_eq!(db.store.audit_len().await.unwrap(), expected);
+    assert_eq!(db.store.verify_audit().await.unwrap(), Ok(expected as u64));
+    let person = batch.persons[0].person.id;
+    let trail = db.store.audit_of_person(person, 100).await.unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "create" && e.entity == "person")
+    );
+    assert!(trail.iter().all(|e| e.actor == "system:demo"));
+}
+
+async fn a_failed_batch_leaves_nothing_behind(db: &TestDb) {
+    let batch = demo_batch(5, 5);
+    db.store
+        .insert_batch(&Actor::system("test"), &batch)
+        .await
+        .unwrap();
+    let before = db.store.counts().await.unwrap();
+    // A new person, followed by a person whose id is already taken: the whole batch must fail.
+    let mut again = demo_batch(6, 6);
+    again.organisations.clear();
+    again.services.clear();
+    again.users.clear();
+    again.screenings.clear();
+    again.referrals.clear();
+    again.follow_ups.clear();
+    for p in &mut again.persons {
+        p.person.organisation_id = batch.organisations[0].id;
+    }
+    again.persons.push(batch.persons[0].clone());
+    assert!(
+        db.store
+            .insert_batch(&Actor::system("test"), &again)
+            .await
+            .is_err()
+    );
+    assert_eq!(db.store.counts().await.unwrap(), before);
+    assert_eq!(
+        db.store.verify_audit().await.unwrap(),
+        Ok(before.audit_events as u64)
+    );
+}
+
+async fn audit_verify_finds_altered_removed_and_reordered_events(db: &TestDb) {
+    let batch = demo_batch(3, 9);
+    db.store
+        .insert_batch(&Actor::system("test"), &batch)
+        .await
+        .unwrap();
+    let n = db.store.audit_len().await.unwrap();
+    assert!(n > 10);
+    assert!(db.store.verify_audit().await.unwrap().is_ok());
+
+    // Altered: a changed outcome.
+    assert_eq!(
+        db.tamper("UPDATE audit_events SET outcome = 'denied' WHERE seq = 5")
+            .await,
+        1
+    );
+    let problem = db.store.verify_audit().await.unwrap().unwrap_err();
+    assert_eq!(problem.seq, 5);
+    assert!(problem.reason.contains("altered"), "{problem}");
+    db.tamper("UPDATE audit_events SET outcome = 'ok' WHERE seq = 5")
+        .await;
+    assert!(db.store.verify_audit().await.unwrap().is_ok());
+
+    // Reordered: two events swap their content but keep their numbers.
+    db.tamper(
+        "UPDATE audit_events SET entity_id = CASE seq WHEN 7 THEN (SELECT entity_id FROM audit_events WHERE seq = 8) \
+         ELSE (SELECT entity_id FROM audit_events WHERE seq = 7) END, \
+         hash = CASE seq WHEN 7 THEN (SELECT hash FROM audit_events WHERE seq = 8) \
+         ELSE (SELECT hash FROM audit_events WHERE seq = 7) END, \
+         prev_hash = CASE seq WHEN 7 THEN (SELECT prev_hash FROM audit_events WHERE seq = 8) \
+         ELSE (SELECT prev_hash FROM audit_events WHERE seq = 7) END WHERE seq IN (7, 8)",
+    )
+    .await;
+    assert_eq!(db.store.verify_audit().await.unwrap().unwrap_err().seq, 7);
+}
+
+async fn audit_verify_finds_a_removed_event_in_the_middle_and_at_the_end(db: &TestDb) {
+    let batch = demo_batch(3, 10);
+    db.store
+        .insert_batch(&Actor::system("test"), &batch)
+        .await
+        .unwrap();
+    let n = db.store.audit_len().await.unwrap();
+    assert_eq!(
+        db.tamper(&format!("DELETE FROM audit_events WHERE seq = {n}"))
+            .await,
+        1
+    );
+    let problem = db.store.verify_audit().await.unwrap().unwrap_err();
+    assert!(problem.reason.contains("removed"), "{problem}");
+    db.tamper("DELETE FROM audit_events WHERE seq = 4").await;
+    let problem = db.store.verify_audit().await.unwrap().unwrap_err();
+    assert_eq!(problem.seq, 5);
+}
+
+async fn concurrent_writers_each_get_their_place_in_the_chain(db: &TestDb) {
+    let batch = demo_batch(1, 12);
+    db.store
+        .insert_batch(&Actor::system("test"), &batch)
+        .await
+        .unwrap();
+    let before = db.store.audit_len().await.unwrap();
+    let person = batch.persons[0].person.id;
+    let mut tasks = Vec::new();
+    for writer in 0..8 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..10 {
+                let mut event = NewAuditEvent::ok("read", "person", person).person(person);
+                event.detail = Some(format!("writer {writer} read {n}"));
+                store.audit(&Actor::system("test"), &[event]).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(db.store.audit_len().await.unwrap(), before + 80);
+    assert_eq!(
+        db.store.verify_audit().await.unwrap(),
+        Ok((before + 80) as u64)
+    );
+}
+
+async fn acknowledged_writes_are_durable(db: &TestDb) {
+    let d = db.store.durability().await.unwrap();
+    match d.backend {
+        "sqlite" => assert_eq!(d.detail, "journal_mode=wal synchronous=full"),
+        _ => assert!(d.detail.starts_with("fsync=on"), "{}", d.detail),
+    }
+}
+
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let db = hamroh_store::testing::TestDb::sqlite().await;
+                    super::$test(&db).await;
+                    db.cleanup().await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let Some(db) = hamroh_store::testing::TestDb::postgres().await else {
+                        eprintln!("skipped: {} is not set", hamroh_store::testing::POSTGRES_ENV);
+                        return;
+                    };
+                    super::$test(&db).await;
+                    db.cleanup().await;
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends!(
+    a_new_database_is_empty_and_migrating_again_changes_nothing,
+    records_read_back_as_they_were_written,
+    every_write_is_audited_in_an_unbroken_chain,
+    a_failed_batch_leaves_nothing_behind,
+    audit_verify_finds_altered_removed_and_reordered_events,
+    audit_verify_finds_a_removed_event_in_the_middle_and_at_the_end,
+    concurrent_writers_each_get_their_place_in_the_chain,
+    acknowledged_writes_are_durable,
+);
