@@ -1,1 +1,27 @@
-fn main() {}
+//! Benchmark harnesses. Each prints a Markdown table for BENCHMARKS.md; none asserts a time.
+//!
+//!   cargo run --release -p hamroh-bench -- store-writes [--postgres URL] [--screenings N]
+
+mod store_writes;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "Hamroh benchmark harnesses")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Screenings stored per second through the store, one per transaction and batched
+    StoreWrites(store_writes::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().bench {
+        Bench::StoreWrites(args) => store_writes::run(args).await,
+    }
+}

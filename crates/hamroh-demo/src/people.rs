@@ -39,13 +39,20 @@ pub struct DemoPeople<'a> {
     as_of_ms: Millis,
 }
 
-impl<'a> DemoPeople<'a> {
-    pub fn new(config: DemoConfig, directory: &'a DemoDirectory) -> Self {
-        let as_of_ms = config
-            .as_of
+impl DemoConfig {
+    /// The start of the as-of day in Dushanbe, in milliseconds: the time every demo id is derived
+    /// from, so that the data set does not depend on when it was generated.
+    pub fn as_of_ms(&self) -> Millis {
+        self.as_of
             .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5)))
             .map(|z| z.timestamp().as_millisecond())
-            .unwrap_or(0);
+            .unwrap_or(0)
+    }
+}
+
+impl<'a> DemoPeople<'a> {
+    pub fn new(config: DemoConfig, directory: &'a DemoDirectory) -> Self {
+        let as_of_ms = config.as_of_ms();
         Self {
             config,
             directory,
@@ -690,7 +697,7 @@ mod tests {
     use crate::directory::directory;
 
     fn generate(people: u64, seed: u64) -> Batch {
-        let dir = directory(seed, 0);
+        let dir = directory();
         let config = DemoConfig {
             people,
             seed,

@@ -9,6 +9,7 @@
 mod sql;
 #[macro_use]
 mod audit;
+mod accounts;
 mod error;
 mod migrations;
 mod records;
@@ -25,9 +26,11 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use accounts::{LoginUser, SessionUser};
 pub use audit::{Actor, AuditEvent, AuditProblem, NewAuditEvent};
 pub use error::{Result, StoreError};
 pub use records::Counts;
+pub use sqlx::Error as SqlxError;
 pub use url::{DbUrl, redact};
 
 /// The connection pool of one backend.

@@ -62,31 +62,7 @@ impl TestDb {
 
     /// Runs raw SQL on a separate connection, as someone with direct access to the database would.
     pub async fn tamper(&self, sql: &str) -> u64 {
-        let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        match &self.url {
-            DbUrl::Sqlite(path) => {
-                let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-                    .await
-                    .expect("raw connection");
-                let n = sqlx::query(sql)
-                    .execute(&pool)
-                    .await
-                    .expect("raw SQL")
-                    .rows_affected();
-                pool.close().await;
-                n
-            }
-            DbUrl::Postgres(url) => {
-                let pool = sqlx::PgPool::connect(url).await.expect("raw connection");
-                let n = sqlx::query(sql)
-                    .execute(&pool)
-                    .await
-                    .expect("raw SQL")
-                    .rows_affected();
-                pool.close().await;
-                n
-            }
-        }
+        raw_execute(&self.url, sql).await
     }
 
     /// Drops a PostgreSQL test database; SQLite files go with the temporary directory.
@@ -105,6 +81,35 @@ impl TestDb {
     }
 }
 
+/// Runs raw SQL against a database, bypassing the store (and its audit trail).
+pub async fn raw_execute(url: &DbUrl, sql: &str) -> u64 {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match url {
+        DbUrl::Sqlite(path) => {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .expect("raw connection");
+            let n = sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .expect("raw SQL")
+                .rows_affected();
+            pool.close().await;
+            n
+        }
+        DbUrl::Postgres(url) => {
+            let pool = sqlx::PgPool::connect(url).await.expect("raw connection");
+            let n = sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .expect("raw SQL")
+                .rows_affected();
+            pool.close().await;
+            n
+        }
+    }
+}
+
 /// The same server URL with another database name.
 pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = url
@@ -119,4 +124,35 @@ pub fn with_database(url: &str, database: &str) -> String {
         Some(q) => format!("{base}/{database}?{q}"),
         None => format!("{base}/{database}"),
     }
+}
+
+/// Stamps out each named `async fn(&TestDb)` as two tests, `sqlite::NAME` and `postgres::NAME`;
+/// the PostgreSQL one says it was skipped when no server was given.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let db = $crate::testing::TestDb::sqlite().await;
+                    super::$test(&db).await;
+                    db.cleanup().await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let Some(db) = $crate::testing::TestDb::postgres().await else {
+                        eprintln!("skipped: {} is not set", $crate::testing::POSTGRES_ENV);
+                        return;
+                    };
+                    super::$test(&db).await;
+                    db.cleanup().await;
+                }
+            )+
+        }
+    };
 }

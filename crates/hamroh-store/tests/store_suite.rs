@@ -11,7 +11,7 @@ const AS_OF: jiff::civil::Date = jiff::civil::date(2026, 11, 1);
 
 /// The demo directory plus `people` persons with everything about them, as one batch.
 fn demo_batch(people: u64, seed: u64) -> Batch {
-    let dir = directory(seed, 1_700_000_000_000);
+    let dir = directory();
     let mut batch = Batch {
         organisations: dir.organisations.clone(),
         services: dir.services.clone(),
@@ -269,35 +269,7 @@ async fn acknowledged_writes_are_durable(db: &TestDb) {
     }
 }
 
-macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    let db = hamroh_store::testing::TestDb::sqlite().await;
-                    super::$test(&db).await;
-                    db.cleanup().await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    let Some(db) = hamroh_store::testing::TestDb::postgres().await else {
-                        eprintln!("skipped: {} is not set", hamroh_store::testing::POSTGRES_ENV);
-                        return;
-                    };
-                    super::$test(&db).await;
-                    db.cleanup().await;
-                }
-            )+
-        }
-    };
-}
-
-on_both_backends!(
+hamroh_store::on_both_backends!(
     a_new_database_is_empty_and_migrating_again_changes_nothing,
     records_read_back_as_they_were_written,
     every_write_is_audited_in_an_unbroken_chain,

@@ -1,0 +1,121 @@
+//! Text shown to people comes from the Fluent files under `locales/` (en, ru, tg), embedded at
+//! build time. Bidi isolation marks are turned off: they would end up in HTML and CSV.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{Loader, static_loader};
+use hamroh_domain::org::Lang;
+use unic_langid::LanguageIdentifier;
+
+static_loader! {
+    static LOCALES = {
+        locales: "../../locales",
+        fallback_language: "en",
+        customise: |bundle| {
+            bundle.set_use_isolating(false);
+        },
+    };
+}
+
+/// A translator for one language, handed to templates as `t`.
+#[derive(Debug, Clone)]
+pub struct Tr {
+    pub lang: Lang,
+    id: LanguageIdentifier,
+}
+
+impl Tr {
+    pub fn new(lang: Lang) -> Self {
+        let id = lang
+            .as_str()
+            .parse()
+            .expect("tg, ru and en are valid language identifiers");
+        Self { lang, id }
+    }
+
+    pub fn get(&self, key: &str) -> String {
+        LOCALES.lookup(&self.id, key)
+    }
+
+    pub fn with(&self, key: &str, args: &[(&'static str, String)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> = args
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone())))
+            .collect();
+        LOCALES.lookup_with_args(&self.id, key, &args)
+    }
+}
+
+/// Picks the interface language from an Accept-Language header; Tajik when nothing matches.
+pub fn negotiate(accept_language: Option<&str>) -> Lang {
+    let Some(header) = accept_language else {
+        return Lang::Tg;
+    };
+    let mut best: Option<(f32, Lang)> = None;
+    for part in header.split(',') {
+        let mut pieces = part.trim().split(';');
+        let tag = pieces
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let q = pieces
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        let primary = tag.split('-').next().unwrap_or_default();
+        if let Ok(lang) = primary.parse::<Lang>()
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, lang));
+        }
+    }
+    best.map_or(Lang::Tg, |(_, l)| l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_exists_in_every_language() {
+        let ids = |lang: &str| -> Vec<String> {
+            let path = format!(
+                "{}/../../locales/{lang}/main.ftl",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let text = std::fs::read_to_string(path).unwrap();
+            let mut ids: Vec<String> = text
+                .lines()
+                .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && l.contains(" = "))
+                .map(|l| l.split(" = ").next().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids("en"), ids("ru"));
+        assert_eq!(ids("en"), ids("tg"));
+    }
+
+    #[test]
+    fn messages_are_translated_with_arguments_and_without_isolation_marks() {
+        let ru = Tr::new(Lang::Ru);
+        assert_eq!(ru.get("login-title"), "Вход");
+        let text = ru.with("home-welcome", &[("name", "Малика".into())]);
+        assert_eq!(text, "Здравствуйте, Малика.");
+        assert!(!text.contains('\u{2068}'));
+    }
+
+    #[test]
+    fn accept_language_picks_a_supported_language() {
+        assert_eq!(negotiate(Some("ru-RU,ru;q=0.9,en;q=0.8")), Lang::Ru);
+        assert_eq!(negotiate(Some("de-DE,en;q=0.5")), Lang::En);
+        assert_eq!(negotiate(Some("fr")), Lang::Tg);
+        assert_eq!(negotiate(None), Lang::Tg);
+    }
+}

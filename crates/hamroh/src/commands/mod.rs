@@ -1,0 +1,113 @@
+//! One module per command. Errors end as one line on stderr: exit code 2 for bad input or an
+//! unusable database setting, 1 for anything else.
+
+mod audit;
+mod demo;
+mod instruments;
+mod serve;
+
+use std::process::ExitCode;
+
+use hamroh_store::{DbUrl, Store, StoreError};
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{AuditAction, Cli, Command};
+
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// Bad input or configuration: exit code 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        let code = match e {
+            StoreError::InvalidUrl(_) | StoreError::Unreachable(_) | StoreError::Unwritable(_) => 2,
+            _ => 1,
+        };
+        Self {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Self {
+            code: 1,
+            message: format!("{e:#}"),
+        }
+    }
+}
+
+pub type Outcome = Result<ExitCode, Failure>;
+
+/// Logs go to stderr, compact by default or JSON with `HAMROH_LOG_FORMAT=json`; `RUST_LOG`
+/// filters. Log lines carry ids and counts, never a person's data.
+pub fn init_logging() {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    if std::env::var("HAMROH_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.compact().init();
+    }
+}
+
+/// Parses `--db` and opens the database, bringing its schema up to date.
+pub async fn open(db: &str) -> Result<Store, Failure> {
+    let url: DbUrl = db.parse()?;
+    Ok(Store::open(&url).await?)
+}
+
+pub async fn run(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            demo,
+            demo_people,
+        } => serve::run(&db.db, &listen, demo.then_some(demo_people)).await,
+        Command::Migrate { db } => {
+            let store = open(&db.db).await?;
+            eprintln!(
+                "hamroh: the {} database schema is up to date",
+                store.backend_name()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            db,
+            people,
+            seed,
+            as_of,
+            force,
+        } => demo::run(&db.db, people, seed, as_of.as_deref(), force).await,
+        Command::Score {
+            instrument,
+            answers,
+            sex,
+            lang,
+        } => instruments::score(&instrument, &answers, sex, lang),
+        Command::Instruments { action } => instruments::list_or_show(action),
+        Command::Audit {
+            action: AuditAction::Verify { db },
+        } => audit::verify(&db.db).await,
+    }
+}

@@ -1,0 +1,86 @@
+//! `hamroh serve`: the web application, until SIGTERM or Ctrl-C.
+
+use std::process::ExitCode;
+
+use hamroh_demo::DemoConfig;
+use hamroh_web::AppState;
+use tokio::net::TcpListener;
+
+use super::demo::{load, print_logins, today};
+use super::{Failure, Outcome, open};
+
+pub async fn run(db: &str, listen: &str, demo_people: Option<u64>) -> Outcome {
+    let store = open(db).await?;
+    let durability = store.durability().await?;
+    tracing::info!(backend = durability.backend, settings = %durability.detail, "database open");
+    if let Some(people) = demo_people {
+        let config = DemoConfig {
+            people,
+            seed: 1,
+            as_of: today(),
+        };
+        let demo_dir = hamroh_demo::directory();
+        if store
+            .user_for_login(demo_dir.logins[0].username)
+            .await?
+            .is_some()
+        {
+            println!("The demo data set is already loaded.");
+            print_logins(&demo_dir);
+        } else if store.has_persons().await? {
+            return Err(Failure::usage(
+                "--demo needs an empty database, and this one already holds people",
+            ));
+        } else {
+            println!("Loading the demo data set ({people} people)...");
+            let dir = load(&store, config, true).await?;
+            print_logins(&dir);
+        }
+    }
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| Failure::usage(format!("cannot listen on {listen}: {e}")))?;
+    let address = listener.local_addr().map_err(|e| Failure {
+        code: 1,
+        message: e.to_string(),
+    })?;
+    println!("Hamroh is serving on http://{address}/ (stop with Ctrl-C)");
+    tracing::info!(%address, "serving");
+    hamroh_web::serve(
+        AppState {
+            store: store.clone(),
+        },
+        listener,
+        shutdown_signal(),
+    )
+    .await
+    .map_err(|e| Failure {
+        code: 1,
+        message: format!("server failed: {e}"),
+    })?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

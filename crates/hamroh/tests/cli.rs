@@ -1,0 +1,264 @@
+//! The `hamroh` command as a user runs it: exit codes, one-line errors, nothing half-created.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn hamroh(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hamroh"))
+        .args(args)
+        .env_remove("HAMROH_DB")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("hamroh.db").display())
+}
+
+#[test]
+fn a_malformed_database_url_is_one_clear_line_and_exit_2() {
+    for bad in ["mysql://x/y", "hamroh.db", "sqlite://"] {
+        let out = hamroh(&["migrate", "--db", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("hamroh: error: invalid database URL"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn an_unwritable_sqlite_path_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let out = hamroh(&[
+        "migrate",
+        "--db",
+        &format!("sqlite://{}/h.db", missing.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    assert!(!missing.exists());
+}
+
+#[test]
+fn an_unreachable_postgres_server_is_one_clear_line_and_exit_2() {
+    let out = hamroh(&[
+        "migrate",
+        "--db",
+        "postgres://hamroh:secret@127.0.0.1:1/hamroh",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot reach the database") && !err.contains("secret"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_fills_an_empty_database_and_refuses_one_that_holds_people() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let out = hamroh(&[
+        "demo",
+        "--db",
+        &db,
+        "--people",
+        "30",
+        "--seed",
+        "4",
+        "--as-of",
+        "2026-10-01",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("clinician"));
+
+    let again = hamroh(&["demo", "--db", &db, "--people", "30", "--seed", "5"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+
+    let same_seed = hamroh(&[
+        "demo",
+        "--db",
+        &db,
+        "--people",
+        "30",
+        "--seed",
+        "4",
+        "--as-of",
+        "2026-10-01",
+        "--force",
+    ]);
+    assert_eq!(same_seed.status.code(), Some(2));
+    assert!(
+        stderr(&same_seed).contains("already loaded"),
+        "{}",
+        stderr(&same_seed)
+    );
+
+    let forced = hamroh(&[
+        "demo", "--db", &db, "--people", "10", "--seed", "5", "--force",
+    ]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let verify = hamroh(&["audit", "verify", "--db", &db]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_data_set() {
+    let fingerprint = |seed: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite_url(dir.path());
+        assert!(
+            hamroh(&[
+                "demo",
+                "--db",
+                &db,
+                "--people",
+                "25",
+                "--seed",
+                seed,
+                "--as-of",
+                "2026-06-30"
+            ])
+            .status
+            .success()
+        );
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let store = hamroh_store::Store::open(&db.parse().unwrap())
+                .await
+                .unwrap();
+            let counts = store.counts().await.unwrap();
+            store.close().await;
+            counts
+        })
+    };
+    assert_eq!(fingerprint("8"), fingerprint("8"));
+}
+
+#[test]
+fn audit_verify_names_the_first_altered_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    assert!(
+        hamroh(&["demo", "--db", &db, "--people", "5"])
+            .status
+            .success()
+    );
+    let ok = hamroh(&["audit", "verify", "--db", &db]);
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("audit chain intact"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let changed = rt.block_on(hamroh_store::testing::raw_execute(
+        &db.parse().unwrap(),
+        "UPDATE audit_events SET actor = 'user:someone-else' WHERE seq = 12",
+    ));
+    assert_eq!(changed, 1);
+    let broken = hamroh(&["audit", "verify", "--db", &db]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        stderr(&broken).contains("audit event 12"),
+        "{}",
+        stderr(&broken)
+    );
+}
+
+#[test]
+fn score_prints_one_json_object_and_rejects_bad_answers_with_exit_2() {
+    let out = hamroh(&["score", "phq9", "--answers", "1,1,1,1,1,1,1,1,1"]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["instrument"], "phq9");
+    assert_eq!(json["total"], 9);
+    assert_eq!(json["band"], "mild");
+    assert_eq!(json["positive"], false);
+    assert_eq!(json["flags"], serde_json::json!(["self_harm"]));
+
+    let out = hamroh(&["score", "phq9", "--answers", "1,1,1,1,1,1,1,1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1);
+    let out = hamroh(&["score", "phq9", "--answers", "0,0,0,7,0,0,0,0,0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("item 4"), "{}", stderr(&out));
+    let out = hamroh(&["score", "nosuch", "--answers", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// One HTTP/1.1 request over a plain socket; returns the status line and the body.
+fn http_get(address: &str, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.lines().next().unwrap_or_default().to_owned();
+    let body = response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (status, body)
+}
+
+#[test]
+fn serve_demo_answers_healthz_serves_a_login_page_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hamroh"))
+        .args([
+            "serve",
+            "--db",
+            &sqlite_url(dir.path()),
+            "--listen",
+            "127.0.0.1:0",
+            "--demo",
+            "--demo-people",
+            "20",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let address = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+        printed.push(line);
+    };
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.contains("clinician") && l.contains("demo-clinician-pass")),
+        "{printed:?}"
+    );
+    let (status, body) = http_get(&address, "/healthz");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("ok"));
+    let (status, body) = http_get(&address, "/login");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("name=\"password\""));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
