@@ -5,23 +5,37 @@
 //! options in Tajik, Russian and English, its scoring rule, bands, cut-off and red-flag rules with
 //! the source of each, its codes (LOINC where one exists) and its licence terms.
 
+mod cutoffs;
 mod definition;
+mod detail;
 mod score;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 pub use definition::{
-    Band, Codes, Flag, Instrument, Item, LanguageOrigin, Option_, Positive, ResponseSet, Scoring,
-    ScoringMethod, Texts,
+    Band, Codes, DetailRule, Flag, Instrument, Item, LanguageOrigin, Next, Option_, Positive, ResponseSet,
+    Scoring, ScoringMethod, Skip, SkipMode, Texts, Threshold,
 };
-pub use score::{AnswerError, Score, ScoreContext, parse_answers};
+pub use cutoffs::{CutoffOverride, Cutoffs};
+pub use detail::Detail;
+pub use score::{AnswerError, CutoffUsed, Score, ScoreContext, ThresholdMet, parse_answers};
 
 /// The instrument files, embedded at build time.
 const FILES: &[(&str, &str)] = &[
+    ("audit", include_str!("../../../../instruments/audit.toml")),
+    ("auditc", include_str!("../../../../instruments/auditc.toml")),
     ("gad7", include_str!("../../../../instruments/gad7.toml")),
+    ("k10", include_str!("../../../../instruments/k10.toml")),
+    ("pcl5", include_str!("../../../../instruments/pcl5.toml")),
+    ("pcptsd5", include_str!("../../../../instruments/pcptsd5.toml")),
+    ("phq15", include_str!("../../../../instruments/phq15.toml")),
+    ("phq2", include_str!("../../../../instruments/phq2.toml")),
     ("phq9", include_str!("../../../../instruments/phq9.toml")),
+    ("srq20", include_str!("../../../../instruments/srq20.toml")),
+    ("symptom_review", include_str!("../../../../instruments/symptom_review.toml")),
     ("wgss", include_str!("../../../../instruments/wgss.toml")),
+    ("whodas12", include_str!("../../../../instruments/whodas12.toml")),
 ];
 
 /// Every instrument Hamroh knows, by id.

@@ -4,30 +4,28 @@
 use serde::Serialize;
 use thiserror::Error;
 
-use super::definition::{Instrument, ScoringMethod};
+use super::definition::{Instrument, ScoringMethod, SkipMode};
+use super::detail::{Detail, detail};
 use crate::model::ScreeningOutcome;
+use crate::org::Lang;
 use crate::person::Sex;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AnswerError {
     #[error("{instrument} has {expected} items, got {got} answers")]
-    Count {
-        instrument: String,
-        expected: usize,
-        got: usize,
-    },
-    #[error(
-        "item {item}: `{value}` is not a number (use `-` for an item left out by the skip rules)"
-    )]
+    Count { instrument: String, expected: usize, got: usize },
+    #[error("item {item}: `{value}` is not a number (use `-` for an item left out by the skip rules)")]
     NotANumber { item: usize, value: String },
     #[error("item {item}: {value} is out of range; expected one of {allowed}")]
-    OutOfRange {
-        item: usize,
-        value: i64,
-        allowed: String,
-    },
+    OutOfRange { item: usize, value: i64, allowed: String },
     #[error("item {item}: an answer is required")]
     Missing { item: usize },
+    #[error("item {item}: must be left out (-): {reason}")]
+    MustSkip { item: usize, reason: String },
+    #[error("item {item}: left out by the skip rules, so it must be `-` or {lowest}")]
+    SkippedNotLowest { item: usize, lowest: i64 },
+    #[error("the respondent's sex is required (male or female): the cut-off differs by sex")]
+    SexRequired { instrument: String },
 }
 
 /// What the engine needs to know besides the answers.
@@ -35,37 +33,50 @@ pub enum AnswerError {
 pub struct ScoreContext {
     pub sex: Option<Sex>,
     /// A deployment's own cut-off for this instrument (and this person's sex), overriding the
-    /// manual's.
+    /// file's.
     pub positive_at_least: Option<i64>,
+    /// The language for texts in the result (checklist reasons); English when absent.
+    pub lang: Option<Lang>,
 }
 
 /// The cut-off a result was judged against, and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CutoffUsed {
     pub at_least: i64,
-    /// `manual` (the instrument file's rule) or `deployment` (an override).
+    /// `instrument` (the instrument file's rule, for this sex) or `deployment` (an override).
     pub source: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Score {
-    pub instrument: String,
-    pub version: String,
-    pub total: Option<i64>,
-    pub band: Option<String>,
-    pub positive: Option<bool>,
-    pub flags: Vec<String>,
-    pub cutoff: Option<CutoffUsed>,
+pub struct ThresholdMet<'a> {
+    pub id: &'a str,
+    pub at_least: i64,
+    pub met: bool,
 }
 
-impl Score {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Score<'a> {
+    pub instrument: &'a str,
+    pub version: &'a str,
+    pub total: Option<i64>,
+    pub band: Option<&'a str>,
+    pub positive: Option<bool>,
+    pub flags: Vec<&'a str>,
+    pub cutoff: Option<CutoffUsed>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<ThresholdMet<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail<'a>>,
+}
+
+impl Score<'_> {
     pub fn into_outcome(self) -> ScreeningOutcome {
         let result = serde_json::to_value(&self).unwrap_or_default();
         ScreeningOutcome {
             total: self.total,
-            band: self.band,
+            band: self.band.map(str::to_owned),
             positive: self.positive,
-            flags: self.flags,
+            flags: self.flags.iter().map(|f| (*f).to_owned()).collect(),
             result,
         }
     }
@@ -77,94 +88,133 @@ pub fn parse_answers(text: &str) -> Result<Vec<Option<i64>>, AnswerError> {
         .enumerate()
         .map(|(n, raw)| match raw.trim() {
             "-" => Ok(None),
-            v => v.parse().map(Some).map_err(|_| AnswerError::NotANumber {
-                item: n + 1,
-                value: v.to_owned(),
-            }),
+            v => v.parse().map(Some).map_err(|_| AnswerError::NotANumber { item: n + 1, value: v.to_owned() }),
         })
         .collect()
 }
 
+/// Whether a skip rule leaves an item out for this respondent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Skipped {
+    No,
+    Must,
+    May,
+    /// The rule depends on sex and sex is unknown: the item may be answered or left out.
+    Unknown,
+}
+
 impl Instrument {
-    /// Checks the answers against the items and scores them.
-    pub fn score(&self, answers: &[Option<i64>], ctx: &ScoreContext) -> Result<Score, AnswerError> {
-        self.validate(answers)?;
-        let values: Vec<i64> = answers.iter().map(|a| a.unwrap_or(0)).collect();
+    /// Checks the answers against the items and the skip rules, and scores them.
+    pub fn score(&self, answers: &[Option<i64>], ctx: &ScoreContext) -> Result<Score<'_>, AnswerError> {
+        let values = self.validate(answers, ctx)?;
+        let c = &self.compiled;
+        let item_at_least = self.scoring.item_at_least.unwrap_or(i64::MAX);
+        let scored = values.iter().zip(&c.scored).filter(|(_, s)| **s).map(|(v, _)| *v);
         let total = match self.scoring.method {
-            ScoringMethod::Sum => values.iter().sum(),
-            ScoringMethod::CountAtLeast => {
-                let at_least = self.scoring.item_at_least.unwrap_or(i64::MAX);
-                values.iter().filter(|v| **v >= at_least).count() as i64
+            ScoringMethod::Sum => scored.sum(),
+            ScoringMethod::CountAtLeast => scored.filter(|v| *v >= item_at_least).count() as i64,
+            ScoringMethod::DomainsPresent => {
+                let mut present = 0u64;
+                for (n, v) in values.iter().enumerate() {
+                    if c.scored[n] && *v >= item_at_least && let Some(d) = c.item_domain[n] {
+                        present |= 1 << d;
+                    }
+                }
+                i64::from(present.count_ones())
             }
         };
-        let band = self
-            .bands
-            .iter()
-            .find(|b| (b.min..=b.max).contains(&total))
-            .map(|b| b.id.clone());
         let cutoff = self.positive.as_ref().map(|p| match ctx.positive_at_least {
-            Some(at_least) => CutoffUsed {
-                at_least,
-                source: "deployment",
-            },
-            None => {
-                let by_sex = match ctx.sex {
-                    Some(Sex::Male) => p.at_least_male,
-                    Some(Sex::Female) => p.at_least_female,
-                    None => None,
-                };
-                CutoffUsed {
-                    at_least: by_sex.unwrap_or(p.at_least),
-                    source: "manual",
-                }
-            }
+            Some(at_least) => CutoffUsed { at_least, source: "deployment" },
+            None => CutoffUsed { at_least: p.for_sex(ctx.sex), source: "instrument" },
         });
+        let positive = cutoff.as_ref().map(|c| total >= c.at_least);
+        let band = if self.scoring.bands_follow_cutoff {
+            positive.map(|p| if p { "positive" } else { "negative" })
+        } else {
+            self.bands
+                .iter()
+                .find(|b| b.min.is_some_and(|min| total >= min) && b.max.is_some_and(|max| total <= max))
+                .map(|b| b.id.as_str())
+        };
         let flags = self
             .flags
             .iter()
-            .filter(|f| {
-                self.item_index(&f.item)
-                    .and_then(|i| answers[i])
-                    .is_some_and(|v| v >= f.at_least)
-            })
-            .map(|f| f.id.clone())
+            .zip(&c.flags)
+            .filter(|(_, (item, at_least))| answers[*item].is_some_and(|v| v >= *at_least))
+            .map(|(f, _)| f.id.as_str())
+            .collect();
+        let thresholds = self
+            .thresholds
+            .iter()
+            .map(|t| ThresholdMet { id: &t.id, at_least: t.at_least, met: total >= t.at_least })
             .collect();
         Ok(Score {
-            instrument: self.id.clone(),
-            version: self.version.clone(),
+            instrument: &self.id,
+            version: &self.version,
             total: Some(total),
             band,
-            positive: cutoff.as_ref().map(|c| total >= c.at_least),
+            positive,
             flags,
             cutoff,
+            thresholds,
+            detail: self.detail.map(|rule| detail(self, rule, &values, ctx.lang.unwrap_or(Lang::En))),
         })
     }
 
-    fn validate(&self, answers: &[Option<i64>]) -> Result<(), AnswerError> {
+    /// The value each item counts as (a left-out item counts as its lowest value), or the first
+    /// problem found, item by item.
+    fn validate(&self, answers: &[Option<i64>], ctx: &ScoreContext) -> Result<Vec<i64>, AnswerError> {
+        let c = &self.compiled;
         if answers.len() != self.items.len() {
-            return Err(AnswerError::Count {
-                instrument: self.id.clone(),
-                expected: self.items.len(),
-                got: answers.len(),
-            });
+            return Err(AnswerError::Count { instrument: self.id.clone(), expected: self.items.len(), got: answers.len() });
         }
-        for (n, (item, answer)) in self.items.iter().zip(answers).enumerate() {
-            let Some(value) = *answer else {
-                return Err(AnswerError::Missing { item: n + 1 });
+        if self.scoring.requires_sex && ctx.sex.is_none() {
+            return Err(AnswerError::SexRequired { instrument: self.id.clone() });
+        }
+        let mut values: Vec<i64> = answers.iter().zip(&c.lowest).map(|(a, low)| a.unwrap_or(*low)).collect();
+        let mut skipped = vec![Skipped::No; answers.len()];
+        let mut reasons: Vec<Option<usize>> = vec![None; answers.len()];
+        for (rule_no, rule) in c.skips.iter().enumerate() {
+            let applies = match rule.sex {
+                Some(sex) => match ctx.sex {
+                    Some(s) if s == sex => Some(rule.mode),
+                    // Sex unknown: marked below as answerable or left out.
+                    _ => None,
+                },
+                None => (rule.when_sum_of.iter().map(|i| values[*i]).sum::<i64>() == rule.equals).then_some(rule.mode),
             };
-            if !item.allows(self, value) {
-                let allowed: Vec<String> = self.response_sets[&item.response_set]
-                    .options
-                    .iter()
-                    .map(|o| o.value.to_string())
-                    .collect();
-                return Err(AnswerError::OutOfRange {
-                    item: n + 1,
-                    value,
-                    allowed: allowed.join(", "),
-                });
+            for &item in &rule.items {
+                let state = match (applies, rule.sex.is_some() && ctx.sex.is_none()) {
+                    (_, true) => Skipped::Unknown,
+                    (Some(SkipMode::Must), _) => Skipped::Must,
+                    (Some(SkipMode::May), _) => Skipped::May,
+                    (None, _) => continue,
+                };
+                skipped[item] = state;
+                reasons[item] = Some(rule_no);
             }
         }
-        Ok(())
+        for n in 0..answers.len() {
+            let item = n + 1;
+            match (skipped[n], answers[n]) {
+                (Skipped::Must, Some(_)) => {
+                    let rule = &self.skip[reasons[n].unwrap_or(0)];
+                    return Err(AnswerError::MustSkip { item, reason: rule.source.clone() });
+                }
+                (Skipped::Must | Skipped::May | Skipped::Unknown, None) => {}
+                (Skipped::May, Some(v)) if v != c.lowest[n] => {
+                    return Err(AnswerError::SkippedNotLowest { item, lowest: c.lowest[n] });
+                }
+                (Skipped::No, None) => return Err(AnswerError::Missing { item }),
+                (_, Some(v)) => {
+                    if !(0..64).contains(&v) || c.allowed[n] & (1 << v) == 0 {
+                        let allowed: Vec<String> = self.items[n].values(self).map(|v| v.to_string()).collect();
+                        return Err(AnswerError::OutOfRange { item, value: v, allowed: allowed.join(", ") });
+                    }
+                }
+            }
+        }
+        values.iter_mut().zip(answers).zip(&c.lowest).for_each(|((v, a), low)| *v = a.unwrap_or(*low));
+        Ok(values)
     }
 }

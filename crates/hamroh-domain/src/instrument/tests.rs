@@ -1,160 +1,454 @@
+//! Scoring checked against the manuals: a table at every band edge of every instrument, the skip
+//! rules, the instrument-specific algorithms, and properties that must hold for any answers.
+
+use proptest::prelude::*;
+
 use super::*;
 use crate::person::Sex;
 
-fn score(id: &str, answers: &[i64]) -> Score {
-    let answers: Vec<Option<i64>> = answers.iter().copied().map(Some).collect();
-    catalog()
-        .get(id)
-        .unwrap()
-        .score(&answers, &ScoreContext::default())
-        .unwrap()
+fn instrument(id: &str) -> &'static Instrument {
+    catalog().get(id).unwrap_or_else(|| panic!("instrument {id}"))
 }
 
-/// Answers for a sum instrument whose total is `total`, filling items from the first.
-fn answers_summing_to(id: &str, total: i64) -> Vec<i64> {
-    let instrument = catalog().get(id).unwrap();
-    let mut left = total;
-    instrument
-        .items
+fn ctx(sex: Option<Sex>) -> ScoreContext {
+    ScoreContext { sex, ..ScoreContext::default() }
+}
+
+/// Parses `answers` as the CLI does and scores them.
+fn score(id: &str, answers: &str, sex: Option<Sex>) -> Result<Score<'static>, AnswerError> {
+    instrument(id).score(&parse_answers(answers)?, &ctx(sex))
+}
+
+fn ok(id: &str, answers: &str, sex: Option<Sex>) -> Score<'static> {
+    score(id, answers, sex).unwrap_or_else(|e| panic!("{id} {answers}: {e}"))
+}
+
+/// Answers whose total is `total`, filling items in order from the first (for sum instruments
+/// without skip rules).
+fn summing_to(id: &str, total: i64) -> String {
+    let inst = instrument(id);
+    let mut left = total - inst.items.iter().map(|i| i.value_range(inst).0).sum::<i64>();
+    inst.items
         .iter()
         .map(|item| {
-            let (min, max) = item.value_range(instrument);
-            let v = left.clamp(min, max);
-            left -= v;
-            v
+            let (min, max) = item.value_range(inst);
+            let v = (min + left).min(max);
+            left -= v - min;
+            v.to_string()
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn check_bands(id: &str, sex: Option<Sex>, table: &[(i64, &str, bool)]) {
+    for &(total, band, positive) in table {
+        let s = ok(id, &summing_to(id, total), sex);
+        assert_eq!(s.total, Some(total), "{id} total");
+        assert_eq!(s.band, Some(band), "{id} at {total}");
+        assert_eq!(s.positive, Some(positive), "{id} at {total}");
+    }
 }
 
 #[test]
-fn every_embedded_file_parses_and_every_language_is_complete() {
+fn the_catalogue_holds_exactly_the_contracted_instruments() {
     let ids: Vec<&str> = catalog().ids().collect();
-    assert_eq!(ids.len(), FILES.len());
-    for instrument in catalog().iter() {
+    assert_eq!(
+        ids,
+        ["audit", "auditc", "gad7", "k10", "pcl5", "pcptsd5", "phq15", "phq2", "phq9", "srq20", "symptom_review", "wgss", "whodas12"]
+    );
+    for inst in catalog().iter() {
         for lang in ["tg", "ru", "en"] {
-            assert!(
-                instrument.languages.contains_key(lang),
-                "{} {lang}",
-                instrument.id
-            );
+            assert!(inst.languages.contains_key(lang), "{} {lang}", inst.id);
+        }
+        assert!(!inst.scoring.source.is_empty() && !inst.citation.is_empty() && !inst.licence.is_empty());
+        if let Some(p) = &inst.positive {
+            assert!(!p.source.is_empty(), "{}: every cut-off cites its source", inst.id);
         }
     }
 }
 
 #[test]
 fn phq9_bands_at_every_edge() {
-    for (total, band, positive) in [
-        (0, "minimal", false),
-        (4, "minimal", false),
-        (5, "mild", false),
-        (9, "mild", false),
-        (10, "moderate", true),
-        (14, "moderate", true),
-        (15, "moderately_severe", true),
-        (19, "moderately_severe", true),
-        (20, "severe", true),
-        (27, "severe", true),
-    ] {
-        let s = score("phq9", &answers_summing_to("phq9", total));
-        assert_eq!(s.total, Some(total));
-        assert_eq!(s.band.as_deref(), Some(band), "total {total}");
-        assert_eq!(s.positive, Some(positive), "total {total}");
-    }
+    check_bands(
+        "phq9",
+        None,
+        &[
+            (0, "minimal", false),
+            (4, "minimal", false),
+            (5, "mild", false),
+            (9, "mild", false),
+            (10, "moderate", true),
+            (14, "moderate", true),
+            (15, "moderately_severe", true),
+            (19, "moderately_severe", true),
+            (20, "severe", true),
+            (27, "severe", true),
+        ],
+    );
 }
 
 #[test]
 fn phq9_item_9_raises_self_harm_whatever_the_total() {
-    let s = score("phq9", &[0, 0, 0, 0, 0, 0, 0, 0, 1]);
-    assert_eq!(s.total, Some(1));
-    assert_eq!(s.band.as_deref(), Some("minimal"));
-    assert_eq!(s.flags, vec!["self_harm"]);
-    let s = score("phq9", &[3, 3, 3, 3, 3, 3, 3, 3, 0]);
-    assert!(s.flags.is_empty());
+    let s = ok("phq9", "0,0,0,0,0,0,0,0,1", None);
+    assert_eq!((s.total, s.band, s.flags.clone()), (Some(1), Some("minimal"), vec!["self_harm"]));
+    assert!(ok("phq9", "3,3,3,3,3,3,3,3,0", None).flags.is_empty());
+}
+
+#[test]
+fn phq9_depressive_syndrome_algorithm() {
+    let syndrome = |answers| match ok("phq9", answers, None).detail {
+        Some(Detail::Phq9(d)) => (d.items_present, d.major_depressive_syndrome, d.other_depressive_syndrome),
+        other => panic!("{other:?}"),
+    };
+    // Core item 1 and four more at "more than half the days": major depressive syndrome.
+    assert_eq!(syndrome("2,0,2,2,2,2,0,0,0"), (5, true, false));
+    // Item 9 counts from "several days".
+    assert_eq!(syndrome("2,0,2,2,2,0,0,0,1"), (5, true, false));
+    assert_eq!(syndrome("0,3,2,0,0,0,0,0,0"), (2, false, true));
+    // No core symptom: neither syndrome, however many others.
+    assert_eq!(syndrome("1,1,3,3,3,3,3,3,1"), (7, false, false));
+}
+
+#[test]
+fn phq2_positive_from_3() {
+    check_bands("phq2", None, &[(0, "negative", false), (2, "negative", false), (3, "positive", true), (6, "positive", true)]);
 }
 
 #[test]
 fn gad7_bands_at_every_edge() {
-    for (total, band) in [
-        (0, "minimal"),
-        (4, "minimal"),
-        (5, "mild"),
-        (9, "mild"),
-        (10, "moderate"),
-        (14, "moderate"),
-        (15, "severe"),
-        (21, "severe"),
-    ] {
-        let s = score("gad7", &answers_summing_to("gad7", total));
-        assert_eq!(s.band.as_deref(), Some(band), "total {total}");
-        assert_eq!(s.positive, Some(total >= 10));
+    check_bands(
+        "gad7",
+        None,
+        &[
+            (0, "minimal", false),
+            (4, "minimal", false),
+            (5, "mild", false),
+            (9, "mild", false),
+            (10, "moderate", true),
+            (14, "moderate", true),
+            (15, "severe", true),
+            (21, "severe", true),
+        ],
+    );
+}
+
+#[test]
+fn phq15_bands_and_the_item_for_women_only() {
+    check_bands(
+        "phq15",
+        Some(Sex::Female),
+        &[
+            (0, "minimal", false),
+            (4, "minimal", false),
+            (5, "low", false),
+            (9, "low", false),
+            (10, "medium", true),
+            (14, "medium", true),
+            (15, "high", true),
+            (30, "high", true),
+        ],
+    );
+    let man = "2,2,2,-,2,2,2,2,2,2,2,2,2,2,2";
+    assert_eq!(ok("phq15", man, Some(Sex::Male)).total, Some(28));
+    let err = score("phq15", "0,0,0,1,0,0,0,0,0,0,0,0,0,0,0", Some(Sex::Male)).unwrap_err();
+    assert!(matches!(err, AnswerError::MustSkip { item: 4, .. }), "{err}");
+    assert!(matches!(score("phq15", man, Some(Sex::Female)), Err(AnswerError::Missing { item: 4 })));
+    // Sex not recorded: item 4 may be answered or left out.
+    assert_eq!(ok("phq15", man, None).total, Some(28));
+    match ok("phq15", "2,2,2,0,2,0,0,0,0,0,0,0,0,0,0", Some(Sex::Female)).detail {
+        Some(Detail::Phq15(d)) => assert_eq!(d.bothered_a_lot, 4),
+        other => panic!("{other:?}"),
     }
 }
 
 #[test]
+fn srq20_counts_yes_answers_and_flags_item_17() {
+    check_bands("srq20", None, &[(0, "negative", false), (7, "negative", false), (8, "positive", true), (20, "positive", true)]);
+    let mut answers = vec!["0"; 20];
+    answers[16] = "1";
+    let s = ok("srq20", &answers.join(","), None);
+    assert_eq!((s.total, s.positive, s.flags), (Some(1), Some(false), vec!["self_harm"]));
+    assert!(matches!(score("srq20", &["2"; 20].join(","), None), Err(AnswerError::OutOfRange { item: 1, .. })));
+}
+
+#[test]
+fn srq20_cut_off_follows_the_deployment_and_the_band_follows_it() {
+    let answers = parse_answers(&["1", "1", "1", "1", "1", "1", "1", "1", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"].join(",")).unwrap();
+    let srq = instrument("srq20");
+    let default = srq.score(&answers, &ctx(Some(Sex::Male))).unwrap();
+    assert_eq!((default.band, default.cutoff.clone().unwrap().source), (Some("positive"), "instrument"));
+    let local = ScoreContext { sex: Some(Sex::Male), positive_at_least: Some(10), lang: None };
+    let s = srq.score(&answers, &local).unwrap();
+    assert_eq!((s.positive, s.band), (Some(false), Some("negative")));
+    assert_eq!(s.cutoff, Some(CutoffUsed { at_least: 10, source: "deployment" }));
+}
+
+#[test]
+fn k10_bands_at_every_edge_and_its_skipped_questions() {
+    check_bands(
+        "k10",
+        None,
+        &[
+            (10, "low", false),
+            (15, "low", false),
+            (16, "moderate", false),
+            (21, "moderate", false),
+            (22, "high", true),
+            (29, "high", true),
+            (30, "very_high", true),
+            (50, "very_high", true),
+        ],
+    );
+    assert_eq!(ok("k10", "3,1,-,3,1,-,3,3,3,3", None).total, Some(22));
+    assert!(matches!(score("k10", "3,1,2,3,1,1,3,3,3,3", None), Err(AnswerError::SkippedNotLowest { item: 3, lowest: 1 })));
+    assert!(matches!(score("k10", "3,2,-,3,3,3,3,3,3,3", None), Err(AnswerError::Missing { item: 3 })));
+    assert!(matches!(score("k10", "0,1,1,1,1,1,1,1,1,1", None), Err(AnswerError::OutOfRange { item: 1, .. })));
+}
+
+#[test]
+fn pcptsd5_trauma_gate_and_both_cut_offs() {
+    let s = ok("pcptsd5", "0,-,-,-,-,-", None);
+    assert_eq!((s.total, s.band, s.positive), (Some(0), Some("negative"), Some(false)));
+    assert!(matches!(score("pcptsd5", "0,1,0,0,0,0", None), Err(AnswerError::MustSkip { item: 2, .. })));
+    assert!(matches!(score("pcptsd5", "1,-,0,0,0,0", None), Err(AnswerError::Missing { item: 2 })));
+    let s = ok("pcptsd5", "1,1,1,0,0,0", None);
+    assert_eq!((s.total, s.positive), (Some(2), Some(false)));
+    let s = ok("pcptsd5", "1,1,1,1,0,0", None);
+    assert_eq!((s.total, s.band, s.positive), (Some(3), Some("positive"), Some(true)));
+    assert!(!s.thresholds[0].met);
+    let s = ok("pcptsd5", "1,1,1,1,1,0", None);
+    assert_eq!((s.thresholds[0].id, s.thresholds[0].met), ("optimally_efficient", true));
+}
+
+#[test]
+fn pcl5_cut_off_and_dsm5_cluster_rule() {
+    check_bands("pcl5", None, &[(0, "negative", false), (32, "negative", false), (33, "positive", true), (80, "positive", true)]);
+    let dsm5 = |answers: &str| match ok("pcl5", answers, None).detail {
+        Some(Detail::Pcl5(d)) => d.dsm5_provisional_ptsd,
+        other => panic!("{other:?}"),
+    };
+    // One B, one C, two D, two E items at "moderately": provisional PTSD though the total is 12.
+    assert!(dsm5("2,0,0,0,0,2,0,2,2,0,0,0,0,0,2,2,0,0,0,0"));
+    // Only one D item: not met, however high the rest.
+    assert!(!dsm5("4,4,4,4,4,4,4,4,1,1,1,1,1,1,4,4,4,4,4,4"));
+    // Ratings of 1 ("a little bit") never count as symptoms.
+    assert!(!dsm5(&["1"; 20].join(",")));
+}
+
+#[test]
+fn auditc_needs_sex_and_uses_its_cut_off() {
+    assert!(matches!(score("auditc", "1,1,1", None), Err(AnswerError::SexRequired { .. })));
+    check_bands("auditc", Some(Sex::Male), &[(0, "negative", false), (3, "negative", false), (4, "positive", true), (12, "positive", true)]);
+    check_bands("auditc", Some(Sex::Female), &[(2, "negative", false), (3, "positive", true)]);
+    assert_eq!(ok("auditc", "0,-,-", Some(Sex::Male)).total, Some(0));
+}
+
+#[test]
+fn audit_zones_at_every_edge_and_the_manuals_skip_logic() {
+    let table: &[(&str, i64, &str, bool)] = &[
+        ("0,-,-,-,-,-,-,-,0,0", 0, "low_risk", false),
+        ("4,3,0,0,0,0,0,0,0,0", 7, "low_risk", false),
+        ("4,4,0,0,0,0,0,0,0,0", 8, "hazardous", true),
+        ("4,4,4,3,0,0,0,0,0,0", 15, "hazardous", true),
+        ("4,4,4,4,0,0,0,0,0,0", 16, "harmful", true),
+        ("4,4,4,3,0,0,0,0,4,0", 19, "harmful", true),
+        ("4,4,4,4,0,0,0,0,4,4", 24, "possible_dependence", true),
+        ("4,4,4,4,4,4,4,4,4,4", 40, "possible_dependence", true),
+        ("0,-,-,-,-,-,-,-,4,4", 8, "hazardous", true),
+        ("2,0,0,-,-,-,-,-,2,0", 4, "low_risk", false),
+    ];
+    for (answers, total, band, positive) in table {
+        let s = ok("audit", answers, None);
+        assert_eq!((s.total, s.band, s.positive), (Some(*total), Some(*band), Some(*positive)), "{answers}");
+    }
+    assert!(matches!(score("audit", "0,1,0,0,0,0,0,0,0,0", None), Err(AnswerError::SkippedNotLowest { item: 2, .. })));
+    assert!(matches!(score("audit", "1,1,0,0,0,0,0,0,1,0", None), Err(AnswerError::OutOfRange { item: 9, .. })));
+    assert!(matches!(score("audit", "1,1,0,-,0,0,0,0,0,0", None), Err(AnswerError::Missing { item: 4 })));
+}
+
+#[test]
 fn wgss_counts_domains_with_a_lot_of_difficulty() {
-    let s = score("wgss", &[2, 2, 2, 2, 2, 2]);
-    assert_eq!(
-        (s.total, s.band.as_deref(), s.positive),
-        (Some(0), Some("no_disability"), Some(false))
-    );
-    let s = score("wgss", &[1, 1, 3, 1, 4, 2]);
-    assert_eq!(
-        (s.total, s.band.as_deref(), s.positive),
-        (Some(2), Some("disability"), Some(true))
-    );
+    let s = ok("wgss", "2,2,2,2,2,2", None);
+    assert_eq!((s.total, s.band, s.positive), (Some(0), Some("no_disability"), Some(false)));
+    let s = ok("wgss", "1,1,3,1,4,2", None);
+    assert_eq!((s.total, s.band, s.positive), (Some(2), Some("disability"), Some(true)));
+    match s.detail {
+        Some(Detail::Wgss(d)) => {
+            assert_eq!(d.level, "a_lot_or_unable");
+            assert_eq!((d.domains[2].domain, d.domains[2].difficulty), ("mobility", "a_lot_of_difficulty"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(score("wgss", "0,1,1,1,1,1", None), Err(AnswerError::OutOfRange { item: 1, .. })));
+}
+
+#[test]
+fn whodas12_is_a_simple_sum_without_band_or_cut_off() {
+    for (answers, total) in [(["1"; 12].join(","), 12), (["5"; 12].join(","), 60), (summing_to("whodas12", 30), 30)] {
+        let s = ok("whodas12", &answers, None);
+        assert_eq!((s.total, s.band, s.positive, s.cutoff), (Some(total), None, None, None));
+    }
+}
+
+#[test]
+fn symptom_review_counts_domains_and_points_to_instruments() {
+    let sr = instrument("symptom_review");
+    let answer = |yes: &[&str]| -> String {
+        sr.items.iter().map(|i| if yes.contains(&i.id.as_str()) { "1" } else { "0" }).collect::<Vec<_>>().join(",")
+    };
+    let s = ok("symptom_review", &answer(&[]), None);
+    assert_eq!((s.total, s.band, s.positive, s.flags.len()), (Some(0), None, None, 0));
+    let s = ok("symptom_review", &answer(&["headache", "sleep", "alcohol"]), None);
+    assert_eq!(s.total, Some(2));
+    match &s.detail {
+        Some(Detail::Checklist(c)) => {
+            assert_eq!(c.domains, ["somatic", "behavioural"]);
+            assert_eq!(c.next, ["phq9", "phq15", "auditc"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The self-harm question is a red flag, not a domain, and leads to an assessment.
+    let s = ok("symptom_review", &answer(&["self_harm"]), None);
+    assert_eq!((s.total, s.flags.clone()), (Some(0), vec!["self_harm"]));
+    match &s.detail {
+        Some(Detail::Checklist(c)) => assert_eq!(c.next, ["phq9"]),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
 fn invalid_answers_name_the_item() {
-    let phq9 = catalog().get("phq9").unwrap();
-    let ctx = ScoreContext::default();
-    let err = phq9.score(&[Some(0); 8], &ctx).unwrap_err();
-    assert!(matches!(
-        err,
-        AnswerError::Count {
-            expected: 9,
-            got: 8,
-            ..
-        }
-    ));
+    let phq9 = instrument("phq9");
+    let c = ScoreContext::default();
+    assert!(matches!(phq9.score(&[Some(0); 8], &c), Err(AnswerError::Count { expected: 9, got: 8, .. })));
     let mut answers = vec![Some(0); 9];
     answers[3] = Some(4);
-    let err = phq9.score(&answers, &ctx).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "item 4: 4 is out of range; expected one of 0, 1, 2, 3"
-    );
+    assert_eq!(phq9.score(&answers, &c).unwrap_err().to_string(), "item 4: 4 is out of range; expected one of 0, 1, 2, 3");
+    answers[3] = Some(-1);
+    assert!(matches!(phq9.score(&answers, &c), Err(AnswerError::OutOfRange { item: 4, .. })));
     answers[3] = None;
-    assert_eq!(
-        phq9.score(&answers, &ctx).unwrap_err(),
-        AnswerError::Missing { item: 4 }
-    );
-    assert!(matches!(
-        parse_answers("0,x,1"),
-        Err(AnswerError::NotANumber { item: 2, .. })
-    ));
-}
-
-#[test]
-fn a_deployment_cutoff_overrides_the_manual_and_is_recorded() {
-    let phq9 = catalog().get("phq9").unwrap();
-    let answers = vec![Some(1); 9];
-    let ctx = ScoreContext {
-        sex: Some(Sex::Female),
-        positive_at_least: Some(8),
-    };
-    let s = phq9.score(&answers, &ctx).unwrap();
-    assert_eq!(s.positive, Some(true));
-    assert_eq!(s.cutoff.unwrap().source, "deployment");
-    let s = phq9.score(&answers, &ScoreContext::default()).unwrap();
-    assert_eq!(s.positive, Some(false));
-    assert_eq!(s.cutoff.unwrap().at_least, 10);
+    assert_eq!(phq9.score(&answers, &c).unwrap_err(), AnswerError::Missing { item: 4 });
+    assert!(matches!(parse_answers("0,x,1"), Err(AnswerError::NotANumber { item: 2, .. })));
 }
 
 #[test]
 fn a_file_whose_bands_leave_a_gap_is_refused() {
-    let text = include_str!("../../../../instruments/gad7.toml")
-        .replace("min = 5\nmax = 9", "min = 6\nmax = 9");
+    let text = include_str!("../../../../instruments/gad7.toml").replace("min = 5\nmax = 9", "min = 6\nmax = 9");
     let err = Catalog::parse(&[("gad7", &text)]).unwrap_err();
     assert!(err.contains("band mild must start at 5"), "{err}");
+    let text = include_str!("../../../../instruments/phq9.toml").replace("item = \"9\"", "item = \"99\"");
+    assert!(Catalog::parse(&[("phq9", &text)]).unwrap_err().contains("unknown item 99"));
+}
+
+/// Answers that satisfy the skip rules: `picks` choose each item's option; items left out by an
+/// active rule become `-` (or, for a `may` rule, stay at their lowest value when `keep` says so).
+fn valid_answers(inst: &Instrument, picks: &[usize], keep: &[bool], sex: Sex) -> Vec<Option<i64>> {
+    let mut answers: Vec<Option<i64>> = inst
+        .items
+        .iter()
+        .zip(picks)
+        .map(|(item, pick)| {
+            let values: Vec<i64> = item.values(inst).collect();
+            Some(values[pick % values.len()])
+        })
+        .collect();
+    for rule in &inst.skip {
+        let applies = match rule.sex {
+            Some(s) => s == sex,
+            None => {
+                let sum: i64 = rule
+                    .when_sum_of
+                    .iter()
+                    .flatten()
+                    .map(|id| {
+                        let n = inst.item_index(id).unwrap();
+                        answers[n].unwrap_or(inst.items[n].value_range(inst).0)
+                    })
+                    .sum();
+                Some(sum) == rule.equals
+            }
+        };
+        if applies {
+            for id in &rule.items {
+                let n = inst.item_index(id).unwrap();
+                answers[n] = match rule.mode {
+                    SkipMode::May if keep[n] => Some(inst.items[n].value_range(inst).0),
+                    _ => None,
+                };
+            }
+        }
+    }
+    answers
+}
+
+fn band_rank(inst: &Instrument, band: Option<&str>) -> usize {
+    band.and_then(|b| inst.bands.iter().position(|x| x.id == b)).unwrap_or(0)
+}
+
+proptest! {
+    #[test]
+    fn any_valid_answers_score_within_range_with_flags_from_items_alone(
+        which in 0usize..13,
+        picks in prop::collection::vec(0usize..8, 20),
+        keep in prop::collection::vec(any::<bool>(), 20),
+        female in any::<bool>(),
+    ) {
+        let inst = catalog().iter().nth(which).unwrap();
+        let sex = if female { Sex::Female } else { Sex::Male };
+        let answers = valid_answers(inst, &picks, &keep, sex);
+        let s = inst.score(&answers, &ctx(Some(sex))).unwrap();
+        let total = s.total.unwrap();
+        prop_assert!((inst.scoring.min..=inst.scoring.max).contains(&total), "{} total {}", inst.id, total);
+        prop_assert_eq!(s.band.is_some(), !inst.bands.is_empty());
+        prop_assert_eq!(s.positive.is_some(), inst.positive.is_some());
+        // A red flag is exactly its item's rule, never a matter of the total.
+        let expected: Vec<&str> = inst
+            .flags
+            .iter()
+            .filter(|f| answers[inst.item_index(&f.item).unwrap()].is_some_and(|v| v >= f.at_least))
+            .map(|f| f.id.as_str())
+            .collect();
+        prop_assert_eq!(s.flags, expected);
+    }
+
+    #[test]
+    fn raising_one_answer_never_lowers_the_total_or_the_band(
+        which in 0usize..13,
+        picks in prop::collection::vec(0usize..8, 20),
+        item in 0usize..20,
+    ) {
+        let inst = catalog().iter().nth(which).unwrap();
+        let n = item % inst.items.len();
+        let keep = vec![true; 20];
+        let before = valid_answers(inst, &picks, &keep, Sex::Female);
+        let Some(value) = before[n] else { return Ok(()) };
+        let Some(higher) = inst.items[n].values(inst).filter(|v| *v > value).min() else { return Ok(()) };
+        let mut after = before.clone();
+        after[n] = Some(higher);
+        // Raising an answer may switch a skip rule off (e.g. AUDIT item 1 above "never"): then the
+        // answers are no longer complete, which validation must report, not score.
+        let (Ok(a), Ok(b)) = (inst.score(&before, &ctx(Some(Sex::Female))), inst.score(&after, &ctx(Some(Sex::Female)))) else {
+            return Ok(());
+        };
+        prop_assert!(b.total >= a.total, "{}: {:?} -> {:?}", inst.id, a.total, b.total);
+        prop_assert!(band_rank(inst, b.band) >= band_rank(inst, a.band), "{}", inst.id);
+    }
+
+    #[test]
+    fn changing_answers_outside_the_flag_items_never_changes_the_flags(
+        which in 0usize..13,
+        picks in prop::collection::vec(0usize..8, 20),
+        other in prop::collection::vec(0usize..8, 20),
+    ) {
+        let inst = catalog().iter().nth(which).unwrap();
+        let keep = vec![false; 20];
+        let flag_items: Vec<usize> = inst.flags.iter().map(|f| inst.item_index(&f.item).unwrap()).collect();
+        let mut mixed = other.clone();
+        for n in &flag_items {
+            mixed[*n] = picks[*n];
+        }
+        let a = inst.score(&valid_answers(inst, &picks, &keep, Sex::Male), &ctx(Some(Sex::Male))).unwrap();
+        let b = inst.score(&valid_answers(inst, &mixed, &keep, Sex::Male), &ctx(Some(Sex::Male))).unwrap();
+        prop_assert_eq!(a.flags, b.flags);
+    }
 }
