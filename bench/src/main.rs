@@ -1,7 +1,9 @@
 //! Benchmark harnesses. Each prints a Markdown table for BENCHMARKS.md; none asserts a time.
 //!
 //!   cargo run --release -p hamroh-bench -- store-writes [--postgres URL] [--screenings N]
+//!   cargo run --release -p hamroh-bench -- scoring [--n N]
 
+mod scoring;
 mod store_writes;
 
 use clap::{Parser, Subcommand};
@@ -17,11 +19,17 @@ struct Cli {
 enum Bench {
     /// Screenings stored per second through the store, one per transaction and batched
     StoreWrites(store_writes::Args),
+    /// Validated instrument scorings per second in process, one thread
+    Scoring(scoring::Args),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::StoreWrites(args) => store_writes::run(args).await,
+        Bench::Scoring(args) => {
+            scoring::run(args);
+            Ok(())
+        }
     }
 }

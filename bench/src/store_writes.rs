@@ -26,9 +26,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(admin) = &args.postgres {
         let name = format!("hamroh_bench_{}", uuid::Uuid::now_v7().simple());
         let pool = sqlx::PgPool::connect(admin).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&pool)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await?;
         let url = hamroh_store::testing::with_database(admin, &name);
         targets.push(("PostgreSQL", url.parse()?, Some((pool, name))));
     }
@@ -42,71 +40,35 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let start = Instant::now();
         for s in single {
             store
-                .insert_batch(
-                    &Actor::system("bench"),
-                    &Batch {
-                        screenings: vec![s.clone()],
-                        ..Batch::default()
-                    },
-                )
+                .insert_batch(&Actor::system("bench"), &Batch { screenings: vec![s.clone()], ..Batch::default() })
                 .await?;
         }
-        report(
-            label,
-            "one per transaction",
-            single.len(),
-            start.elapsed().as_secs_f64(),
-        );
+        report(label, "one per transaction", single.len(), start.elapsed().as_secs_f64());
         let start = Instant::now();
         for chunk in batched.chunks(args.batch) {
             store
-                .insert_batch(
-                    &Actor::system("bench"),
-                    &Batch {
-                        screenings: chunk.to_vec(),
-                        ..Batch::default()
-                    },
-                )
+                .insert_batch(&Actor::system("bench"), &Batch { screenings: chunk.to_vec(), ..Batch::default() })
                 .await?;
         }
-        report(
-            label,
-            &format!("{} per transaction", args.batch),
-            batched.len(),
-            start.elapsed().as_secs_f64(),
-        );
-        let verified = store
-            .verify_audit()
-            .await?
-            .map_err(|p| anyhow::anyhow!("{p}"))?;
+        report(label, &format!("{} per transaction", args.batch), batched.len(), start.elapsed().as_secs_f64());
+        let verified = store.verify_audit().await?.map_err(|p| anyhow::anyhow!("{p}"))?;
         eprintln!("{label}: {people} people set up; audit chain intact ({verified} events)");
         store.close().await;
         if let Some((pool, name)) = admin {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE {name} WITH (FORCE)"
-            )))
-            .execute(&pool)
-            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&pool).await?;
         }
     }
     Ok(())
 }
 
 fn report(backend: &str, mode: &str, n: usize, seconds: f64) {
-    println!(
-        "| {backend} | {mode} | {n} | {seconds:.2} | {:.0} |",
-        n as f64 / seconds
-    );
+    println!("| {backend} | {mode} | {n} | {seconds:.2} | {:.0} |", n as f64 / seconds);
 }
 
 /// Demo screenings (real answers, scored by the engine), with fresh ids for the bench.
 fn sample_screenings(n: usize) -> Vec<Screening> {
     let dir = directory();
-    let config = DemoConfig {
-        people: 100_000,
-        seed: 99,
-        as_of: jiff::civil::date(2026, 11, 1),
-    };
+    let config = DemoConfig { people: 100_000, seed: 99, as_of: jiff::civil::date(2026, 11, 1) };
     let mut people = DemoPeople::new(config, &dir);
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
@@ -127,40 +89,20 @@ async fn setup(store: &Store, screenings: &[Screening]) -> anyhow::Result<usize>
     store
         .insert_batch(
             &actor,
-            &Batch {
-                organisations: dir.organisations.clone(),
-                services: dir.services.clone(),
-                ..Batch::default()
-            },
+            &Batch { organisations: dir.organisations.clone(), services: dir.services.clone(), ..Batch::default() },
         )
         .await?;
     let wanted: std::collections::HashSet<_> = screenings.iter().map(|s| s.person_id).collect();
-    let config = DemoConfig {
-        people: 100_000,
-        seed: 99,
-        as_of: jiff::civil::date(2026, 11, 1),
-    };
+    let config = DemoConfig { people: 100_000, seed: 99, as_of: jiff::civil::date(2026, 11, 1) };
     let mut people = DemoPeople::new(config, &dir);
     let mut stored = 0;
     while stored < wanted.len() {
         let Some(chunk) = people.next_chunk(500) else {
             break;
         };
-        let persons: Vec<_> = chunk
-            .persons
-            .into_iter()
-            .filter(|p| wanted.contains(&p.person.id))
-            .collect();
+        let persons: Vec<_> = chunk.persons.into_iter().filter(|p| wanted.contains(&p.person.id)).collect();
         stored += persons.len();
-        store
-            .insert_batch(
-                &actor,
-                &Batch {
-                    persons,
-                    ..Batch::default()
-                },
-            )
-            .await?;
+        store.insert_batch(&actor, &Batch { persons, ..Batch::default() }).await?;
     }
     Ok(stored)
 }

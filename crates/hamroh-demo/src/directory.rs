@@ -30,9 +30,7 @@ pub struct DemoDirectory {
 impl DemoDirectory {
     /// Primary-care organisations, which register and screen people.
     pub fn primary_care(&self) -> impl Iterator<Item = &Organisation> {
-        self.organisations
-            .iter()
-            .filter(|o| o.sector == Sector::PrimaryCare)
+        self.organisations.iter().filter(|o| o.sector == Sector::PrimaryCare)
     }
 
     pub fn services_of(&self, sector: Sector) -> impl Iterator<Item = &Service> {
@@ -100,12 +98,7 @@ const ORGS: &[OrgSpec] = &[
         district: "TJ-KT.kulob",
         uses_hamroh: true,
         services: &[
-            (
-                "Outpatient psychiatric assessment",
-                "psychiatric_assessment",
-                7,
-                &["TJ-KT"],
-            ),
+            ("Outpatient psychiatric assessment", "psychiatric_assessment", 7, &["TJ-KT"]),
             ("Psychological counselling", "counselling", 14, &["TJ-KT"]),
         ],
     },
@@ -127,12 +120,7 @@ const ORGS: &[OrgSpec] = &[
         district: "TJ-DU.ismoili_somoni",
         uses_hamroh: true,
         services: &[
-            (
-                "Physical rehabilitation",
-                "physical_rehabilitation",
-                14,
-                ALL_REGIONS,
-            ),
+            ("Physical rehabilitation", "physical_rehabilitation", 14, ALL_REGIONS),
             ("Assistive devices", "assistive_devices", 21, ALL_REGIONS),
         ],
     },
@@ -142,12 +130,7 @@ const ORGS: &[OrgSpec] = &[
         district: "TJ-KT.kulob",
         uses_hamroh: true,
         services: &[
-            (
-                "Disability status assessment",
-                "disability_assessment",
-                21,
-                &["TJ-KT"],
-            ),
+            ("Disability status assessment", "disability_assessment", 21, &["TJ-KT"]),
             ("Social assistance", "social_assistance", 14, &["TJ-KT"]),
         ],
     },
@@ -156,12 +139,7 @@ const ORGS: &[OrgSpec] = &[
         sector: Sector::Employment,
         district: "TJ-SU.khujand",
         uses_hamroh: true,
-        services: &[(
-            "Job placement and vocational training",
-            "job_placement",
-            14,
-            &["TJ-SU"],
-        )],
+        services: &[("Job placement and vocational training", "job_placement", 14, &["TJ-SU"])],
     },
     OrgSpec {
         name: "Returnees Support NGO (demo)",
@@ -169,18 +147,8 @@ const ORGS: &[OrgSpec] = &[
         district: "TJ-KT.bokhtar",
         uses_hamroh: true,
         services: &[
-            (
-                "Psychosocial support group",
-                "psychosocial_support",
-                7,
-                &["TJ-KT", "TJ-DU", "TJ-RA"],
-            ),
-            (
-                "Legal counselling on compensation",
-                "legal_counselling",
-                14,
-                ALL_REGIONS,
-            ),
+            ("Psychosocial support group", "psychosocial_support", 7, &["TJ-KT", "TJ-DU", "TJ-RA"]),
+            ("Legal counselling on compensation", "legal_counselling", 14, ALL_REGIONS),
         ],
     },
     OrgSpec {
@@ -188,24 +156,14 @@ const ORGS: &[OrgSpec] = &[
         sector: Sector::International,
         district: "TJ-DU.sino",
         uses_hamroh: true,
-        services: &[(
-            "Reintegration assistance",
-            "reintegration_assistance",
-            21,
-            ALL_REGIONS,
-        )],
+        services: &[("Reintegration assistance", "reintegration_assistance", 21, ALL_REGIONS)],
     },
     OrgSpec {
         name: "Small Business Support Fund (demo)",
         sector: Sector::SmallBusiness,
         district: "TJ-DU.shohmansur",
         uses_hamroh: false,
-        services: &[(
-            "Small-business grants for returnees with disabilities",
-            "business_grant",
-            30,
-            ALL_REGIONS,
-        )],
+        services: &[("Small-business grants for returnees with disabilities", "business_grant", 30, ALL_REGIONS)],
     },
     OrgSpec {
         name: "District Health Office, Kulob (demo)",
@@ -225,48 +183,12 @@ const ORGS: &[OrgSpec] = &[
 
 /// (username, password, display name, role, organisation index in ORGS)
 const LOGINS: &[(&str, &str, &str, Role, usize)] = &[
-    (
-        "clinician",
-        "demo-clinician-pass",
-        "Dr Malika Saidova (demo)",
-        Role::Clinician,
-        0,
-    ),
-    (
-        "specialist",
-        "demo-specialist-pass",
-        "Dr Farhod Nazarov (demo)",
-        Role::Specialist,
-        6,
-    ),
-    (
-        "caseworker",
-        "demo-caseworker-pass",
-        "Zarina Umarova (demo)",
-        Role::CaseWorker,
-        8,
-    ),
-    (
-        "coordinator",
-        "demo-coordinator-pass",
-        "Rustam Karimov (demo)",
-        Role::Coordinator,
-        14,
-    ),
-    (
-        "analyst",
-        "demo-analyst-pass",
-        "Nigora Rahimova (demo)",
-        Role::Analyst,
-        15,
-    ),
-    (
-        "admin",
-        "demo-admin-pass",
-        "System Administrator (demo)",
-        Role::Admin,
-        15,
-    ),
+    ("clinician", "demo-clinician-pass", "Dr Malika Saidova (demo)", Role::Clinician, 0),
+    ("specialist", "demo-specialist-pass", "Dr Farhod Nazarov (demo)", Role::Specialist, 6),
+    ("caseworker", "demo-caseworker-pass", "Zarina Umarova (demo)", Role::CaseWorker, 8),
+    ("coordinator", "demo-coordinator-pass", "Rustam Karimov (demo)", Role::Coordinator, 14),
+    ("analyst", "demo-analyst-pass", "Nigora Rahimova (demo)", Role::Analyst, 15),
+    ("admin", "demo-admin-pass", "System Administrator (demo)", Role::Admin, 15),
 ];
 
 /// The demo directory: always the same organisations, services and users, with the same ids,
@@ -313,11 +235,7 @@ pub fn directory() -> DemoDirectory {
             organisation_id: organisations[org].id,
         })
         .collect();
-    DemoDirectory {
-        organisations,
-        services,
-        logins,
-    }
+    DemoDirectory { organisations, services, logins }
 }
 
 #[cfg(test)]
@@ -339,10 +257,7 @@ mod tests {
             Sector::Ngo,
             Sector::International,
         ] {
-            assert!(
-                d.organisations.iter().any(|o| o.sector == sector),
-                "{sector}"
-            );
+            assert!(d.organisations.iter().any(|o| o.sector == sector), "{sector}");
         }
         assert!(d.organisations.iter().all(|o| o.name.ends_with("(demo)")));
     }

@@ -6,8 +6,8 @@ use hamroh_domain::geo::{self, District};
 use hamroh_domain::instrument::{self, ScoreContext};
 use hamroh_domain::migration::{BodyPart, InjuryCause, LegalStatus, ReturnReason, WorkSector};
 use hamroh_domain::model::{
-    Batch, ConsentRecord, FollowUp, MigrationEpisode, Millis, Person, PersonRecord, Referral,
-    ReferralEvent, Screening, WorkInjury,
+    Batch, ConsentRecord, FollowUp, MigrationEpisode, Millis, Person, PersonRecord, Referral, ReferralEvent, Screening,
+    WorkInjury,
 };
 use hamroh_domain::org::{Lang, Sector};
 use hamroh_domain::person::{BirthYear, DistrictCode, Phone, Sex};
@@ -53,13 +53,7 @@ impl DemoConfig {
 impl<'a> DemoPeople<'a> {
     pub fn new(config: DemoConfig, directory: &'a DemoDirectory) -> Self {
         let as_of_ms = config.as_of_ms();
-        Self {
-            config,
-            directory,
-            rng: Rng::seed_from_u64(config.seed),
-            next: 0,
-            as_of_ms,
-        }
+        Self { config, directory, rng: Rng::seed_from_u64(config.seed), next: 0, as_of_ms }
     }
 
     /// The next `chunk` persons, or `None` when all have been generated.
@@ -78,24 +72,11 @@ impl<'a> DemoPeople<'a> {
 
     fn person(&mut self, batch: &mut Batch) {
         let rng = &mut self.rng;
-        let region = *weighted(
-            rng,
-            &[
-                ("TJ-KT", 38),
-                ("TJ-SU", 29),
-                ("TJ-RA", 19),
-                ("TJ-DU", 9),
-                ("TJ-GB", 5),
-            ],
-        );
+        let region = *weighted(rng, &[("TJ-KT", 38), ("TJ-SU", 29), ("TJ-RA", 19), ("TJ-DU", 9), ("TJ-GB", 5)]);
         let districts: Vec<&District> = geo::districts_of(region).collect();
         let district = DistrictCode::parse(one(rng, &districts).code).expect("known district");
         let clinic = clinic_for(self.directory, region);
-        let sex = if rng.random_bool(0.88) {
-            Sex::Male
-        } else {
-            Sex::Female
-        };
+        let sex = if rng.random_bool(0.88) { Sex::Male } else { Sex::Female };
         let this_year = self.config.as_of.year() as i32;
         // Ages 18 to 60, most in their twenties and thirties.
         let age = 18 + ((rng.random::<f64>() * rng.random::<f64>()).sqrt() * 42.0) as i32;
@@ -118,31 +99,20 @@ impl<'a> DemoPeople<'a> {
             district,
             given_name: named.then_some(given),
             family_name: named.then_some(family),
-            phone: rng.random_bool(0.6).then(|| {
-                Phone::parse(&format!("+99290{:07}", rng.random_range(0..10_000_000)))
-                    .expect("valid")
-            }),
+            phone: rng
+                .random_bool(0.6)
+                .then(|| Phone::parse(&format!("+99290{:07}", rng.random_range(0..10_000_000))).expect("valid")),
             created_at: registered_ms,
             created_by: None,
         };
         let episodes = self.episodes(id, this_year - age, return_day, registered_ms);
         let injured = episodes.iter().any(|e| e.injury.is_some());
         let consents = self.consents(id, registered_ms);
-        batch.persons.push(PersonRecord {
-            person,
-            episodes,
-            consents,
-        });
+        batch.persons.push(PersonRecord { person, episodes, consents });
         self.screen_over_time(batch, id, clinic, sex, district, injured, registered_ms);
     }
 
-    fn episodes(
-        &mut self,
-        person: Uuid,
-        birth_year: i32,
-        return_day: Date,
-        at: Millis,
-    ) -> Vec<MigrationEpisode> {
+    fn episodes(&mut self, person: Uuid, birth_year: i32, return_day: Date, at: Millis) -> Vec<MigrationEpisode> {
         let rng = &mut self.rng;
         let count = *weighted(rng, &[(1, 55), (2, 30), (3, 15)]);
         let mut year_to = return_day.year() as i32;
@@ -152,17 +122,7 @@ impl<'a> DemoPeople<'a> {
             let year_from = (year_to - length).max(birth_year + 18);
             let country = *weighted(
                 rng,
-                &[
-                    ("RU", 78),
-                    ("KZ", 8),
-                    ("TR", 4),
-                    ("AE", 3),
-                    ("KR", 2),
-                    ("UZ", 2),
-                    ("BY", 1),
-                    ("SA", 1),
-                    ("LT", 1),
-                ],
+                &[("RU", 78), ("KZ", 8), ("TR", 4), ("AE", 3), ("KR", 2), ("UZ", 2), ("BY", 1), ("SA", 1), ("LT", 1)],
             );
             let destination_region = match country {
                 "RU" => Some(*weighted(
@@ -250,11 +210,7 @@ impl<'a> DemoPeople<'a> {
                 occupation: None,
                 legal_status: *weighted(
                     rng,
-                    &[
-                        (LegalStatus::Regular, 70),
-                        (LegalStatus::Irregular, 22),
-                        (LegalStatus::Unknown, 8),
-                    ],
+                    &[(LegalStatus::Regular, 70), (LegalStatus::Irregular, 22), (LegalStatus::Unknown, 8)],
                 ),
                 return_date: latest.then_some(return_day),
                 return_reason: Some(return_reason),
@@ -308,49 +264,29 @@ impl<'a> DemoPeople<'a> {
         first_ms: Millis,
     ) {
         // A latent level of distress that drifts between visits.
-        let mut distress: f64 = *weighted(
-            &mut self.rng,
-            &[(0.15, 50), (0.35, 30), (0.6, 15), (0.85, 5)],
-        );
+        let mut distress: f64 = *weighted(&mut self.rng, &[(0.15, 50), (0.35, 30), (0.6, 15), (0.85, 5)]);
         let visits = *weighted(&mut self.rng, &[(1, 50), (2, 30), (3, 15), (4, 5)]);
         let mut at = first_ms;
         for visit in 0..visits {
             if at >= self.as_of_ms {
                 break;
             }
-            let lang = *weighted(
-                &mut self.rng,
-                &[(Lang::Tg, 75), (Lang::Ru, 23), (Lang::En, 2)],
-            );
+            let lang = *weighted(&mut self.rng, &[(Lang::Tg, 75), (Lang::Ru, 23), (Lang::En, 2)]);
             let mut encounter = Vec::new();
             encounter.push(self.screening(person, clinic, at, lang, "phq9", sex, distress));
             encounter.push(self.screening(person, clinic, at, lang, "gad7", sex, distress));
             if injured || self.rng.random_bool(0.15) {
-                encounter.push(self.screening(
-                    person,
-                    clinic,
-                    at,
-                    lang,
-                    "wgss",
-                    sex,
-                    if injured { 0.8 } else { 0.1 },
-                ));
+                encounter.push(self.screening(person, clinic, at, lang, "wgss", sex, if injured { 0.8 } else { 0.1 }));
             }
             let phq9 = &encounter[0];
             let depressed = phq9.outcome.positive == Some(true);
             let self_harm = phq9.outcome.flags.iter().any(|f| f == "self_harm");
-            let disabled = encounter
-                .get(2)
-                .is_some_and(|w| w.outcome.positive == Some(true));
+            let disabled = encounter.get(2).is_some_and(|w| w.outcome.positive == Some(true));
             if visit == 0 || depressed || self_harm {
                 self.follow_up(batch, person, clinic, at, self_harm, depressed);
             }
             if self_harm || (depressed && self.rng.random_bool(0.6)) {
-                let urgency = if self_harm {
-                    Urgency::Urgent
-                } else {
-                    Urgency::Routine
-                };
+                let urgency = if self_harm { Urgency::Urgent } else { Urgency::Routine };
                 self.refer(
                     batch,
                     person,
@@ -366,11 +302,7 @@ impl<'a> DemoPeople<'a> {
             if disabled && self.rng.random_bool(0.7) {
                 let sector = *weighted(
                     &mut self.rng,
-                    &[
-                        (Sector::Rehabilitation, 50),
-                        (Sector::SocialProtection, 35),
-                        (Sector::SmallBusiness, 15),
-                    ],
+                    &[(Sector::Rehabilitation, 50), (Sector::SocialProtection, 35), (Sector::SmallBusiness, 15)],
                 );
                 let id = encounter[2].id;
                 self.refer(
@@ -402,9 +334,7 @@ impl<'a> DemoPeople<'a> {
         sex: Sex,
         level: f64,
     ) -> Screening {
-        let instrument = instrument::catalog()
-            .get(id)
-            .expect("demo instruments exist");
+        let instrument = instrument::catalog().get(id).expect("demo instruments exist");
         let answers: Vec<Option<i64>> = instrument
             .items
             .iter()
@@ -412,11 +342,7 @@ impl<'a> DemoPeople<'a> {
             .map(|(n, item)| {
                 let (min, max) = item.value_range(instrument);
                 // Thoughts of self-harm are rarer than other complaints, even at the same distress.
-                let p = if id == "phq9" && n == 8 {
-                    level * level * 0.5
-                } else {
-                    level
-                };
+                let p = if id == "phq9" && n == 8 { level * level * 0.5 } else { level };
                 let mut v = min;
                 for _ in min..max {
                     if self.rng.random_bool(p.clamp(0.0, 1.0)) {
@@ -427,13 +353,7 @@ impl<'a> DemoPeople<'a> {
             })
             .collect();
         let outcome = instrument
-            .score(
-                &answers,
-                &ScoreContext {
-                    sex: Some(sex),
-                    ..ScoreContext::default()
-                },
-            )
+            .score(&answers, &ScoreContext { sex: Some(sex), ..ScoreContext::default() })
             .expect("generated answers are in range")
             .into_outcome();
         Screening {
@@ -476,11 +396,7 @@ impl<'a> DemoPeople<'a> {
             referral_id: None,
             kind,
             due_date,
-            status: if done {
-                FollowUpStatus::Done
-            } else {
-                FollowUpStatus::Open
-            },
+            status: if done { FollowUpStatus::Done } else { FollowUpStatus::Open },
             note: None,
             created_at: at,
             created_by: None,
@@ -501,11 +417,8 @@ impl<'a> DemoPeople<'a> {
         urgency: Urgency,
         at: Millis,
     ) {
-        let candidates: Vec<_> = self
-            .directory
-            .services_of(sector)
-            .filter(|s| s.districts.contains(&district))
-            .collect();
+        let candidates: Vec<_> =
+            self.directory.services_of(sector).filter(|s| s.districts.contains(&district)).collect();
         let Some(service) = candidates.first().map(|_| *one(&mut self.rng, &candidates)) else {
             return;
         };
@@ -525,27 +438,24 @@ impl<'a> DemoPeople<'a> {
         }];
         let mut t = at;
         let mut status = ReferralStatus::Sent;
-        let mut step =
-            |rng: &mut Rng, to: ReferralStatus, days: i64, barrier: Option<Barrier>| -> bool {
-                let next = t
-                    + rng.random_range(0..=days.max(1)) * DAY_MS
-                    + rng.random_range(1..8) * 3_600_000;
-                if next >= self.as_of_ms {
-                    return false;
-                }
-                t = next;
-                events.push(ReferralEvent {
-                    from_status: Some(status),
-                    to_status: to,
-                    at: t,
-                    by_user_id: None,
-                    reason: barrier.map(|_| "reported by the person".to_owned()),
-                    barrier,
-                    note: None,
-                });
-                status = to;
-                true
-            };
+        let mut step = |rng: &mut Rng, to: ReferralStatus, days: i64, barrier: Option<Barrier>| -> bool {
+            let next = t + rng.random_range(0..=days.max(1)) * DAY_MS + rng.random_range(1..8) * 3_600_000;
+            if next >= self.as_of_ms {
+                return false;
+            }
+            t = next;
+            events.push(ReferralEvent {
+                from_status: Some(status),
+                to_status: to,
+                at: t,
+                by_user_id: None,
+                reason: barrier.map(|_| "reported by the person".to_owned()),
+                barrier,
+                note: None,
+            });
+            status = to;
+            true
+        };
         let barrier = |rng: &mut Rng| {
             *weighted(
                 rng,
@@ -603,8 +513,7 @@ impl<'a> DemoPeople<'a> {
 }
 
 fn clinic_for(directory: &DemoDirectory, region: &str) -> Uuid {
-    let in_region =
-        |o: &&hamroh_domain::model::Organisation| o.district.is_some_and(|d| d.region() == region);
+    let in_region = |o: &&hamroh_domain::model::Organisation| o.district.is_some_and(|d| d.region() == region);
     match directory.primary_care().find(in_region) {
         Some(c) => c.id,
         // No demo clinic in that region: the one in Dushanbe registers the person.
@@ -646,18 +555,8 @@ fn name(rng: &mut Rng, sex: Sex) -> (String, String) {
         "Хуршед",
         "Комрон",
     ];
-    const FEMALE: &[&str] = &[
-        "Малика",
-        "Зарина",
-        "Нигора",
-        "Мадина",
-        "Гулноза",
-        "Шаҳло",
-        "Дилафрӯз",
-        "Парвина",
-        "Мавҷуда",
-        "Нилуфар",
-    ];
+    const FEMALE: &[&str] =
+        &["Малика", "Зарина", "Нигора", "Мадина", "Гулноза", "Шаҳло", "Дилафрӯз", "Парвина", "Мавҷуда", "Нилуфар"];
     const FAMILY: &[&str] = &[
         "Раҳимов",
         "Каримов",
@@ -681,11 +580,7 @@ fn name(rng: &mut Rng, sex: Sex) -> (String, String) {
         Sex::Male => ((*one(rng, MALE)).to_owned(), family),
         Sex::Female => {
             // Surnames in -ов/-ев take -а for women; -зода does not change.
-            let family = if family.ends_with("ов") || family.ends_with("ев") {
-                family + "а"
-            } else {
-                family
-            };
+            let family = if family.ends_with("ов") || family.ends_with("ев") { family + "а" } else { family };
             ((*one(rng, FEMALE)).to_owned(), family)
         }
     }
@@ -698,11 +593,7 @@ mod tests {
 
     fn generate(people: u64, seed: u64) -> Batch {
         let dir = directory();
-        let config = DemoConfig {
-            people,
-            seed,
-            as_of: jiff::civil::date(2026, 11, 1),
-        };
+        let config = DemoConfig { people, seed, as_of: jiff::civil::date(2026, 11, 1) };
         let mut people = DemoPeople::new(config, &dir);
         let mut all = Batch::default();
         while let Some(b) = people.next_chunk(37) {
@@ -720,63 +611,33 @@ mod tests {
         let b = generate(200, 42);
         assert_eq!(a, b);
         assert_eq!(a.persons.len(), 200);
-        assert_ne!(
-            generate(200, 43).persons[0].person.id,
-            a.persons[0].person.id
-        );
+        assert_ne!(generate(200, 43).persons[0].person.id, a.persons[0].person.id);
     }
 
     #[test]
     fn looks_like_the_returnee_population() {
         let b = generate(2000, 1);
-        let men = b
-            .persons
-            .iter()
-            .filter(|p| p.person.sex == Sex::Male)
-            .count();
+        let men = b.persons.iter().filter(|p| p.person.sex == Sex::Male).count();
         assert!(men > 1600, "mostly men: {men}");
-        let ages_ok = b
-            .persons
-            .iter()
-            .all(|p| (18..=60).contains(&p.person.birth_year.age_in(2026)));
+        let ages_ok = b.persons.iter().all(|p| (18..=60).contains(&p.person.birth_year.age_in(2026)));
         assert!(ages_ok);
         let episodes: Vec<_> = b.persons.iter().flat_map(|p| &p.episodes).collect();
-        let russia = episodes
-            .iter()
-            .filter(|e| e.destination_country == "RU")
-            .count();
+        let russia = episodes.iter().filter(|e| e.destination_country == "RU").count();
         assert!(russia * 2 > episodes.len(), "mostly Russia");
-        let construction = episodes
-            .iter()
-            .filter(|e| e.work_sector == WorkSector::Construction)
-            .count();
+        let construction = episodes.iter().filter(|e| e.work_sector == WorkSector::Construction).count();
         for sector in WorkSector::ALL {
             let n = episodes.iter().filter(|e| e.work_sector == *sector).count();
             assert!(construction >= n, "construction first");
         }
         assert!(episodes.iter().any(|e| e.injury.is_some()));
         for region in geo::REGIONS {
-            assert!(
-                b.persons
-                    .iter()
-                    .any(|p| p.person.district.region() == region.code),
-                "{}",
-                region.code
-            );
+            assert!(b.persons.iter().any(|p| p.person.district.region() == region.code), "{}", region.code);
         }
         assert!(!b.screenings.is_empty() && !b.referrals.is_empty() && !b.follow_ups.is_empty());
-        assert!(
-            b.screenings
-                .iter()
-                .any(|s| s.outcome.flags.iter().any(|f| f == "self_harm"))
-        );
+        assert!(b.screenings.iter().any(|s| s.outcome.flags.iter().any(|f| f == "self_harm")));
         // Nothing happens after the as-of date.
         let end = jiff::civil::date(2026, 11, 1);
-        assert!(
-            b.follow_ups
-                .iter()
-                .all(|f| f.done_at.is_none_or(|d| date_of(d) <= end))
-        );
+        assert!(b.follow_ups.iter().all(|f| f.done_at.is_none_or(|d| date_of(d) <= end)));
         assert!(b.screenings.iter().all(|s| date_of(s.encounter_at) <= end));
     }
 }

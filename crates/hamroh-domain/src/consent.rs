@@ -37,17 +37,12 @@ impl fmt::Display for ConsentScope {
 impl FromStr for ConsentScope {
     type Err = UnknownCode;
     fn from_str(s: &str) -> Result<Self, UnknownCode> {
-        let bad = || UnknownCode {
-            kind: "consent scope",
-            value: s.to_owned(),
-        };
+        let bad = || UnknownCode { kind: "consent scope", value: s.to_owned() };
         match s.split_once(':') {
             None if s == "care" => Ok(Self::Care),
             None if s == "research" => Ok(Self::Research),
             Some(("sector", sector)) => sector.parse().map(Self::Sector).map_err(|_| bad()),
-            Some(("org", id)) => Uuid::parse_str(id)
-                .map(Self::Organisation)
-                .map_err(|_| bad()),
+            Some(("org", id)) => Uuid::parse_str(id).map(Self::Organisation).map_err(|_| bad()),
             _ => Err(bad()),
         }
     }

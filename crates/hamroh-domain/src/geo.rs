@@ -39,23 +39,10 @@ pub struct District {
 }
 
 pub const REGIONS: &[Region] = &[
+    Region { code: "TJ-DU", en: "Dushanbe", ru: "Душанбе", tg: "Душанбе" },
+    Region { code: "TJ-SU", en: "Sughd", ru: "Согдийская область", tg: "Вилояти Суғд" },
     Region {
-        code: "TJ-DU",
-        en: "Dushanbe",
-        ru: "Душанбе",
-        tg: "Душанбе",
-    },
-    Region {
-        code: "TJ-SU",
-        en: "Sughd",
-        ru: "Согдийская область",
-        tg: "Вилояти Суғд",
-    },
-    Region {
-        code: "TJ-KT",
-        en: "Khatlon",
-        ru: "Хатлонская область",
-        tg: "Вилояти Хатлон",
+        code: "TJ-KT", en: "Khatlon", ru: "Хатлонская область", tg: "Вилояти Хатлон"
     },
     Region {
         code: "TJ-GB",
@@ -166,10 +153,7 @@ pub const DISTRICTS: &[District] = &[
 const OBSOLETE_REGION_CODES: &[(&str, &str)] = &[("TJ-RR", "TJ-RA"), ("TJ-BG", "TJ-GB")];
 
 pub fn region(code: &str) -> Option<&'static Region> {
-    let code = OBSOLETE_REGION_CODES
-        .iter()
-        .find(|(old, _)| *old == code)
-        .map_or(code, |(_, new)| new);
+    let code = OBSOLETE_REGION_CODES.iter().find(|(old, _)| *old == code).map_or(code, |(_, new)| new);
     REGIONS.iter().find(|r| r.code == code)
 }
 
@@ -188,14 +172,8 @@ mod tests {
     #[test]
     fn counts_match_the_statistics_agency_table() {
         let count = |region, kind| districts_of(region).filter(|d| d.kind == kind).count();
-        let districts: usize = REGIONS
-            .iter()
-            .map(|r| count(r.code, DistrictKind::District))
-            .sum();
-        let cities: usize = REGIONS
-            .iter()
-            .map(|r| count(r.code, DistrictKind::City))
-            .sum();
+        let districts: usize = REGIONS.iter().map(|r| count(r.code, DistrictKind::District)).sum();
+        let cities: usize = REGIONS.iter().map(|r| count(r.code, DistrictKind::City)).sum();
         assert_eq!(districts, 47);
         // 17 cities of regional subordination plus Dushanbe itself, counted here as a region.
         assert_eq!(cities, 17);

@@ -68,101 +68,31 @@ pub struct Country {
 
 /// The destinations Tajik labour migrants go to, most frequent first.
 pub const DESTINATIONS: &[Country] = &[
+    Country { code: "RU", en: "Russia", ru: "Россия", tg: "Русия" },
+    Country { code: "KZ", en: "Kazakhstan", ru: "Казахстан", tg: "Қазоқистон" },
+    Country { code: "TR", en: "Türkiye", ru: "Турция", tg: "Туркия" },
     Country {
-        code: "RU",
-        en: "Russia",
-        ru: "Россия",
-        tg: "Русия",
+        code: "AE", en: "United Arab Emirates", ru: "ОАЭ", tg: "Аморати Муттаҳидаи Араб"
     },
     Country {
-        code: "KZ",
-        en: "Kazakhstan",
-        ru: "Казахстан",
-        tg: "Қазоқистон",
+        code: "KR", en: "Republic of Korea", ru: "Республика Корея", tg: "Ҷумҳурии Корея"
     },
+    Country { code: "UZ", en: "Uzbekistan", ru: "Узбекистан", tg: "Ӯзбекистон" },
+    Country { code: "BY", en: "Belarus", ru: "Беларусь", tg: "Беларус" },
+    Country { code: "KG", en: "Kyrgyzstan", ru: "Кыргызстан", tg: "Қирғизистон" },
     Country {
-        code: "TR",
-        en: "Türkiye",
-        ru: "Турция",
-        tg: "Туркия",
+        code: "SA", en: "Saudi Arabia", ru: "Саудовская Аравия", tg: "Арабистони Саудӣ"
     },
+    Country { code: "QA", en: "Qatar", ru: "Катар", tg: "Қатар" },
+    Country { code: "LT", en: "Lithuania", ru: "Литва", tg: "Литва" },
+    Country { code: "PL", en: "Poland", ru: "Польша", tg: "Лаҳистон" },
+    Country { code: "DE", en: "Germany", ru: "Германия", tg: "Олмон" },
     Country {
-        code: "AE",
-        en: "United Arab Emirates",
-        ru: "ОАЭ",
-        tg: "Аморати Муттаҳидаи Араб",
+        code: "GB", en: "United Kingdom", ru: "Великобритания", tg: "Британияи Кабир"
     },
-    Country {
-        code: "KR",
-        en: "Republic of Korea",
-        ru: "Республика Корея",
-        tg: "Ҷумҳурии Корея",
-    },
-    Country {
-        code: "UZ",
-        en: "Uzbekistan",
-        ru: "Узбекистан",
-        tg: "Ӯзбекистон",
-    },
-    Country {
-        code: "BY",
-        en: "Belarus",
-        ru: "Беларусь",
-        tg: "Беларус",
-    },
-    Country {
-        code: "KG",
-        en: "Kyrgyzstan",
-        ru: "Кыргызстан",
-        tg: "Қирғизистон",
-    },
-    Country {
-        code: "SA",
-        en: "Saudi Arabia",
-        ru: "Саудовская Аравия",
-        tg: "Арабистони Саудӣ",
-    },
-    Country {
-        code: "QA",
-        en: "Qatar",
-        ru: "Катар",
-        tg: "Қатар",
-    },
-    Country {
-        code: "LT",
-        en: "Lithuania",
-        ru: "Литва",
-        tg: "Литва",
-    },
-    Country {
-        code: "PL",
-        en: "Poland",
-        ru: "Польша",
-        tg: "Лаҳистон",
-    },
-    Country {
-        code: "DE",
-        en: "Germany",
-        ru: "Германия",
-        tg: "Олмон",
-    },
-    Country {
-        code: "GB",
-        en: "United Kingdom",
-        ru: "Великобритания",
-        tg: "Британияи Кабир",
-    },
-    Country {
-        code: "US",
-        en: "United States",
-        ru: "США",
-        tg: "ИМА",
-    },
+    Country { code: "US", en: "United States", ru: "США", tg: "ИМА" },
 ];
 
 pub fn country(code: &str) -> Result<&'static Country, ValueError> {
-    DESTINATIONS
-        .iter()
-        .find(|c| c.code.eq_ignore_ascii_case(code))
-        .ok_or_else(|| ValueError::Country(code.to_owned()))
+    DESTINATIONS.iter().find(|c| c.code.eq_ignore_ascii_case(code)).ok_or_else(|| ValueError::Country(code.to_owned()))
 }

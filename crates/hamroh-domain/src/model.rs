@@ -220,9 +220,7 @@ mod tests {
     #[test]
     fn period_month_uses_dushanbe_time() {
         // 2026-01-31 20:00 UTC is already 1 February in Dushanbe.
-        let at = jiff::Timestamp::from_second(1_769_889_600)
-            .unwrap()
-            .as_millisecond();
+        let at = jiff::Timestamp::from_second(1_769_889_600).unwrap().as_millisecond();
         assert_eq!(period_month(at), 202602);
     }
 }

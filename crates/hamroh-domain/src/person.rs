@@ -31,11 +31,7 @@ pub struct BirthYear(i32);
 impl BirthYear {
     pub fn new(year: i32, this_year: i32) -> Result<Self, ValueError> {
         let (min, max) = (this_year - 110, this_year - 10);
-        if (min..=max).contains(&year) {
-            Ok(Self(year))
-        } else {
-            Err(ValueError::BirthYear(year, min, max))
-        }
+        if (min..=max).contains(&year) { Ok(Self(year)) } else { Err(ValueError::BirthYear(year, min, max)) }
     }
 
     pub fn get(self) -> i32 {
@@ -53,9 +49,7 @@ pub struct DistrictCode(&'static District);
 
 impl DistrictCode {
     pub fn parse(code: &str) -> Result<Self, ValueError> {
-        geo::district(code)
-            .map(Self)
-            .ok_or_else(|| ValueError::District(code.to_owned()))
+        geo::district(code).map(Self).ok_or_else(|| ValueError::District(code.to_owned()))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -105,11 +99,7 @@ impl Phone {
             }
         }
         let digits = out.len() - usize::from(plus);
-        if (9..=15).contains(&digits) {
-            Ok(Self(out))
-        } else {
-            Err(ValueError::Phone)
-        }
+        if (9..=15).contains(&digits) { Ok(Self(out)) } else { Err(ValueError::Phone) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -144,10 +134,7 @@ mod tests {
 
     #[test]
     fn phone_is_normalised_and_checked() {
-        assert_eq!(
-            Phone::parse("+992 (93) 123-45-67").unwrap().as_str(),
-            "+992931234567"
-        );
+        assert_eq!(Phone::parse("+992 (93) 123-45-67").unwrap().as_str(), "+992931234567");
         assert!(Phone::parse("12345").is_err());
         assert!(Phone::parse("+992 93 abc").is_err());
     }

@@ -34,21 +34,11 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(row.map(|(id, password_hash, disabled)| LoginUser {
-            id,
-            password_hash,
-            disabled,
-        }))
+        Ok(row.map(|(id, password_hash, disabled)| LoginUser { id, password_hash, disabled }))
     }
 
     /// Starts a session and records the log-in, in one transaction.
-    pub async fn create_session(
-        &self,
-        actor: &Actor,
-        user_id: Uuid,
-        token_hash: &[u8],
-        expires_at: i64,
-    ) -> Result<()> {
+    pub async fn create_session(&self, actor: &Actor, user_id: Uuid, token_hash: &[u8], expires_at: i64) -> Result<()> {
         let now = now_millis();
         let event = NewAuditEvent::ok("login", "user", user_id);
         write_tx!(self, tx => {
@@ -78,8 +68,7 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        let Some((id, username, display_name, organisation_id, organisation_name, lang)) = row
-        else {
+        let Some((id, username, display_name, organisation_id, organisation_name, lang)) = row else {
             return Ok(None);
         };
         let roles: Vec<String> = with_pool!(self, pool => {

@@ -24,19 +24,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn user(id: Uuid, address: Option<String>) -> Self {
-        Self {
-            id: format!("user:{id}"),
-            user_id: Some(id),
-            address,
-        }
+        Self { id: format!("user:{id}"), user_id: Some(id), address }
     }
 
     pub fn system(name: &str) -> Self {
-        Self {
-            id: format!("system:{name}"),
-            user_id: None,
-            address: None,
-        }
+        Self { id: format!("system:{name}"), user_id: None, address: None }
     }
 }
 
@@ -53,14 +45,7 @@ pub struct NewAuditEvent {
 
 impl NewAuditEvent {
     pub fn ok(action: &'static str, entity: &'static str, entity_id: impl ToString) -> Self {
-        Self {
-            action,
-            entity,
-            entity_id: Some(entity_id.to_string()),
-            person_id: None,
-            outcome: "ok",
-            detail: None,
-        }
+        Self { action, entity, entity_id: Some(entity_id.to_string()), person_id: None, outcome: "ok", detail: None }
     }
 
     pub fn person(mut self, person_id: Uuid) -> Self {
@@ -188,7 +173,8 @@ impl std::fmt::Display for AuditProblem {
     }
 }
 
-const AUDIT_COLUMNS: &str = "seq, at, actor, action, entity, entity_id, person_id, address, outcome, detail, prev_hash, hash";
+const AUDIT_COLUMNS: &str =
+    "seq, at, actor, action, entity, entity_id, person_id, address, outcome, detail, prev_hash, hash";
 
 impl Store {
     /// Appends events outside any other change (log-ins, reads, exports).
@@ -205,21 +191,12 @@ impl Store {
         loop {
             let page = self.audit_page(expected_seq - 1, PAGE).await?;
             for event in &page {
-                let problem = |reason: &str| {
-                    Ok(Err(AuditProblem {
-                        seq: event.seq,
-                        reason: reason.to_owned(),
-                    }))
-                };
+                let problem = |reason: &str| Ok(Err(AuditProblem { seq: event.seq, reason: reason.to_owned() }));
                 if event.seq != expected_seq {
-                    return problem(&format!(
-                        "expected event {expected_seq} here: events were removed or renumbered"
-                    ));
+                    return problem(&format!("expected event {expected_seq} here: events were removed or renumbered"));
                 }
                 if event.prev_hash != prev {
-                    return problem(
-                        "does not link to the event before it: events were removed or reordered",
-                    );
+                    return problem("does not link to the event before it: events were removed or reordered");
                 }
                 if event.hash != event.expected_hash() {
                     return problem("its content does not match its hash: the event was altered");
@@ -247,9 +224,7 @@ impl Store {
     }
 
     async fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEvent>> {
-        let sql = format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
-        );
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
         Ok(with_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(pool).await?
         }))
@@ -257,9 +232,7 @@ impl Store {
 
     /// The audit trail of one person, newest first.
     pub async fn audit_of_person(&self, person_id: Uuid, limit: i64) -> Result<Vec<AuditEvent>> {
-        let sql = format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE person_id = $1 ORDER BY seq DESC LIMIT $2"
-        );
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE person_id = $1 ORDER BY seq DESC LIMIT $2");
         Ok(with_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).fetch_all(pool).await?
         }))

@@ -97,12 +97,8 @@ impl Store {
     pub async fn durability(&self) -> Result<Durability> {
         match &self.backend {
             Backend::Sqlite(pool) => {
-                let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
-                    .fetch_one(pool)
-                    .await?;
-                let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-                    .fetch_one(pool)
-                    .await?;
+                let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await?;
+                let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await?;
                 let sync = match sync {
                     0 => "off",
                     1 => "normal",
@@ -110,20 +106,12 @@ impl Store {
                     3 => "extra",
                     _ => "unknown",
                 };
-                Ok(Durability {
-                    backend: "sqlite",
-                    detail: format!("journal_mode={journal} synchronous={sync}"),
-                })
+                Ok(Durability { backend: "sqlite", detail: format!("journal_mode={journal} synchronous={sync}") })
             }
             Backend::Postgres(pool) => {
                 let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(pool).await?;
-                let commit: String = sqlx::query_scalar("SHOW synchronous_commit")
-                    .fetch_one(pool)
-                    .await?;
-                Ok(Durability {
-                    backend: "postgres",
-                    detail: format!("fsync={fsync} synchronous_commit={commit}"),
-                })
+                let commit: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(pool).await?;
+                Ok(Durability { backend: "postgres", detail: format!("fsync={fsync} synchronous_commit={commit}") })
             }
         }
     }
@@ -135,15 +123,9 @@ impl Store {
 
 async fn connect_sqlite(path: &Path) -> Result<SqlitePool> {
     let shown = path.display().to_string();
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if !parent.is_dir() {
-        return Err(StoreError::Unwritable(format!(
-            "{shown}: directory {} does not exist",
-            parent.display()
-        )));
+        return Err(StoreError::Unwritable(format!("{shown}: directory {} does not exist", parent.display())));
     }
     // Durability: WAL with synchronous=FULL syncs the WAL on every commit, so an acknowledged write
     // survives a crash of the process or of the machine.
@@ -179,12 +161,7 @@ fn describe(e: &sqlx::Error) -> String {
         sqlx::Error::Io(io) => io.to_string(),
         sqlx::Error::Database(db) => db.message().to_owned(),
         sqlx::Error::PoolTimedOut => "timed out".to_owned(),
-        other => other
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
+        other => other.to_string().lines().next().unwrap_or_default().to_owned(),
     }
 }
 

@@ -31,13 +31,8 @@ mod tests {
     use std::path::Path;
 
     fn names(dir: &str) -> BTreeSet<String> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("migrations")
-            .join(dir);
-        std::fs::read_dir(path)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect()
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(dir);
+        std::fs::read_dir(path).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
     }
 
     #[test]

@@ -31,15 +31,7 @@ fn audit_events(batch: &Batch) -> Vec<NewAuditEvent> {
             events.push(NewAuditEvent::ok("create", "migration_episode", ep.id).person(id));
         }
         for c in &p.consents {
-            let mut e = NewAuditEvent::ok(
-                if c.given {
-                    "consent_given"
-                } else {
-                    "consent_withdrawn"
-                },
-                "consent",
-                c.id,
-            );
+            let mut e = NewAuditEvent::ok(if c.given { "consent_given" } else { "consent_withdrawn" }, "consent", c.id);
             e.detail = Some(c.scope.to_string());
             events.push(e.person(id));
         }
@@ -63,11 +55,7 @@ fn date_text(d: Date) -> String {
 }
 
 fn answers_text(answers: &[Option<i64>]) -> String {
-    answers
-        .iter()
-        .map(|a| a.map_or_else(|| "-".to_owned(), |v| v.to_string()))
-        .collect::<Vec<_>>()
-        .join(",")
+    answers.iter().map(|a| a.map_or_else(|| "-".to_owned(), |v| v.to_string())).collect::<Vec<_>>().join(",")
 }
 
 fn parse_answers(text: &str) -> Result<Vec<Option<i64>>> {
@@ -77,10 +65,7 @@ fn parse_answers(text: &str) -> Result<Vec<Option<i64>>> {
     text.split(',')
         .map(|a| match a {
             "-" => Ok(None),
-            v => v
-                .parse()
-                .map(Some)
-                .map_err(|_| StoreError::Corrupt(format!("answer `{v}`"))),
+            v => v.parse().map(Some).map_err(|_| StoreError::Corrupt(format!("answer `{v}`"))),
         })
         .collect()
 }
@@ -358,10 +343,7 @@ impl Store {
     }
 
     /// A referral's state history: (from, to) pairs in order.
-    pub async fn referral_history(
-        &self,
-        referral_id: Uuid,
-    ) -> Result<Vec<(Option<String>, String)>> {
+    pub async fn referral_history(&self, referral_id: Uuid) -> Result<Vec<(Option<String>, String)>> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT from_status, to_status FROM referral_events WHERE referral_id = $1 ORDER BY seq",
@@ -401,8 +383,7 @@ struct PersonRow {
 
 impl PersonRow {
     fn into_person(self) -> Result<Person> {
-        let year =
-            i32::try_from(self.birth_year).map_err(|_| StoreError::Corrupt("birth year".into()))?;
+        let year = i32::try_from(self.birth_year).map_err(|_| StoreError::Corrupt("birth year".into()))?;
         Ok(Person {
             id: self.id,
             code: self.code,
@@ -454,14 +435,8 @@ impl ScreeningRow {
                 total: self.total,
                 band: self.band,
                 positive: self.positive,
-                flags: self
-                    .flags
-                    .split(',')
-                    .filter(|f| !f.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                result: serde_json::from_str(&self.result)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                flags: self.flags.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
+                result: serde_json::from_str(&self.result).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             },
         })
     }

@@ -23,21 +23,14 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = DbUrl::Sqlite(dir.path().join("hamroh.db"));
         let store = Store::open(&url).await.expect("open SQLite");
-        Self {
-            store,
-            url,
-            admin: None,
-            _dir: Some(dir),
-        }
+        Self { store, url, admin: None, _dir: Some(dir) }
     }
 
     /// `None` when no PostgreSQL server was given.
     pub async fn postgres() -> Option<Self> {
         let admin_url = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())?;
         let name = format!("hamroh_test_{}", Uuid::now_v7().simple());
-        let admin = sqlx::PgPool::connect(&admin_url)
-            .await
-            .expect("connect to HAMROH_TEST_POSTGRES");
+        let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to HAMROH_TEST_POSTGRES");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&admin)
             .await
@@ -45,12 +38,7 @@ impl TestDb {
         admin.close().await;
         let url = DbUrl::from_str(&with_database(&admin_url, &name)).expect("test URL");
         let store = Store::open(&url).await.expect("open PostgreSQL");
-        Some(Self {
-            store,
-            url,
-            admin: Some((admin_url, name)),
-            _dir: None,
-        })
+        Some(Self { store, url, admin: Some((admin_url, name)), _dir: None })
     }
 
     /// Both backends: SQLite, and PostgreSQL when configured.
@@ -71,11 +59,9 @@ impl TestDb {
         if let Some((admin_url, name)) = self.admin
             && let Ok(admin) = sqlx::PgPool::connect(&admin_url).await
         {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&admin)
-            .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&admin)
+                .await;
             admin.close().await;
         }
     }
@@ -86,24 +72,15 @@ pub async fn raw_execute(url: &DbUrl, sql: &str) -> u64 {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match url {
         DbUrl::Sqlite(path) => {
-            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .expect("raw connection");
-            let n = sqlx::query(sql)
-                .execute(&pool)
-                .await
-                .expect("raw SQL")
-                .rows_affected();
+            let pool =
+                sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.expect("raw connection");
+            let n = sqlx::query(sql).execute(&pool).await.expect("raw SQL").rows_affected();
             pool.close().await;
             n
         }
         DbUrl::Postgres(url) => {
             let pool = sqlx::PgPool::connect(url).await.expect("raw connection");
-            let n = sqlx::query(sql)
-                .execute(&pool)
-                .await
-                .expect("raw SQL")
-                .rows_affected();
+            let n = sqlx::query(sql).execute(&pool).await.expect("raw SQL").rows_affected();
             pool.close().await;
             n
         }
@@ -112,9 +89,7 @@ pub async fn raw_execute(url: &DbUrl, sql: &str) -> u64 {
 
 /// The same server URL with another database name.
 pub fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[scheme_end..].find('/') {
         Some(slash) => &base[..scheme_end + slash],

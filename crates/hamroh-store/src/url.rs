@@ -20,10 +20,7 @@ impl FromStr for DbUrl {
 
     fn from_str(url: &str) -> Result<Self, StoreError> {
         let bad = |why: &str| StoreError::InvalidUrl(format!("{}: {why}", redact(url)));
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() {
                 return Err(bad("no file path after sqlite://"));
@@ -36,9 +33,7 @@ impl FromStr for DbUrl {
             }
             Ok(Self::Postgres(url.to_owned()))
         } else {
-            Err(bad(
-                "expected sqlite://PATH or postgres://USER@HOST/DATABASE",
-            ))
+            Err(bad("expected sqlite://PATH or postgres://USER@HOST/DATABASE"))
         }
     }
 }
@@ -57,9 +52,7 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, tail) = rest
-        .split_once('/')
-        .map_or((rest, None), |(a, t)| (a, Some(t)));
+    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
     let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _password)) => format!("{user}:***@{host}"),
@@ -94,18 +87,9 @@ mod tests {
 
     #[test]
     fn parses_both_backends_and_rejects_others() {
-        assert_eq!(
-            "sqlite://hamroh.db".parse::<DbUrl>().unwrap(),
-            DbUrl::Sqlite("hamroh.db".into())
-        );
-        assert_eq!(
-            "sqlite:///var/lib/h.db".parse::<DbUrl>().unwrap(),
-            DbUrl::Sqlite("/var/lib/h.db".into())
-        );
-        assert!(matches!(
-            "postgres://u@localhost/h".parse::<DbUrl>().unwrap(),
-            DbUrl::Postgres(_)
-        ));
+        assert_eq!("sqlite://hamroh.db".parse::<DbUrl>().unwrap(), DbUrl::Sqlite("hamroh.db".into()));
+        assert_eq!("sqlite:///var/lib/h.db".parse::<DbUrl>().unwrap(), DbUrl::Sqlite("/var/lib/h.db".into()));
+        assert!(matches!("postgres://u@localhost/h".parse::<DbUrl>().unwrap(), DbUrl::Postgres(_)));
         for bad in ["mysql://x/y", "hamroh.db", "sqlite://", "postgres://", ""] {
             assert!(bad.parse::<DbUrl>().is_err(), "{bad}");
         }

@@ -31,14 +31,7 @@ fn demo_batch(people: u64, seed: u64) -> Batch {
             .collect(),
         ..Batch::default()
     };
-    let mut gen_people = DemoPeople::new(
-        DemoConfig {
-            people,
-            seed,
-            as_of: AS_OF,
-        },
-        &dir,
-    );
+    let mut gen_people = DemoPeople::new(DemoConfig { people, seed, as_of: AS_OF }, &dir);
     while let Some(chunk) = gen_people.next_chunk(100) {
         batch.persons.extend(chunk.persons);
         batch.screenings.extend(chunk.screenings);
@@ -49,11 +42,7 @@ fn demo_batch(people: u64, seed: u64) -> Batch {
 }
 
 fn events_for(batch: &Batch) -> i64 {
-    let per_person: usize = batch
-        .persons
-        .iter()
-        .map(|p| 1 + p.episodes.len() + p.consents.len())
-        .sum();
+    let per_person: usize = batch.persons.iter().map(|p| 1 + p.episodes.len() + p.consents.len()).sum();
     (batch.organisations.len()
         + batch.services.len()
         + batch.users.len()
@@ -74,83 +63,46 @@ async fn a_new_database_is_empty_and_migrating_again_changes_nothing(db: &TestDb
 
 async fn records_read_back_as_they_were_written(db: &TestDb) {
     let batch = demo_batch(40, 11);
-    db.store
-        .insert_batch(&Actor::system("test"), &batch)
-        .await
-        .unwrap();
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
     let counts = db.store.counts().await.unwrap();
     assert_eq!(counts.persons, 40);
     assert_eq!(counts.screenings, batch.screenings.len() as i64);
     assert_eq!(counts.referrals, batch.referrals.len() as i64);
     assert_eq!(counts.follow_ups, batch.follow_ups.len() as i64);
     for rec in &batch.persons {
-        let stored = db
-            .store
-            .person(rec.person.id)
-            .await
-            .unwrap()
-            .expect("person stored");
+        let stored = db.store.person(rec.person.id).await.unwrap().expect("person stored");
         assert_eq!(stored, rec.person);
-        let mut expected: Vec<_> = batch
-            .screenings
-            .iter()
-            .filter(|s| s.person_id == rec.person.id)
-            .cloned()
-            .collect();
+        let mut expected: Vec<_> = batch.screenings.iter().filter(|s| s.person_id == rec.person.id).cloned().collect();
         expected.sort_by_key(|s| (s.encounter_at, s.id));
-        assert_eq!(
-            db.store.screenings_of(rec.person.id).await.unwrap(),
-            expected
-        );
+        assert_eq!(db.store.screenings_of(rec.person.id).await.unwrap(), expected);
     }
     for r in &batch.referrals {
         let history = db.store.referral_history(r.id).await.unwrap();
         let expected: Vec<_> = r
             .events
             .iter()
-            .map(|e| {
-                (
-                    e.from_status.map(|s| s.as_str().to_owned()),
-                    e.to_status.as_str().to_owned(),
-                )
-            })
+            .map(|e| (e.from_status.map(|s| s.as_str().to_owned()), e.to_status.as_str().to_owned()))
             .collect();
         assert_eq!(history, expected);
     }
-    assert!(
-        db.store
-            .person(uuid::Uuid::now_v7())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(db.store.person(uuid::Uuid::now_v7()).await.unwrap().is_none());
 }
 
 async fn every_write_is_audited_in_an_unbroken_chain(db: &TestDb) {
     let batch = demo_batch(25, 3);
-    db.store
-        .insert_batch(&Actor::system("demo"), &batch)
-        .await
-        .unwrap();
+    db.store.insert_batch(&Actor::system("demo"), &batch).await.unwrap();
     let expected = events_for(&batch);
     assert_eq!(db.store.audit_len().await.unwrap(), expected);
     assert_eq!(db.store.verify_audit().await.unwrap(), Ok(expected as u64));
     let person = batch.persons[0].person.id;
     let trail = db.store.audit_of_person(person, 100).await.unwrap();
-    assert!(
-        trail
-            .iter()
-            .any(|e| e.action == "create" && e.entity == "person")
-    );
+    assert!(trail.iter().any(|e| e.action == "create" && e.entity == "person"));
     assert!(trail.iter().all(|e| e.actor == "system:demo"));
 }
 
 async fn a_failed_batch_leaves_nothing_behind(db: &TestDb) {
     let batch = demo_batch(5, 5);
-    db.store
-        .insert_batch(&Actor::system("test"), &batch)
-        .await
-        .unwrap();
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
     let before = db.store.counts().await.unwrap();
     // A new person, followed by a person whose id is already taken: the whole batch must fail.
     let mut again = demo_batch(6, 6);
@@ -164,40 +116,24 @@ async fn a_failed_batch_leaves_nothing_behind(db: &TestDb) {
         p.person.organisation_id = batch.organisations[0].id;
     }
     again.persons.push(batch.persons[0].clone());
-    assert!(
-        db.store
-            .insert_batch(&Actor::system("test"), &again)
-            .await
-            .is_err()
-    );
+    assert!(db.store.insert_batch(&Actor::system("test"), &again).await.is_err());
     assert_eq!(db.store.counts().await.unwrap(), before);
-    assert_eq!(
-        db.store.verify_audit().await.unwrap(),
-        Ok(before.audit_events as u64)
-    );
+    assert_eq!(db.store.verify_audit().await.unwrap(), Ok(before.audit_events as u64));
 }
 
 async fn audit_verify_finds_altered_removed_and_reordered_events(db: &TestDb) {
     let batch = demo_batch(3, 9);
-    db.store
-        .insert_batch(&Actor::system("test"), &batch)
-        .await
-        .unwrap();
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
     let n = db.store.audit_len().await.unwrap();
     assert!(n > 10);
     assert!(db.store.verify_audit().await.unwrap().is_ok());
 
     // Altered: a changed outcome.
-    assert_eq!(
-        db.tamper("UPDATE audit_events SET outcome = 'denied' WHERE seq = 5")
-            .await,
-        1
-    );
+    assert_eq!(db.tamper("UPDATE audit_events SET outcome = 'denied' WHERE seq = 5").await, 1);
     let problem = db.store.verify_audit().await.unwrap().unwrap_err();
     assert_eq!(problem.seq, 5);
     assert!(problem.reason.contains("altered"), "{problem}");
-    db.tamper("UPDATE audit_events SET outcome = 'ok' WHERE seq = 5")
-        .await;
+    db.tamper("UPDATE audit_events SET outcome = 'ok' WHERE seq = 5").await;
     assert!(db.store.verify_audit().await.unwrap().is_ok());
 
     // Reordered: two events swap their content but keep their numbers.
@@ -215,16 +151,9 @@ async fn audit_verify_finds_altered_removed_and_reordered_events(db: &TestDb) {
 
 async fn audit_verify_finds_a_removed_event_in_the_middle_and_at_the_end(db: &TestDb) {
     let batch = demo_batch(3, 10);
-    db.store
-        .insert_batch(&Actor::system("test"), &batch)
-        .await
-        .unwrap();
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
     let n = db.store.audit_len().await.unwrap();
-    assert_eq!(
-        db.tamper(&format!("DELETE FROM audit_events WHERE seq = {n}"))
-            .await,
-        1
-    );
+    assert_eq!(db.tamper(&format!("DELETE FROM audit_events WHERE seq = {n}")).await, 1);
     let problem = db.store.verify_audit().await.unwrap().unwrap_err();
     assert!(problem.reason.contains("removed"), "{problem}");
     db.tamper("DELETE FROM audit_events WHERE seq = 4").await;
@@ -234,10 +163,7 @@ async fn audit_verify_finds_a_removed_event_in_the_middle_and_at_the_end(db: &Te
 
 async fn concurrent_writers_each_get_their_place_in_the_chain(db: &TestDb) {
     let batch = demo_batch(1, 12);
-    db.store
-        .insert_batch(&Actor::system("test"), &batch)
-        .await
-        .unwrap();
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
     let before = db.store.audit_len().await.unwrap();
     let person = batch.persons[0].person.id;
     let mut tasks = Vec::new();
@@ -255,10 +181,7 @@ async fn concurrent_writers_each_get_their_place_in_the_chain(db: &TestDb) {
         t.await.unwrap();
     }
     assert_eq!(db.store.audit_len().await.unwrap(), before + 80);
-    assert_eq!(
-        db.store.verify_audit().await.unwrap(),
-        Ok((before + 80) as u64)
-    );
+    assert_eq!(db.store.verify_audit().await.unwrap(), Ok((before + 80) as u64));
 }
 
 async fn acknowledged_writes_are_durable(db: &TestDb) {

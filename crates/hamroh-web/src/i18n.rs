@@ -28,10 +28,7 @@ pub struct Tr {
 
 impl Tr {
     pub fn new(lang: Lang) -> Self {
-        let id = lang
-            .as_str()
-            .parse()
-            .expect("tg, ru and en are valid language identifiers");
+        let id = lang.as_str().parse().expect("tg, ru and en are valid language identifiers");
         Self { lang, id }
     }
 
@@ -40,10 +37,8 @@ impl Tr {
     }
 
     pub fn with(&self, key: &str, args: &[(&'static str, String)]) -> String {
-        let args: HashMap<Cow<'static, str>, FluentValue> = args
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone())))
-            .collect();
+        let args: HashMap<Cow<'static, str>, FluentValue> =
+            args.iter().map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone()))).collect();
         LOCALES.lookup_with_args(&self.id, key, &args)
     }
 }
@@ -56,18 +51,8 @@ pub fn negotiate(accept_language: Option<&str>) -> Lang {
     let mut best: Option<(f32, Lang)> = None;
     for part in header.split(',') {
         let mut pieces = part.trim().split(';');
-        let tag = pieces
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        let q = pieces
-            .find_map(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-            })
-            .unwrap_or(1.0);
+        let tag = pieces.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
         let primary = tag.split('-').next().unwrap_or_default();
         if let Ok(lang) = primary.parse::<Lang>()
             && best.is_none_or(|(bq, _)| q > bq)
@@ -85,10 +70,7 @@ mod tests {
     #[test]
     fn every_message_exists_in_every_language() {
         let ids = |lang: &str| -> Vec<String> {
-            let path = format!(
-                "{}/../../locales/{lang}/main.ftl",
-                env!("CARGO_MANIFEST_DIR")
-            );
+            let path = format!("{}/../../locales/{lang}/main.ftl", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(path).unwrap();
             let mut ids: Vec<String> = text
                 .lines()

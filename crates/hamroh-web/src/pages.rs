@@ -58,9 +58,7 @@ pub fn page(viewer: &Viewer, status: StatusCode, template: &impl Template) -> Re
         Err(e) => return WebError::Internal(e.to_string()).into_response(),
     };
     if let Some(lang) = viewer.chosen_lang {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, session::lang_cookie(lang));
+        response.headers_mut().append(header::SET_COOKIE, session::lang_cookie(lang));
     }
     response
 }
@@ -71,20 +69,13 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     };
     let t = &viewer.tr;
     let counts = state.store.counts().await?;
-    let roles: Vec<String> = user
-        .roles
-        .iter()
-        .map(|r| t.get(&format!("role-{r}")))
-        .collect();
+    let roles: Vec<String> = user.roles.iter().map(|r| t.get(&format!("role-{r}"))).collect();
     let template = HomePage {
         t: t.clone(),
         css: css_url(),
         langs: LANGS,
         welcome: t.with("home-welcome", &[("name", user.display_name.clone())]),
-        organisation: t.with(
-            "home-organisation",
-            &[("organisation", user.organisation_name.clone())],
-        ),
+        organisation: t.with("home-organisation", &[("organisation", user.organisation_name.clone())]),
         roles: t.with("home-roles", &[("roles", roles.join(", "))]),
         counts: t.with(
             "home-counts",
@@ -124,9 +115,7 @@ pub struct LoginForm {
 /// for a wrong password and does not reveal which usernames exist.
 fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| {
-        crate::password::hash("decoy password that matches nothing").unwrap_or_default()
-    })
+    DECOY.get_or_init(|| crate::password::hash("decoy password that matches nothing").unwrap_or_default())
 }
 
 pub async fn login(
@@ -136,9 +125,7 @@ pub async fn login(
 ) -> Result<Response, WebError> {
     let username = form.username.trim().to_owned();
     let user = state.store.user_for_login(&username).await?;
-    let hash = user
-        .as_ref()
-        .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
+    let hash = user.as_ref().map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
     let password = form.password;
     let verified = tokio::task::spawn_blocking(move || crate::password::verify(&password, &hash))
         .await
@@ -148,15 +135,9 @@ pub async fn login(
             let token = session::new_token();
             let expires = hamroh_store::now_millis() + session::SESSION_HOURS * 3_600_000;
             let actor = hamroh_store::Actor::user(user.id, viewer.address.clone());
-            state
-                .store
-                .create_session(&actor, user.id, &session::token_hash(&token), expires)
-                .await?;
+            state.store.create_session(&actor, user.id, &session::token_hash(&token), expires).await?;
             let mut headers = HeaderMap::new();
-            headers.insert(
-                header::SET_COOKIE,
-                session::session_cookie(&token, viewer.https),
-            );
+            headers.insert(header::SET_COOKIE, session::session_cookie(&token, viewer.https));
             Ok((headers, Redirect::to("/")).into_response())
         }
         _ => {
@@ -172,14 +153,8 @@ pub async fn login(
                 event.detail = Some("disabled".into());
             }
             state.store.audit(&viewer.actor(), &[event]).await?;
-            let template = LoginPage {
-                t: viewer.tr.clone(),
-                css: css_url(),
-                langs: LANGS,
-                user: None,
-                failed: true,
-                username,
-            };
+            let template =
+                LoginPage { t: viewer.tr.clone(), css: css_url(), langs: LANGS, user: None, failed: true, username };
             Ok(page(&viewer, StatusCode::UNAUTHORIZED, &template))
         }
     }

@@ -35,25 +35,16 @@ impl Viewer {
     pub fn actor(&self) -> Actor {
         match &self.user {
             Some(u) => Actor::user(u.id, self.address.clone()),
-            None => Actor {
-                id: "anonymous".into(),
-                user_id: None,
-                address: self.address.clone(),
-            },
+            None => Actor { id: "anonymous".into(), user_id: None, address: self.address.clone() },
         }
     }
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then(|| v.to_owned())
-        })
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
 }
 
 pub fn token_hash(token: &str) -> Vec<u8> {
@@ -62,11 +53,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 
 /// A new session token: 244 random bits from the operating system's generator.
 pub fn new_token() -> String {
-    format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
 pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
@@ -83,19 +70,14 @@ pub fn clear_session_cookie() -> HeaderValue {
 }
 
 pub fn lang_cookie(lang: Lang) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000"
-    ))
-    .expect("ascii")
+    HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000")).expect("ascii")
 }
 
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let token_hash = cookie(&parts.headers, SESSION_COOKIE)
-            .filter(|t| !t.is_empty())
-            .map(|t| token_hash(&t));
+        let token_hash = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()).map(|t| token_hash(&t));
         let user = match &token_hash {
             Some(hash) => state.store.session_user(hash).await?,
             None => None,
@@ -108,29 +90,9 @@ impl FromRequestParts<AppState> for Viewer {
         let lang = chosen_lang
             .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(|l| l.parse().ok()))
             .or_else(|| user.as_ref().map(|u| u.lang))
-            .unwrap_or_else(|| {
-                negotiate(
-                    parts
-                        .headers
-                        .get(header::ACCEPT_LANGUAGE)
-                        .and_then(|v| v.to_str().ok()),
-                )
-            });
-        let address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        let https = parts
-            .headers
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v == "https");
-        Ok(Self {
-            user,
-            tr: Tr::new(lang),
-            address,
-            token_hash,
-            chosen_lang,
-            https,
-        })
+            .unwrap_or_else(|| negotiate(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
+        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let https = parts.headers.get("x-forwarded-proto").is_some_and(|v| v == "https");
+        Ok(Self { user, tr: Tr::new(lang), address, token_hash, chosen_lang, https })
     }
 }

@@ -27,19 +27,11 @@ async fn with_user(db: &TestDb) {
         }],
         ..Batch::default()
     };
-    db.store
-        .insert_batch(&hamroh_store::Actor::system("test"), &batch)
-        .await
-        .unwrap();
+    db.store.insert_batch(&hamroh_store::Actor::system("test"), &batch).await.unwrap();
 }
 
 async fn send(db: &TestDb, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let response = router(AppState {
-        store: db.store.clone(),
-    })
-    .oneshot(request)
-    .await
-    .unwrap();
+    let response = router(AppState::new(db.store.clone())).oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -53,10 +45,7 @@ fn get(uri: &str) -> Request<Body> {
 fn login_form(username: &str, password: &str) -> Request<Body> {
     Request::post("/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!(
-            "username={username}&password={}",
-            password.replace(' ', "+")
-        )))
+        .body(Body::from(format!("username={username}&password={}", password.replace(' ', "+"))))
         .unwrap()
 }
 
@@ -70,70 +59,41 @@ async fn healthz_answers_200_while_the_database_does_and_503_after(db: &TestDb) 
 }
 
 async fn the_login_page_speaks_the_browsers_language_and_sends_security_headers(db: &TestDb) {
-    let request = Request::get("/login")
-        .header(header::ACCEPT_LANGUAGE, "ru-RU,ru;q=0.9")
-        .body(Body::empty())
-        .unwrap();
+    let request = Request::get("/login").header(header::ACCEPT_LANGUAGE, "ru-RU,ru;q=0.9").body(Body::empty()).unwrap();
     let (status, headers, body) = send(db, request).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        body.contains("<html lang=\"ru\">") && body.contains("Вход"),
-        "{body}"
-    );
+    assert!(body.contains("<html lang=\"ru\">") && body.contains("Вход"), "{body}");
     assert!(body.contains("<label for=\"username\">") && body.contains("<label for=\"password\">"));
     let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
     assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
     assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let (_, headers, body) = send(db, get("/login?lang=tg")).await;
     assert!(body.contains("Воридшавӣ"));
-    assert!(
-        headers[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .starts_with("hamroh_lang=tg")
-    );
+    assert!(headers[header::SET_COOKIE].to_str().unwrap().starts_with("hamroh_lang=tg"));
 }
 
 async fn a_right_password_opens_a_session_and_a_wrong_one_does_not(db: &TestDb) {
     with_user(db).await;
     let (status, _, body) = send(db, login_form("nodira", "not the password")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(
-        body.contains("value=\"nodira\""),
-        "the username typed is kept"
-    );
+    assert!(body.contains("value=\"nodira\""), "the username typed is kept");
     let (status, _, _) = send(db, login_form("nobody", PASSWORD)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     let (status, headers, _) = send(db, login_form("nodira", PASSWORD)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let cookie = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     let session = cookie.split(';').next().unwrap().to_owned();
-    let request = Request::get("/")
-        .header(header::COOKIE, &session)
-        .body(Body::empty())
-        .unwrap();
+    let request = Request::get("/").header(header::COOKIE, &session).body(Body::empty()).unwrap();
     let (status, _, body) = send(db, request).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        body.contains("Nodira Test"),
-        "home shows the user in their language: {body}"
-    );
+    assert!(body.contains("Nodira Test"), "home shows the user in their language: {body}");
     assert!(body.contains("Здравствуйте"));
 
-    let logout = Request::post("/logout")
-        .header(header::COOKIE, &session)
-        .body(Body::empty())
-        .unwrap();
+    let logout = Request::post("/logout").header(header::COOKIE, &session).body(Body::empty()).unwrap();
     assert_eq!(send(db, logout).await.0, StatusCode::SEE_OTHER);
-    let request = Request::get("/")
-        .header(header::COOKIE, &session)
-        .body(Body::empty())
-        .unwrap();
+    let request = Request::get("/").header(header::COOKIE, &session).body(Body::empty()).unwrap();
     let (status, headers, _) = send(db, request).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers[header::LOCATION], "/login");
@@ -146,39 +106,19 @@ async fn a_right_password_opens_a_session_and_a_wrong_one_does_not(db: &TestDb) 
 async fn a_cross_site_form_post_is_refused(db: &TestDb) {
     with_user(db).await;
     let mut request = login_form("nodira", PASSWORD);
-    request
-        .headers_mut()
-        .insert("sec-fetch-site", "cross-site".parse().unwrap());
+    request.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
     assert_eq!(send(db, request).await.0, StatusCode::FORBIDDEN);
 }
 
 async fn assets_are_cached_for_long_and_unknown_pages_answer_404(db: &TestDb) {
     let (_, _, page) = send(db, get("/login")).await;
-    let css = page
-        .split("href=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let css = page.split("href=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     assert!(css.starts_with("/static/hamroh.") && css.ends_with(".css"));
     let (status, headers, _) = send(db, get(&css)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        headers[header::CACHE_CONTROL]
-            .to_str()
-            .unwrap()
-            .contains("immutable")
-    );
-    assert_eq!(
-        send(db, get("/static/hamroh.0.css")).await.0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        send(db, get("/no/such/page")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert!(headers[header::CACHE_CONTROL].to_str().unwrap().contains("immutable"));
+    assert_eq!(send(db, get("/static/hamroh.0.css")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(send(db, get("/no/such/page")).await.0, StatusCode::NOT_FOUND);
 }
 
 hamroh_store::on_both_backends!(

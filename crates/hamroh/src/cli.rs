@@ -3,11 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "hamroh",
-    version,
-    about = "Screening, referral and follow-up for returned labour migrants"
-)]
+#[command(name = "hamroh", version, about = "Screening, referral and follow-up for returned labour migrants")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -18,6 +14,14 @@ pub struct DbArg {
     /// Database: sqlite://PATH (embedded, the default) or postgres://USER@HOST/DATABASE
     #[arg(long, env = "HAMROH_DB", default_value = "sqlite://hamroh.db")]
     pub db: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CutoffsArg {
+    /// The deployment's own cut-offs (a TOML file, one table per instrument), overriding the
+    /// instrument files'
+    #[arg(long, env = "HAMROH_CUTOFFS")]
+    pub cutoffs: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +39,8 @@ pub enum Command {
         /// People in the demo data set (with --demo)
         #[arg(long, default_value_t = 500)]
         demo_people: u64,
+        #[command(flatten)]
+        cutoffs: CutoffsArg,
     },
     /// Bring the database schema up to date
     Migrate {
@@ -68,9 +74,11 @@ pub enum Command {
         /// The respondent's sex, for instruments whose rules depend on it
         #[arg(long)]
         sex: Option<SexArg>,
-        /// Language of administration
-        #[arg(long, default_value = "tg")]
+        /// Language of the texts in the result
+        #[arg(long, default_value = "en")]
         lang: LangArg,
+        #[command(flatten)]
+        cutoffs: CutoffsArg,
     },
     /// List the instruments, or show one as a clinician would read it
     Instruments {

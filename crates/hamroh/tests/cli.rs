@@ -29,10 +29,7 @@ fn a_malformed_database_url_is_one_clear_line_and_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{bad}");
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(
-            err.starts_with("hamroh: error: invalid database URL"),
-            "{err}"
-        );
+        assert!(err.starts_with("hamroh: error: invalid database URL"), "{err}");
     }
 }
 
@@ -40,11 +37,7 @@ fn a_malformed_database_url_is_one_clear_line_and_exit_2() {
 fn an_unwritable_sqlite_path_is_refused_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-dir");
-    let out = hamroh(&[
-        "migrate",
-        "--db",
-        &format!("sqlite://{}/h.db", missing.display()),
-    ]);
+    let out = hamroh(&["migrate", "--db", &format!("sqlite://{}/h.db", missing.display())]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
     assert!(!missing.exists());
@@ -52,35 +45,18 @@ fn an_unwritable_sqlite_path_is_refused_and_nothing_is_created() {
 
 #[test]
 fn an_unreachable_postgres_server_is_one_clear_line_and_exit_2() {
-    let out = hamroh(&[
-        "migrate",
-        "--db",
-        "postgres://hamroh:secret@127.0.0.1:1/hamroh",
-    ]);
+    let out = hamroh(&["migrate", "--db", "postgres://hamroh:secret@127.0.0.1:1/hamroh"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.contains("cannot reach the database") && !err.contains("secret"),
-        "{err}"
-    );
+    assert!(err.contains("cannot reach the database") && !err.contains("secret"), "{err}");
 }
 
 #[test]
 fn demo_fills_an_empty_database_and_refuses_one_that_holds_people() {
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
-    let out = hamroh(&[
-        "demo",
-        "--db",
-        &db,
-        "--people",
-        "30",
-        "--seed",
-        "4",
-        "--as-of",
-        "2026-10-01",
-    ]);
+    let out = hamroh(&["demo", "--db", &db, "--people", "30", "--seed", "4", "--as-of", "2026-10-01"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("clinician"));
 
@@ -88,28 +64,11 @@ fn demo_fills_an_empty_database_and_refuses_one_that_holds_people() {
     assert_eq!(again.status.code(), Some(2));
     assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
 
-    let same_seed = hamroh(&[
-        "demo",
-        "--db",
-        &db,
-        "--people",
-        "30",
-        "--seed",
-        "4",
-        "--as-of",
-        "2026-10-01",
-        "--force",
-    ]);
+    let same_seed = hamroh(&["demo", "--db", &db, "--people", "30", "--seed", "4", "--as-of", "2026-10-01", "--force"]);
     assert_eq!(same_seed.status.code(), Some(2));
-    assert!(
-        stderr(&same_seed).contains("already loaded"),
-        "{}",
-        stderr(&same_seed)
-    );
+    assert!(stderr(&same_seed).contains("already loaded"), "{}", stderr(&same_seed));
 
-    let forced = hamroh(&[
-        "demo", "--db", &db, "--people", "10", "--seed", "5", "--force",
-    ]);
+    let forced = hamroh(&["demo", "--db", &db, "--people", "10", "--seed", "5", "--force"]);
     assert!(forced.status.success(), "{}", stderr(&forced));
     let verify = hamroh(&["audit", "verify", "--db", &db]);
     assert!(verify.status.success(), "{}", stderr(&verify));
@@ -121,25 +80,11 @@ fn the_same_seed_gives_the_same_data_set() {
         let dir = tempfile::tempdir().unwrap();
         let db = sqlite_url(dir.path());
         assert!(
-            hamroh(&[
-                "demo",
-                "--db",
-                &db,
-                "--people",
-                "25",
-                "--seed",
-                seed,
-                "--as-of",
-                "2026-06-30"
-            ])
-            .status
-            .success()
+            hamroh(&["demo", "--db", &db, "--people", "25", "--seed", seed, "--as-of", "2026-06-30"]).status.success()
         );
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let store = hamroh_store::Store::open(&db.parse().unwrap())
-                .await
-                .unwrap();
+            let store = hamroh_store::Store::open(&db.parse().unwrap()).await.unwrap();
             let counts = store.counts().await.unwrap();
             store.close().await;
             counts
@@ -152,11 +97,7 @@ fn the_same_seed_gives_the_same_data_set() {
 fn audit_verify_names_the_first_altered_event() {
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
-    assert!(
-        hamroh(&["demo", "--db", &db, "--people", "5"])
-            .status
-            .success()
-    );
+    assert!(hamroh(&["demo", "--db", &db, "--people", "5"]).status.success());
     let ok = hamroh(&["audit", "verify", "--db", &db]);
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).contains("audit chain intact"));
@@ -168,11 +109,7 @@ fn audit_verify_names_the_first_altered_event() {
     assert_eq!(changed, 1);
     let broken = hamroh(&["audit", "verify", "--db", &db]);
     assert_eq!(broken.status.code(), Some(1));
-    assert!(
-        stderr(&broken).contains("audit event 12"),
-        "{}",
-        stderr(&broken)
-    );
+    assert!(stderr(&broken).contains("audit event 12"), "{}", stderr(&broken));
 }
 
 #[test]
@@ -199,19 +136,11 @@ fn score_prints_one_json_object_and_rejects_bad_answers_with_exit_2() {
 /// One HTTP/1.1 request over a plain socket; returns the status line and the body.
 fn http_get(address: &str, path: &str) -> (String, String) {
     let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response.lines().next().unwrap_or_default().to_owned();
-    let body = response
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned();
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
     (status, body)
 }
 
@@ -219,16 +148,7 @@ fn http_get(address: &str, path: &str) -> (String, String) {
 fn serve_demo_answers_healthz_serves_a_login_page_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hamroh"))
-        .args([
-            "serve",
-            "--db",
-            &sqlite_url(dir.path()),
-            "--listen",
-            "127.0.0.1:0",
-            "--demo",
-            "--demo-people",
-            "20",
-        ])
+        .args(["serve", "--db", &sqlite_url(dir.path()), "--listen", "127.0.0.1:0", "--demo", "--demo-people", "20"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -243,22 +163,47 @@ fn serve_demo_answers_healthz_serves_a_login_page_and_stops_cleanly_on_sigterm()
         }
         printed.push(line);
     };
-    assert!(
-        printed
-            .iter()
-            .any(|l| l.contains("clinician") && l.contains("demo-clinician-pass")),
-        "{printed:?}"
-    );
+    assert!(printed.iter().any(|l| l.contains("clinician") && l.contains("demo-clinician-pass")), "{printed:?}");
     let (status, body) = http_get(&address, "/healthz");
     assert!(status.contains("200"), "{status}");
     assert!(body.contains("ok"));
     let (status, body) = http_get(&address, "/login");
     assert!(status.contains("200"), "{status}");
     assert!(body.contains("name=\"password\""));
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let exit = child.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
+}
+
+#[test]
+fn a_deployment_cut_off_file_overrides_the_instrument_and_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cutoffs.toml");
+    std::fs::write(&file, "[srq20]\nat_least_male = 10\nsource = \"local validation\"\n").unwrap();
+    let answers = "1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,0,0,0,0,0";
+    let out = hamroh(&["score", "srq20", "--sex", "male", "--answers", answers, "--cutoffs", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((json["positive"].as_bool(), json["band"].as_str()), (Some(false), Some("negative")));
+    assert_eq!(json["cutoff"], serde_json::json!({"at_least": 10, "source": "deployment"}));
+    let default = hamroh(&["score", "srq20", "--sex", "male", "--answers", answers]);
+    let json: serde_json::Value = serde_json::from_slice(&default.stdout).unwrap();
+    assert_eq!(json["cutoff"], serde_json::json!({"at_least": 8, "source": "instrument"}));
+
+    std::fs::write(&file, "[srq20]\nat_least = 30\n").unwrap();
+    let out = hamroh(&["score", "srq20", "--answers", answers, "--cutoffs", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("outside the score range"), "{}", stderr(&out));
+}
+
+#[test]
+fn instruments_are_listed_and_shown_as_a_clinician_reads_them() {
+    let out = hamroh(&["instruments"]);
+    assert!(out.status.success());
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(list.lines().count(), 13, "{list}");
+    let out = hamroh(&["instruments", "show", "phq9", "--lang", "ru"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("9. ") && text.contains("Почти каждый день"), "{text}");
+    assert_eq!(hamroh(&["instruments", "show", "nosuch"]).status.code(), Some(2));
 }

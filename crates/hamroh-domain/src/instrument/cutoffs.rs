@@ -48,7 +48,10 @@ impl Cutoffs {
             }
             for v in [o.at_least, o.at_least_male, o.at_least_female].into_iter().flatten() {
                 if !(inst.scoring.min..=inst.scoring.max).contains(&v) {
-                    return Err(format!("[{id}]: {v} is outside the score range {}..={}", inst.scoring.min, inst.scoring.max));
+                    return Err(format!(
+                        "[{id}]: {v} is outside the score range {}..={}",
+                        inst.scoring.min, inst.scoring.max
+                    ));
                 }
             }
             if o.at_least.is_none() && o.at_least_male.is_none() && o.at_least_female.is_none() {

@@ -9,6 +9,7 @@ use crate::person::Sex;
 
 /// A text in each of Hamroh's three languages. All three are required.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Texts {
     pub tg: String,
@@ -37,6 +38,7 @@ impl Texts {
 
 /// Whether a language version is the original, a published translation or Hamroh's own wording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LanguageOrigin {
     /// `original`, `published` (a published translation) or `hamroh` (Hamroh's own, not validated).
@@ -46,6 +48,7 @@ pub struct LanguageOrigin {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Codes {
     /// The code system of the item and total codes, e.g. `http://loinc.org`.
@@ -57,8 +60,9 @@ pub struct Codes {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct Option_ {
+pub struct AnswerOption {
     pub value: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -66,12 +70,14 @@ pub struct Option_ {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResponseSet {
-    pub options: Vec<Option_>,
+    pub options: Vec<AnswerOption>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     pub id: String,
@@ -100,6 +106,7 @@ impl Item {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScoringMethod {
     /// The sum of the scored items' values.
@@ -112,6 +119,7 @@ pub enum ScoringMethod {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scoring {
     pub method: ScoringMethod,
@@ -133,6 +141,7 @@ pub struct Scoring {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Band {
     pub id: String,
@@ -145,6 +154,7 @@ pub struct Band {
 
 /// The cut-off for a positive screen: total at least `at_least` (per sex where the source says so).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Positive {
     pub at_least: i64,
@@ -169,6 +179,7 @@ impl Positive {
 /// Another published threshold, reported beside the positive rule (e.g. PC-PTSD-5's
 /// "optimally efficient" cut-off of 4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
     pub id: String,
@@ -178,6 +189,7 @@ pub struct Threshold {
 
 /// A red flag raised by one item's answer, whatever the total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Flag {
     pub id: String,
@@ -188,6 +200,7 @@ pub struct Flag {
 
 /// Items left out by the instrument's own rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Skip {
     pub items: Vec<String>,
@@ -206,6 +219,7 @@ pub struct Skip {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SkipMode {
     Must,
@@ -214,6 +228,7 @@ pub enum SkipMode {
 
 /// Which validated instruments a checklist result points to next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Next {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,6 +242,7 @@ pub struct Next {
 
 /// An instrument-specific algorithm reported beside the total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DetailRule {
     /// PHQ-9: major and other depressive syndrome.
@@ -242,6 +258,7 @@ pub enum DetailRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Instrument {
     pub id: String,
@@ -423,7 +440,12 @@ impl Instrument {
                 Ok(CompiledSkip {
                     items: s.items.iter().map(|i| self.index(i, "skip")).collect::<Result<_, _>>()?,
                     sex: s.sex,
-                    when_sum_of: s.when_sum_of.iter().flatten().map(|i| self.index(i, "skip")).collect::<Result<_, _>>()?,
+                    when_sum_of: s
+                        .when_sum_of
+                        .iter()
+                        .flatten()
+                        .map(|i| self.index(i, "skip"))
+                        .collect::<Result<_, _>>()?,
                     equals: s.equals.unwrap_or(0),
                     mode: s.mode,
                 })

@@ -6,6 +6,7 @@ use super::definition::{DetailRule, Instrument};
 use crate::org::Lang;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Detail<'a> {
     Phq9(Phq9Syndrome),
@@ -20,6 +21,7 @@ pub enum Detail<'a> {
 /// items 1 and 2 are the core symptoms. Major depressive syndrome: a core symptom and five or more
 /// present; other depressive syndrome: a core symptom and two to four present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Phq9Syndrome {
     pub items_present: i64,
     pub core_symptom_present: bool,
@@ -31,12 +33,14 @@ pub struct Phq9Syndrome {
 /// rated 2 ("moderately") or higher is an endorsed symptom; it needs one B item (1-5), one C item
 /// (6-7), two D items (8-14) and two E items (15-20).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pcl5Clusters<'a> {
     pub clusters: Vec<Cluster<'a>>,
     pub dsm5_provisional_ptsd: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cluster<'a> {
     pub cluster: &'a str,
     pub severity: i64,
@@ -48,12 +52,14 @@ pub struct Cluster<'a> {
 /// WG-SS: each domain's answer, and the three-way split (none / some / a lot or unable)
 /// recommended for reporting by Hanass-Hancock et al. 2023.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WgssDomains<'a> {
     pub domains: Vec<DomainDifficulty<'a>>,
     pub level: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DomainDifficulty<'a> {
     pub domain: &'a str,
     pub value: i64,
@@ -62,12 +68,14 @@ pub struct DomainDifficulty<'a> {
 
 /// PHQ-15: how many symptoms bother the person "a lot" (Kroenke, Spitzer & Williams 2002).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Phq15Detail {
     pub bothered_a_lot: i64,
 }
 
 /// A checklist's domains present, and the validated instruments its rules say to give next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChecklistResult<'a> {
     pub domains: Vec<&'a str>,
     pub next: Vec<&'a str>,
@@ -75,6 +83,7 @@ pub struct ChecklistResult<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reason<'a> {
     pub give: &'a [String],
     pub why: &'a str,
@@ -101,10 +110,17 @@ pub(super) fn detail<'a>(instrument: &'a Instrument, rule: DetailRule, values: &
                 .iter()
                 .enumerate()
                 .map(|(d, cluster)| {
-                    let items = || values.iter().zip(&instrument.compiled.item_domain).filter(move |(_, dom)| **dom == Some(d));
+                    let items =
+                        || values.iter().zip(&instrument.compiled.item_domain).filter(move |(_, dom)| **dom == Some(d));
                     let symptoms = items().filter(|(v, _)| **v >= 2).count() as i64;
                     let needed = needed(cluster);
-                    Cluster { cluster, severity: items().map(|(v, _)| *v).sum(), symptoms, needed, met: symptoms >= needed }
+                    Cluster {
+                        cluster,
+                        severity: items().map(|(v, _)| *v).sum(),
+                        symptoms,
+                        needed,
+                        met: symptoms >= needed,
+                    }
                 })
                 .collect();
             let all = clusters.len() == 4 && clusters.iter().all(|c| c.met);
@@ -134,13 +150,18 @@ pub(super) fn detail<'a>(instrument: &'a Instrument, rule: DetailRule, values: &
             };
             Detail::Wgss(WgssDomains { domains, level })
         }
-        DetailRule::Phq15BotheredALot => Detail::Phq15(Phq15Detail { bothered_a_lot: values.iter().filter(|v| **v == 2).count() as i64 }),
+        DetailRule::Phq15BotheredALot => {
+            Detail::Phq15(Phq15Detail { bothered_a_lot: values.iter().filter(|v| **v == 2).count() as i64 })
+        }
         DetailRule::Checklist => {
             let at_least = instrument.scoring.item_at_least.unwrap_or(1);
             let c = &instrument.compiled;
             let mut domains: Vec<&'a str> = Vec::new();
             for (n, v) in values.iter().enumerate() {
-                if c.scored[n] && *v >= at_least && let Some(d) = c.item_domain[n] {
+                if c.scored[n]
+                    && *v >= at_least
+                    && let Some(d) = c.item_domain[n]
+                {
                     let name = c.domains[d].as_str();
                     if !domains.contains(&name) {
                         domains.push(name);
@@ -151,7 +172,11 @@ pub(super) fn detail<'a>(instrument: &'a Instrument, rule: DetailRule, values: &
             let mut reasons = Vec::new();
             for rule in &instrument.next {
                 let fires = rule.when_domain.as_deref().is_some_and(|d| domains.contains(&d))
-                    || rule.when_item.as_deref().and_then(|i| instrument.item_index(i)).is_some_and(|n| values[n] >= at_least);
+                    || rule
+                        .when_item
+                        .as_deref()
+                        .and_then(|i| instrument.item_index(i))
+                        .is_some_and(|n| values[n] >= at_least);
                 if fires {
                     for give in &rule.give {
                         if !next.contains(&give.as_str()) {

@@ -13,11 +13,11 @@ mod score;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+pub use cutoffs::{CutoffOverride, Cutoffs};
 pub use definition::{
-    Band, Codes, DetailRule, Flag, Instrument, Item, LanguageOrigin, Next, Option_, Positive, ResponseSet,
+    AnswerOption, Band, Codes, DetailRule, Flag, Instrument, Item, LanguageOrigin, Next, Positive, ResponseSet,
     Scoring, ScoringMethod, Skip, SkipMode, Texts, Threshold,
 };
-pub use cutoffs::{CutoffOverride, Cutoffs};
 pub use detail::Detail;
 pub use score::{AnswerError, CutoffUsed, Score, ScoreContext, ThresholdMet, parse_answers};
 
@@ -49,13 +49,9 @@ impl Catalog {
     pub fn parse(files: &[(&str, &str)]) -> Result<Self, String> {
         let mut instruments = BTreeMap::new();
         for (name, text) in files {
-            let instrument =
-                Instrument::parse(text).map_err(|e| format!("instruments/{name}.toml: {e}"))?;
+            let instrument = Instrument::parse(text).map_err(|e| format!("instruments/{name}.toml: {e}"))?;
             if instrument.id != *name {
-                return Err(format!(
-                    "instruments/{name}.toml declares id `{}`",
-                    instrument.id
-                ));
+                return Err(format!("instruments/{name}.toml declares id `{}`", instrument.id));
             }
             instruments.insert(instrument.id.clone(), instrument);
         }
@@ -79,9 +75,7 @@ impl Catalog {
 /// that passed them.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| {
-        Catalog::parse(FILES).unwrap_or_else(|e| panic!("embedded instrument file is invalid: {e}"))
-    })
+    CATALOG.get_or_init(|| Catalog::parse(FILES).unwrap_or_else(|e| panic!("embedded instrument file is invalid: {e}")))
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ pub struct ScoreContext {
 
 /// The cut-off a result was judged against, and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CutoffUsed {
     pub at_least: i64,
     /// `instrument` (the instrument file's rule, for this sex) or `deployment` (an override).
@@ -48,6 +49,7 @@ pub struct CutoffUsed {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThresholdMet<'a> {
     pub id: &'a str,
     pub at_least: i64,
@@ -55,6 +57,7 @@ pub struct ThresholdMet<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Score<'a> {
     pub instrument: &'a str,
     pub version: &'a str,
@@ -116,7 +119,10 @@ impl Instrument {
             ScoringMethod::DomainsPresent => {
                 let mut present = 0u64;
                 for (n, v) in values.iter().enumerate() {
-                    if c.scored[n] && *v >= item_at_least && let Some(d) = c.item_domain[n] {
+                    if c.scored[n]
+                        && *v >= item_at_least
+                        && let Some(d) = c.item_domain[n]
+                    {
                         present |= 1 << d;
                     }
                 }
@@ -166,14 +172,21 @@ impl Instrument {
     fn validate(&self, answers: &[Option<i64>], ctx: &ScoreContext) -> Result<Vec<i64>, AnswerError> {
         let c = &self.compiled;
         if answers.len() != self.items.len() {
-            return Err(AnswerError::Count { instrument: self.id.clone(), expected: self.items.len(), got: answers.len() });
+            return Err(AnswerError::Count {
+                instrument: self.id.clone(),
+                expected: self.items.len(),
+                got: answers.len(),
+            });
         }
         if self.scoring.requires_sex && ctx.sex.is_none() {
             return Err(AnswerError::SexRequired { instrument: self.id.clone() });
         }
-        let mut values: Vec<i64> = answers.iter().zip(&c.lowest).map(|(a, low)| a.unwrap_or(*low)).collect();
-        let mut skipped = vec![Skipped::No; answers.len()];
-        let mut reasons: Vec<Option<usize>> = vec![None; answers.len()];
+        let values: Vec<i64> = answers.iter().zip(&c.lowest).map(|(a, low)| a.unwrap_or(*low)).collect();
+        // Which rule leaves each item out, if any; no allocation for instruments without skip rules.
+        let mut skipped: Vec<(Skipped, usize)> = Vec::new();
+        if !c.skips.is_empty() {
+            skipped = vec![(Skipped::No, 0); answers.len()];
+        }
         for (rule_no, rule) in c.skips.iter().enumerate() {
             let applies = match rule.sex {
                 Some(sex) => match ctx.sex {
@@ -190,15 +203,15 @@ impl Instrument {
                     (Some(SkipMode::May), _) => Skipped::May,
                     (None, _) => continue,
                 };
-                skipped[item] = state;
-                reasons[item] = Some(rule_no);
+                skipped[item] = (state, rule_no);
             }
         }
-        for n in 0..answers.len() {
+        for (n, answer) in answers.iter().enumerate() {
             let item = n + 1;
-            match (skipped[n], answers[n]) {
+            let (state, rule_no) = skipped.get(n).copied().unwrap_or((Skipped::No, 0));
+            match (state, *answer) {
                 (Skipped::Must, Some(_)) => {
-                    let rule = &self.skip[reasons[n].unwrap_or(0)];
+                    let rule = &self.skip[rule_no];
                     return Err(AnswerError::MustSkip { item, reason: rule.source.clone() });
                 }
                 (Skipped::Must | Skipped::May | Skipped::Unknown, None) => {}
@@ -214,7 +227,6 @@ impl Instrument {
                 }
             }
         }
-        values.iter_mut().zip(answers).zip(&c.lowest).for_each(|((v, a), low)| *v = a.unwrap_or(*low));
         Ok(values)
     }
 }

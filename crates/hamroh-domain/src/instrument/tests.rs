@@ -54,7 +54,21 @@ fn the_catalogue_holds_exactly_the_contracted_instruments() {
     let ids: Vec<&str> = catalog().ids().collect();
     assert_eq!(
         ids,
-        ["audit", "auditc", "gad7", "k10", "pcl5", "pcptsd5", "phq15", "phq2", "phq9", "srq20", "symptom_review", "wgss", "whodas12"]
+        [
+            "audit",
+            "auditc",
+            "gad7",
+            "k10",
+            "pcl5",
+            "pcptsd5",
+            "phq15",
+            "phq2",
+            "phq9",
+            "srq20",
+            "symptom_review",
+            "wgss",
+            "whodas12"
+        ]
     );
     for inst in catalog().iter() {
         for lang in ["tg", "ru", "en"] {
@@ -111,7 +125,11 @@ fn phq9_depressive_syndrome_algorithm() {
 
 #[test]
 fn phq2_positive_from_3() {
-    check_bands("phq2", None, &[(0, "negative", false), (2, "negative", false), (3, "positive", true), (6, "positive", true)]);
+    check_bands(
+        "phq2",
+        None,
+        &[(0, "negative", false), (2, "negative", false), (3, "positive", true), (6, "positive", true)],
+    );
 }
 
 #[test]
@@ -163,7 +181,11 @@ fn phq15_bands_and_the_item_for_women_only() {
 
 #[test]
 fn srq20_counts_yes_answers_and_flags_item_17() {
-    check_bands("srq20", None, &[(0, "negative", false), (7, "negative", false), (8, "positive", true), (20, "positive", true)]);
+    check_bands(
+        "srq20",
+        None,
+        &[(0, "negative", false), (7, "negative", false), (8, "positive", true), (20, "positive", true)],
+    );
     let mut answers = vec!["0"; 20];
     answers[16] = "1";
     let s = ok("srq20", &answers.join(","), None);
@@ -173,7 +195,10 @@ fn srq20_counts_yes_answers_and_flags_item_17() {
 
 #[test]
 fn srq20_cut_off_follows_the_deployment_and_the_band_follows_it() {
-    let answers = parse_answers(&["1", "1", "1", "1", "1", "1", "1", "1", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"].join(",")).unwrap();
+    let answers = parse_answers(
+        &["1", "1", "1", "1", "1", "1", "1", "1", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"].join(","),
+    )
+    .unwrap();
     let srq = instrument("srq20");
     let default = srq.score(&answers, &ctx(Some(Sex::Male))).unwrap();
     assert_eq!((default.band, default.cutoff.clone().unwrap().source), (Some("positive"), "instrument"));
@@ -200,7 +225,10 @@ fn k10_bands_at_every_edge_and_its_skipped_questions() {
         ],
     );
     assert_eq!(ok("k10", "3,1,-,3,1,-,3,3,3,3", None).total, Some(22));
-    assert!(matches!(score("k10", "3,1,2,3,1,1,3,3,3,3", None), Err(AnswerError::SkippedNotLowest { item: 3, lowest: 1 })));
+    assert!(matches!(
+        score("k10", "3,1,2,3,1,1,3,3,3,3", None),
+        Err(AnswerError::SkippedNotLowest { item: 3, lowest: 1 })
+    ));
     assert!(matches!(score("k10", "3,2,-,3,3,3,3,3,3,3", None), Err(AnswerError::Missing { item: 3 })));
     assert!(matches!(score("k10", "0,1,1,1,1,1,1,1,1,1", None), Err(AnswerError::OutOfRange { item: 1, .. })));
 }
@@ -222,7 +250,11 @@ fn pcptsd5_trauma_gate_and_both_cut_offs() {
 
 #[test]
 fn pcl5_cut_off_and_dsm5_cluster_rule() {
-    check_bands("pcl5", None, &[(0, "negative", false), (32, "negative", false), (33, "positive", true), (80, "positive", true)]);
+    check_bands(
+        "pcl5",
+        None,
+        &[(0, "negative", false), (32, "negative", false), (33, "positive", true), (80, "positive", true)],
+    );
     let dsm5 = |answers: &str| match ok("pcl5", answers, None).detail {
         Some(Detail::Pcl5(d)) => d.dsm5_provisional_ptsd,
         other => panic!("{other:?}"),
@@ -238,7 +270,11 @@ fn pcl5_cut_off_and_dsm5_cluster_rule() {
 #[test]
 fn auditc_needs_sex_and_uses_its_cut_off() {
     assert!(matches!(score("auditc", "1,1,1", None), Err(AnswerError::SexRequired { .. })));
-    check_bands("auditc", Some(Sex::Male), &[(0, "negative", false), (3, "negative", false), (4, "positive", true), (12, "positive", true)]);
+    check_bands(
+        "auditc",
+        Some(Sex::Male),
+        &[(0, "negative", false), (3, "negative", false), (4, "positive", true), (12, "positive", true)],
+    );
     check_bands("auditc", Some(Sex::Female), &[(2, "negative", false), (3, "positive", true)]);
     assert_eq!(ok("auditc", "0,-,-", Some(Sex::Male)).total, Some(0));
 }
@@ -323,7 +359,10 @@ fn invalid_answers_name_the_item() {
     assert!(matches!(phq9.score(&[Some(0); 8], &c), Err(AnswerError::Count { expected: 9, got: 8, .. })));
     let mut answers = vec![Some(0); 9];
     answers[3] = Some(4);
-    assert_eq!(phq9.score(&answers, &c).unwrap_err().to_string(), "item 4: 4 is out of range; expected one of 0, 1, 2, 3");
+    assert_eq!(
+        phq9.score(&answers, &c).unwrap_err().to_string(),
+        "item 4: 4 is out of range; expected one of 0, 1, 2, 3"
+    );
     answers[3] = Some(-1);
     assert!(matches!(phq9.score(&answers, &c), Err(AnswerError::OutOfRange { item: 4, .. })));
     answers[3] = None;

@@ -9,9 +9,6 @@ pub async fn verify(db: &str) -> Outcome {
             println!("audit chain intact: {n} events verified");
             Ok(ExitCode::SUCCESS)
         }
-        Err(problem) => Err(Failure {
-            code: 1,
-            message: format!("audit chain broken at {problem}"),
-        }),
+        Err(problem) => Err(Failure { code: 1, message: format!("audit chain broken at {problem}") }),
     }
 }

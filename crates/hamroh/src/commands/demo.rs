@@ -16,9 +16,9 @@ const CHUNK: u64 = 1_000;
 
 pub async fn run(db: &str, people: u64, seed: u64, as_of: Option<&str>, force: bool) -> Outcome {
     let as_of = match as_of {
-        Some(text) => text
-            .parse()
-            .map_err(|_| Failure::usage(format!("--as-of `{text}` is not a date (YYYY-MM-DD)")))?,
+        Some(text) => {
+            text.parse().map_err(|_| Failure::usage(format!("--as-of `{text}` is not a date (YYYY-MM-DD)")))?
+        }
         None => today(),
     };
     let store = open(db).await?;
@@ -27,51 +27,25 @@ pub async fn run(db: &str, people: u64, seed: u64, as_of: Option<&str>, force: b
             "the database already holds people; refusing to add demo data to it (use --force to add anyway)",
         ));
     }
-    let dir = load(
-        &store,
-        DemoConfig {
-            people,
-            seed,
-            as_of,
-        },
-        true,
-    )
-    .await?;
+    let dir = load(&store, DemoConfig { people, seed, as_of }, true).await?;
     print_logins(&dir);
     Ok(ExitCode::SUCCESS)
 }
 
 /// Today in Dushanbe (UTC+5).
 pub fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5)))
-        .date()
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).date()
 }
 
 /// Stores the demo directory (unless already there) and the people, with a progress bar.
-pub async fn load(
-    store: &Store,
-    config: DemoConfig,
-    progress: bool,
-) -> Result<DemoDirectory, Failure> {
+pub async fn load(store: &Store, config: DemoConfig, progress: bool) -> Result<DemoDirectory, Failure> {
     let actor = Actor::system("demo");
     let dir = directory();
-    if store
-        .user_for_login(dir.logins[0].username)
-        .await?
-        .is_none()
-    {
+    if store.user_for_login(dir.logins[0].username).await?.is_none() {
         let batch = directory_batch(&dir).await?;
-        store
-            .insert_batch(&actor, &batch)
-            .await
-            .context("storing the demo organisations and users")?;
+        store.insert_batch(&actor, &batch).await.context("storing the demo organisations and users")?;
     }
-    let bar = if progress {
-        ProgressBar::new(config.people)
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = if progress { ProgressBar::new(config.people) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} people, {per_sec}, {eta} left")
             .expect("valid template")
@@ -81,22 +55,17 @@ pub async fn load(
     let mut people = DemoPeople::new(config, &dir);
     while let Some(batch) = people.next_chunk(CHUNK) {
         let n = batch.persons.len() as u64;
-        store
-            .insert_batch(&actor, &batch)
-            .await
-            .map_err(|e| match e {
-                hamroh_store::StoreError::Database(ref db)
-                    if db
-                        .as_database_error()
-                        .is_some_and(|d| d.is_unique_violation()) =>
-                {
-                    Failure::usage(format!(
-                        "demo data set with seed {} is already loaded; choose another --seed",
-                        config.seed
-                    ))
-                }
-                other => Failure::from(other),
-            })?;
+        store.insert_batch(&actor, &batch).await.map_err(|e| match e {
+            hamroh_store::StoreError::Database(ref db)
+                if db.as_database_error().is_some_and(|d| d.is_unique_violation()) =>
+            {
+                Failure::usage(format!(
+                    "demo data set with seed {} is already loaded; choose another --seed",
+                    config.seed
+                ))
+            }
+            other => Failure::from(other),
+        })?;
         bar.inc(n);
     }
     bar.finish_and_clear();
@@ -125,35 +94,15 @@ async fn directory_batch(dir: &DemoDirectory) -> Result<Batch, Failure> {
             .collect::<Result<Vec<_>, String>>()
     })
     .await
-    .map_err(|e| Failure {
-        code: 1,
-        message: e.to_string(),
-    })?
-    .map_err(|e| Failure {
-        code: 1,
-        message: e,
-    })?;
-    Ok(Batch {
-        organisations: dir.organisations.clone(),
-        services: dir.services.clone(),
-        users,
-        ..Batch::default()
-    })
+    .map_err(|e| Failure { code: 1, message: e.to_string() })?
+    .map_err(|e| Failure { code: 1, message: e })?;
+    Ok(Batch { organisations: dir.organisations.clone(), services: dir.services.clone(), users, ..Batch::default() })
 }
 
 pub fn print_logins(dir: &DemoDirectory) {
     println!("Demo users (username / password, role, organisation):");
     for login in &dir.logins {
-        let org = dir
-            .organisations
-            .iter()
-            .find(|o| o.id == login.organisation_id)
-            .map_or("", |o| o.name.as_str());
-        println!(
-            "  {:<12} / {:<22} {:<12} {org}",
-            login.username,
-            login.password,
-            login.role.as_str()
-        );
+        let org = dir.organisations.iter().find(|o| o.id == login.organisation_id).map_or("", |o| o.name.as_str());
+        println!("  {:<12} / {:<22} {:<12} {org}", login.username, login.password, login.role.as_str());
     }
 }

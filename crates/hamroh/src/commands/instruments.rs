@@ -1,8 +1,9 @@
 //! `hamroh score` and `hamroh instruments`: the scoring engine on the command line.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use hamroh_domain::instrument::{ScoreContext, catalog, parse_answers};
+use hamroh_domain::instrument::{Cutoffs, ScoreContext, catalog, parse_answers};
 use hamroh_domain::org::Lang;
 
 use super::{Failure, Outcome};
@@ -10,55 +11,41 @@ use crate::cli::{InstrumentsAction, LangArg, SexArg};
 
 fn unknown(id: &str) -> Failure {
     let ids: Vec<&str> = catalog().ids().collect();
-    Failure::usage(format!(
-        "unknown instrument `{id}`; known: {}",
-        ids.join(", ")
-    ))
+    Failure::usage(format!("unknown instrument `{id}`; known: {}", ids.join(", ")))
 }
 
-pub fn score(id: &str, answers: &str, sex: Option<SexArg>, lang: LangArg) -> Outcome {
+pub fn score(id: &str, answers: &str, sex: Option<SexArg>, lang: LangArg, cutoffs: &Cutoffs) -> Outcome {
     let instrument = catalog().get(id).ok_or_else(|| unknown(id))?;
     let answers = parse_answers(answers).map_err(|e| Failure::usage(format!("{id}: {e}")))?;
-    let ctx = ScoreContext {
-        sex: sex.map(Into::into),
-        ..ScoreContext::default()
-    };
-    let score = instrument
-        .score(&answers, &ctx)
-        .map_err(|e| Failure::usage(format!("{id}: {e}")))?;
-    let mut json = serde_json::to_value(&score).map_err(|e| Failure {
-        code: 1,
-        message: e.to_string(),
-    })?;
-    json["lang"] = Lang::from(lang).as_str().into();
-    println!("{json}");
+    let sex = sex.map(Into::into);
+    let ctx = ScoreContext { sex, positive_at_least: cutoffs.for_respondent(id, sex), lang: Some(lang.into()) };
+    let score = instrument.score(&answers, &ctx).map_err(|e| Failure::usage(format!("{id}: {e}")))?;
+    let json = serde_json::to_string(&score).map_err(|e| Failure { code: 1, message: e.to_string() })?;
+    super::print(&format!("{json}\n"));
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn list_or_show(action: Option<InstrumentsAction>) -> Outcome {
+    let mut out = String::new();
     match action {
         None => {
             for instrument in catalog().iter() {
-                println!("{:<16} {}", instrument.id, instrument.name.en);
+                let _ = writeln!(out, "{:<16} {}", instrument.id, instrument.name.en);
             }
         }
         Some(InstrumentsAction::Show { id, lang }) => {
             let instrument = catalog().get(&id).ok_or_else(|| unknown(&id))?;
             let lang = Lang::from(lang);
-            println!(
-                "{} ({} {})",
-                instrument.name.get(lang),
-                instrument.id,
-                instrument.version
-            );
-            println!("{}", instrument.instructions.get(lang));
+            let _ = writeln!(out, "{} ({} {})", instrument.name.get(lang), instrument.id, instrument.version);
+            let _ = writeln!(out, "{}", instrument.instructions.get(lang));
             for (n, item) in instrument.items.iter().enumerate() {
-                println!("\n{}. {}", n + 1, item.text.get(lang));
+                let _ = writeln!(out, "\n{}. {}", n + 1, item.text.get(lang));
                 for option in &instrument.response_sets[&item.response_set].options {
-                    println!("   [{}] {}", option.value, option.text.get(lang));
+                    let _ = writeln!(out, "   [{}] {}", option.value, option.text.get(lang));
                 }
             }
         }
     }
+    super::print(&out);
     Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 use hamroh_store::{DbUrl, Store, StoreError};
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{AuditAction, Cli, Command};
+use hamroh_domain::instrument::{Cutoffs, catalog};
+
+use crate::cli::{AuditAction, Cli, Command, CutoffsArg};
 
 #[derive(Debug)]
 pub struct Failure {
@@ -22,10 +24,7 @@ pub struct Failure {
 impl Failure {
     /// Bad input or configuration: exit code 2.
     pub fn usage(message: impl Into<String>) -> Self {
-        Self {
-            code: 2,
-            message: message.into(),
-        }
+        Self { code: 2, message: message.into() }
     }
 }
 
@@ -35,19 +34,13 @@ impl From<StoreError> for Failure {
             StoreError::InvalidUrl(_) | StoreError::Unreachable(_) | StoreError::Unwritable(_) => 2,
             _ => 1,
         };
-        Self {
-            code,
-            message: e.to_string(),
-        }
+        Self { code, message: e.to_string() }
     }
 }
 
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
-        Self {
-            code: 1,
-            message: format!("{e:#}"),
-        }
+        Self { code: 1, message: format!("{e:#}") }
     }
 }
 
@@ -56,13 +49,9 @@ pub type Outcome = Result<ExitCode, Failure>;
 /// Logs go to stderr, compact by default or JSON with `HAMROH_LOG_FORMAT=json`; `RUST_LOG`
 /// filters. Log lines carry ids and counts, never a person's data.
 pub fn init_logging() {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if std::env::var("HAMROH_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {
@@ -76,38 +65,39 @@ pub async fn open(db: &str) -> Result<Store, Failure> {
     Ok(Store::open(&url).await?)
 }
 
+/// Writes to standard output; a reader that went away (`| head`) ends the output quietly.
+pub fn print(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
+/// Reads the deployment's cut-off file, if one is given.
+pub fn load_cutoffs(arg: &CutoffsArg) -> Result<Cutoffs, Failure> {
+    let Some(path) = &arg.cutoffs else { return Ok(Cutoffs::default()) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("cannot read the cut-off file {}: {e}", path.display())))?;
+    Cutoffs::parse(&text, catalog()).map_err(|e| Failure::usage(format!("cut-off file {}: {e}", path.display())))
+}
+
 pub async fn run(cli: Cli) -> Outcome {
     match cli.command {
-        Command::Serve {
-            db,
-            listen,
-            demo,
-            demo_people,
-        } => serve::run(&db.db, &listen, demo.then_some(demo_people)).await,
+        Command::Serve { db, listen, demo, demo_people, cutoffs } => {
+            let cutoffs = load_cutoffs(&cutoffs)?;
+            serve::run(&db.db, &listen, demo.then_some(demo_people), cutoffs).await
+        }
         Command::Migrate { db } => {
             let store = open(&db.db).await?;
-            eprintln!(
-                "hamroh: the {} database schema is up to date",
-                store.backend_name()
-            );
+            eprintln!("hamroh: the {} database schema is up to date", store.backend_name());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo {
-            db,
-            people,
-            seed,
-            as_of,
-            force,
-        } => demo::run(&db.db, people, seed, as_of.as_deref(), force).await,
-        Command::Score {
-            instrument,
-            answers,
-            sex,
-            lang,
-        } => instruments::score(&instrument, &answers, sex, lang),
+        Command::Demo { db, people, seed, as_of, force } => {
+            demo::run(&db.db, people, seed, as_of.as_deref(), force).await
+        }
+        Command::Score { instrument, answers, sex, lang, cutoffs } => {
+            instruments::score(&instrument, &answers, sex, lang, &load_cutoffs(&cutoffs)?)
+        }
         Command::Instruments { action } => instruments::list_or_show(action),
-        Command::Audit {
-            action: AuditAction::Verify { db },
-        } => audit::verify(&db.db).await,
+        Command::Audit { action: AuditAction::Verify { db } } => audit::verify(&db.db).await,
     }
 }

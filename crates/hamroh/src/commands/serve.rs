@@ -3,61 +3,43 @@
 use std::process::ExitCode;
 
 use hamroh_demo::DemoConfig;
+use hamroh_domain::instrument::Cutoffs;
 use hamroh_web::AppState;
 use tokio::net::TcpListener;
 
 use super::demo::{load, print_logins, today};
 use super::{Failure, Outcome, open};
 
-pub async fn run(db: &str, listen: &str, demo_people: Option<u64>) -> Outcome {
+pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, cutoffs: Cutoffs) -> Outcome {
     let store = open(db).await?;
     let durability = store.durability().await?;
     tracing::info!(backend = durability.backend, settings = %durability.detail, "database open");
     if let Some(people) = demo_people {
-        let config = DemoConfig {
-            people,
-            seed: 1,
-            as_of: today(),
-        };
+        let config = DemoConfig { people, seed: 1, as_of: today() };
         let demo_dir = hamroh_demo::directory();
-        if store
-            .user_for_login(demo_dir.logins[0].username)
-            .await?
-            .is_some()
-        {
+        if store.user_for_login(demo_dir.logins[0].username).await?.is_some() {
             println!("The demo data set is already loaded.");
             print_logins(&demo_dir);
         } else if store.has_persons().await? {
-            return Err(Failure::usage(
-                "--demo needs an empty database, and this one already holds people",
-            ));
+            return Err(Failure::usage("--demo needs an empty database, and this one already holds people"));
         } else {
             println!("Loading the demo data set ({people} people)...");
             let dir = load(&store, config, true).await?;
             print_logins(&dir);
         }
     }
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| Failure::usage(format!("cannot listen on {listen}: {e}")))?;
-    let address = listener.local_addr().map_err(|e| Failure {
-        code: 1,
-        message: e.to_string(),
-    })?;
+    let listener =
+        TcpListener::bind(listen).await.map_err(|e| Failure::usage(format!("cannot listen on {listen}: {e}")))?;
+    let address = listener.local_addr().map_err(|e| Failure { code: 1, message: e.to_string() })?;
     println!("Hamroh is serving on http://{address}/ (stop with Ctrl-C)");
     tracing::info!(%address, "serving");
     hamroh_web::serve(
-        AppState {
-            store: store.clone(),
-        },
+        AppState { store: store.clone(), cutoffs: std::sync::Arc::new(cutoffs) },
         listener,
         shutdown_signal(),
     )
     .await
-    .map_err(|e| Failure {
-        code: 1,
-        message: format!("server failed: {e}"),
-    })?;
+    .map_err(|e| Failure { code: 1, message: format!("server failed: {e}") })?;
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
