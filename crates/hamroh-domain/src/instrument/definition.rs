@@ -361,6 +361,12 @@ impl Instrument {
             }
             item.text.check(&format!("item {}", item.id))?;
         }
+        if !self.has_own_codes() && self.items.iter().any(|i| i.code.is_none()) {
+            return Err(format!("codes: every item needs its {} code, or use Hamroh's own system", self.codes.system));
+        }
+        if self.has_own_codes() && self.codes.system != format!("urn:hamroh:instrument:{}", self.id) {
+            return Err(format!("codes: Hamroh's own system for this instrument is urn:hamroh:instrument:{}", self.id));
+        }
         if self.scoring.method != ScoringMethod::Sum && self.scoring.item_at_least.is_none() {
             return Err("scoring: this method needs item_at_least".into());
         }
@@ -466,6 +472,21 @@ impl Instrument {
             })
             .collect();
         Ok(Compiled { allowed, lowest, scored, flags, skips, item_domain, domains })
+    }
+
+    /// Whether the codes are Hamroh's own (no LOINC code is confirmed for the instrument).
+    pub fn has_own_codes(&self) -> bool {
+        self.codes.system.starts_with("urn:hamroh:")
+    }
+
+    /// An item's code: its LOINC code, or in Hamroh's own code system its id.
+    pub fn item_code<'a>(&'a self, item: &'a Item) -> &'a str {
+        item.code.as_deref().unwrap_or(&item.id)
+    }
+
+    /// The code of the total score: LOINC's where one exists, else `total` in Hamroh's system.
+    pub fn total_code(&self) -> &str {
+        self.codes.total.as_deref().unwrap_or("total")
     }
 
     /// The distinct item domains, in the order they first appear.
