@@ -1,6 +1,7 @@
 //! Hamroh's domain: the words the rest of the code uses, and the rules that need no I/O.
 //! No async, no SQL, no HTTP here: everything is unit- and property-testable.
 
+pub mod access;
 pub mod code;
 pub mod consent;
 pub mod geo;

@@ -292,6 +292,28 @@ impl Store {
         Ok(())
     }
 
+    /// Records one consent decision (given or withdrawn), audited.
+    pub async fn insert_consent(&self, actor: &Actor, c: &hamroh_domain::model::ConsentRecord) -> Result<()> {
+        let mut event = NewAuditEvent::ok(if c.given { "consent_given" } else { "consent_withdrawn" }, "consent", c.id);
+        event.detail = Some(c.scope.to_string());
+        let event = event.person(c.person_id);
+        write_tx!(self, tx => {
+            sqlx::query(
+                "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(c.id)
+            .bind(c.person_id)
+            .bind(c.scope.to_string())
+            .bind(c.given)
+            .bind(c.recorded_at)
+            .bind(c.recorded_by)
+            .execute(&mut *tx)
+            .await?;
+            append_audit!(tx, actor, [&event]);
+        });
+        Ok(())
+    }
+
     /// How many records of each kind the database holds.
     pub async fn counts(&self) -> Result<Counts> {
         let sql = "SELECT \

@@ -7,11 +7,9 @@
 
 use axum::Json;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use hamroh_store::StoreError;
 use serde::Serialize;
-
-use crate::i18n::Tr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -21,6 +19,18 @@ pub enum WebError {
     /// 400: the request itself is malformed (not JSON, wrong shape).
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// 401: no session and no valid API token.
+    #[error("{message}")]
+    Unauthenticated { message: String },
+    /// 403: signed in, but the role (or token scope) does not allow this.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// 409: the request conflicts with the current state (a taken username, an illegal transition).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 429: too many failed attempts; try again later.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_secs: u64 },
     /// 415: the body is not of the content type the route takes.
     #[error("{message}")]
     UnsupportedMediaType { message: String },
@@ -50,7 +60,8 @@ pub struct ErrorDetail {
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => Self::NotFound { code: "not_found", message: "not found".into() },
+            StoreError::NotFound => Self::not_found(),
+            StoreError::Conflict(message) => Self::Conflict { code: "conflict", message },
             StoreError::Unreachable(_) => Self::Unavailable,
             StoreError::Database(e) if is_connection_error(&e) => Self::Unavailable,
             other => Self::Internal(other.to_string()),
@@ -66,11 +77,19 @@ fn is_connection_error(e: &hamroh_store::SqlxError) -> bool {
 }
 
 impl WebError {
+    pub fn not_found() -> Self {
+        Self::NotFound { code: "not_found", message: "not found".into() }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,7 +98,13 @@ impl WebError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::NotFound { code, .. } | Self::BadRequest { code, .. } | Self::Invalid { code, .. } => code,
+            Self::NotFound { code, .. }
+            | Self::BadRequest { code, .. }
+            | Self::Invalid { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::Conflict { code, .. } => code,
+            Self::Unauthenticated { .. } => "unauthenticated",
+            Self::TooManyRequests { .. } => "too_many_attempts",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Unavailable => "unavailable",
             Self::Internal(_) => "internal",
@@ -93,19 +118,15 @@ impl IntoResponse for WebError {
             // Store errors carry no personal data: values are bound, never formatted into SQL.
             tracing::error!(error = %detail, "request failed");
         }
+        let retry = match &self {
+            Self::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            _ => None,
+        };
         let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message: self.to_string() } };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Some(secs) = retry {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
-}
-
-/// An error page in the viewer's language.
-pub fn error_page(tr: &Tr, status: StatusCode, message_id: &str) -> Response {
-    let page = crate::pages::ErrorPage {
-        t: tr.clone(),
-        css: crate::assets::css_url(),
-        langs: crate::pages::LANGS,
-        user: None,
-        message: tr.get(message_id),
-    };
-    (status, Html(askama::Template::render(&page).unwrap_or_default())).into_response()
 }

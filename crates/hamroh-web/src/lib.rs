@@ -3,12 +3,16 @@
 
 mod api;
 mod assets;
+mod auth;
 mod error;
 mod health;
 mod i18n;
 mod pages;
 pub mod password;
+mod routes;
 mod session;
+mod throttle;
+pub mod totp;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,28 +21,43 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderValue, header};
-use axum::routing::{get, post};
 use hamroh_domain::instrument::Cutoffs;
-use hamroh_store::Store;
+use hamroh_store::{SessionLimits, Store};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::csrf::CsrfLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+pub use auth::Rule;
 pub use error::WebError;
 pub use i18n::{Tr, negotiate};
+pub use pages::admin::valid_username;
+pub use routes::page_routes;
+pub use session::token_hash;
+pub use throttle::{Throttle, ThrottleLimits};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
     /// The deployment's own cut-offs, applied to every scoring.
     pub cutoffs: Arc<Cutoffs>,
+    /// Session idle and absolute time-outs.
+    pub limits: SessionLimits,
+    pub throttle: Arc<Throttle>,
+    /// Administrators must enrol a second factor before doing anything else.
+    pub require_admin_totp: bool,
 }
 
 impl AppState {
     pub fn new(store: Store) -> Self {
-        Self { store, cutoffs: Arc::default() }
+        Self {
+            store,
+            cutoffs: Arc::default(),
+            limits: SessionLimits::default(),
+            throttle: Arc::new(Throttle::new(ThrottleLimits::default())),
+            require_admin_totp: false,
+        }
     }
 }
 
@@ -48,18 +67,13 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 /// The API's OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::router().1
+    api::openapi()
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, _) = api::router();
     Router::new()
-        .merge(api)
-        .route("/", get(pages::home))
-        .route("/login", get(pages::login_page).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/healthz", get(health::healthz))
-        .route("/static/{name}", get(assets::serve_static))
+        .merge(api::router(&state))
+        .merge(routes::pages(&state))
         .fallback(pages::not_found)
         .with_state(state)
         .layer(CsrfLayer::new())

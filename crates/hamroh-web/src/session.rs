@@ -1,6 +1,7 @@
-//! Who is asking: the signed-in user (from the session cookie), the interface language and the
-//! client's address. Sessions are rows in the database; the cookie holds a random token whose
-//! SHA-256 hash is the row's key, so a copy of the database does not yield live sessions.
+//! Cookies and the page context. Sessions are rows in the database; the cookie holds a random token
+//! whose SHA-256 hash is the row's key, so a copy of the database does not yield live sessions.
+
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{self, HeaderMap, HeaderValue};
@@ -8,21 +9,22 @@ use axum::http::request::Parts;
 use hamroh_domain::org::Lang;
 use hamroh_store::{Actor, SessionUser};
 use sha2::{Digest, Sha256};
-use std::net::SocketAddr;
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::WebError;
 use crate::i18n::{Tr, negotiate};
 
 pub const SESSION_COOKIE: &str = "hamroh_session";
 pub const LANG_COOKIE: &str = "hamroh_lang";
-/// Absolute session lifetime: one working day.
-pub const SESSION_HOURS: i64 = 12;
 
-/// The request's context, available to every handler.
+/// The context of a page request: who asks (if signed in), in which language, from where.
 #[derive(Debug, Clone)]
 pub struct Viewer {
+    /// The signed-in user; `None` also while a second factor is pending.
     pub user: Option<SessionUser>,
+    /// A user whose password was right and whose second factor is still to come.
+    pub pending: Option<SessionUser>,
     pub tr: Tr,
     pub address: Option<String>,
     pub token_hash: Option<Vec<u8>>,
@@ -35,9 +37,13 @@ impl Viewer {
     pub fn actor(&self) -> Actor {
         match &self.user {
             Some(u) => Actor::user(u.id, self.address.clone()),
-            None => Actor { id: "anonymous".into(), user_id: None, address: self.address.clone() },
+            None => anonymous(self.address.clone()),
         }
     }
+}
+
+pub fn anonymous(address: Option<String>) -> Actor {
+    Actor { id: "anonymous".into(), user_id: None, address }
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -51,16 +57,15 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// A new session token: 244 random bits from the operating system's generator.
+/// A new random token: 244 bits from the operating system's generator.
 pub fn new_token() -> String {
     format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
-pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
+pub fn session_cookie(token: &str, secure: bool, max_age_secs: i64) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    let max_age = SESSION_HOURS * 3600;
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
     ))
     .expect("token is hex")
 }
@@ -73,14 +78,29 @@ pub fn lang_cookie(lang: Lang) -> HeaderValue {
     HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000")).expect("ascii")
 }
 
+pub fn client_address(parts: &Parts) -> Option<String> {
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+}
+
+pub fn is_https(headers: &HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").is_some_and(|v| v == "https")
+}
+
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
         let token_hash = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()).map(|t| token_hash(&t));
-        let user = match &token_hash {
-            Some(hash) => state.store.session_user(hash).await?,
-            None => None,
+        let session = match parts.extensions.get::<Caller>().and_then(|c| c.user.clone()) {
+            Some(user) => Some(user),
+            None => match &token_hash {
+                Some(hash) => state.store.session_user(hash, state.limits).await?,
+                None => None,
+            },
+        };
+        let (user, pending) = match session {
+            Some(u) if u.second_factor_pending => (None, Some(u)),
+            other => (other, None),
         };
         let chosen_lang = parts
             .uri
@@ -88,11 +108,17 @@ impl FromRequestParts<AppState> for Viewer {
             .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
             .and_then(|l| l.parse::<Lang>().ok());
         let lang = chosen_lang
-            .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(|l| l.parse().ok()))
             .or_else(|| user.as_ref().map(|u| u.lang))
+            .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(|l| l.parse().ok()))
             .unwrap_or_else(|| negotiate(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
-        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        let https = parts.headers.get("x-forwarded-proto").is_some_and(|v| v == "https");
-        Ok(Self { user, tr: Tr::new(lang), address, token_hash, chosen_lang, https })
+        Ok(Self {
+            user,
+            pending,
+            tr: Tr::new(lang),
+            address: client_address(parts),
+            token_hash,
+            chosen_lang,
+            https: is_https(&parts.headers),
+        })
     }
 }

@@ -41,6 +41,30 @@ pub enum Command {
         demo_people: u64,
         #[command(flatten)]
         cutoffs: CutoffsArg,
+        /// Administrators must set up a second factor (TOTP) before doing anything else
+        #[arg(long, env = "HAMROH_REQUIRE_ADMIN_TOTP")]
+        require_admin_totp: bool,
+        /// Minutes without activity after which a session ends
+        #[arg(long, env = "HAMROH_SESSION_IDLE_MINUTES", default_value_t = 30)]
+        session_idle_minutes: i64,
+        /// Hours after log-in at which a session ends, whatever the activity
+        #[arg(long, env = "HAMROH_SESSION_HOURS", default_value_t = 12)]
+        session_hours: i64,
+    },
+    /// Manage users: add, list, disable, enable, reset a password
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage organisations
+    Org {
+        #[command(subcommand)]
+        action: OrgAction,
+    },
+    /// Manage API tokens for machine clients
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
     },
     /// Bring the database schema up to date
     Migrate {
@@ -99,6 +123,98 @@ pub enum InstrumentsAction {
         id: String,
         #[arg(long, default_value = "en")]
         lang: LangArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user; the password is read from standard input (first line)
+    Add {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        username: String,
+        /// The name shown to others
+        #[arg(long)]
+        name: String,
+        /// The organisation: its id, or its exact name
+        #[arg(long)]
+        org: String,
+        /// A role (repeat for several): clinician, specialist, case_worker, coordinator, analyst, admin
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Interface language
+        #[arg(long, default_value = "tg")]
+        lang: LangArg,
+    },
+    /// List the users
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Disable a user: their sessions end and their API tokens are revoked
+    Disable {
+        #[command(flatten)]
+        db: DbArg,
+        username: String,
+    },
+    /// Enable a disabled user again
+    Enable {
+        #[command(flatten)]
+        db: DbArg,
+        username: String,
+    },
+    /// Set a new password, read from standard input (first line); the user's sessions end
+    ResetPassword {
+        #[command(flatten)]
+        db: DbArg,
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgAction {
+    /// Add an organisation
+    Add {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        name: String,
+        /// primary_care, mental_health, rehabilitation, social_protection, employment, small_business,
+        /// legal_aid, ngo, international, government
+        #[arg(long)]
+        sector: String,
+        /// Hamroh's district code, e.g. TJ-KT.kulob
+        #[arg(long)]
+        district: Option<String>,
+    },
+    /// List the organisations
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token for a user and print it once
+    Create {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        username: String,
+        /// What the token is for
+        #[arg(long)]
+        name: String,
+        /// A scope (repeat for several): persons:read, persons:write, export
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+    /// Revoke a token by its id
+    Revoke {
+        #[command(flatten)]
+        db: DbArg,
+        id: String,
     },
 }
 

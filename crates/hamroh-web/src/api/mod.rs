@@ -1,39 +1,87 @@
 //! The JSON API under `/api/v1`. Every route is registered through utoipa-axum's `routes!`, so the
-//! OpenAPI document at `/api/v1/openapi.json` is built from the router itself and cannot miss one.
+//! OpenAPI document at `/api/v1/openapi.json` is built from the router itself and cannot miss one;
+//! every group of routes carries its access [`Rule`].
 
 mod instruments;
+mod persons;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Request, State};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::routing::get;
 use axum::{Json, Router};
+use hamroh_domain::access::CARE_ROLES;
 use serde::de::DeserializeOwned;
-use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::auth::{AUDITORS, Rule, enforce};
 use crate::error::{ErrorBody, WebError};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Hamroh API", description = "Screening, referral and follow-up for returned labour migrants."),
     components(schemas(ErrorBody)),
-    tags((name = "instruments", description = "Validated questionnaires and the scoring engine"))
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "instruments", description = "Validated questionnaires and the scoring engine"),
+        (name = "persons", description = "People's records, as their consent and the caller's organisation allow")
+    )
 )]
 struct ApiDoc;
 
-/// The API routes and the OpenAPI document describing exactly them.
-pub fn router() -> (Router<AppState>, OpenApiDoc) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("hamroh_session"))));
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Applies `rule` to every route of `group` (when serving; the document needs no state).
+fn guard(state: Option<&AppState>, rule: Rule, group: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    match state {
+        Some(state) => group.route_layer(from_fn_with_state(
+            state.clone(),
+            move |State(s): State<AppState>, req: Request, next: Next| enforce(rule, s, req, next),
+        )),
+        None => group,
+    }
+}
+
+/// The API routes, each group with its rule, and the OpenAPI document describing exactly them.
+fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
+    let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(instruments::list))
         .routes(routes!(instruments::show))
-        .routes(routes!(instruments::score))
-        .split_for_parts();
-    let spec = doc.clone();
-    let router = router.route("/api/v1/openapi.json", get(move || std::future::ready(Json(spec.clone()))));
-    (router, doc)
+        .routes(routes!(instruments::score));
+    let signed_in = guard(state, Rule::SignedIn, OpenApiRouter::new().routes(routes!(persons::me)));
+    let care = guard(
+        state,
+        Rule::Roles(CARE_ROLES),
+        OpenApiRouter::new().routes(routes!(persons::show)).routes(routes!(persons::consent)),
+    );
+    let auditors = guard(state, Rule::Roles(AUDITORS), OpenApiRouter::new().routes(routes!(persons::audit)));
+    public.merge(signed_in).merge(care).merge(auditors).split_for_parts()
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let (router, doc) = build(Some(state));
+    router.route("/api/v1/openapi.json", get(move || std::future::ready(Json(doc.clone()))))
+}
+
+pub fn openapi() -> OpenApiDoc {
+    build(None).1
 }
 
 /// A JSON body whose rejections answer in the API's error shape.

@@ -1,6 +1,7 @@
 //! One module per command. Errors end as one line on stderr: exit code 2 for bad input or an
 //! unusable database setting, 1 for anything else.
 
+mod accounts;
 mod audit;
 mod demo;
 mod instruments;
@@ -82,10 +83,29 @@ pub fn load_cutoffs(arg: &CutoffsArg) -> Result<Cutoffs, Failure> {
 
 pub async fn run(cli: Cli) -> Outcome {
     match cli.command {
-        Command::Serve { db, listen, demo, demo_people, cutoffs } => {
-            let cutoffs = load_cutoffs(&cutoffs)?;
-            serve::run(&db.db, &listen, demo.then_some(demo_people), cutoffs).await
+        Command::Serve {
+            db,
+            listen,
+            demo,
+            demo_people,
+            cutoffs,
+            require_admin_totp,
+            session_idle_minutes,
+            session_hours,
+        } => {
+            let settings = serve::Settings {
+                cutoffs: load_cutoffs(&cutoffs)?,
+                require_admin_totp,
+                limits: hamroh_store::SessionLimits {
+                    idle_ms: session_idle_minutes.max(1) * 60_000,
+                    absolute_ms: session_hours.max(1) * 3_600_000,
+                },
+            };
+            serve::run(&db.db, &listen, demo.then_some(demo_people), settings).await
         }
+        Command::User { action } => accounts::user(action).await,
+        Command::Org { action } => accounts::org(action).await,
+        Command::Token { action } => accounts::token(action).await,
         Command::Migrate { db } => {
             let store = open(&db.db).await?;
             eprintln!("hamroh: the {} database schema is up to date", store.backend_name());

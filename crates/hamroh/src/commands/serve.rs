@@ -10,7 +10,14 @@ use tokio::net::TcpListener;
 use super::demo::{load, print_logins, today};
 use super::{Failure, Outcome, open};
 
-pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, cutoffs: Cutoffs) -> Outcome {
+/// What a deployment sets for the web application.
+pub struct Settings {
+    pub cutoffs: Cutoffs,
+    pub require_admin_totp: bool,
+    pub limits: hamroh_store::SessionLimits,
+}
+
+pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Settings) -> Outcome {
     let store = open(db).await?;
     let durability = store.durability().await?;
     tracing::info!(backend = durability.backend, settings = %durability.detail, "database open");
@@ -34,7 +41,12 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, cutoffs: Cuto
     println!("Hamroh is serving on http://{address}/ (stop with Ctrl-C)");
     tracing::info!(%address, "serving");
     hamroh_web::serve(
-        AppState { store: store.clone(), cutoffs: std::sync::Arc::new(cutoffs) },
+        AppState {
+            cutoffs: std::sync::Arc::new(settings.cutoffs),
+            require_admin_totp: settings.require_admin_totp,
+            limits: settings.limits,
+            ..AppState::new(store.clone())
+        },
         listener,
         shutdown_signal(),
     )

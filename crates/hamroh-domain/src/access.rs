@@ -1,0 +1,167 @@
+//! Who may see and change a person's record. The rules live here, once; the store's gate applies
+//! them to every read and write, whatever page, API route or export asks.
+//!
+//! - Users of the organisation that registered a person may read and write the record while the
+//!   person's consent to care is in force.
+//! - Users of an organisation that holds an active referral for the person may read and write it
+//!   while the person's consent to share with that organisation, or with its sector, is in force.
+//!   Withdrawal takes effect at once: the next request is refused.
+//! - Analysts never read a person. Administrators manage users and organisations, and read persons
+//!   only through the same rules as everyone else.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::consent::ConsentScope;
+use crate::org::{Role, Sector};
+use crate::referral::ReferralStatus;
+
+/// The user (or API token) a request acts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub organisation_id: Uuid,
+    pub sector: Sector,
+    pub roles: Vec<Role>,
+    /// For an API token: what the token may do; `None` for a signed-in user.
+    pub scopes: Option<Vec<Scope>>,
+}
+
+crate::code_enum!(
+    /// What an API token may do.
+    Scope: "token scope" {
+        PersonsRead = "persons:read",
+        PersonsWrite = "persons:write",
+        Export = "export",
+    }
+);
+
+/// Roles that work with individual people's records.
+pub const CARE_ROLES: &[Role] = &[Role::Clinician, Role::Specialist, Role::CaseWorker, Role::Coordinator, Role::Admin];
+
+impl Principal {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_any_role(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has_role(*r))
+    }
+
+    /// Whether a token (if this is one) carries the scope; a signed-in user has every scope.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes.as_ref().is_none_or(|s| s.contains(&scope))
+    }
+}
+
+/// What the gate needs to know about a person to decide.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PersonFacts {
+    pub registered_by: Uuid,
+    /// The consent scopes in force (the latest decision per scope was "given").
+    pub consents: Vec<ConsentScope>,
+    /// Receiving organisation and its sector, for each referral of the person that is still open.
+    pub open_referrals: Vec<(Uuid, Sector)>,
+}
+
+/// Why access was granted, or that it was not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// The principal's organisation registered the person.
+    Registering,
+    /// The principal's organisation holds an open referral and the person consented to sharing.
+    Referral,
+    Denied,
+}
+
+impl Access {
+    pub fn allowed(self) -> bool {
+        self != Self::Denied
+    }
+}
+
+/// A referral is open until it is closed, declined, redirected or cancelled.
+pub fn referral_is_open(status: ReferralStatus) -> bool {
+    !matches!(
+        status,
+        ReferralStatus::Closed | ReferralStatus::Declined | ReferralStatus::Redirected | ReferralStatus::Cancelled
+    )
+}
+
+/// May this principal read or write this person's record?
+pub fn person_access(principal: &Principal, facts: &PersonFacts, write: bool) -> Access {
+    if !principal.has_any_role(CARE_ROLES) {
+        return Access::Denied;
+    }
+    let scope = if write { Scope::PersonsWrite } else { Scope::PersonsRead };
+    if !principal.has_scope(scope) {
+        return Access::Denied;
+    }
+    if facts.registered_by == principal.organisation_id {
+        return if facts.consents.contains(&ConsentScope::Care) { Access::Registering } else { Access::Denied };
+    }
+    let referred = facts.open_referrals.iter().any(|(org, _)| *org == principal.organisation_id);
+    let shared = facts.consents.contains(&ConsentScope::Organisation(principal.organisation_id))
+        || facts.consents.contains(&ConsentScope::Sector(principal.sector));
+    if referred && shared { Access::Referral } else { Access::Denied }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(roles: &[Role], org: Uuid, sector: Sector) -> Principal {
+        Principal { user_id: Uuid::now_v7(), organisation_id: org, sector, roles: roles.to_vec(), scopes: None }
+    }
+
+    #[test]
+    fn the_registering_organisation_reads_while_care_consent_is_in_force() {
+        let clinic = Uuid::now_v7();
+        let p = principal(&[Role::Clinician], clinic, Sector::PrimaryCare);
+        let mut facts =
+            PersonFacts { registered_by: clinic, consents: vec![ConsentScope::Care], open_referrals: vec![] };
+        assert_eq!(person_access(&p, &facts, true), Access::Registering);
+        facts.consents.clear();
+        assert_eq!(person_access(&p, &facts, false), Access::Denied);
+    }
+
+    #[test]
+    fn a_referral_opens_the_record_only_with_consent_to_share() {
+        let (clinic, rehab) = (Uuid::now_v7(), Uuid::now_v7());
+        let p = principal(&[Role::CaseWorker], rehab, Sector::Rehabilitation);
+        let mut facts = PersonFacts {
+            registered_by: clinic,
+            consents: vec![ConsentScope::Care],
+            open_referrals: vec![(rehab, Sector::Rehabilitation)],
+        };
+        assert_eq!(person_access(&p, &facts, false), Access::Denied, "no consent to share");
+        facts.consents.push(ConsentScope::Sector(Sector::Rehabilitation));
+        assert_eq!(person_access(&p, &facts, false), Access::Referral);
+        facts.open_referrals.clear();
+        assert_eq!(person_access(&p, &facts, false), Access::Denied, "no open referral");
+        facts.open_referrals.push((rehab, Sector::Rehabilitation));
+        facts.consents = vec![ConsentScope::Care, ConsentScope::Organisation(rehab)];
+        assert_eq!(person_access(&p, &facts, false), Access::Referral, "consent to the organisation by name");
+    }
+
+    #[test]
+    fn analysts_never_read_a_person_and_admins_follow_the_same_rules() {
+        let clinic = Uuid::now_v7();
+        let facts = PersonFacts { registered_by: clinic, consents: vec![ConsentScope::Care], open_referrals: vec![] };
+        let analyst = principal(&[Role::Analyst], clinic, Sector::PrimaryCare);
+        assert_eq!(person_access(&analyst, &facts, false), Access::Denied);
+        let admin_elsewhere = principal(&[Role::Admin], Uuid::now_v7(), Sector::Government);
+        assert_eq!(person_access(&admin_elsewhere, &facts, false), Access::Denied);
+    }
+
+    #[test]
+    fn a_token_acts_only_within_its_scopes() {
+        let clinic = Uuid::now_v7();
+        let facts = PersonFacts { registered_by: clinic, consents: vec![ConsentScope::Care], open_referrals: vec![] };
+        let mut p = principal(&[Role::Clinician], clinic, Sector::PrimaryCare);
+        p.scopes = Some(vec![Scope::PersonsRead]);
+        assert!(person_access(&p, &facts, false).allowed());
+        assert!(!person_access(&p, &facts, true).allowed());
+    }
+}

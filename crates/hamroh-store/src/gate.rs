@@ -1,0 +1,163 @@
+//! The gate: every read and write of a person's record goes through here. It asks the domain's
+//! access rules ([`hamroh_domain::access`]), records the read, write or refusal in the audit trail,
+//! and answers a refusal exactly like a record that does not exist, so that nobody learns that a
+//! person is registered elsewhere.
+
+use hamroh_domain::access::{Access, PersonFacts, Principal, person_access, referral_is_open};
+use hamroh_domain::consent::ConsentScope;
+use hamroh_domain::model::{ConsentRecord, Person, Screening};
+use hamroh_domain::org::Role;
+use hamroh_domain::referral::ReferralStatus;
+use uuid::Uuid;
+
+use crate::audit::{Actor, AuditEvent, NewAuditEvent};
+use crate::{Result, Store, StoreError, now_millis};
+
+/// A store seen through one principal's rights.
+pub struct Gate<'a> {
+    store: &'a Store,
+    principal: &'a Principal,
+    actor: Actor,
+}
+
+impl Store {
+    pub fn gate<'a>(&'a self, principal: &'a Principal, address: Option<String>) -> Gate<'a> {
+        Gate { store: self, principal, actor: Actor::user(principal.user_id, address) }
+    }
+
+    /// What the access rules need to know about a person, or `None` if there is no such person.
+    pub async fn person_facts(&self, person_id: Uuid) -> Result<Option<PersonFacts>> {
+        let registered_by: Option<Uuid> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT organisation_id FROM persons WHERE id = $1").bind(person_id).fetch_optional(pool).await?
+        });
+        let Some(registered_by) = registered_by else { return Ok(None) };
+        let decisions: Vec<(String, bool)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT scope, given FROM consents WHERE person_id = $1 ORDER BY recorded_at, id")
+                .bind(person_id)
+                .fetch_all(pool)
+                .await?
+        });
+        let mut consents: Vec<ConsentScope> = Vec::new();
+        for (scope, given) in decisions {
+            let scope: ConsentScope = scope.parse()?;
+            consents.retain(|s| *s != scope);
+            if given {
+                consents.push(scope);
+            }
+        }
+        let referrals: Vec<(Uuid, String, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT r.to_organisation_id, o.sector, r.status FROM referrals r \
+                 JOIN organisations o ON o.id = r.to_organisation_id WHERE r.person_id = $1",
+            )
+            .bind(person_id)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut open_referrals = Vec::new();
+        for (org, sector, status) in referrals {
+            if referral_is_open(status.parse::<ReferralStatus>()?) {
+                open_referrals.push((org, sector.parse()?));
+            }
+        }
+        Ok(Some(PersonFacts { registered_by, consents, open_referrals }))
+    }
+}
+
+impl Gate<'_> {
+    pub fn principal(&self) -> &Principal {
+        self.principal
+    }
+
+    /// Decides, and records a refusal. `Err(NotFound)` for a missing or refused person.
+    async fn check(&self, person_id: Uuid, write: bool, what: &'static str) -> Result<(Access, PersonFacts)> {
+        let Some(facts) = self.store.person_facts(person_id).await? else { return Err(StoreError::NotFound) };
+        let access = person_access(self.principal, &facts, write);
+        if !access.allowed() {
+            let event = NewAuditEvent {
+                action: if write { "write" } else { "read" },
+                entity: what,
+                entity_id: Some(person_id.to_string()),
+                person_id: Some(person_id),
+                outcome: "denied",
+                detail: None,
+            };
+            self.store.audit(&self.actor, &[event]).await?;
+            return Err(StoreError::NotFound);
+        }
+        Ok((access, facts))
+    }
+
+    async fn record_read(&self, person_id: Uuid, what: &'static str, access: Access) -> Result<()> {
+        let mut event = NewAuditEvent::ok("read", what, person_id).person(person_id);
+        event.detail = Some(format!("via={}", serde_json::to_value(access).unwrap_or_default().as_str().unwrap_or("")));
+        self.store.audit(&self.actor, &[event]).await
+    }
+
+    /// A person's record, with the read audited.
+    pub async fn person(&self, person_id: Uuid) -> Result<Person> {
+        let (access, _) = self.check(person_id, false, "person").await?;
+        let person = self.store.person(person_id).await?.ok_or(StoreError::NotFound)?;
+        self.record_read(person_id, "person", access).await?;
+        Ok(person)
+    }
+
+    /// A person's screenings, with the read audited.
+    pub async fn screenings_of(&self, person_id: Uuid) -> Result<Vec<Screening>> {
+        let (access, _) = self.check(person_id, false, "screening").await?;
+        let screenings = self.store.screenings_of(person_id).await?;
+        self.record_read(person_id, "screening", access).await?;
+        Ok(screenings)
+    }
+
+    /// The consent scopes in force for a person.
+    pub async fn consents_of(&self, person_id: Uuid) -> Result<Vec<ConsentScope>> {
+        let (access, facts) = self.check(person_id, false, "consent").await?;
+        self.record_read(person_id, "consent", access).await?;
+        Ok(facts.consents)
+    }
+
+    /// A person's audit trail: for coordinators and administrators who may see the person.
+    pub async fn audit_trail(&self, person_id: Uuid) -> Result<Vec<AuditEvent>> {
+        if !self.principal.has_any_role(&[Role::Coordinator, Role::Admin]) {
+            self.check(person_id, false, "audit_trail").await?;
+            let event = NewAuditEvent {
+                action: "read",
+                entity: "audit_trail",
+                entity_id: Some(person_id.to_string()),
+                person_id: Some(person_id),
+                outcome: "denied",
+                detail: Some("role".into()),
+            };
+            self.store.audit(&self.actor, &[event]).await?;
+            return Err(StoreError::NotFound);
+        }
+        let (access, _) = self.check(person_id, false, "audit_trail").await?;
+        let trail = self.store.audit_of_person(person_id, 500).await?;
+        self.record_read(person_id, "audit_trail", access).await?;
+        Ok(trail)
+    }
+
+    /// Records a consent decision. The registering organisation may always record one (so that a
+    /// person who withdrew consent to care can give it again); others need access to the record.
+    /// Withdrawal takes effect at once: the next request is judged by it.
+    pub async fn record_consent(&self, person_id: Uuid, scope: ConsentScope, given: bool) -> Result<ConsentRecord> {
+        let Some(facts) = self.store.person_facts(person_id).await? else { return Err(StoreError::NotFound) };
+        let registering = facts.registered_by == self.principal.organisation_id
+            && self.principal.has_any_role(hamroh_domain::access::CARE_ROLES)
+            && self.principal.has_scope(hamroh_domain::access::Scope::PersonsWrite);
+        if !registering {
+            self.check(person_id, true, "consent").await?;
+        }
+        let record = ConsentRecord {
+            id: Uuid::now_v7(),
+            person_id,
+            scope,
+            given,
+            recorded_at: now_millis(),
+            recorded_by: Some(self.principal.user_id),
+        };
+        self.store.insert_consent(&self.actor, &record).await?;
+        Ok(record)
+    }
+}

@@ -1,0 +1,136 @@
+//! Server-rendered pages. Each works without JavaScript. A page template gets a [`Chrome`] (`c`):
+//! the viewer's language, the signed-in user and the stylesheet's address.
+
+pub mod account;
+pub mod admin;
+pub mod login;
+pub mod persons;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use hamroh_domain::org::Role;
+use hamroh_store::SessionUser;
+
+use crate::AppState;
+use crate::assets::css_url;
+use crate::error::WebError;
+use crate::i18n::Tr;
+use crate::session::{self, Viewer};
+
+/// The language switcher: code and the language's own name.
+pub const LANGS: &[(&str, &str)] = &[("tg", "Тоҷикӣ"), ("ru", "Русский"), ("en", "English")];
+
+/// What every page's frame needs.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub t: Tr,
+    pub css: &'static str,
+    pub langs: &'static [(&'static str, &'static str)],
+    pub user: Option<SessionUser>,
+}
+
+impl Chrome {
+    pub fn new(viewer: &Viewer) -> Self {
+        Self { t: viewer.tr.clone(), css: css_url(), langs: LANGS, user: viewer.user.clone() }
+    }
+
+    pub fn get(&self, key: &str) -> String {
+        self.t.get(key)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.has_role(Role::Admin))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    welcome: String,
+    organisation: String,
+    roles: String,
+    counts: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub c: Chrome,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub c: Chrome,
+    pub title: String,
+    pub message: String,
+    pub back: String,
+}
+
+/// A rendered page, with the language cookie set when the viewer just chose a language.
+pub fn page(viewer: &Viewer, status: StatusCode, template: &impl Template) -> Response {
+    let mut response = match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => return WebError::Internal(e.to_string()).into_response(),
+    };
+    if let Some(lang) = viewer.chosen_lang {
+        response.headers_mut().append(header::SET_COOKIE, session::lang_cookie(lang));
+    }
+    response
+}
+
+/// The name of a role in the viewer's language.
+pub fn role_label(t: &Tr, role: Role) -> String {
+    t.get(&format!("role-{role}"))
+}
+
+pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    let Some(user) = viewer.user.clone() else { return Ok(axum::response::Redirect::to("/login").into_response()) };
+    let t = &viewer.tr;
+    let counts = state.store.counts().await?;
+    let roles: Vec<String> = user.roles.iter().map(|r| role_label(t, *r)).collect();
+    let template = HomePage {
+        c: Chrome::new(&viewer),
+        welcome: t.with("home-welcome", &[("name", user.display_name.clone())]),
+        organisation: t.with("home-organisation", &[("organisation", user.organisation_name.clone())]),
+        roles: t.with("home-roles", &[("roles", roles.join(", "))]),
+        counts: t.with(
+            "home-counts",
+            &[
+                ("persons", counts.persons.to_string()),
+                ("screenings", counts.screenings.to_string()),
+                ("referrals", counts.referrals.to_string()),
+            ],
+        ),
+    };
+    Ok(page(&viewer, StatusCode::OK, &template))
+}
+
+pub async fn not_found(viewer: Viewer) -> Response {
+    let template = ErrorPage { c: Chrome::new(&viewer), message: viewer.tr.get("error-not-found") };
+    page(&viewer, StatusCode::NOT_FOUND, &template)
+}
+
+/// A page error: the JSON error shape would mean nothing to a person, so show a page.
+pub fn error_page(viewer: &Viewer, err: WebError) -> Response {
+    let (status, key) = match &err {
+        WebError::NotFound { .. } => (StatusCode::NOT_FOUND, "error-not-found"),
+        WebError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+        WebError::Internal(detail) => {
+            tracing::error!(error = %detail, "page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "error-server")
+        }
+        other => return other_error_page(viewer, other),
+    };
+    let template = ErrorPage { c: Chrome::new(viewer), message: viewer.tr.get(key) };
+    page(viewer, status, &template)
+}
+
+fn other_error_page(viewer: &Viewer, err: &WebError) -> Response {
+    let template = ErrorPage { c: Chrome::new(viewer), message: err.to_string() };
+    page(viewer, err.status(), &template)
+}

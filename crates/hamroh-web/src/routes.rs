@@ -1,0 +1,59 @@
+//! Every page route with its access rule. The router is built from this table, so a route cannot
+//! be added without a rule; the authorisation tests walk the same table.
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::routing::{MethodRouter, get, post};
+use hamroh_domain::access::CARE_ROLES;
+
+use crate::auth::{ADMIN, AUDITORS, Rule, enforce};
+use crate::pages::{account, admin, login, persons};
+use crate::{AppState, assets, health, pages};
+
+/// (method, path, rule) of every page route.
+pub fn page_routes() -> Vec<(Method, &'static str, Rule)> {
+    table().into_iter().map(|(m, p, r, _)| (m, p, r)).collect()
+}
+
+fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
+    use Rule::{Public, Roles, SignedIn};
+    vec![
+        (Method::GET, "/", SignedIn, get(pages::home)),
+        (Method::GET, "/healthz", Public, get(health::healthz)),
+        (Method::GET, "/static/{name}", Public, get(assets::serve_static)),
+        (Method::GET, "/login", Public, get(login::page_get)),
+        (Method::POST, "/login", Public, post(login::submit)),
+        (Method::GET, "/login/totp", Public, get(login::totp_get)),
+        (Method::POST, "/login/totp", Public, post(login::totp_submit)),
+        (Method::POST, "/logout", Public, post(login::logout)),
+        (Method::GET, "/account", SignedIn, get(account::show)),
+        (Method::POST, "/account/language", SignedIn, post(account::set_language)),
+        (Method::POST, "/account/totp", SignedIn, post(account::enable_totp)),
+        (Method::POST, "/account/tokens", SignedIn, post(account::create_token)),
+        (Method::POST, "/account/tokens/{id}/revoke", SignedIn, post(account::revoke_token)),
+        (Method::POST, "/account/logout-everywhere", SignedIn, post(account::logout_everywhere)),
+        (Method::GET, "/admin/users", Roles(ADMIN), get(admin::users)),
+        (Method::POST, "/admin/users", Roles(ADMIN), post(admin::create_user)),
+        (Method::POST, "/admin/users/{id}/disable", Roles(ADMIN), post(admin::disable_user)),
+        (Method::POST, "/admin/users/{id}/enable", Roles(ADMIN), post(admin::enable_user)),
+        (Method::POST, "/admin/users/{id}/password", Roles(ADMIN), post(admin::reset_password)),
+        (Method::POST, "/admin/users/{id}/roles", Roles(ADMIN), post(admin::set_roles)),
+        (Method::GET, "/admin/organisations", Roles(ADMIN), get(admin::organisations)),
+        (Method::POST, "/admin/organisations", Roles(ADMIN), post(admin::create_organisation)),
+        (Method::GET, "/persons/{id}", Roles(CARE_ROLES), get(persons::show)),
+        (Method::POST, "/persons/{id}/consents", Roles(CARE_ROLES), post(persons::consent)),
+        (Method::GET, "/persons/{id}/audit", Roles(AUDITORS), get(persons::audit)),
+    ]
+}
+
+pub fn pages(state: &AppState) -> Router<AppState> {
+    table().into_iter().fold(Router::new(), |router, (_, path, rule, handler)| {
+        let handler = handler.route_layer(from_fn_with_state(
+            state.clone(),
+            move |State(s): State<AppState>, req: Request, next: Next| enforce(rule, s, req, next),
+        ));
+        router.route(path, handler)
+    })
+}

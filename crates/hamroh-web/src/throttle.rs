@@ -1,0 +1,145 @@
+//! Log-in throttling, checked before any password hash is computed: after repeated failures for one
+//! account, or from one address, further attempts are refused for a while, the wait doubling with
+//! each further failure. Other accounts and addresses are not affected.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleLimits {
+    /// Failures allowed for one account before it is held back.
+    pub per_account: u32,
+    /// Failures allowed from one address before it is held back.
+    pub per_address: u32,
+    /// The first hold; each further failure doubles it, up to `max_hold`.
+    pub hold: Duration,
+    pub max_hold: Duration,
+    /// Failures older than this are forgotten.
+    pub window: Duration,
+}
+
+impl Default for ThrottleLimits {
+    fn default() -> Self {
+        Self {
+            per_account: 5,
+            per_address: 20,
+            hold: Duration::from_secs(30),
+            max_hold: Duration::from_secs(15 * 60),
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Record {
+    failures: u32,
+    last: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+pub struct Throttle {
+    limits: ThrottleLimits,
+    accounts: Mutex<HashMap<String, Record>>,
+    addresses: Mutex<HashMap<String, Record>>,
+}
+
+impl Throttle {
+    pub fn new(limits: ThrottleLimits) -> Self {
+        Self { limits, ..Self::default() }
+    }
+
+    fn wait(&self, record: Option<&Record>, allowed: u32, now: Instant) -> Option<Duration> {
+        let r = record?;
+        let last = r.last?;
+        if now.duration_since(last) > self.limits.window || r.failures < allowed {
+            return None;
+        }
+        let doublings = (r.failures - allowed).min(16);
+        let hold = self.limits.hold.saturating_mul(1 << doublings).min(self.limits.max_hold);
+        let until = last + hold;
+        (until > now).then(|| until - now)
+    }
+
+    /// How long this account or address must still wait, if it must.
+    pub fn check(&self, account: &str, address: Option<&str>) -> Option<Duration> {
+        let now = Instant::now();
+        let account_wait = {
+            let accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+            self.wait(accounts.get(&account.to_lowercase()), self.limits.per_account, now)
+        };
+        let address_wait = address.and_then(|a| {
+            let addresses = self.addresses.lock().unwrap_or_else(|e| e.into_inner());
+            self.wait(addresses.get(a), self.limits.per_address, now)
+        });
+        account_wait.max(address_wait)
+    }
+
+    pub fn failed(&self, account: &str, address: Option<&str>) {
+        let now = Instant::now();
+        let bump = |map: &Mutex<HashMap<String, Record>>, key: String| {
+            let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+            // Keep memory bounded under a flood of distinct names.
+            if map.len() > 100_000 {
+                map.retain(|_, r| r.last.is_some_and(|l| now.duration_since(l) < self.limits.window));
+            }
+            let r = map.entry(key).or_default();
+            if r.last.is_some_and(|l| now.duration_since(l) > self.limits.window) {
+                r.failures = 0;
+            }
+            r.failures += 1;
+            r.last = Some(now);
+        };
+        bump(&self.accounts, account.to_lowercase());
+        if let Some(a) = address {
+            bump(&self.addresses, a.to_owned());
+        }
+    }
+
+    pub fn succeeded(&self, account: &str) {
+        self.accounts.lock().unwrap_or_else(|e| e.into_inner()).remove(&account.to_lowercase());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_is_held_back_after_repeated_failures_and_others_are_not() {
+        let t = Throttle::new(ThrottleLimits::default());
+        for _ in 0..4 {
+            t.failed("malika", Some("10.0.0.1"));
+            assert!(t.check("malika", Some("10.0.0.1")).is_none());
+        }
+        t.failed("malika", Some("10.0.0.1"));
+        let wait = t.check("Malika", Some("10.0.0.9")).expect("held back, whatever the case or address");
+        assert!(wait > Duration::from_secs(20));
+        assert!(t.check("farhod", Some("10.0.0.2")).is_none());
+        t.failed("malika", None);
+        assert!(t.check("malika", None).unwrap() > Duration::from_secs(40), "the hold doubles");
+    }
+
+    #[test]
+    fn an_address_is_held_back_after_failures_across_accounts() {
+        let t = Throttle::new(ThrottleLimits::default());
+        for n in 0..20 {
+            t.failed(&format!("user{n}"), Some("10.0.0.7"));
+        }
+        assert!(t.check("someone-new", Some("10.0.0.7")).is_some());
+        assert!(t.check("someone-new", Some("10.0.0.8")).is_none());
+    }
+
+    #[test]
+    fn success_clears_the_account() {
+        let t = Throttle::new(ThrottleLimits::default());
+        for _ in 0..3 {
+            t.failed("nodira", None);
+        }
+        t.succeeded("nodira");
+        for _ in 0..4 {
+            t.failed("nodira", None);
+        }
+        assert!(t.check("nodira", None).is_none());
+    }
+}
