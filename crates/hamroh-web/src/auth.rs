@@ -72,7 +72,10 @@ fn refuse(path: &str, status: StatusCode, code: &'static str, message: &str) -> 
         return err.into_response();
     }
     match status {
-        StatusCode::UNAUTHORIZED => Redirect::to("/login").into_response(),
+        StatusCode::UNAUTHORIZED => {
+            let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            Redirect::to(&format!("/login?next={next}")).into_response()
+        }
         _ => (status, message.to_owned()).into_response(),
     }
 }

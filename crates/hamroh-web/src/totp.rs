@@ -38,7 +38,8 @@ pub fn verify(secret_base32: &str, account: &str, code: &str) -> bool {
     static USED: OnceLock<Mutex<HashMap<String, u64>>> = OnceLock::new();
     let Some(step) = totp(secret_base32, account).and_then(|t| t.check_current(code)) else { return false };
     let mut used = USED.get_or_init(Mutex::default).lock().unwrap_or_else(|e| e.into_inner());
-    let last = used.entry(account.to_owned()).or_insert(0);
+    // Keyed by the secret: one per user.
+    let last = used.entry(secret_base32.to_owned()).or_insert(0);
     if step <= *last {
         return false;
     }

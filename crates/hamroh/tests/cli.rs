@@ -207,3 +207,91 @@ fn instruments_are_listed_and_shown_as_a_clinician_reads_them() {
     assert!(text.contains("9. ") && text.contains("Почти каждый день"), "{text}");
     assert_eq!(hamroh(&["instruments", "show", "nosuch"]).status.code(), Some(2));
 }
+
+fn hamroh_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hamroh"))
+        .args(args)
+        .env_remove("HAMROH_DB")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn accounts_are_managed_from_the_command_line_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let org = hamroh(&[
+        "org",
+        "add",
+        "--db",
+        &db,
+        "--name",
+        "Vahdat Health Centre",
+        "--sector",
+        "primary_care",
+        "--district",
+        "TJ-RA.vahdat",
+    ]);
+    assert!(org.status.success(), "{}", stderr(&org));
+    assert_eq!(hamroh(&["org", "add", "--db", &db, "--name", "X", "--sector", "bakery"]).status.code(), Some(2));
+    let list = String::from_utf8_lossy(&hamroh(&["org", "list", "--db", &db]).stdout).into_owned();
+    assert!(list.contains("Vahdat Health Centre") && list.contains("TJ-RA.vahdat"), "{list}");
+
+    let add = [
+        "user",
+        "add",
+        "--db",
+        &db,
+        "--username",
+        "nodira",
+        "--name",
+        "Nodira K.",
+        "--org",
+        "Vahdat Health Centre",
+        "--role",
+        "clinician",
+    ];
+    let weak = hamroh_stdin(&add, "password123\n");
+    assert_eq!(weak.status.code(), Some(2));
+    assert!(stderr(&weak).contains("common"), "{}", stderr(&weak));
+    let ok = hamroh_stdin(&add, "river stone window 7\n");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert_eq!(hamroh_stdin(&add, "river stone window 7\n").status.code(), Some(2), "the username is taken");
+
+    let token = hamroh(&[
+        "token",
+        "create",
+        "--db",
+        &db,
+        "--username",
+        "nodira",
+        "--name",
+        "kobo sync",
+        "--scope",
+        "persons:read",
+    ]);
+    assert!(token.status.success(), "{}", stderr(&token));
+    assert!(String::from_utf8_lossy(&token.stdout).trim().starts_with("hmr_"));
+
+    assert!(hamroh(&["user", "disable", "--db", &db, "nodira"]).status.success());
+    let users = String::from_utf8_lossy(&hamroh(&["user", "list", "--db", &db]).stdout).into_owned();
+    assert!(users.contains("nodira") && users.contains("disabled"), "{users}");
+    assert_eq!(hamroh(&["user", "disable", "--db", &db, "nobody"]).status.code(), Some(2));
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let actors = rt.block_on(async {
+        let store = hamroh_store::Store::open(&db.parse().unwrap()).await.unwrap();
+        let n = store.audit_len().await.unwrap();
+        let ok = store.verify_audit().await.unwrap().is_ok();
+        store.close().await;
+        (n, ok)
+    });
+    // Organisation, user, token, disabling: one audit event each.
+    assert_eq!(actors, (4, true));
+}

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_store::{Actor, NewAuditEvent};
@@ -19,6 +19,20 @@ struct LoginPage {
     c: Chrome,
     error: Option<String>,
     username: String,
+    next: String,
+}
+
+/// Where to go after log-in: a path on this site only, never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
 }
 
 #[derive(Template)]
@@ -28,11 +42,12 @@ struct TotpPage {
     failed: bool,
 }
 
-pub async fn page_get(viewer: Viewer) -> Response {
+pub async fn page_get(viewer: Viewer, Query(query): Query<NextQuery>) -> Response {
+    let next = safe_next(query.next.as_deref());
     if viewer.user.is_some() {
-        return Redirect::to("/").into_response();
+        return Redirect::to(&next).into_response();
     }
-    let template = LoginPage { c: Chrome::new(&viewer), error: None, username: String::new() };
+    let template = LoginPage { c: Chrome::new(&viewer), error: None, username: String::new(), next };
     page(&viewer, StatusCode::OK, &template)
 }
 
@@ -40,6 +55,7 @@ pub async fn page_get(viewer: Viewer) -> Response {
 pub struct LoginForm {
     username: String,
     password: String,
+    next: Option<String>,
 }
 
 /// A hash to verify against when the user does not exist, so that the answer takes as long as
@@ -49,8 +65,8 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| crate::password::hash("decoy password that matches nothing").unwrap_or_default())
 }
 
-fn login_again(viewer: &Viewer, status: StatusCode, message: String, username: String) -> Response {
-    let template = LoginPage { c: Chrome::new(viewer), error: Some(message), username };
+fn login_again(viewer: &Viewer, status: StatusCode, message: String, username: String, next: String) -> Response {
+    let template = LoginPage { c: Chrome::new(viewer), error: Some(message), username, next };
     page(viewer, status, &template)
 }
 
@@ -60,6 +76,7 @@ pub async fn submit(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     let username = form.username.trim().to_owned();
+    let next = safe_next(form.next.as_deref());
     let address = viewer.address.as_deref();
     // Throttle before any hash is computed: a flood costs us nothing.
     if let Some(wait) = state.throttle.check(&username, address) {
@@ -74,7 +91,7 @@ pub async fn submit(
         state.store.audit(&viewer.actor(), &[event]).await?;
         let secs = wait.as_secs().max(1);
         let message = viewer.tr.with("login-throttled", &[("seconds", secs.to_string())]);
-        let mut response = login_again(&viewer, StatusCode::TOO_MANY_REQUESTS, message, username);
+        let mut response = login_again(&viewer, StatusCode::TOO_MANY_REQUESTS, message, username, next);
         response.headers_mut().insert(header::RETRY_AFTER, secs.into());
         return Ok(response);
     }
@@ -100,7 +117,7 @@ pub async fn submit(
                 header::SET_COOKIE,
                 session::session_cookie(&token, viewer.https, state.limits.absolute_ms / 1000),
             );
-            Ok((headers, Redirect::to(if pending { "/login/totp" } else { "/" })).into_response())
+            Ok((headers, Redirect::to(if pending { "/login/totp" } else { &next })).into_response())
         }
         _ => {
             state.throttle.failed(&username, address);
@@ -113,7 +130,7 @@ pub async fn submit(
                 detail: user.as_ref().filter(|u| u.disabled).map(|_| "disabled".to_owned()),
             };
             state.store.audit(&viewer.actor(), &[event]).await?;
-            Ok(login_again(&viewer, StatusCode::UNAUTHORIZED, viewer.tr.get("login-failed"), username))
+            Ok(login_again(&viewer, StatusCode::UNAUTHORIZED, viewer.tr.get("login-failed"), username, next))
         }
     }
 }
