@@ -272,11 +272,13 @@ impl<'a> DemoPeople<'a> {
                 break;
             }
             let lang = *weighted(&mut self.rng, &[(Lang::Tg, 75), (Lang::Ru, 23), (Lang::En, 2)]);
+            let visit_id = uuid_at(&mut self.rng, at);
+            let v = Visit { person, clinic, at, lang, sex, id: visit_id };
             let mut encounter = Vec::new();
-            encounter.push(self.screening(person, clinic, at, lang, "phq9", sex, distress));
-            encounter.push(self.screening(person, clinic, at, lang, "gad7", sex, distress));
+            encounter.push(self.screening(&v, "phq9", distress));
+            encounter.push(self.screening(&v, "gad7", distress));
             if injured || self.rng.random_bool(0.15) {
-                encounter.push(self.screening(person, clinic, at, lang, "wgss", sex, if injured { 0.8 } else { 0.1 }));
+                encounter.push(self.screening(&v, "wgss", if injured { 0.8 } else { 0.1 }));
             }
             let phq9 = &encounter[0];
             let depressed = phq9.outcome.positive == Some(true);
@@ -323,17 +325,8 @@ impl<'a> DemoPeople<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn screening(
-        &mut self,
-        person: Uuid,
-        clinic: Uuid,
-        at: Millis,
-        lang: Lang,
-        id: &str,
-        sex: Sex,
-        level: f64,
-    ) -> Screening {
+    fn screening(&mut self, visit: &Visit, id: &str, level: f64) -> Screening {
+        let Visit { person, clinic, at, lang, sex, id: encounter_id } = *visit;
         let instrument = instrument::catalog().get(id).expect("demo instruments exist");
         let answers: Vec<Option<i64>> = instrument
             .items
@@ -358,6 +351,7 @@ impl<'a> DemoPeople<'a> {
             .into_outcome();
         Screening {
             id: uuid_at(&mut self.rng, at),
+            encounter_id,
             person_id: person,
             organisation_id: clinic,
             user_id: None,
@@ -510,6 +504,17 @@ impl<'a> DemoPeople<'a> {
             events,
         });
     }
+}
+
+/// One sitting with a person at a clinic.
+#[derive(Clone, Copy)]
+struct Visit {
+    person: Uuid,
+    clinic: Uuid,
+    at: Millis,
+    lang: Lang,
+    sex: Sex,
+    id: Uuid,
 }
 
 fn clinic_for(directory: &DemoDirectory, region: &str) -> Uuid {

@@ -8,6 +8,8 @@ pub mod geo;
 pub mod instrument;
 pub mod migration;
 pub mod model;
+pub mod names;
+pub mod pathway;
 pub mod org;
 pub mod person;
 pub mod referral;

@@ -114,6 +114,8 @@ pub struct ScreeningOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Screening {
     pub id: Uuid,
+    /// The encounter (one sitting with the person) the screening belongs to.
+    pub encounter_id: Uuid,
     pub person_id: Uuid,
     pub organisation_id: Uuid,
     pub user_id: Option<Uuid>,

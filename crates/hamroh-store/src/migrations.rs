@@ -18,11 +18,11 @@ macro_rules! migrations {
 }
 
 pub fn sqlite() -> Migrator {
-    migrations!("sqlite": 1 "0001_init", 2 "0002_accounts")
+    migrations!("sqlite": 1 "0001_init", 2 "0002_accounts", 3 "0003_clinical")
 }
 
 pub fn postgres() -> Migrator {
-    migrations!("postgres": 1 "0001_init", 2 "0002_accounts")
+    migrations!("postgres": 1 "0001_init", 2 "0002_accounts", 3 "0003_clinical")
 }
 
 #[cfg(test)]

@@ -140,10 +140,13 @@ impl Store {
             }
             for rec in &batch.persons {
                 let p = &rec.person;
+                let family = p.family_name.as_deref().map(hamroh_domain::names::keys);
+                let given = p.given_name.as_deref().map(hamroh_domain::names::keys);
                 sqlx::query(
                     "INSERT INTO persons (id, code, organisation_id, sex, birth_year, region, district, \
-                     given_name, family_name, phone, created_at, created_by, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)",
+                     given_name, family_name, phone, created_at, created_by, updated_at, \
+                     family_key, family_consonants, given_key, given_consonants) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16)",
                 )
                 .bind(p.id)
                 .bind(&p.code)
@@ -157,6 +160,10 @@ impl Store {
                 .bind(p.phone.as_ref().map(Phone::as_str))
                 .bind(p.created_at)
                 .bind(p.created_by)
+                .bind(family.as_ref().map(|k| k.key.as_str()))
+                .bind(family.as_ref().map(|k| k.consonants.as_str()))
+                .bind(given.as_ref().map(|k| k.key.as_str()))
+                .bind(given.as_ref().map(|k| k.consonants.as_str()))
                 .execute(&mut *tx)
                 .await?;
                 for e in &rec.episodes {
@@ -203,8 +210,9 @@ impl Store {
                 let o = &s.outcome;
                 sqlx::query(
                     "INSERT INTO screenings (id, person_id, organisation_id, user_id, encounter_at, period_month, \
-                     instrument, instrument_version, lang, answers, total, band, positive, flags, result, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                     instrument, instrument_version, lang, answers, total, band, positive, flags, result, created_at, \
+                     encounter_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                 )
                 .bind(s.id)
                 .bind(s.person_id)
@@ -222,6 +230,7 @@ impl Store {
                 .bind(o.flags.join(","))
                 .bind(o.result.to_string())
                 .bind(now)
+                .bind(s.encounter_id)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -353,9 +362,9 @@ impl Store {
     pub async fn screenings_of(&self, person_id: Uuid) -> Result<Vec<Screening>> {
         let rows: Vec<ScreeningRow> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT id, person_id, organisation_id, user_id, encounter_at, instrument, instrument_version, lang, \
-                 answers, total, band, positive, flags, result FROM screenings WHERE person_id = $1 \
-                 ORDER BY encounter_at, id",
+                "SELECT id, encounter_id, person_id, organisation_id, user_id, encounter_at, instrument, \
+                 instrument_version, lang, answers, total, band, positive, flags, result FROM screenings \
+                 WHERE person_id = $1 ORDER BY encounter_at, id",
             )
             .bind(person_id)
             .fetch_all(pool)
@@ -426,6 +435,7 @@ impl PersonRow {
 #[derive(sqlx::FromRow)]
 struct ScreeningRow {
     id: Uuid,
+    encounter_id: Option<Uuid>,
     person_id: Uuid,
     organisation_id: Uuid,
     user_id: Option<Uuid>,
@@ -445,6 +455,8 @@ impl ScreeningRow {
     fn into_screening(self) -> Result<Screening> {
         Ok(Screening {
             id: self.id,
+            // Screenings stored before encounters existed form an encounter of their own.
+            encounter_id: self.encounter_id.unwrap_or(self.id),
             person_id: self.person_id,
             organisation_id: self.organisation_id,
             user_id: self.user_id,

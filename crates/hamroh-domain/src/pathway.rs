@@ -1,0 +1,299 @@
+//! The suggested care pathway for one encounter, computed from rules kept in data
+//! (`pathways/mhgap.toml`) that follow WHO mhGAP-IG 2.0. Red flags come first. It suggests; the
+//! clinician decides, and the decision is recorded.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::instrument::Texts;
+use crate::model::Screening;
+use crate::org::{Lang, Sector};
+use crate::referral::FollowUpKind;
+
+/// What a rule suggests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Assess today, in person: red flags.
+    UrgentAssessment,
+    /// Refer to a specialist health service.
+    ReferSpecialist,
+    /// Manage in primary care.
+    ManageInPrimaryCare,
+    /// Refer to a non-health service (rehabilitation, social protection, livelihood).
+    ReferNonHealth,
+    /// Give further validated instruments.
+    AssessFurther,
+    /// Psychoeducation and routine care.
+    Psychoeducation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    #[serde(default)]
+    pub flag: Option<String>,
+    #[serde(default)]
+    pub instrument: Option<String>,
+    #[serde(default)]
+    pub positive: Option<bool>,
+    #[serde(default)]
+    pub band_in: Option<Vec<String>>,
+    #[serde(default)]
+    pub total_at_least: Option<i64>,
+    /// Fires when no other rule did.
+    #[serde(default)]
+    pub otherwise: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpRule {
+    pub kind: FollowUpKind,
+    pub days: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub when: When,
+    pub action: Action,
+    #[serde(default)]
+    pub refer_to: Vec<Sector>,
+    #[serde(default)]
+    pub give: Vec<String>,
+    /// Give the instruments the screening's own result names (the symptom review's `next`).
+    #[serde(default)]
+    pub give_from_result: bool,
+    #[serde(default)]
+    pub follow_up: Option<FollowUpRule>,
+    pub why: Texts,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rule: Vec<Rule>,
+}
+
+/// One suggested step, with the rule that produced it and what in the results made it fire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Step {
+    pub rule: String,
+    pub action: Action,
+    pub refer_to: Vec<Sector>,
+    pub give: Vec<String>,
+    pub follow_up: Option<FollowUpRule>,
+    pub why: String,
+    pub because: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Pathway {
+    /// Red flags were raised: urgent steps come first and must not be missed.
+    pub urgent: bool,
+    pub flags: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Action {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some([
+                "urgent_assessment",
+                "refer_specialist",
+                "manage_in_primary_care",
+                "refer_non_health",
+                "assess_further",
+                "psychoeducation",
+            ]))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Action {}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for FollowUpRule {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .property("kind", <FollowUpKind as utoipa::PartialSchema>::schema())
+            .property("days", utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Integer))
+            .required("kind")
+            .required("days")
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for FollowUpRule {}
+
+/// The rules, parsed once from the embedded file.
+pub fn rules() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        parse(include_str!("../../../pathways/mhgap.toml")).unwrap_or_else(|e| panic!("pathways/mhgap.toml is invalid: {e}"))
+    })
+}
+
+pub fn parse(text: &str) -> Result<Vec<Rule>, String> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    for rule in &file.rule {
+        for (lang, t) in [("tg", &rule.why.tg), ("ru", &rule.why.ru), ("en", &rule.why.en)] {
+            if t.trim().is_empty() {
+                return Err(format!("rule {}: the {lang} text is empty", rule.id));
+            }
+        }
+        for id in &rule.give {
+            if crate::instrument::catalog().get(id).is_none() {
+                return Err(format!("rule {}: unknown instrument {id}", rule.id));
+            }
+        }
+    }
+    Ok(file.rule)
+}
+
+fn matches(when: &When, s: &Screening) -> Option<String> {
+    if let Some(flag) = &when.flag {
+        return s.outcome.flags.contains(flag).then(|| format!("{}: {flag}", s.instrument));
+    }
+    if when.instrument.as_deref() != Some(s.instrument.as_str()) {
+        return None;
+    }
+    let o = &s.outcome;
+    let ok = when.positive.is_none_or(|p| o.positive == Some(p))
+        && when.band_in.as_ref().is_none_or(|bands| o.band.as_ref().is_some_and(|b| bands.contains(b)))
+        && when.total_at_least.is_none_or(|t| o.total.is_some_and(|total| total >= t));
+    ok.then(|| {
+        let band = o.band.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
+        format!("{} {}{band}", s.instrument, o.total.map_or_else(String::new, |t| t.to_string()))
+    })
+}
+
+/// The steps the rules suggest for an encounter's screenings: urgent ones first, then in the
+/// order of the rule file.
+pub fn suggest(screenings: &[Screening], lang: Lang) -> Pathway {
+    let mut steps = Vec::new();
+    for rule in rules().iter().filter(|r| !r.when.otherwise) {
+        for s in screenings {
+            if let Some(because) = matches(&rule.when, s) {
+                let mut give = rule.give.clone();
+                if rule.give_from_result
+                    && let Some(next) = s.outcome.result.pointer("/detail/next").and_then(|n| n.as_array())
+                {
+                    give.extend(next.iter().filter_map(|v| v.as_str()).map(str::to_owned));
+                }
+                steps.push(Step {
+                    rule: rule.id.clone(),
+                    action: rule.action,
+                    refer_to: rule.refer_to.clone(),
+                    give,
+                    follow_up: rule.follow_up,
+                    why: rule.why.get(lang).to_owned(),
+                    because,
+                    source: rule.source.clone(),
+                });
+            }
+        }
+    }
+    if steps.is_empty()
+        && let Some(rule) = rules().iter().find(|r| r.when.otherwise)
+    {
+        steps.push(Step {
+            rule: rule.id.clone(),
+            action: rule.action,
+            refer_to: rule.refer_to.clone(),
+            give: rule.give.clone(),
+            follow_up: rule.follow_up,
+            why: rule.why.get(lang).to_owned(),
+            because: String::new(),
+            source: rule.source.clone(),
+        });
+    }
+    steps.sort_by_key(|s| s.action != Action::UrgentAssessment);
+    let mut flags: Vec<String> = screenings.iter().flat_map(|s| s.outcome.flags.iter().cloned()).collect();
+    flags.sort();
+    flags.dedup();
+    Pathway { urgent: !flags.is_empty(), flags, steps }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instrument::{ScoreContext, catalog, parse_answers};
+    use crate::person::Sex;
+
+    fn screening(id: &str, answers: &str) -> Screening {
+        let inst = catalog().get(id).unwrap();
+        let ctx = ScoreContext { sex: Some(Sex::Male), ..ScoreContext::default() };
+        let outcome = inst.score(&parse_answers(answers).unwrap(), &ctx).unwrap().into_outcome();
+        Screening {
+            id: uuid::Uuid::now_v7(),
+            encounter_id: uuid::Uuid::nil(),
+            person_id: uuid::Uuid::nil(),
+            organisation_id: uuid::Uuid::nil(),
+            user_id: None,
+            encounter_at: 0,
+            instrument: id.into(),
+            instrument_version: "1.0".into(),
+            lang: Lang::En,
+            answers: vec![],
+            outcome,
+        }
+    }
+
+    #[test]
+    fn the_rule_file_parses() {
+        assert!(rules().len() >= 10);
+        assert!(rules().iter().any(|r| r.when.otherwise));
+    }
+
+    #[test]
+    fn self_harm_comes_first_even_with_a_low_total() {
+        let p = suggest(&[screening("phq9", "0,0,0,0,0,0,0,0,1")], Lang::En);
+        assert!(p.urgent);
+        assert_eq!(p.flags, ["self_harm"]);
+        assert_eq!(p.steps[0].action, Action::UrgentAssessment);
+        assert_eq!(p.steps[0].follow_up, Some(FollowUpRule { kind: FollowUpKind::Call, days: 7 }));
+    }
+
+    #[test]
+    fn a_positive_depression_screen_is_managed_in_primary_care_with_a_rescreen() {
+        let p = suggest(&[screening("phq9", "2,2,2,2,2,1,0,0,0")], Lang::Ru);
+        assert!(!p.urgent);
+        let step = p.steps.iter().find(|s| s.action == Action::ManageInPrimaryCare).expect("manage");
+        assert_eq!(step.rule, "depression");
+        assert_eq!(step.because, "phq9 11 (moderate)");
+        assert!(step.follow_up.is_some_and(|f| (28..=42).contains(&f.days)));
+        assert!(!step.why.is_empty());
+    }
+
+    #[test]
+    fn a_disability_suggests_rehabilitation_and_social_protection() {
+        let p = suggest(&[screening("wgss", "1,1,3,1,1,1")], Lang::En);
+        let step = p.steps.iter().find(|s| s.action == Action::ReferNonHealth).expect("non-health referral");
+        assert!(step.refer_to.contains(&Sector::Rehabilitation) && step.refer_to.contains(&Sector::SocialProtection));
+    }
+
+    #[test]
+    fn the_symptom_review_points_to_its_instruments_and_nothing_found_means_routine_care() {
+        let sr = catalog().get("symptom_review").unwrap();
+        let mut answers = vec!["0"; sr.items.len()];
+        answers[0] = "1";
+        let p = suggest(&[screening("symptom_review", &answers.join(","))], Lang::En);
+        let step = p.steps.iter().find(|s| s.action == Action::AssessFurther).unwrap();
+        assert_eq!(step.give, ["phq9", "phq15"]);
+        let p = suggest(&[screening("phq9", "0,0,0,0,0,0,0,0,0")], Lang::En);
+        assert_eq!(p.steps.len(), 1);
+        assert_eq!(p.steps[0].action, Action::Psychoeducation);
+    }
+}
