@@ -6,7 +6,7 @@ use hamroh_domain::geo::{self, District};
 use hamroh_domain::instrument::{self, ScoreContext};
 use hamroh_domain::migration::{BodyPart, InjuryCause, LegalStatus, ReturnReason, WorkSector};
 use hamroh_domain::model::{
-    Batch, ConsentRecord, FollowUp, MigrationEpisode, Millis, Person, PersonRecord, Referral, ReferralEvent, Screening,
+    Batch, ConsentRecord, Decision, FollowUp, MigrationEpisode, Millis, Person, PersonRecord, Referral, ReferralEvent, Screening,
     WorkInjury,
 };
 use hamroh_domain::org::{Lang, Sector};
@@ -318,6 +318,22 @@ impl<'a> DemoPeople<'a> {
                     Urgency::Routine,
                     at,
                 );
+            }
+            // Clinicians decided on every encounter but the most recent few days'.
+            if at < self.as_of_ms - 3 * DAY_MS {
+                let pathway = hamroh_domain::pathway::suggest(&encounter, Lang::En);
+                batch.decisions.push(Decision {
+                    id: uuid_at(&mut self.rng, at),
+                    encounter_id: visit_id,
+                    person_id: person,
+                    organisation_id: clinic,
+                    user_id: None,
+                    suggested: pathway.steps.iter().map(|s| s.rule.clone()).collect(),
+                    choice: "follow".into(),
+                    action: pathway.steps.iter().map(|s| s.action.as_str()).collect::<Vec<_>>().join(","),
+                    reason: None,
+                    at: at + 1_800_000,
+                });
             }
             batch.screenings.extend(encounter);
             distress = (distress + self.rng.random_range(-0.25..0.15)).clamp(0.02, 0.95);

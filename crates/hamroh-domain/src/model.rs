@@ -175,6 +175,25 @@ pub struct FollowUp {
     pub done_at: Option<Millis>,
 }
 
+/// The clinician's decision on an encounter's suggested pathway.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub id: Uuid,
+    pub encounter_id: Uuid,
+    pub person_id: Uuid,
+    pub organisation_id: Uuid,
+    pub user_id: Option<Uuid>,
+    /// The ids of the pathway rules that fired.
+    pub suggested: Vec<String>,
+    /// `follow` (the suggestion) or `other`.
+    pub choice: String,
+    /// What was chosen: the suggested actions, or the clinician's own.
+    pub action: String,
+    /// Why another choice was made (required for `other`).
+    pub reason: Option<String>,
+    pub at: Millis,
+}
+
 /// Records to store together, in one transaction.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Batch {
@@ -185,6 +204,7 @@ pub struct Batch {
     pub screenings: Vec<Screening>,
     pub referrals: Vec<Referral>,
     pub follow_ups: Vec<FollowUp>,
+    pub decisions: Vec<Decision>,
 }
 
 /// A person with the episodes and consents recorded at registration.
@@ -204,6 +224,7 @@ impl Batch {
             && self.screenings.is_empty()
             && self.referrals.is_empty()
             && self.follow_ups.is_empty()
+            && self.decisions.is_empty()
     }
 }
 

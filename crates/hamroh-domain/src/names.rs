@@ -136,3 +136,73 @@ mod tests {
         assert_eq!(keys("Баҳодур").consonants, "bhdr");
     }
 }
+
+/// What a search box's text asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// A Hamroh id such as `HM-7K3Q-9D2F` (case and hyphens do not matter).
+    Code(String),
+    /// A phone number, normalised to its digits.
+    Phone(String),
+    /// Names (any script), optionally with a birth year.
+    Name { keys: Vec<NameKeys>, birth_year: Option<i32> },
+    /// A birth year alone.
+    BirthYear(i32),
+}
+
+/// Normalises a Hamroh id: upper-case, `HM-XXXX-XXXX`.
+pub fn normalise_code(text: &str) -> Option<String> {
+    let compact: String = text.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase();
+    let rest = compact.strip_prefix("HM")?;
+    (rest.len() == 8).then(|| format!("HM-{}-{}", &rest[..4], &rest[4..]))
+}
+
+pub fn parse_query(text: &str) -> Option<Query> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Some(code) = normalise_code(text) {
+        return Some(Query::Code(code));
+    }
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let only_phone_chars = text.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+    if only_phone_chars && digits.len() >= 6 {
+        return Some(Query::Phone(digits));
+    }
+    let mut birth_year = None;
+    let mut keys = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || c == ',') {
+        if let Ok(year) = word.parse::<i32>() {
+            if (1900..=2100).contains(&year) {
+                birth_year = Some(year);
+            }
+        } else {
+            let k = self::keys(word);
+            if !k.key.is_empty() {
+                keys.push(k);
+            }
+        }
+    }
+    match (keys.is_empty(), birth_year) {
+        (true, Some(year)) => Some(Query::BirthYear(year)),
+        (true, None) => None,
+        (false, _) => Some(Query::Name { keys, birth_year }),
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    #[test]
+    fn a_query_is_read_as_code_phone_year_or_names() {
+        assert_eq!(parse_query("hm 7k3q 9d2f"), Some(Query::Code("HM-7K3Q-9D2F".into())));
+        assert_eq!(parse_query("+992 (93) 123-45-67"), Some(Query::Phone("992931234567".into())));
+        assert_eq!(parse_query("1990"), Some(Query::BirthYear(1990)));
+        let Some(Query::Name { keys, birth_year }) = parse_query("Раҳимов Фирӯз 1990") else { panic!() };
+        assert_eq!((keys.len(), birth_year), (2, Some(1990)));
+        assert_eq!(keys[0].key, "rahim");
+        assert_eq!(parse_query("   "), None);
+    }
+}

@@ -29,6 +29,19 @@ pub enum Action {
     Psychoeducation,
 }
 
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UrgentAssessment => "urgent_assessment",
+            Self::ReferSpecialist => "refer_specialist",
+            Self::ManageInPrimaryCare => "manage_in_primary_care",
+            Self::ReferNonHealth => "refer_non_health",
+            Self::AssessFurther => "assess_further",
+            Self::Psychoeducation => "psychoeducation",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct When {

@@ -5,12 +5,14 @@
 
 use hamroh_domain::access::{Access, PersonFacts, Principal, person_access, referral_is_open};
 use hamroh_domain::consent::ConsentScope;
-use hamroh_domain::model::{ConsentRecord, Person, Screening};
+use hamroh_domain::model::{Batch, ConsentRecord, Decision, FollowUp, Person, PersonRecord, Screening};
+use hamroh_domain::names::Query;
 use hamroh_domain::org::Role;
 use hamroh_domain::referral::ReferralStatus;
 use uuid::Uuid;
 
 use crate::audit::{Actor, AuditEvent, NewAuditEvent};
+use crate::clinical::{PersonSummary, ReferralLine};
 use crate::{Result, Store, StoreError, now_millis};
 
 /// A store seen through one principal's rights.
@@ -159,5 +161,89 @@ impl Gate<'_> {
         };
         self.store.insert_consent(&self.actor, &record).await?;
         Ok(record)
+    }
+
+    /// Persons this principal may see that match the query; each one shown is an audited read.
+    pub async fn search(&self, query: &Query, limit: i64) -> Result<Vec<PersonSummary>> {
+        let candidates = self.store.search_candidates(self.principal.organisation_id, query, limit).await?;
+        self.visible(candidates, "search").await
+    }
+
+    /// Likely duplicates of a registration, among the persons this principal may see.
+    pub async fn likely_duplicates(&self, person: &Person) -> Result<Vec<PersonSummary>> {
+        let candidates = self
+            .store
+            .likely_duplicates(
+                self.principal.organisation_id,
+                person.family_name.as_deref(),
+                person.given_name.as_deref(),
+                person.birth_year.get(),
+                person.phone.as_ref().map(|p| p.as_str()),
+            )
+            .await?;
+        self.visible(candidates, "duplicate_check").await
+    }
+
+    async fn visible(&self, candidates: Vec<PersonSummary>, why: &str) -> Result<Vec<PersonSummary>> {
+        let mut shown = Vec::new();
+        let mut events = Vec::new();
+        for c in candidates {
+            let Some(facts) = self.store.person_facts(c.id).await? else { continue };
+            if person_access(self.principal, &facts, false).allowed() {
+                let mut e = NewAuditEvent::ok("read", "person", c.id).person(c.id);
+                e.detail = Some(why.to_owned());
+                events.push(e);
+                shown.push(c);
+            }
+        }
+        if !events.is_empty() {
+            self.store.audit(&self.actor, &events).await?;
+        }
+        Ok(shown)
+    }
+
+    /// Registers a person for the principal's organisation, with the episodes and consents given.
+    pub async fn register(&self, record: &PersonRecord) -> Result<()> {
+        let allowed = self.principal.has_any_role(hamroh_domain::access::CARE_ROLES)
+            && self.principal.has_scope(hamroh_domain::access::Scope::PersonsWrite)
+            && record.person.organisation_id == self.principal.organisation_id;
+        if !allowed {
+            return Err(StoreError::Conflict("this account may not register people".into()));
+        }
+        self.store.insert_batch(&self.actor, &Batch { persons: vec![record.clone()], ..Batch::default() }).await
+    }
+
+    /// Stores one encounter's screenings (computed by the engine) for a person.
+    pub async fn record_encounter(&self, person_id: Uuid, screenings: &[Screening]) -> Result<()> {
+        self.check(person_id, true, "screening").await?;
+        if screenings.iter().any(|s| s.person_id != person_id) {
+            return Err(StoreError::Conflict("every screening must belong to the person".into()));
+        }
+        self.store.insert_batch(&self.actor, &Batch { screenings: screenings.to_vec(), ..Batch::default() }).await
+    }
+
+    /// An encounter's screenings and the decision taken on it, if any.
+    pub async fn encounter(&self, encounter_id: Uuid) -> Result<(Vec<Screening>, Option<Decision>)> {
+        let screenings = self.store.encounter_screenings(encounter_id).await?;
+        let person_id = screenings.first().map(|s| s.person_id).ok_or(StoreError::NotFound)?;
+        let (access, _) = self.check(person_id, false, "screening").await?;
+        self.record_read(person_id, "screening", access).await?;
+        Ok((screenings, self.store.decision_for(encounter_id).await?))
+    }
+
+    /// Records the clinician's decision on an encounter, with the follow-ups it sets.
+    pub async fn decide(&self, decision: &Decision, follow_ups: &[FollowUp]) -> Result<()> {
+        self.check(decision.person_id, true, "decision").await?;
+        let batch = Batch { decisions: vec![decision.clone()], follow_ups: follow_ups.to_vec(), ..Batch::default() };
+        self.store.insert_batch(&self.actor, &batch).await
+    }
+
+    /// A person's follow-ups and referrals, for the timeline.
+    pub async fn timeline(&self, person_id: Uuid) -> Result<(Vec<FollowUp>, Vec<ReferralLine>)> {
+        let (access, _) = self.check(person_id, false, "timeline").await?;
+        let follow_ups = self.store.follow_ups_of(person_id).await?;
+        let referrals = self.store.referrals_of(person_id).await?;
+        self.record_read(person_id, "timeline", access).await?;
+        Ok((follow_ups, referrals))
     }
 }

@@ -10,6 +10,7 @@ mod sql;
 #[macro_use]
 mod audit;
 mod accounts;
+mod clinical;
 mod error;
 mod gate;
 mod migrations;
@@ -29,6 +30,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{ApiTokenInfo, LoginUser, SessionLimits, SessionUser, UserSummary};
 pub use audit::{Actor, AuditEvent, AuditProblem, NewAuditEvent};
+pub use clinical::{PersonSummary, ReferralLine, UrgentItem};
 pub use error::{Result, StoreError};
 pub use gate::Gate;
 pub use records::Counts;

@@ -47,6 +47,11 @@ fn audit_events(batch: &Batch) -> Vec<NewAuditEvent> {
     for f in &batch.follow_ups {
         events.push(NewAuditEvent::ok("create", "follow_up", f.id).person(f.person_id));
     }
+    for d in &batch.decisions {
+        let mut e = NewAuditEvent::ok("decide", "encounter", d.encounter_id).person(d.person_id);
+        e.detail = Some(format!("{}: {}", d.choice, d.action));
+        events.push(e);
+    }
     events
 }
 
@@ -293,6 +298,24 @@ impl Store {
                 .bind(f.created_by)
                 .bind(f.done_at)
                 .bind(f.done_at.and(f.created_by))
+                .execute(&mut *tx)
+                .await?;
+            }
+            for d in &batch.decisions {
+                sqlx::query(
+                    "INSERT INTO decisions (id, encounter_id, person_id, organisation_id, user_id, suggested, choice, \
+                     action, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(d.id)
+                .bind(d.encounter_id)
+                .bind(d.person_id)
+                .bind(d.organisation_id)
+                .bind(d.user_id)
+                .bind(d.suggested.join(","))
+                .bind(&d.choice)
+                .bind(&d.action)
+                .bind(&d.reason)
+                .bind(d.at)
                 .execute(&mut *tx)
                 .await?;
             }

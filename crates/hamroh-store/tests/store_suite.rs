@@ -37,6 +37,7 @@ fn demo_batch(people: u64, seed: u64) -> Batch {
         batch.screenings.extend(chunk.screenings);
         batch.referrals.extend(chunk.referrals);
         batch.follow_ups.extend(chunk.follow_ups);
+        batch.decisions.extend(chunk.decisions);
     }
     batch
 }
@@ -49,7 +50,8 @@ fn events_for(batch: &Batch) -> i64 {
         + per_person
         + batch.screenings.len()
         + batch.referrals.len()
-        + batch.follow_ups.len()) as i64
+        + batch.follow_ups.len()
+        + batch.decisions.len()) as i64
 }
 
 async fn a_new_database_is_empty_and_migrating_again_changes_nothing(db: &TestDb) {
