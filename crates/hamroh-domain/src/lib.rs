@@ -13,3 +13,4 @@ pub mod pathway;
 pub mod org;
 pub mod person;
 pub mod referral;
+pub mod registration;

@@ -205,6 +205,11 @@ pub fn suggest(screenings: &[Screening], lang: Lang) -> Pathway {
                 {
                     give.extend(next.iter().filter_map(|v| v.as_str()).map(str::to_owned));
                 }
+                // Nothing to give that this encounter already gave.
+                give.retain(|g| !screenings.iter().any(|s| &s.instrument == g));
+                if rule.action == Action::AssessFurther && give.is_empty() {
+                    continue;
+                }
                 steps.push(Step {
                     rule: rule.id.clone(),
                     action: rule.action,
@@ -295,6 +300,17 @@ mod tests {
         let p = suggest(&[screening("wgss", "1,1,3,1,1,1")], Lang::En);
         let step = p.steps.iter().find(|s| s.action == Action::ReferNonHealth).expect("non-health referral");
         assert!(step.refer_to.contains(&Sector::Rehabilitation) && step.refer_to.contains(&Sector::SocialProtection));
+    }
+
+    #[test]
+    fn instruments_already_given_are_not_suggested_again() {
+        let sr = catalog().get("symptom_review").unwrap();
+        let mut answers = vec!["0"; sr.items.len()];
+        answers[0] = "1";
+        let encounter = [screening("symptom_review", &answers.join(",")), screening("phq9", "0,0,0,0,0,0,0,0,0")];
+        let p = suggest(&encounter, Lang::En);
+        let step = p.steps.iter().find(|s| s.action == Action::AssessFurther).unwrap();
+        assert_eq!(step.give, ["phq15"]);
     }
 
     #[test]

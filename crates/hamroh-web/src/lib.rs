@@ -4,6 +4,7 @@
 mod api;
 mod assets;
 mod auth;
+mod chart;
 mod error;
 mod health;
 mod i18n;

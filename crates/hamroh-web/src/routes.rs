@@ -9,7 +9,7 @@ use axum::routing::{MethodRouter, get, post};
 use hamroh_domain::access::CARE_ROLES;
 
 use crate::auth::{ADMIN, AUDITORS, Rule, enforce};
-use crate::pages::{account, admin, login, persons};
+use crate::pages::{account, admin, clinical, login, persons};
 use crate::{AppState, assets, health, pages};
 
 /// (method, path, rule) of every page route.
@@ -42,7 +42,14 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::POST, "/admin/users/{id}/roles", Roles(ADMIN), post(admin::set_roles)),
         (Method::GET, "/admin/organisations", Roles(ADMIN), get(admin::organisations)),
         (Method::POST, "/admin/organisations", Roles(ADMIN), post(admin::create_organisation)),
+        (Method::GET, "/persons", Roles(CARE_ROLES), get(clinical::search)),
+        (Method::GET, "/persons/new", Roles(CARE_ROLES), get(clinical::register_form)),
+        (Method::POST, "/persons", Roles(CARE_ROLES), post(clinical::register)),
         (Method::GET, "/persons/{id}", Roles(CARE_ROLES), get(persons::show)),
+        (Method::GET, "/persons/{id}/screen", Roles(CARE_ROLES), get(clinical::screen_form)),
+        (Method::POST, "/persons/{id}/screen", Roles(CARE_ROLES), post(clinical::screen_submit)),
+        (Method::GET, "/encounters/{id}", Roles(CARE_ROLES), get(clinical::encounter)),
+        (Method::POST, "/encounters/{id}/decision", Roles(CARE_ROLES), post(clinical::decide)),
         (Method::POST, "/persons/{id}/consents", Roles(CARE_ROLES), post(persons::consent)),
         (Method::GET, "/persons/{id}/audit", Roles(AUDITORS), get(persons::audit)),
     ]

@@ -30,6 +30,8 @@ pub struct Viewer {
     pub token_hash: Option<Vec<u8>>,
     /// Set when the language was chosen with `?lang=` and must be remembered in a cookie.
     pub chosen_lang: Option<Lang>,
+    /// The language this browser chose before (its cookie).
+    pub cookie_lang: Option<Lang>,
     pub https: bool,
 }
 
@@ -98,7 +100,7 @@ impl FromRequestParts<AppState> for Viewer {
                 None => None,
             },
         };
-        let (user, pending) = match session {
+        let (mut user, pending) = match session {
             Some(u) if u.second_factor_pending => (None, Some(u)),
             other => (other, None),
         };
@@ -107,9 +109,17 @@ impl FromRequestParts<AppState> for Viewer {
             .query()
             .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
             .and_then(|l| l.parse::<Lang>().ok());
+        // A signed-in user's choice of language is kept with the user, for every device.
+        if let (Some(lang), Some(u)) = (chosen_lang, user.as_mut())
+            && u.lang != lang
+        {
+            state.store.set_user_lang(&Actor::user(u.id, client_address(parts)), u.id, lang).await?;
+            u.lang = lang;
+        }
+        let cookie_lang = cookie(&parts.headers, LANG_COOKIE).and_then(|l| l.parse().ok());
         let lang = chosen_lang
             .or_else(|| user.as_ref().map(|u| u.lang))
-            .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(|l| l.parse().ok()))
+            .or(cookie_lang)
             .unwrap_or_else(|| negotiate(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
         Ok(Self {
             user,
@@ -118,6 +128,7 @@ impl FromRequestParts<AppState> for Viewer {
             address: client_address(parts),
             token_hash,
             chosen_lang,
+            cookie_lang,
             https: is_https(&parts.headers),
         })
     }

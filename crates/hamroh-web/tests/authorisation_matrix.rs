@@ -15,6 +15,8 @@ enum Who {
     Anyone,
     SignedIn,
     Admin,
+    /// Care roles (clinician, specialist, case worker, coordinator, admin), no particular person.
+    Care,
     /// Care roles, and then only for persons the access rules let them see.
     PersonCare,
     /// Like `PersonCare`, and the registering organisation may record consent even after a
@@ -41,6 +43,8 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
             | "/account/logout-everywhere",
         ) => SignedIn,
         (_, p) if p.starts_with("/admin/") => Admin,
+        ("GET", "/persons" | "/persons/new") | ("POST", "/persons") => Care,
+        ("GET" | "POST", "/persons/{id}/screen") | ("GET", "/encounters/{id}") | ("POST", "/encounters/{id}/decision") => PersonCare,
         ("GET", "/persons/{id}" | "/api/v1/persons/{id}") => PersonCare,
         ("POST", "/persons/{id}/consents" | "/api/v1/persons/{id}/consents") => PersonConsent,
         ("GET", "/persons/{id}/audit" | "/api/v1/persons/{id}/audit") => PersonAudit,
@@ -67,6 +71,10 @@ fn person_of(w: &World, s: Situation) -> uuid::Uuid {
     }
 }
 
+fn encounter_of(w: &World, s: Situation) -> uuid::Uuid {
+    w.encounters[SITUATIONS.iter().position(|x| *x == s).unwrap()]
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Allowed,
@@ -85,6 +93,13 @@ fn expected(who: Who, role: Option<Role>, situation: Option<Situation>) -> Outco
         Who::Anyone | Who::SignedIn => Allowed,
         Who::Admin => {
             if role == Role::Admin {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
+        Who::Care => {
+            if CARE.contains(&role) {
                 Allowed
             } else {
                 Forbidden
@@ -152,6 +167,7 @@ async fn every_role_every_route_every_person(db: &TestDb) {
         for caller in &callers {
             for situation in &situations {
                 let id = match (situation, path.as_str()) {
+                    (Some(s), p) if p.starts_with("/encounters/") => encounter_of(&w, *s).to_string(),
                     (Some(s), _) => person_of(&w, *s).to_string(),
                     (None, p) if p.starts_with("/admin/users/") => w.target_user.to_string(),
                     (None, "/api/v1/instruments/{id}") => "phq9".into(),

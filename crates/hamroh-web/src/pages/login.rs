@@ -111,6 +111,10 @@ pub async fn submit(
             let token = session::new_token();
             let actor = Actor::user(user.id, viewer.address.clone());
             let pending = user.totp_secret.is_some();
+            // The language chosen on the log-in page becomes the user's.
+            if let Some(lang) = viewer.chosen_lang.or(viewer.cookie_lang) {
+                state.store.set_user_lang(&actor, user.id, lang).await?;
+            }
             state.store.create_session(&actor, user.id, &session::token_hash(&token), state.limits, pending).await?;
             let mut headers = HeaderMap::new();
             headers.insert(

@@ -3,6 +3,8 @@
 
 pub mod account;
 pub mod admin;
+pub mod clinical;
+pub mod form;
 pub mod login;
 pub mod persons;
 
@@ -53,6 +55,9 @@ struct HomePage {
     organisation: String,
     roles: String,
     counts: String,
+    can_care: bool,
+    /// Encounter id, person code, date, flags.
+    urgent: Vec<(uuid::Uuid, String, String, String)>,
 }
 
 #[derive(Template)]
@@ -93,7 +98,24 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     let t = &viewer.tr;
     let counts = state.store.counts().await?;
     let roles: Vec<String> = user.roles.iter().map(|r| role_label(t, *r)).collect();
+    let can_care = user.roles.iter().any(|r| hamroh_domain::access::CARE_ROLES.contains(r));
+    let urgent = if can_care {
+        state
+            .store
+            .urgent_items(user.organisation_id)
+            .await?
+            .into_iter()
+            .map(|u| {
+                let flags = u.flags.split(',').map(|f| clinical::flag_label(t, f)).collect::<Vec<_>>().join(", ");
+                (u.encounter_id, u.person_code, persons::local_time(u.at), flags)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let template = HomePage {
+        can_care,
+        urgent,
         c: Chrome::new(&viewer),
         welcome: t.with("home-welcome", &[("name", user.display_name.clone())]),
         organisation: t.with("home-organisation", &[("organisation", user.organisation_name.clone())]),

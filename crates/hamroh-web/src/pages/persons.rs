@@ -24,11 +24,17 @@ use crate::session::Viewer;
 struct PersonPage {
     c: Chrome,
     person: Person,
+    name: String,
     sex: String,
     district: String,
     consents: Vec<(String, String)>,
-    /// Date, instrument, total, band, flags.
-    screenings: Vec<(String, String, String, String, String)>,
+    /// (title, SVG) per instrument with screenings.
+    charts: Vec<(String, String)>,
+    /// Encounter id, date, results, flags, decision.
+    encounters: Vec<(Uuid, String, String, String, String)>,
+    /// Date, service, status, due date.
+    referrals: Vec<(String, String, String, String)>,
+    follow_ups: Vec<String>,
     can_audit: bool,
 }
 
@@ -81,24 +87,72 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
     let person = gate.person(id).await?;
     let screenings = gate.screenings_of(id).await?;
     let consents = gate.consents_of(id).await?;
+    let (follow_ups, referrals) = gate.timeline(id).await?;
     let t = &viewer.tr;
+    let mut charts = Vec::new();
+    for inst in hamroh_domain::instrument::catalog().iter() {
+        let points: Vec<(String, i64)> = screenings
+            .iter()
+            .filter(|s| s.instrument == inst.id)
+            .filter_map(|s| s.outcome.total.map(|v| (local_time(s.encounter_at), v)))
+            .collect();
+        if points.is_empty() {
+            continue;
+        }
+        let title = t.with("chart-title", &[("instrument", inst.short_name.clone())]);
+        let cutoff = inst.positive.as_ref().map(|p| p.for_sex(Some(person.sex)));
+        charts.push((title.clone(), crate::chart::score_line(&title, &points, inst.scoring.min, inst.scoring.max, cutoff)));
+    }
+    let mut encounters: Vec<(Uuid, String, String, String, String)> = Vec::new();
+    for s in screenings.iter().rev() {
+        let result = format!(
+            "{} {}{}",
+            hamroh_domain::instrument::catalog().get(&s.instrument).map_or(s.instrument.clone(), |i| i.short_name.clone()),
+            s.outcome.total.map_or(String::new(), |v| v.to_string()),
+            s.outcome.band.as_ref().map(|_| format!(" ({})", super::clinical::band_label(t, s))).unwrap_or_default()
+        );
+        let flags: Vec<String> = s.outcome.flags.iter().map(|f| super::clinical::flag_label(t, f)).collect();
+        match encounters.iter_mut().find(|e| e.0 == s.encounter_id) {
+            Some(e) => {
+                e.2 = format!("{}; {result}", e.2);
+                if !flags.is_empty() {
+                    e.3 = [e.3.clone(), flags.join(", ")].into_iter().filter(|x| !x.is_empty()).collect::<Vec<_>>().join(", ");
+                }
+            }
+            None => {
+                let decided = state.store.decision_for(s.encounter_id).await?;
+                let decision = match decided {
+                    Some(d) if d.choice == "follow" => t.get("decision-followed"),
+                    Some(_) => t.get("decision-other"),
+                    None => t.get("decision-pending"),
+                };
+                encounters.push((s.encounter_id, local_time(s.encounter_at), result, flags.join(", "), decision));
+            }
+        }
+    }
+    let name = [person.family_name.as_deref(), person.given_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let template = PersonPage {
         c: Chrome::new(viewer),
+        name,
         sex: t.get(&format!("sex-{}", person.sex)),
         district: district_name(t.lang, person.district),
         consents: consents.iter().map(|s| (s.to_string(), consent_label(t, s))).collect(),
-        screenings: screenings
+        charts,
+        encounters,
+        referrals: referrals
             .iter()
-            .rev()
-            .map(|s| {
+            .map(|r| {
                 (
-                    local_time(s.encounter_at),
-                    s.instrument.clone(),
-                    s.outcome.total.map_or(String::new(), |v| v.to_string()),
-                    s.outcome.band.clone().unwrap_or_default(),
-                    s.outcome.flags.join(", "),
+                    local_time(r.created_at),
+                    format!("{} · {}", r.service_name, r.organisation_name),
+                    t.get(&format!("referral_status-{}", r.status)),
+                    r.due_date.clone(),
                 )
             })
+            .collect(),
+        follow_ups: follow_ups
+            .iter()
+            .map(|f| format!("{} · {} · {}", f.due_date, t.get(&format!("follow_up-{}", f.kind)), t.get(&format!("follow_up_status-{}", f.status))))
             .collect(),
         can_audit: caller.principal.has_any_role(&[Role::Coordinator, Role::Admin]),
         person,

@@ -36,6 +36,8 @@ pub struct World {
     pub referred_person: Uuid,
     /// Registered by us, consent to care withdrawn.
     pub withdrawn_person: Uuid,
+    /// One encounter (a PHQ-2) for each of the four persons, in the same order.
+    pub encounters: [Uuid; 4],
 }
 
 fn org(name: &str, sector: Sector) -> Organisation {
@@ -156,7 +158,27 @@ pub async fn world(db: &TestDb) -> World {
             note: None,
         }],
     };
+    let encounters = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+    let phq2 = hamroh_domain::instrument::catalog().get("phq2").unwrap();
+    let screenings = [(&own, ours.id), (&oth, other.id), (&referred, other.id), (&withdrawn, ours.id)]
+        .iter()
+        .zip(encounters)
+        .map(|((p, org), encounter_id)| hamroh_domain::model::Screening {
+            id: Uuid::now_v7(),
+            encounter_id,
+            person_id: p.id,
+            organisation_id: *org,
+            user_id: None,
+            encounter_at: at,
+            instrument: "phq2".into(),
+            instrument_version: phq2.version.clone(),
+            lang: Lang::Tg,
+            answers: vec![Some(3), Some(3)],
+            outcome: phq2.score(&[Some(3), Some(3)], &Default::default()).unwrap().into_outcome(),
+        })
+        .collect();
     let batch = Batch {
+        screenings,
         organisations: vec![ours.clone(), other.clone()],
         services: vec![service],
         users: users.iter().cloned().chain([target.clone()]).collect(),
@@ -174,6 +196,7 @@ pub async fn world(db: &TestDb) -> World {
         other_person: oth.id,
         referred_person: referred.id,
         withdrawn_person: withdrawn.id,
+        encounters,
     }
 }
 

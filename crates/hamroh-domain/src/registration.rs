@@ -1,0 +1,297 @@
+//! Registering a returnee: the raw input of a form or an API call, checked field by field. Every
+//! problem is reported with the field it belongs to and a message id (a Fluent id), so that a form
+//! can show it next to the field and keep everything that was typed.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::consent::ConsentScope;
+use crate::migration::{BodyPart, InjuryCause, LegalStatus, ReturnReason, WorkSector, country};
+use crate::model::{ConsentRecord, MigrationEpisode, Millis, Person, PersonRecord, WorkInjury};
+use crate::person::{BirthYear, DistrictCode, Phone, Sex};
+
+/// A registration as typed: every value still text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct Registration {
+    pub given_name: String,
+    pub family_name: String,
+    /// `male` or `female`.
+    pub sex: String,
+    pub birth_year: String,
+    /// Hamroh's district code, e.g. `TJ-KT.kulob`.
+    pub district: String,
+    pub phone: String,
+    pub episodes: Vec<EpisodeInput>,
+    /// `care`, `research`, `sector:<sector>`, `org:<uuid>`; consent to care is required.
+    pub consents: Vec<String>,
+}
+
+/// One migration episode as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct EpisodeInput {
+    /// ISO 3166-1 alpha-2, e.g. `RU`.
+    pub destination_country: String,
+    pub destination_region: String,
+    pub year_from: String,
+    pub year_to: String,
+    pub work_sector: String,
+    pub occupation: String,
+    pub legal_status: String,
+    /// `YYYY-MM-DD`.
+    pub return_date: String,
+    pub return_reason: String,
+    pub injury: bool,
+    pub injury_cause: String,
+    pub injury_body_part: String,
+}
+
+impl EpisodeInput {
+    pub fn is_blank(&self) -> bool {
+        self.destination_country.trim().is_empty() && self.year_from.trim().is_empty() && self.work_sector.trim().is_empty()
+    }
+}
+
+/// A problem with one field; `message` is the Fluent message id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldError {
+    pub field: String,
+    pub message: &'static str,
+}
+
+/// What the caller supplies: ids, the registering organisation and user, and now.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrationContext {
+    pub person_id: Uuid,
+    pub organisation_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub now: Millis,
+    pub today: Date,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// A short, unambiguous code from the person's id (Crockford base 32).
+pub fn person_code(id: Uuid) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let bytes = id.as_bytes();
+    // The random tail of a v7 id.
+    let mut n = u64::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]]);
+    let mut chars = [0u8; 8];
+    for c in chars.iter_mut().rev() {
+        *c = ALPHABET[(n % 32) as usize];
+        n /= 32;
+    }
+    let s = String::from_utf8_lossy(&chars).into_owned();
+    format!("HM-{}-{}", &s[..4], &s[4..])
+}
+
+impl Registration {
+    /// Checks every field; on success, the records to store.
+    pub fn validate(&self, ctx: &RegistrationContext) -> Result<PersonRecord, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut err = |field: &str, message: &'static str| errors.push(FieldError { field: field.to_owned(), message });
+        let this_year = i32::from(ctx.today.year());
+        let sex = self.sex.parse::<Sex>().map_err(|_| err("sex", "error-sex")).ok();
+        let birth_year = match self.birth_year.trim().parse::<i32>() {
+            Ok(y) => BirthYear::new(y, this_year).map_err(|_| err("birth_year", "error-birth-year")).ok(),
+            Err(_) => {
+                err("birth_year", "error-birth-year");
+                None
+            }
+        };
+        let district = DistrictCode::parse(self.district.trim()).map_err(|_| err("district", "error-district")).ok();
+        let phone = match opt(&self.phone) {
+            Some(p) => Phone::parse(&p).map(Some).map_err(|_| err("phone", "error-phone")).unwrap_or(None),
+            None => None,
+        };
+        let mut scopes = Vec::new();
+        for (n, c) in self.consents.iter().enumerate() {
+            match c.parse::<ConsentScope>() {
+                Ok(s) if !scopes.contains(&s) => scopes.push(s),
+                Ok(_) => {}
+                Err(_) => err(&format!("consents.{n}"), "error-consent-scope"),
+            }
+        }
+        if !scopes.contains(&ConsentScope::Care) {
+            err("consents", "error-consent-care");
+        }
+        let mut episodes = Vec::new();
+        for (n, e) in self.episodes.iter().enumerate().filter(|(_, e)| !e.is_blank()) {
+            let f = |name: &str| format!("episodes.{n}.{name}");
+            let country = country(e.destination_country.trim()).map_err(|_| err(&f("destination_country"), "error-country")).ok();
+            let year = |text: &str| text.trim().parse::<i32>().ok().filter(|y| (1970..=this_year).contains(y));
+            let year_from = year(&e.year_from);
+            if year_from.is_none() {
+                err(&f("year_from"), "error-year");
+            }
+            let year_to = match opt(&e.year_to) {
+                Some(t) => {
+                    let y = year(&t);
+                    if y.is_none() || y < year_from {
+                        err(&f("year_to"), "error-year-to");
+                    }
+                    y
+                }
+                None => None,
+            };
+            let work_sector = e.work_sector.parse::<WorkSector>().map_err(|_| err(&f("work_sector"), "error-choose")).ok();
+            let legal_status = match opt(&e.legal_status) {
+                Some(s) => s.parse::<LegalStatus>().map_err(|_| err(&f("legal_status"), "error-choose")).ok(),
+                None => Some(LegalStatus::Unknown),
+            };
+            let return_date = match opt(&e.return_date) {
+                Some(d) => match d.parse::<Date>() {
+                    Ok(d) if d <= ctx.today => Some(d),
+                    _ => {
+                        err(&f("return_date"), "error-return-date");
+                        None
+                    }
+                },
+                None => None,
+            };
+            let return_reason = match opt(&e.return_reason) {
+                Some(r) => r.parse::<ReturnReason>().map_err(|_| err(&f("return_reason"), "error-choose")).ok(),
+                None => None,
+            };
+            let injury = if e.injury {
+                let cause = e.injury_cause.parse::<InjuryCause>().map_err(|_| err(&f("injury_cause"), "error-choose")).ok();
+                let body_part = e.injury_body_part.parse::<BodyPart>().map_err(|_| err(&f("injury_body_part"), "error-choose")).ok();
+                cause.zip(body_part).map(|(cause, body_part)| WorkInjury { cause, body_part })
+            } else {
+                None
+            };
+            if let (Some(c), Some(y), Some(ws), Some(ls)) = (country, year_from, work_sector, legal_status) {
+                episodes.push(MigrationEpisode {
+                    id: Uuid::now_v7(),
+                    person_id: ctx.person_id,
+                    destination_country: c.code.to_owned(),
+                    destination_region: opt(&e.destination_region),
+                    year_from: y,
+                    year_to,
+                    work_sector: ws,
+                    occupation: opt(&e.occupation),
+                    legal_status: ls,
+                    return_date,
+                    return_reason,
+                    injury,
+                });
+            }
+        }
+        let given_name = opt(&self.given_name);
+        let family_name = opt(&self.family_name);
+        for (field, name) in [("given_name", &given_name), ("family_name", &family_name)] {
+            if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+                err(field, "error-too-long");
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let (Some(sex), Some(birth_year), Some(district)) = (sex, birth_year, district) else { return Err(errors) };
+        let person = Person {
+            id: ctx.person_id,
+            code: person_code(ctx.person_id),
+            organisation_id: ctx.organisation_id,
+            sex,
+            birth_year,
+            district,
+            given_name,
+            family_name,
+            phone,
+            created_at: ctx.now,
+            created_by: ctx.user_id,
+        };
+        let consents = scopes
+            .into_iter()
+            .map(|scope| ConsentRecord { id: Uuid::now_v7(), person_id: ctx.person_id, scope, given: true, recorded_at: ctx.now, recorded_by: ctx.user_id })
+            .collect();
+        Ok(PersonRecord { person, episodes, consents })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> RegistrationContext {
+        RegistrationContext {
+            person_id: Uuid::now_v7(),
+            organisation_id: Uuid::now_v7(),
+            user_id: None,
+            now: 0,
+            today: jiff::civil::date(2026, 11, 24),
+        }
+    }
+
+    fn valid() -> Registration {
+        Registration {
+            given_name: "Фирӯз".into(),
+            family_name: "Раҳимов".into(),
+            sex: "male".into(),
+            birth_year: "1990".into(),
+            district: "TJ-KT.kulob".into(),
+            phone: "+992 93 123 45 67".into(),
+            episodes: vec![EpisodeInput {
+                destination_country: "RU".into(),
+                destination_region: "Moscow".into(),
+                year_from: "2018".into(),
+                year_to: "2025".into(),
+                work_sector: "construction".into(),
+                legal_status: "regular".into(),
+                return_date: "2025-10-01".into(),
+                return_reason: "injury".into(),
+                injury: true,
+                injury_cause: "fall".into(),
+                injury_body_part: "spine".into(),
+                ..EpisodeInput::default()
+            }],
+            consents: vec!["care".into(), "sector:rehabilitation".into()],
+        }
+    }
+
+    #[test]
+    fn a_complete_registration_gives_the_records() {
+        let rec = valid().validate(&ctx()).unwrap();
+        assert_eq!(rec.person.phone.as_ref().unwrap().as_str(), "+992931234567");
+        assert!(rec.person.code.starts_with("HM-") && rec.person.code.len() == 12);
+        assert_eq!(rec.episodes[0].injury.unwrap().body_part, BodyPart::Spine);
+        assert_eq!(rec.consents.len(), 2);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut r = valid();
+        r.sex = "x".into();
+        r.birth_year = "2024".into();
+        r.district = "TJ-KT.nowhere".into();
+        r.phone = "12".into();
+        r.consents = vec!["research".into()];
+        r.episodes[0].year_to = "2010".into();
+        r.episodes[0].injury_cause = String::new();
+        let errors = r.validate(&ctx()).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        for f in ["sex", "birth_year", "district", "phone", "consents", "episodes.0.year_to", "episodes.0.injury_cause"] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+    }
+
+    #[test]
+    fn a_blank_episode_is_ignored_and_names_are_optional() {
+        let mut r = valid();
+        r.given_name.clear();
+        r.family_name.clear();
+        r.phone.clear();
+        r.episodes = vec![EpisodeInput::default()];
+        let rec = r.validate(&ctx()).unwrap();
+        assert!(rec.episodes.is_empty() && rec.person.given_name.is_none());
+    }
+}

@@ -1,0 +1,598 @@
+//! The clinician's workflow: find a person, register one (duplicates first), screen with one or
+//! more instruments in the respondent's language, see the results with red flags first and the
+//! suggested pathway, and record a decision.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use hamroh_domain::geo;
+use hamroh_domain::instrument::{Instrument, ScoreContext, catalog};
+use hamroh_domain::migration::{BodyPart, DESTINATIONS, InjuryCause, LegalStatus, ReturnReason, WorkSector};
+use hamroh_domain::model::{Decision, FollowUp, Screening};
+use hamroh_domain::names::parse_query;
+use hamroh_domain::org::{Lang, Sector};
+use hamroh_domain::pathway::{Action, suggest};
+use hamroh_domain::referral::FollowUpStatus;
+use hamroh_domain::registration::{EpisodeInput, Registration, RegistrationContext};
+use hamroh_store::PersonSummary;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::account::form_pairs;
+use super::form::FormState;
+use super::persons::{district_name, local_time};
+use super::{Chrome, error_page, page};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::WebError;
+use crate::i18n::Tr;
+use crate::session::Viewer;
+
+/// A person in a list, in the viewer's language.
+pub struct PersonLine {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub sex: String,
+    pub birth_year: i64,
+    pub district: String,
+}
+
+fn line(t: &Tr, p: &PersonSummary) -> PersonLine {
+    let name = [p.family_name.as_deref(), p.given_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    PersonLine {
+        id: p.id,
+        code: p.code.clone(),
+        name,
+        sex: t.get(&format!("sex-{}", p.sex)),
+        birth_year: p.birth_year,
+        district: hamroh_domain::person::DistrictCode::parse(&p.district).map(|d| district_name(t.lang, d)).unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    c: Chrome,
+    q: String,
+    q_encoded: String,
+    searched: bool,
+    found: String,
+    results: Vec<PersonLine>,
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn search(State(state): State<AppState>, viewer: Viewer, caller: Caller, Query(query): Query<SearchQuery>) -> Response {
+    let t = &viewer.tr;
+    let parsed = parse_query(&query.q);
+    let results = match &parsed {
+        Some(q) => match caller.gate(&state).search(q, 50).await {
+            Ok(r) => r,
+            Err(e) => return error_page(&viewer, e.into()),
+        },
+        None => Vec::new(),
+    };
+    let template = SearchPage {
+        c: Chrome::new(&viewer),
+        q_encoded: form_urlencoded::byte_serialize(query.q.as_bytes()).collect(),
+        q: query.q.clone(),
+        searched: parsed.is_some(),
+        found: t.with("search-found", &[("count", results.len().to_string())]),
+        results: results.iter().map(|p| line(t, p)).collect(),
+    };
+    page(&viewer, StatusCode::OK, &template)
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    c: Chrome,
+    f: FormState,
+    duplicates: Vec<PersonLine>,
+    regions: Vec<(String, Vec<(&'static str, String)>)>,
+    countries: Vec<(&'static str, String)>,
+    work_sectors: Vec<(&'static str, String)>,
+    legal_statuses: Vec<(&'static str, String)>,
+    return_reasons: Vec<(&'static str, String)>,
+    injury_causes: Vec<(&'static str, String)>,
+    body_parts: Vec<(&'static str, String)>,
+    consent_options: Vec<(String, String)>,
+}
+
+fn labels<T: Copy>(t: &Tr, prefix: &str, all: &[T], code: impl Fn(T) -> &'static str) -> Vec<(&'static str, String)> {
+    all.iter().map(|v| (code(*v), t.get(&format!("{prefix}-{}", code(*v))))).collect()
+}
+
+fn register_page(viewer: &Viewer, status: StatusCode, f: FormState, duplicates: Vec<PersonLine>) -> Response {
+    let t = &viewer.tr;
+    let lang = t.lang;
+    let regions = geo::REGIONS
+        .iter()
+        .map(|r| {
+            let name = match lang {
+                Lang::Tg => r.tg,
+                Lang::Ru => r.ru,
+                Lang::En => r.en,
+            };
+            let districts = geo::districts_of(r.code)
+                .map(|d| (d.code, match lang {
+                    Lang::Tg => d.tg,
+                    Lang::Ru => d.ru,
+                    Lang::En => d.en,
+                }.to_owned()))
+                .collect();
+            (name.to_owned(), districts)
+        })
+        .collect();
+    let countries = DESTINATIONS
+        .iter()
+        .map(|c| (c.code, match lang {
+            Lang::Tg => c.tg,
+            Lang::Ru => c.ru,
+            Lang::En => c.en,
+        }.to_owned()))
+        .collect();
+    let mut consent_options = vec![("care".to_owned(), t.get("consent-care")), ("research".to_owned(), t.get("consent-research"))];
+    for s in Sector::ALL {
+        let scope = hamroh_domain::consent::ConsentScope::Sector(*s);
+        consent_options.push((scope.to_string(), super::persons::consent_label(t, &scope)));
+    }
+    let template = RegisterPage {
+        c: Chrome::new(viewer),
+        f,
+        duplicates,
+        regions,
+        countries,
+        work_sectors: labels(t, "work_sector", WorkSector::ALL, WorkSector::as_str),
+        legal_statuses: labels(t, "legal_status", LegalStatus::ALL, LegalStatus::as_str),
+        return_reasons: labels(t, "return_reason", ReturnReason::ALL, ReturnReason::as_str),
+        injury_causes: labels(t, "injury_cause", InjuryCause::ALL, InjuryCause::as_str),
+        body_parts: labels(t, "body_part", BodyPart::ALL, BodyPart::as_str),
+        consent_options,
+    };
+    page(viewer, status, &template)
+}
+
+pub async fn register_form(viewer: Viewer, Query(query): Query<SearchQuery>) -> Response {
+    let mut f = FormState::default();
+    f.set("consent", "care");
+    f.set("ep.legal_status", "unknown");
+    // Carry over a name typed into the search box.
+    if !query.q.trim().is_empty() && parse_query(&query.q).is_some_and(|q| matches!(q, hamroh_domain::names::Query::Name { .. })) {
+        let mut words = query.q.split_whitespace().filter(|w| w.parse::<i32>().is_err());
+        f.set("family_name", words.next().unwrap_or(""));
+        f.set("given_name", &words.collect::<Vec<_>>().join(" "));
+    }
+    register_page(&viewer, StatusCode::OK, f, Vec::new())
+}
+
+/// The form's fields as a registration; field names of the form map to the domain's.
+fn registration_from(f: &FormState) -> Registration {
+    Registration {
+        given_name: f.val("given_name").to_owned(),
+        family_name: f.val("family_name").to_owned(),
+        sex: f.val("sex").to_owned(),
+        birth_year: f.val("birth_year").to_owned(),
+        district: f.val("district").to_owned(),
+        phone: f.val("phone").to_owned(),
+        episodes: vec![EpisodeInput {
+            destination_country: f.val("ep.destination_country").to_owned(),
+            destination_region: f.val("ep.destination_region").to_owned(),
+            year_from: f.val("ep.year_from").to_owned(),
+            year_to: f.val("ep.year_to").to_owned(),
+            work_sector: f.val("ep.work_sector").to_owned(),
+            occupation: f.val("ep.occupation").to_owned(),
+            legal_status: f.val("ep.legal_status").to_owned(),
+            return_date: f.val("ep.return_date").to_owned(),
+            return_reason: f.val("ep.return_reason").to_owned(),
+            injury: f.val("ep.injury") == "yes",
+            injury_cause: f.val("ep.injury_cause").to_owned(),
+            injury_body_part: f.val("ep.injury_body_part").to_owned(),
+        }],
+        consents: f.all("consent"),
+    }
+}
+
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).date()
+}
+
+pub async fn register(State(state): State<AppState>, viewer: Viewer, caller: Caller, body: String) -> Response {
+    let pairs = form_pairs(&body);
+    let mut f = FormState::from_pairs(&pairs);
+    let ctx = RegistrationContext {
+        person_id: Uuid::now_v7(),
+        organisation_id: caller.principal.organisation_id,
+        user_id: Some(caller.principal.user_id),
+        now: hamroh_store::now_millis(),
+        today: today(),
+    };
+    let record = match registration_from(&f).validate(&ctx) {
+        Ok(r) => r,
+        Err(errors) => {
+            for e in errors {
+                let field = e.field.replace("episodes.0.", "ep.");
+                let message = viewer.tr.get(e.message);
+                f.error(&field, message);
+            }
+            return register_page(&viewer, StatusCode::UNPROCESSABLE_ENTITY, f, Vec::new());
+        }
+    };
+    let gate = caller.gate(&state);
+    if f.val("confirm_new") != "yes" {
+        match gate.likely_duplicates(&record.person).await {
+            Ok(d) if !d.is_empty() => {
+                let lines = d.iter().map(|p| line(&viewer.tr, p)).collect();
+                return register_page(&viewer, StatusCode::OK, f, lines);
+            }
+            Ok(_) => {}
+            Err(e) => return error_page(&viewer, e.into()),
+        }
+    }
+    match gate.register(&record).await {
+        Ok(()) => Redirect::to(&format!("/persons/{}", record.person.id)).into_response(),
+        Err(e) => error_page(&viewer, e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "screen_choose.html")]
+struct ChoosePage {
+    c: Chrome,
+    person_id: Uuid,
+    code: String,
+    missing_choice: bool,
+    instruments: Vec<(String, String)>,
+}
+
+pub struct ItemView {
+    pub number: usize,
+    pub field: String,
+    pub text: String,
+    /// (value, label, checked)
+    pub options: Vec<(String, String, bool)>,
+    pub error: bool,
+}
+
+pub struct InstrumentForm {
+    pub id: String,
+    pub name: String,
+    pub instructions: String,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Template)]
+#[template(path = "screen_form.html")]
+struct ScreenPage {
+    c: Chrome,
+    person_id: Uuid,
+    code: String,
+    lang: String,
+    forms: Vec<InstrumentForm>,
+    /// (field id, message) for the summary at the top.
+    errors: Vec<(String, String)>,
+}
+
+/// The instruments in the order they are offered: the symptom review first.
+fn offered() -> Vec<&'static Instrument> {
+    let mut all: Vec<&Instrument> = catalog().iter().collect();
+    all.sort_by_key(|i| (i.id != "symptom_review", i.id != "phq9", i.id.clone()));
+    all
+}
+
+/// Items that a skip rule may leave out get a "not asked" choice.
+fn skippable(inst: &Instrument, item_id: &str) -> bool {
+    inst.skip.iter().any(|s| s.items.iter().any(|i| i == item_id))
+}
+
+fn instrument_form(t: &Tr, inst: &Instrument, lang: Lang, answers: &FormState, missing: &[String]) -> InstrumentForm {
+    let items = inst
+        .items
+        .iter()
+        .enumerate()
+        .map(|(n, item)| {
+            let field = format!("{}.{}", inst.id, n + 1);
+            let chosen = answers.val(&field);
+            let mut options: Vec<(String, String, bool)> = inst.response_sets[&item.response_set]
+                .options
+                .iter()
+                .map(|o| (o.value.to_string(), o.text.get(lang).to_owned(), chosen == o.value.to_string()))
+                .collect();
+            if skippable(inst, &item.id) {
+                options.push(("-".into(), t.get("screen-not-asked"), chosen == "-"));
+            }
+            ItemView { number: n + 1, error: missing.contains(&field), field, text: item.text.get(lang).to_owned(), options }
+        })
+        .collect();
+    InstrumentForm { id: inst.id.clone(), name: inst.name.get(lang).to_owned(), instructions: inst.instructions.get(lang).to_owned(), items }
+}
+
+pub async fn screen_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    let person = match caller.gate(&state).person(id).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&viewer, e.into()),
+    };
+    let pairs = form_pairs(raw.as_deref().unwrap_or(""));
+    let f = FormState::from_pairs(&pairs);
+    let chosen: Vec<&Instrument> = f.all("instrument").iter().filter_map(|i| catalog().get(i)).collect();
+    if chosen.is_empty() {
+        let instruments = offered().iter().map(|i| (i.id.clone(), i.name.get(viewer.tr.lang).to_owned())).collect();
+        let template = ChoosePage { c: Chrome::new(&viewer), person_id: id, code: person.code, missing_choice: raw.is_some(), instruments };
+        return page(&viewer, StatusCode::OK, &template);
+    }
+    let lang = f.val("respondent_lang").parse::<Lang>().unwrap_or(viewer.tr.lang);
+    let forms = chosen.iter().map(|i| instrument_form(&viewer.tr, i, lang, &FormState::default(), &[])).collect();
+    let template = ScreenPage { c: Chrome::new(&viewer), person_id: id, code: person.code, lang: lang.as_str().into(), forms, errors: vec![] };
+    page(&viewer, StatusCode::OK, &template)
+}
+
+pub async fn screen_submit(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<Uuid>, body: String) -> Response {
+    let gate = caller.gate(&state);
+    let person = match gate.person(id).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&viewer, e.into()),
+    };
+    let f = FormState::from_pairs(&form_pairs(&body));
+    let lang = f.val("respondent_lang").parse::<Lang>().unwrap_or(viewer.tr.lang);
+    let chosen: Vec<&Instrument> = f.all("instrument").iter().filter_map(|i| catalog().get(i)).collect();
+    if chosen.is_empty() {
+        return Redirect::to(&format!("/persons/{id}/screen")).into_response();
+    }
+    let encounter_id = Uuid::now_v7();
+    let now = hamroh_store::now_millis();
+    let mut screenings = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    let mut messages: Vec<(String, String)> = Vec::new();
+    for inst in &chosen {
+        let answers: Vec<Option<i64>> = (1..=inst.items.len())
+            .map(|n| f.val(&format!("{}.{n}", inst.id)).parse::<i64>().ok())
+            .collect();
+        let ctx = ScoreContext {
+            sex: Some(person.sex),
+            positive_at_least: state.cutoffs.for_respondent(&inst.id, Some(person.sex)),
+            lang: Some(lang),
+        };
+        match inst.score(&answers, &ctx) {
+            Ok(score) => screenings.push(Screening {
+                id: Uuid::now_v7(),
+                encounter_id,
+                person_id: id,
+                organisation_id: caller.principal.organisation_id,
+                user_id: Some(caller.principal.user_id),
+                encounter_at: now,
+                instrument: inst.id.clone(),
+                instrument_version: inst.version.clone(),
+                lang,
+                answers,
+                outcome: score.into_outcome(),
+            }),
+            Err(e) => {
+                let item = match &e {
+                    hamroh_domain::instrument::AnswerError::Missing { item }
+                    | hamroh_domain::instrument::AnswerError::OutOfRange { item, .. }
+                    | hamroh_domain::instrument::AnswerError::MustSkip { item, .. }
+                    | hamroh_domain::instrument::AnswerError::SkippedNotLowest { item, .. }
+                    | hamroh_domain::instrument::AnswerError::NotANumber { item, .. } => *item,
+                    _ => 1,
+                };
+                // Mark every unanswered item, not only the first problem the engine names.
+                for n in 1..=inst.items.len() {
+                    let field = format!("{}.{n}", inst.id);
+                    if f.val(&field).is_empty() && !missing.contains(&field) {
+                        missing.push(field);
+                    }
+                }
+                let field = format!("{}.{item}", inst.id);
+                if !missing.contains(&field) {
+                    missing.push(field.clone());
+                }
+                messages.push((field, format!("{} {item}: {}", inst.short_name, viewer.tr.get("screen-item-missing"))));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let forms = chosen.iter().map(|i| instrument_form(&viewer.tr, i, lang, &f, &missing)).collect();
+        let template = ScreenPage { c: Chrome::new(&viewer), person_id: id, code: person.code, lang: lang.as_str().into(), forms, errors: messages };
+        return page(&viewer, StatusCode::UNPROCESSABLE_ENTITY, &template);
+    }
+    match gate.record_encounter(id, &screenings).await {
+        Ok(()) => Redirect::to(&format!("/encounters/{encounter_id}")).into_response(),
+        Err(e) => error_page(&viewer, e.into()),
+    }
+}
+
+pub struct StepView {
+    pub urgent: bool,
+    pub action: String,
+    pub detail: String,
+    pub why: String,
+    pub rule: String,
+    pub because: String,
+    pub source: String,
+}
+
+#[derive(Template)]
+#[template(path = "encounter.html")]
+struct EncounterPage {
+    c: Chrome,
+    encounter_id: Uuid,
+    person_id: Uuid,
+    code: String,
+    when: String,
+    flags: Vec<String>,
+    /// Instrument, total, band, positive, flags.
+    results: Vec<(String, String, String, String, String)>,
+    steps: Vec<StepView>,
+    decision: Option<String>,
+    decision_error: Option<String>,
+    actions: Vec<(&'static str, String)>,
+}
+
+pub fn band_label(t: &Tr, s: &Screening) -> String {
+    let Some(band) = &s.outcome.band else { return String::new() };
+    catalog()
+        .get(&s.instrument)
+        .and_then(|i| i.bands.iter().find(|b| &b.id == band))
+        .map_or_else(|| band.clone(), |b| b.label.get(t.lang).to_owned())
+}
+
+pub fn flag_label(t: &Tr, flag: &str) -> String {
+    t.get(&format!("flag-{flag}"))
+}
+
+const ACTIONS: [Action; 6] = [
+    Action::UrgentAssessment,
+    Action::ReferSpecialist,
+    Action::ManageInPrimaryCare,
+    Action::ReferNonHealth,
+    Action::AssessFurther,
+    Action::Psychoeducation,
+];
+
+async fn encounter_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uuid, decision_error: Option<String>) -> Result<Response, WebError> {
+    let gate = caller.gate(state);
+    let (screenings, decision) = gate.encounter(id).await?;
+    let first = screenings.first().ok_or_else(WebError::not_found)?;
+    let person = gate.person(first.person_id).await?;
+    let t = &viewer.tr;
+    let pathway = suggest(&screenings, t.lang);
+    let name_of = |id: &str| catalog().get(id).map_or(id.to_owned(), |i| i.short_name.clone());
+    let steps = pathway
+        .steps
+        .iter()
+        .map(|s| {
+            let mut detail: Vec<String> = s.refer_to.iter().map(|r| t.get(&format!("sector-{r}"))).collect();
+            detail.extend(s.give.iter().map(|g| name_of(g)));
+            if let Some(f) = s.follow_up {
+                detail.push(t.with("follow-up-in", &[("kind", t.get(&format!("follow_up-{}", f.kind))), ("days", f.days.to_string())]));
+            }
+            StepView {
+                urgent: s.action == Action::UrgentAssessment,
+                action: t.get(&format!("action-{}", s.action.as_str())),
+                detail: detail.join(", "),
+                why: s.why.clone(),
+                rule: s.rule.clone(),
+                because: s.because.clone(),
+                source: s.source.clone(),
+            }
+        })
+        .collect();
+    let yes_no = |p: Option<bool>| match p {
+        Some(true) => t.get("answer-yes"),
+        Some(false) => t.get("answer-no"),
+        None => String::new(),
+    };
+    let template = EncounterPage {
+        c: Chrome::new(viewer),
+        encounter_id: id,
+        person_id: person.id,
+        code: person.code,
+        when: local_time(first.encounter_at),
+        flags: pathway.flags.iter().map(|f| flag_label(t, f)).collect(),
+        results: screenings
+            .iter()
+            .map(|s| {
+                (
+                    name_of(&s.instrument),
+                    s.outcome.total.map_or(String::new(), |v| v.to_string()),
+                    band_label(t, s),
+                    yes_no(s.outcome.positive),
+                    s.outcome.flags.iter().map(|f| flag_label(t, f)).collect::<Vec<_>>().join(", "),
+                )
+            })
+            .collect(),
+        steps,
+        decision: decision.map(|d| {
+            let what = if d.choice == "follow" { t.get("decision-followed") } else { t.with("decision-other-was", &[("reason", d.reason.unwrap_or_default())]) };
+            format!("{} · {}", local_time(d.at), what)
+        }),
+        decision_error,
+        actions: ACTIONS.iter().map(|a| (a.as_str(), t.get(&format!("action-{}", a.as_str())))).collect(),
+    };
+    Ok(page(viewer, StatusCode::OK, &template))
+}
+
+pub async fn encounter(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<Uuid>) -> Response {
+    encounter_page(&state, &viewer, &caller, id, None).await.unwrap_or_else(|e| error_page(&viewer, e))
+}
+
+/// The follow-ups a followed pathway sets, counted from today.
+pub fn follow_ups_for(steps: &[hamroh_domain::pathway::Step], person_id: Uuid, organisation_id: Uuid, user: Uuid, now: i64) -> Vec<FollowUp> {
+    let mut out: Vec<FollowUp> = Vec::new();
+    for f in steps.iter().filter_map(|s| s.follow_up) {
+        // One follow-up of each kind: the earliest.
+        if let Some(existing) = out.iter_mut().find(|x| x.kind == f.kind) {
+            let due = today() + jiff::Span::new().days(f.days);
+            if due < existing.due_date {
+                existing.due_date = due;
+            }
+            continue;
+        }
+        out.push(FollowUp {
+            id: Uuid::now_v7(),
+            person_id,
+            organisation_id,
+            referral_id: None,
+            kind: f.kind,
+            due_date: today() + jiff::Span::new().days(f.days),
+            status: FollowUpStatus::Open,
+            note: None,
+            created_at: now,
+            created_by: Some(user),
+            done_at: None,
+        });
+    }
+    out
+}
+
+pub async fn decide(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<Uuid>, body: String) -> Response {
+    let f = FormState::from_pairs(&form_pairs(&body));
+    let choice = f.val("choice");
+    let reason = f.val("reason").trim().to_owned();
+    if choice != "follow" && (choice != "other" || reason.is_empty() || f.val("action").is_empty()) {
+        let message = viewer.tr.get("decision-needs-reason");
+        return encounter_page(&state, &viewer, &caller, id, Some(message)).await.unwrap_or_else(|e| error_page(&viewer, e));
+    }
+    let gate = caller.gate(&state);
+    let (screenings, existing) = match gate.encounter(id).await {
+        Ok(x) => x,
+        Err(e) => return error_page(&viewer, e.into()),
+    };
+    if existing.is_some() {
+        return Redirect::to(&format!("/encounters/{id}")).into_response();
+    }
+    let Some(first) = screenings.first() else { return error_page(&viewer, WebError::not_found()) };
+    let pathway = suggest(&screenings, Lang::En);
+    let now = hamroh_store::now_millis();
+    let follow = choice == "follow";
+    let decision = Decision {
+        id: Uuid::now_v7(),
+        encounter_id: id,
+        person_id: first.person_id,
+        organisation_id: caller.principal.organisation_id,
+        user_id: Some(caller.principal.user_id),
+        suggested: pathway.steps.iter().map(|s| s.rule.clone()).collect(),
+        choice: choice.to_owned(),
+        action: if follow { pathway.steps.iter().map(|s| s.action.as_str()).collect::<Vec<_>>().join(",") } else { f.val("action").to_owned() },
+        reason: (!follow).then_some(reason),
+        at: now,
+    };
+    let follow_ups =
+        if follow { follow_ups_for(&pathway.steps, first.person_id, caller.principal.organisation_id, caller.principal.user_id, now) } else { vec![] };
+    match gate.decide(&decision, &follow_ups).await {
+        Ok(()) => Redirect::to(&format!("/encounters/{id}")).into_response(),
+        Err(e) => error_page(&viewer, e.into()),
+    }
+}
