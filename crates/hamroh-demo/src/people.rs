@@ -6,8 +6,8 @@ use hamroh_domain::geo::{self, District};
 use hamroh_domain::instrument::{self, ScoreContext};
 use hamroh_domain::migration::{BodyPart, InjuryCause, LegalStatus, ReturnReason, WorkSector};
 use hamroh_domain::model::{
-    Batch, ConsentRecord, Decision, FollowUp, MigrationEpisode, Millis, Person, PersonRecord, Referral, ReferralEvent, Screening,
-    WorkInjury,
+    Batch, ConsentRecord, Decision, FollowUp, MigrationEpisode, Millis, Person, PersonRecord, Referral, ReferralEvent,
+    Screening, WorkInjury,
 };
 use hamroh_domain::org::{Lang, Sector};
 use hamroh_domain::person::{BirthYear, DistrictCode, Phone, Sex};

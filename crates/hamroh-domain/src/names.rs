@@ -123,7 +123,8 @@ mod tests {
 
     #[test]
     fn different_names_stay_apart() {
-        for (a, b) in [("Рахимов", "Каримов"), ("Saidov", "Safarov"), ("Малика", "Мадина"), ("Умед", "Умар")] {
+        for (a, b) in [("Рахимов", "Каримов"), ("Saidov", "Safarov"), ("Малика", "Мадина"), ("Умед", "Умар")]
+        {
             assert!(!same_name(a, b), "{a} !~ {b}: {:?} {:?}", keys(a), keys(b));
         }
         assert!(!same_name("", ""));

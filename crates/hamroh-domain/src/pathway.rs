@@ -30,6 +30,19 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 6] = [
+        Self::UrgentAssessment,
+        Self::ReferSpecialist,
+        Self::ManageInPrimaryCare,
+        Self::ReferNonHealth,
+        Self::AssessFurther,
+        Self::Psychoeducation,
+    ];
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UrgentAssessment => "urgent_assessment",
@@ -140,7 +153,10 @@ impl utoipa::PartialSchema for FollowUpRule {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::schema::ObjectBuilder::new()
             .property("kind", <FollowUpKind as utoipa::PartialSchema>::schema())
-            .property("days", utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Integer))
+            .property(
+                "days",
+                utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Integer),
+            )
             .required("kind")
             .required("days")
             .into()
@@ -154,7 +170,8 @@ impl utoipa::ToSchema for FollowUpRule {}
 pub fn rules() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
     RULES.get_or_init(|| {
-        parse(include_str!("../../../pathways/mhgap.toml")).unwrap_or_else(|e| panic!("pathways/mhgap.toml is invalid: {e}"))
+        parse(include_str!("../../../pathways/mhgap.toml"))
+            .unwrap_or_else(|e| panic!("pathways/mhgap.toml is invalid: {e}"))
     })
 }
 

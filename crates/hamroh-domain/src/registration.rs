@@ -52,7 +52,9 @@ pub struct EpisodeInput {
 
 impl EpisodeInput {
     pub fn is_blank(&self) -> bool {
-        self.destination_country.trim().is_empty() && self.year_from.trim().is_empty() && self.work_sector.trim().is_empty()
+        self.destination_country.trim().is_empty()
+            && self.year_from.trim().is_empty()
+            && self.work_sector.trim().is_empty()
     }
 }
 
@@ -84,7 +86,8 @@ pub fn person_code(id: Uuid) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let bytes = id.as_bytes();
     // The random tail of a v7 id.
-    let mut n = u64::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]]);
+    let mut n =
+        u64::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]]);
     let mut chars = [0u8; 8];
     for c in chars.iter_mut().rev() {
         *c = ALPHABET[(n % 32) as usize];
@@ -127,7 +130,8 @@ impl Registration {
         let mut episodes = Vec::new();
         for (n, e) in self.episodes.iter().enumerate().filter(|(_, e)| !e.is_blank()) {
             let f = |name: &str| format!("episodes.{n}.{name}");
-            let country = country(e.destination_country.trim()).map_err(|_| err(&f("destination_country"), "error-country")).ok();
+            let country =
+                country(e.destination_country.trim()).map_err(|_| err(&f("destination_country"), "error-country")).ok();
             let year = |text: &str| text.trim().parse::<i32>().ok().filter(|y| (1970..=this_year).contains(y));
             let year_from = year(&e.year_from);
             if year_from.is_none() {
@@ -143,7 +147,8 @@ impl Registration {
                 }
                 None => None,
             };
-            let work_sector = e.work_sector.parse::<WorkSector>().map_err(|_| err(&f("work_sector"), "error-choose")).ok();
+            let work_sector =
+                e.work_sector.parse::<WorkSector>().map_err(|_| err(&f("work_sector"), "error-choose")).ok();
             let legal_status = match opt(&e.legal_status) {
                 Some(s) => s.parse::<LegalStatus>().map_err(|_| err(&f("legal_status"), "error-choose")).ok(),
                 None => Some(LegalStatus::Unknown),
@@ -163,8 +168,13 @@ impl Registration {
                 None => None,
             };
             let injury = if e.injury {
-                let cause = e.injury_cause.parse::<InjuryCause>().map_err(|_| err(&f("injury_cause"), "error-choose")).ok();
-                let body_part = e.injury_body_part.parse::<BodyPart>().map_err(|_| err(&f("injury_body_part"), "error-choose")).ok();
+                let cause =
+                    e.injury_cause.parse::<InjuryCause>().map_err(|_| err(&f("injury_cause"), "error-choose")).ok();
+                let body_part = e
+                    .injury_body_part
+                    .parse::<BodyPart>()
+                    .map_err(|_| err(&f("injury_body_part"), "error-choose"))
+                    .ok();
                 cause.zip(body_part).map(|(cause, body_part)| WorkInjury { cause, body_part })
             } else {
                 None
@@ -212,7 +222,14 @@ impl Registration {
         };
         let consents = scopes
             .into_iter()
-            .map(|scope| ConsentRecord { id: Uuid::now_v7(), person_id: ctx.person_id, scope, given: true, recorded_at: ctx.now, recorded_by: ctx.user_id })
+            .map(|scope| ConsentRecord {
+                id: Uuid::now_v7(),
+                person_id: ctx.person_id,
+                scope,
+                given: true,
+                recorded_at: ctx.now,
+                recorded_by: ctx.user_id,
+            })
             .collect();
         Ok(PersonRecord { person, episodes, consents })
     }
@@ -279,7 +296,8 @@ mod tests {
         r.episodes[0].injury_cause = String::new();
         let errors = r.validate(&ctx()).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        for f in ["sex", "birth_year", "district", "phone", "consents", "episodes.0.year_to", "episodes.0.injury_cause"] {
+        for f in ["sex", "birth_year", "district", "phone", "consents", "episodes.0.year_to", "episodes.0.injury_cause"]
+        {
             assert!(fields.contains(&f), "{f} in {fields:?}");
         }
     }

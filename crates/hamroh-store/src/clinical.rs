@@ -55,7 +55,12 @@ const REACHABLE: &str = "(p.organisation_id = $1 OR EXISTS (SELECT 1 FROM referr
 
 impl Store {
     /// Persons that an organisation can reach and that match the query, at most `limit`.
-    pub async fn search_candidates(&self, organisation_id: Uuid, query: &Query, limit: i64) -> Result<Vec<PersonSummary>> {
+    pub async fn search_candidates(
+        &self,
+        organisation_id: Uuid,
+        query: &Query,
+        limit: i64,
+    ) -> Result<Vec<PersonSummary>> {
         // Only the number of placeholders depends on the query; every value is bound.
         let mut sql = format!("SELECT {SUMMARY} FROM persons p WHERE {REACHABLE} AND ");
         let mut texts: Vec<String> = Vec::new();
@@ -85,7 +90,11 @@ impl Store {
                 }
                 sql.push_str(&clauses.join(" AND "));
                 if let Some(y) = birth_year {
-                    sql.push_str(&format!(" AND p.birth_year BETWEEN ${} - 1 AND ${} + 1", texts.len() + 2, texts.len() + 2));
+                    sql.push_str(&format!(
+                        " AND p.birth_year BETWEEN ${} - 1 AND ${} + 1",
+                        texts.len() + 2,
+                        texts.len() + 2
+                    ));
                     year = Some(i64::from(*y));
                 }
             }
@@ -155,22 +164,25 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(|(id, encounter_id, person_id, organisation_id, user_id, suggested, choice, action, reason, at)| Decision {
-            id,
-            encounter_id,
-            person_id,
-            organisation_id,
-            user_id,
-            suggested: suggested.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-            choice,
-            action,
-            reason,
-            at,
+        Ok(row.map(|(id, encounter_id, person_id, organisation_id, user_id, suggested, choice, action, reason, at)| {
+            Decision {
+                id,
+                encounter_id,
+                person_id,
+                organisation_id,
+                user_id,
+                suggested: suggested.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                choice,
+                action,
+                reason,
+                at,
+            }
         }))
     }
 
     pub async fn follow_ups_of(&self, person_id: Uuid) -> Result<Vec<FollowUp>> {
-        type Row = (Uuid, Uuid, Uuid, Option<Uuid>, String, String, String, Option<String>, i64, Option<Uuid>, Option<i64>);
+        type Row =
+            (Uuid, Uuid, Uuid, Option<Uuid>, String, String, String, Option<String>, i64, Option<Uuid>, Option<i64>);
         let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, person_id, organisation_id, referral_id, kind, due_date, status, note, created_at, created_by, done_at \
@@ -181,21 +193,35 @@ impl Store {
             .await?
         });
         rows.into_iter()
-            .map(|(id, person_id, organisation_id, referral_id, kind, due, status, note, created_at, created_by, done_at)| {
-                Ok(FollowUp {
+            .map(
+                |(
                     id,
                     person_id,
                     organisation_id,
                     referral_id,
-                    kind: kind.parse::<FollowUpKind>()?,
-                    due_date: due.parse().map_err(|_| StoreError::Corrupt(format!("due date {due}")))?,
-                    status: status.parse::<FollowUpStatus>()?,
+                    kind,
+                    due,
+                    status,
                     note,
                     created_at,
                     created_by,
                     done_at,
-                })
-            })
+                )| {
+                    Ok(FollowUp {
+                        id,
+                        person_id,
+                        organisation_id,
+                        referral_id,
+                        kind: kind.parse::<FollowUpKind>()?,
+                        due_date: due.parse().map_err(|_| StoreError::Corrupt(format!("due date {due}")))?,
+                        status: status.parse::<FollowUpStatus>()?,
+                        note,
+                        created_at,
+                        created_by,
+                        done_at,
+                    })
+                },
+            )
             .collect()
     }
 

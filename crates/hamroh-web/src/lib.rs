@@ -14,6 +14,7 @@ mod routes;
 mod session;
 mod throttle;
 pub mod totp;
+mod workflow;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -43,8 +43,13 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
             | "/account/logout-everywhere",
         ) => SignedIn,
         (_, p) if p.starts_with("/admin/") => Admin,
-        ("GET", "/persons" | "/persons/new") | ("POST", "/persons") => Care,
-        ("GET" | "POST", "/persons/{id}/screen") | ("GET", "/encounters/{id}") | ("POST", "/encounters/{id}/decision") => PersonCare,
+        ("GET", "/persons" | "/persons/new" | "/api/v1/persons") | ("POST", "/persons" | "/api/v1/persons") => Care,
+        ("GET" | "POST", "/persons/{id}/screen")
+        | ("GET", "/encounters/{id}" | "/api/v1/encounters/{id}")
+        | (
+            "POST",
+            "/encounters/{id}/decision" | "/api/v1/encounters/{id}/decision" | "/api/v1/persons/{id}/encounters",
+        ) => PersonCare,
         ("GET", "/persons/{id}" | "/api/v1/persons/{id}") => PersonCare,
         ("POST", "/persons/{id}/consents" | "/api/v1/persons/{id}/consents") => PersonConsent,
         ("GET", "/persons/{id}/audit" | "/api/v1/persons/{id}/audit") => PersonAudit,
@@ -136,6 +141,11 @@ fn body_for(method: &Method, path: &str) -> Option<(&'static str, String)> {
     Some(match path {
         "/api/v1/score" => ("application/json", r#"{"instrument":"phq2","answers":[1,1]}"#.into()),
         "/api/v1/persons/{id}/consents" => ("application/json", r#"{"scope":"research","given":true}"#.into()),
+        "/api/v1/persons/{id}/encounters" => {
+            ("application/json", r#"{"screenings":[{"instrument":"phq2","answers":[0,1]}]}"#.into())
+        }
+        "/api/v1/encounters/{id}/decision" => ("application/json", r#"{"choice":"follow"}"#.into()),
+        "/api/v1/persons" => ("application/json", r#"{"sex":"male"}"#.into()),
         "/persons/{id}/consents" => ("application/x-www-form-urlencoded", "scope=research&given=true".into()),
         "/login" => ("application/x-www-form-urlencoded", "username=nobody&password=wrong-password".into()),
         _ => ("application/x-www-form-urlencoded", String::new()),
@@ -167,7 +177,9 @@ async fn every_role_every_route_every_person(db: &TestDb) {
         for caller in &callers {
             for situation in &situations {
                 let id = match (situation, path.as_str()) {
-                    (Some(s), p) if p.starts_with("/encounters/") => encounter_of(&w, *s).to_string(),
+                    (Some(s), p) if p.starts_with("/encounters/") || p.starts_with("/api/v1/encounters/") => {
+                        encounter_of(&w, *s).to_string()
+                    }
                     (Some(s), _) => person_of(&w, *s).to_string(),
                     (None, p) if p.starts_with("/admin/users/") => w.target_user.to_string(),
                     (None, "/api/v1/instruments/{id}") => "phq9".into(),

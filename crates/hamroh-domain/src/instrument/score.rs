@@ -28,6 +28,20 @@ pub enum AnswerError {
     SexRequired { instrument: String },
 }
 
+impl AnswerError {
+    /// The item (1-based) the problem is with, if it is about one item.
+    pub fn item(&self) -> Option<usize> {
+        match self {
+            Self::NotANumber { item, .. }
+            | Self::OutOfRange { item, .. }
+            | Self::Missing { item }
+            | Self::MustSkip { item, .. }
+            | Self::SkippedNotLowest { item, .. } => Some(*item),
+            Self::Count { .. } | Self::SexRequired { .. } => None,
+        }
+    }
+}
+
 /// What the engine needs to know besides the answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ScoreContext {

@@ -2,6 +2,7 @@
 //! OpenAPI document at `/api/v1/openapi.json` is built from the router itself and cannot miss one;
 //! every group of routes carries its access [`Rule`].
 
+mod clinical;
 mod instruments;
 mod persons;
 
@@ -69,7 +70,13 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
     let care = guard(
         state,
         Rule::Roles(CARE_ROLES),
-        OpenApiRouter::new().routes(routes!(persons::show)).routes(routes!(persons::consent)),
+        OpenApiRouter::new()
+            .routes(routes!(clinical::search, clinical::register))
+            .routes(routes!(persons::show))
+            .routes(routes!(persons::consent))
+            .routes(routes!(clinical::create_encounter))
+            .routes(routes!(clinical::show_encounter))
+            .routes(routes!(clinical::decide)),
     );
     let auditors = guard(state, Rule::Roles(AUDITORS), OpenApiRouter::new().routes(routes!(persons::audit)));
     public.merge(signed_in).merge(care).merge(auditors).split_for_parts()

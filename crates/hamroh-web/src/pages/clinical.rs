@@ -7,13 +7,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::geo;
-use hamroh_domain::instrument::{Instrument, ScoreContext, catalog};
+use hamroh_domain::instrument::{Instrument, catalog};
 use hamroh_domain::migration::{BodyPart, DESTINATIONS, InjuryCause, LegalStatus, ReturnReason, WorkSector};
-use hamroh_domain::model::{Decision, FollowUp, Screening};
+use hamroh_domain::model::Screening;
 use hamroh_domain::names::parse_query;
 use hamroh_domain::org::{Lang, Sector};
 use hamroh_domain::pathway::{Action, suggest};
-use hamroh_domain::referral::FollowUpStatus;
 use hamroh_domain::registration::{EpisodeInput, Registration, RegistrationContext};
 use hamroh_store::PersonSummary;
 use serde::Deserialize;
@@ -28,6 +27,7 @@ use crate::auth::Caller;
 use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::session::Viewer;
+use crate::workflow;
 
 /// A person in a list, in the viewer's language.
 pub struct PersonLine {
@@ -47,7 +47,9 @@ fn line(t: &Tr, p: &PersonSummary) -> PersonLine {
         name,
         sex: t.get(&format!("sex-{}", p.sex)),
         birth_year: p.birth_year,
-        district: hamroh_domain::person::DistrictCode::parse(&p.district).map(|d| district_name(t.lang, d)).unwrap_or_default(),
+        district: hamroh_domain::person::DistrictCode::parse(&p.district)
+            .map(|d| district_name(t.lang, d))
+            .unwrap_or_default(),
     }
 }
 
@@ -68,7 +70,12 @@ pub struct SearchQuery {
     q: String,
 }
 
-pub async fn search(State(state): State<AppState>, viewer: Viewer, caller: Caller, Query(query): Query<SearchQuery>) -> Response {
+pub async fn search(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    Query(query): Query<SearchQuery>,
+) -> Response {
     let t = &viewer.tr;
     let parsed = parse_query(&query.q);
     let results = match &parsed {
@@ -121,24 +128,37 @@ fn register_page(viewer: &Viewer, status: StatusCode, f: FormState, duplicates: 
                 Lang::En => r.en,
             };
             let districts = geo::districts_of(r.code)
-                .map(|d| (d.code, match lang {
-                    Lang::Tg => d.tg,
-                    Lang::Ru => d.ru,
-                    Lang::En => d.en,
-                }.to_owned()))
+                .map(|d| {
+                    (
+                        d.code,
+                        match lang {
+                            Lang::Tg => d.tg,
+                            Lang::Ru => d.ru,
+                            Lang::En => d.en,
+                        }
+                        .to_owned(),
+                    )
+                })
                 .collect();
             (name.to_owned(), districts)
         })
         .collect();
     let countries = DESTINATIONS
         .iter()
-        .map(|c| (c.code, match lang {
-            Lang::Tg => c.tg,
-            Lang::Ru => c.ru,
-            Lang::En => c.en,
-        }.to_owned()))
+        .map(|c| {
+            (
+                c.code,
+                match lang {
+                    Lang::Tg => c.tg,
+                    Lang::Ru => c.ru,
+                    Lang::En => c.en,
+                }
+                .to_owned(),
+            )
+        })
         .collect();
-    let mut consent_options = vec![("care".to_owned(), t.get("consent-care")), ("research".to_owned(), t.get("consent-research"))];
+    let mut consent_options =
+        vec![("care".to_owned(), t.get("consent-care")), ("research".to_owned(), t.get("consent-research"))];
     for s in Sector::ALL {
         let scope = hamroh_domain::consent::ConsentScope::Sector(*s);
         consent_options.push((scope.to_string(), super::persons::consent_label(t, &scope)));
@@ -164,7 +184,9 @@ pub async fn register_form(viewer: Viewer, Query(query): Query<SearchQuery>) -> 
     f.set("consent", "care");
     f.set("ep.legal_status", "unknown");
     // Carry over a name typed into the search box.
-    if !query.q.trim().is_empty() && parse_query(&query.q).is_some_and(|q| matches!(q, hamroh_domain::names::Query::Name { .. })) {
+    if !query.q.trim().is_empty()
+        && parse_query(&query.q).is_some_and(|q| matches!(q, hamroh_domain::names::Query::Name { .. }))
+    {
         let mut words = query.q.split_whitespace().filter(|w| w.parse::<i32>().is_err());
         f.set("family_name", words.next().unwrap_or(""));
         f.set("given_name", &words.collect::<Vec<_>>().join(" "));
@@ -199,10 +221,6 @@ fn registration_from(f: &FormState) -> Registration {
     }
 }
 
-pub fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).date()
-}
-
 pub async fn register(State(state): State<AppState>, viewer: Viewer, caller: Caller, body: String) -> Response {
     let pairs = form_pairs(&body);
     let mut f = FormState::from_pairs(&pairs);
@@ -211,7 +229,7 @@ pub async fn register(State(state): State<AppState>, viewer: Viewer, caller: Cal
         organisation_id: caller.principal.organisation_id,
         user_id: Some(caller.principal.user_id),
         now: hamroh_store::now_millis(),
-        today: today(),
+        today: workflow::today(),
     };
     let record = match registration_from(&f).validate(&ctx) {
         Ok(r) => r,
@@ -307,10 +325,21 @@ fn instrument_form(t: &Tr, inst: &Instrument, lang: Lang, answers: &FormState, m
             if skippable(inst, &item.id) {
                 options.push(("-".into(), t.get("screen-not-asked"), chosen == "-"));
             }
-            ItemView { number: n + 1, error: missing.contains(&field), field, text: item.text.get(lang).to_owned(), options }
+            ItemView {
+                number: n + 1,
+                error: missing.contains(&field),
+                field,
+                text: item.text.get(lang).to_owned(),
+                options,
+            }
         })
         .collect();
-    InstrumentForm { id: inst.id.clone(), name: inst.name.get(lang).to_owned(), instructions: inst.instructions.get(lang).to_owned(), items }
+    InstrumentForm {
+        id: inst.id.clone(),
+        name: inst.name.get(lang).to_owned(),
+        instructions: inst.instructions.get(lang).to_owned(),
+        items,
+    }
 }
 
 pub async fn screen_form(
@@ -329,16 +358,35 @@ pub async fn screen_form(
     let chosen: Vec<&Instrument> = f.all("instrument").iter().filter_map(|i| catalog().get(i)).collect();
     if chosen.is_empty() {
         let instruments = offered().iter().map(|i| (i.id.clone(), i.name.get(viewer.tr.lang).to_owned())).collect();
-        let template = ChoosePage { c: Chrome::new(&viewer), person_id: id, code: person.code, missing_choice: raw.is_some(), instruments };
+        let template = ChoosePage {
+            c: Chrome::new(&viewer),
+            person_id: id,
+            code: person.code,
+            missing_choice: raw.is_some(),
+            instruments,
+        };
         return page(&viewer, StatusCode::OK, &template);
     }
     let lang = f.val("respondent_lang").parse::<Lang>().unwrap_or(viewer.tr.lang);
     let forms = chosen.iter().map(|i| instrument_form(&viewer.tr, i, lang, &FormState::default(), &[])).collect();
-    let template = ScreenPage { c: Chrome::new(&viewer), person_id: id, code: person.code, lang: lang.as_str().into(), forms, errors: vec![] };
+    let template = ScreenPage {
+        c: Chrome::new(&viewer),
+        person_id: id,
+        code: person.code,
+        lang: lang.as_str().into(),
+        forms,
+        errors: vec![],
+    };
     page(&viewer, StatusCode::OK, &template)
 }
 
-pub async fn screen_submit(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<Uuid>, body: String) -> Response {
+pub async fn screen_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    body: String,
+) -> Response {
     let gate = caller.gate(&state);
     let person = match gate.person(id).await {
         Ok(p) => p,
@@ -350,43 +398,22 @@ pub async fn screen_submit(State(state): State<AppState>, viewer: Viewer, caller
     if chosen.is_empty() {
         return Redirect::to(&format!("/persons/{id}/screen")).into_response();
     }
-    let encounter_id = Uuid::now_v7();
-    let now = hamroh_store::now_millis();
-    let mut screenings = Vec::new();
+    let inputs: Vec<(&Instrument, Vec<Option<i64>>)> = chosen
+        .iter()
+        .map(|inst| {
+            let answers =
+                (1..=inst.items.len()).map(|n| f.val(&format!("{}.{n}", inst.id)).parse::<i64>().ok()).collect();
+            (*inst, answers)
+        })
+        .collect();
     let mut missing: Vec<String> = Vec::new();
     let mut messages: Vec<(String, String)> = Vec::new();
-    for inst in &chosen {
-        let answers: Vec<Option<i64>> = (1..=inst.items.len())
-            .map(|n| f.val(&format!("{}.{n}", inst.id)).parse::<i64>().ok())
-            .collect();
-        let ctx = ScoreContext {
-            sex: Some(person.sex),
-            positive_at_least: state.cutoffs.for_respondent(&inst.id, Some(person.sex)),
-            lang: Some(lang),
-        };
-        match inst.score(&answers, &ctx) {
-            Ok(score) => screenings.push(Screening {
-                id: Uuid::now_v7(),
-                encounter_id,
-                person_id: id,
-                organisation_id: caller.principal.organisation_id,
-                user_id: Some(caller.principal.user_id),
-                encounter_at: now,
-                instrument: inst.id.clone(),
-                instrument_version: inst.version.clone(),
-                lang,
-                answers,
-                outcome: score.into_outcome(),
-            }),
-            Err(e) => {
-                let item = match &e {
-                    hamroh_domain::instrument::AnswerError::Missing { item }
-                    | hamroh_domain::instrument::AnswerError::OutOfRange { item, .. }
-                    | hamroh_domain::instrument::AnswerError::MustSkip { item, .. }
-                    | hamroh_domain::instrument::AnswerError::SkippedNotLowest { item, .. }
-                    | hamroh_domain::instrument::AnswerError::NotANumber { item, .. } => *item,
-                    _ => 1,
-                };
+    let screenings = match workflow::score_encounter(&state.cutoffs, &caller.principal, &person, lang, &inputs) {
+        Ok(s) => s,
+        Err(problems) => {
+            for (id, e) in problems {
+                let Some(inst) = catalog().get(&id) else { continue };
+                let item = e.item().unwrap_or(1);
                 // Mark every unanswered item, not only the first problem the engine names.
                 for n in 1..=inst.items.len() {
                     let field = format!("{}.{n}", inst.id);
@@ -400,13 +427,22 @@ pub async fn screen_submit(State(state): State<AppState>, viewer: Viewer, caller
                 }
                 messages.push((field, format!("{} {item}: {}", inst.short_name, viewer.tr.get("screen-item-missing"))));
             }
+            Vec::new()
         }
-    }
+    };
     if !missing.is_empty() {
         let forms = chosen.iter().map(|i| instrument_form(&viewer.tr, i, lang, &f, &missing)).collect();
-        let template = ScreenPage { c: Chrome::new(&viewer), person_id: id, code: person.code, lang: lang.as_str().into(), forms, errors: messages };
+        let template = ScreenPage {
+            c: Chrome::new(&viewer),
+            person_id: id,
+            code: person.code,
+            lang: lang.as_str().into(),
+            forms,
+            errors: messages,
+        };
         return page(&viewer, StatusCode::UNPROCESSABLE_ENTITY, &template);
     }
+    let encounter_id = screenings.first().map(|s| s.encounter_id).unwrap_or_default();
     match gate.record_encounter(id, &screenings).await {
         Ok(()) => Redirect::to(&format!("/encounters/{encounter_id}")).into_response(),
         Err(e) => error_page(&viewer, e.into()),
@@ -452,16 +488,13 @@ pub fn flag_label(t: &Tr, flag: &str) -> String {
     t.get(&format!("flag-{flag}"))
 }
 
-const ACTIONS: [Action; 6] = [
-    Action::UrgentAssessment,
-    Action::ReferSpecialist,
-    Action::ManageInPrimaryCare,
-    Action::ReferNonHealth,
-    Action::AssessFurther,
-    Action::Psychoeducation,
-];
-
-async fn encounter_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uuid, decision_error: Option<String>) -> Result<Response, WebError> {
+async fn encounter_page(
+    state: &AppState,
+    viewer: &Viewer,
+    caller: &Caller,
+    id: Uuid,
+    decision_error: Option<String>,
+) -> Result<Response, WebError> {
     let gate = caller.gate(state);
     let (screenings, decision) = gate.encounter(id).await?;
     let first = screenings.first().ok_or_else(WebError::not_found)?;
@@ -476,7 +509,10 @@ async fn encounter_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: 
             let mut detail: Vec<String> = s.refer_to.iter().map(|r| t.get(&format!("sector-{r}"))).collect();
             detail.extend(s.give.iter().map(|g| name_of(g)));
             if let Some(f) = s.follow_up {
-                detail.push(t.with("follow-up-in", &[("kind", t.get(&format!("follow_up-{}", f.kind))), ("days", f.days.to_string())]));
+                detail.push(t.with(
+                    "follow-up-in",
+                    &[("kind", t.get(&format!("follow_up-{}", f.kind))), ("days", f.days.to_string())],
+                ));
             }
             StepView {
                 urgent: s.action == Action::UrgentAssessment,
@@ -515,56 +551,36 @@ async fn encounter_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: 
             .collect(),
         steps,
         decision: decision.map(|d| {
-            let what = if d.choice == "follow" { t.get("decision-followed") } else { t.with("decision-other-was", &[("reason", d.reason.unwrap_or_default())]) };
+            let what = if d.choice == "follow" {
+                t.get("decision-followed")
+            } else {
+                t.with("decision-other-was", &[("reason", d.reason.unwrap_or_default())])
+            };
             format!("{} · {}", local_time(d.at), what)
         }),
         decision_error,
-        actions: ACTIONS.iter().map(|a| (a.as_str(), t.get(&format!("action-{}", a.as_str())))).collect(),
+        actions: Action::ALL.iter().map(|a| (a.as_str(), t.get(&format!("action-{}", a.as_str())))).collect(),
     };
     Ok(page(viewer, StatusCode::OK, &template))
 }
 
-pub async fn encounter(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<Uuid>) -> Response {
+pub async fn encounter(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Response {
     encounter_page(&state, &viewer, &caller, id, None).await.unwrap_or_else(|e| error_page(&viewer, e))
 }
 
-/// The follow-ups a followed pathway sets, counted from today.
-pub fn follow_ups_for(steps: &[hamroh_domain::pathway::Step], person_id: Uuid, organisation_id: Uuid, user: Uuid, now: i64) -> Vec<FollowUp> {
-    let mut out: Vec<FollowUp> = Vec::new();
-    for f in steps.iter().filter_map(|s| s.follow_up) {
-        // One follow-up of each kind: the earliest.
-        if let Some(existing) = out.iter_mut().find(|x| x.kind == f.kind) {
-            let due = today() + jiff::Span::new().days(f.days);
-            if due < existing.due_date {
-                existing.due_date = due;
-            }
-            continue;
-        }
-        out.push(FollowUp {
-            id: Uuid::now_v7(),
-            person_id,
-            organisation_id,
-            referral_id: None,
-            kind: f.kind,
-            due_date: today() + jiff::Span::new().days(f.days),
-            status: FollowUpStatus::Open,
-            note: None,
-            created_at: now,
-            created_by: Some(user),
-            done_at: None,
-        });
-    }
-    out
-}
-
-pub async fn decide(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<Uuid>, body: String) -> Response {
+pub async fn decide(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    body: String,
+) -> Response {
     let f = FormState::from_pairs(&form_pairs(&body));
-    let choice = f.val("choice");
-    let reason = f.val("reason").trim().to_owned();
-    if choice != "follow" && (choice != "other" || reason.is_empty() || f.val("action").is_empty()) {
-        let message = viewer.tr.get("decision-needs-reason");
-        return encounter_page(&state, &viewer, &caller, id, Some(message)).await.unwrap_or_else(|e| error_page(&viewer, e));
-    }
     let gate = caller.gate(&state);
     let (screenings, existing) = match gate.encounter(id).await {
         Ok(x) => x,
@@ -573,26 +589,14 @@ pub async fn decide(State(state): State<AppState>, viewer: Viewer, caller: Calle
     if existing.is_some() {
         return Redirect::to(&format!("/encounters/{id}")).into_response();
     }
-    let Some(first) = screenings.first() else { return error_page(&viewer, WebError::not_found()) };
-    let pathway = suggest(&screenings, Lang::En);
-    let now = hamroh_store::now_millis();
-    let follow = choice == "follow";
-    let decision = Decision {
-        id: Uuid::now_v7(),
-        encounter_id: id,
-        person_id: first.person_id,
-        organisation_id: caller.principal.organisation_id,
-        user_id: Some(caller.principal.user_id),
-        suggested: pathway.steps.iter().map(|s| s.rule.clone()).collect(),
-        choice: choice.to_owned(),
-        action: if follow { pathway.steps.iter().map(|s| s.action.as_str()).collect::<Vec<_>>().join(",") } else { f.val("action").to_owned() },
-        reason: (!follow).then_some(reason),
-        at: now,
-    };
-    let follow_ups =
-        if follow { follow_ups_for(&pathway.steps, first.person_id, caller.principal.organisation_id, caller.principal.user_id, now) } else { vec![] };
-    match gate.decide(&decision, &follow_ups).await {
-        Ok(()) => Redirect::to(&format!("/encounters/{id}")).into_response(),
-        Err(e) => error_page(&viewer, e.into()),
+    match workflow::decision(&caller.principal, &screenings, f.val("choice"), f.val("action"), f.val("reason")) {
+        Ok((decision, follow_ups)) => match gate.decide(&decision, &follow_ups).await {
+            Ok(()) => Redirect::to(&format!("/encounters/{id}")).into_response(),
+            Err(e) => error_page(&viewer, e.into()),
+        },
+        Err(message) => {
+            let message = viewer.tr.get(message);
+            encounter_page(&state, &viewer, &caller, id, Some(message)).await.unwrap_or_else(|e| error_page(&viewer, e))
+        }
     }
 }

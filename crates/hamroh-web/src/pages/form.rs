@@ -22,6 +22,11 @@ impl FormState {
         self.values.get(name).and_then(|v| v.first()).map_or("", |s| s.as_str())
     }
 
+    /// Whether the (first) value of `name` is `value`: for `selected` options.
+    pub fn is(&self, name: &str, value: &str) -> bool {
+        self.val(name) == value
+    }
+
     pub fn all(&self, name: &str) -> Vec<String> {
         self.values.get(name).cloned().unwrap_or_default()
     }

@@ -101,13 +101,18 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
         }
         let title = t.with("chart-title", &[("instrument", inst.short_name.clone())]);
         let cutoff = inst.positive.as_ref().map(|p| p.for_sex(Some(person.sex)));
-        charts.push((title.clone(), crate::chart::score_line(&title, &points, inst.scoring.min, inst.scoring.max, cutoff)));
+        charts.push((
+            title.clone(),
+            crate::chart::score_line(&title, &points, inst.scoring.min, inst.scoring.max, cutoff),
+        ));
     }
     let mut encounters: Vec<(Uuid, String, String, String, String)> = Vec::new();
     for s in screenings.iter().rev() {
         let result = format!(
             "{} {}{}",
-            hamroh_domain::instrument::catalog().get(&s.instrument).map_or(s.instrument.clone(), |i| i.short_name.clone()),
+            hamroh_domain::instrument::catalog()
+                .get(&s.instrument)
+                .map_or(s.instrument.clone(), |i| i.short_name.clone()),
             s.outcome.total.map_or(String::new(), |v| v.to_string()),
             s.outcome.band.as_ref().map(|_| format!(" ({})", super::clinical::band_label(t, s))).unwrap_or_default()
         );
@@ -116,7 +121,11 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
             Some(e) => {
                 e.2 = format!("{}; {result}", e.2);
                 if !flags.is_empty() {
-                    e.3 = [e.3.clone(), flags.join(", ")].into_iter().filter(|x| !x.is_empty()).collect::<Vec<_>>().join(", ");
+                    e.3 = [e.3.clone(), flags.join(", ")]
+                        .into_iter()
+                        .filter(|x| !x.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(", ");
                 }
             }
             None => {
@@ -130,7 +139,11 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
             }
         }
     }
-    let name = [person.family_name.as_deref(), person.given_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let name = [person.family_name.as_deref(), person.given_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
     let template = PersonPage {
         c: Chrome::new(viewer),
         name,
@@ -152,7 +165,14 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
             .collect(),
         follow_ups: follow_ups
             .iter()
-            .map(|f| format!("{} · {} · {}", f.due_date, t.get(&format!("follow_up-{}", f.kind)), t.get(&format!("follow_up_status-{}", f.status))))
+            .map(|f| {
+                format!(
+                    "{} · {} · {}",
+                    f.due_date,
+                    t.get(&format!("follow_up-{}", f.kind)),
+                    t.get(&format!("follow_up_status-{}", f.status))
+                )
+            })
             .collect(),
         can_audit: caller.principal.has_any_role(&[Role::Coordinator, Role::Admin]),
         person,

@@ -214,6 +214,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent (compressed, if it was).
+    pub raw: Vec<u8>,
 }
 
 impl Answer {
@@ -235,7 +237,7 @@ pub async fn send_with(state: AppState, request: Request<Body>) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned(), raw: body.to_vec() }
 }
 
 pub async fn send(db: &TestDb, request: Request<Body>) -> Answer {
