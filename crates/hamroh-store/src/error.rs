@@ -17,6 +17,9 @@ pub enum StoreError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The request is understood but refused by a rule; `code` names the rule (a Fluent id).
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

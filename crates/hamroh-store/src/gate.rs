@@ -246,4 +246,143 @@ impl Gate<'_> {
         self.record_read(person_id, "timeline", access).await?;
         Ok((follow_ups, referrals))
     }
+
+    /// Refers a person to a service. Needs write access to the person, the person's consent to
+    /// share with the service's sector or organisation, and a service that covers the person's
+    /// district.
+    pub async fn refer(&self, request: &ReferralRequest) -> Result<hamroh_domain::model::Referral> {
+        let (_, facts) = self.check(request.person_id, true, "referral").await?;
+        let person = self.store.person(request.person_id).await?.ok_or(StoreError::NotFound)?;
+        let service = self
+            .store
+            .services()
+            .await?
+            .into_iter()
+            .find(|s| s.id == request.service_id)
+            .ok_or(StoreError::Refused { code: "referral_unknown_service", message: "no such service".into() })?;
+        let consented = facts.consents.contains(&ConsentScope::Sector(service.sector))
+            || facts.consents.contains(&ConsentScope::Organisation(service.organisation_id));
+        if !consented {
+            return Err(StoreError::Refused {
+                code: "referral_consent_missing",
+                message: format!(
+                    "the person has not consented to sharing with {} services (consent scope sector:{})",
+                    service.sector, service.sector
+                ),
+            });
+        }
+        if !service.districts.iter().any(|d| d == person.district.as_str()) {
+            return Err(StoreError::Refused {
+                code: "referral_district_not_covered",
+                message: format!(
+                    "{} does not cover the person's district ({})",
+                    service.name,
+                    person.district.as_str()
+                ),
+            });
+        }
+        let now = now_millis();
+        let due = request.today
+            + jiff::Span::new().days(hamroh_domain::referral::due_in_days(request.urgency, service.response_days));
+        let referral = hamroh_domain::model::Referral {
+            id: Uuid::now_v7(),
+            code: hamroh_domain::registration::person_code(Uuid::now_v7()).replacen("HM", "R", 1),
+            person_id: request.person_id,
+            from_organisation_id: self.principal.organisation_id,
+            from_user_id: Some(self.principal.user_id),
+            service_id: service.id,
+            to_organisation_id: service.organisation_id,
+            screening_id: request.screening_id,
+            reason: request.reason.clone(),
+            urgency: request.urgency,
+            due_date: due,
+            status: ReferralStatus::Sent,
+            note: request.note.clone(),
+            created_at: now,
+            events: vec![hamroh_domain::model::ReferralEvent {
+                from_status: None,
+                to_status: ReferralStatus::Sent,
+                at: now,
+                by_user_id: Some(self.principal.user_id),
+                reason: None,
+                barrier: None,
+                note: None,
+            }],
+        };
+        self.store.add_referral(&self.actor, &referral).await?;
+        Ok(referral)
+    }
+
+    /// A referral, for the sending or the receiving organisation only (read audited).
+    pub async fn referral(&self, id: Uuid) -> Result<crate::ReferralDetail> {
+        let detail = self.store.referral_detail(id).await?.ok_or(StoreError::NotFound)?;
+        let ours = detail.from_organisation_id == self.principal.organisation_id
+            || detail.to_organisation_id == self.principal.organisation_id;
+        if !ours || !self.principal.has_any_role(hamroh_domain::access::CARE_ROLES) {
+            let event = NewAuditEvent {
+                action: "read",
+                entity: "referral",
+                entity_id: Some(id.to_string()),
+                person_id: Some(detail.person_id),
+                outcome: "denied",
+                detail: None,
+            };
+            self.store.audit(&self.actor, &[event]).await?;
+            return Err(StoreError::NotFound);
+        }
+        self.store.audit(&self.actor, &[NewAuditEvent::ok("read", "referral", id).person(detail.person_id)]).await?;
+        Ok(detail)
+    }
+
+    /// Moves a referral one step, as the diagram and the acting side allow.
+    pub async fn transition(
+        &self,
+        id: Uuid,
+        step: &hamroh_domain::referral::Transition,
+    ) -> Result<crate::ReferralDetail> {
+        use hamroh_domain::referral::{Side, apply};
+        let detail = self.referral(id).await?;
+        if !self.principal.has_scope(hamroh_domain::access::Scope::PersonsWrite) {
+            return Err(StoreError::NotFound);
+        }
+        let side =
+            if detail.to_organisation_id == self.principal.organisation_id { Side::Receiver } else { Side::Sender };
+        let to = apply(detail.status, step, side, detail.receiver_uses_hamroh)
+            .map_err(|e| StoreError::Refused { code: "referral_illegal_step", message: e.to_string() })?;
+        let event = hamroh_domain::model::ReferralEvent {
+            from_status: Some(detail.status),
+            to_status: to,
+            at: now_millis(),
+            by_user_id: Some(self.principal.user_id),
+            reason: step.reason().map(str::to_owned),
+            barrier: step.barrier(),
+            note: None,
+        };
+        let outcome = match step {
+            hamroh_domain::referral::Transition::Close { outcome } => Some(outcome.as_str()),
+            _ => None,
+        };
+        self.store.record_transition(&self.actor, &detail, to, &event, outcome).await?;
+        self.store.referral_detail(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Marks a follow-up of a person this principal may write done.
+    pub async fn complete_follow_up(&self, id: Uuid) -> Result<()> {
+        let person_id = self.store.follow_up_person(id).await?.ok_or(StoreError::NotFound)?;
+        self.check(person_id, true, "follow_up").await?;
+        self.store.complete_follow_up(&self.actor, id, person_id).await
+    }
+}
+
+/// What a referral needs from the person sending it.
+#[derive(Debug, Clone)]
+pub struct ReferralRequest {
+    pub person_id: Uuid,
+    pub service_id: Uuid,
+    pub reason: String,
+    pub urgency: hamroh_domain::referral::Urgency,
+    pub screening_id: Option<Uuid>,
+    pub note: Option<String>,
+    /// Today in Dushanbe: the due date counts from it.
+    pub today: jiff::civil::Date,
 }

@@ -15,6 +15,7 @@ mod error;
 mod gate;
 mod migrations;
 mod records;
+mod referrals;
 mod url;
 
 #[cfg(feature = "testing")]
@@ -32,8 +33,9 @@ pub use accounts::{ApiTokenInfo, LoginUser, SessionLimits, SessionUser, UserSumm
 pub use audit::{Actor, AuditEvent, AuditProblem, NewAuditEvent};
 pub use clinical::{PersonSummary, ReferralLine, UrgentItem};
 pub use error::{Result, StoreError};
-pub use gate::Gate;
+pub use gate::{Gate, ReferralRequest};
 pub use records::Counts;
+pub use referrals::{HistoryLine, LostCase, ReferralDetail, ReferralItem, ServiceEntry};
 pub use sqlx::Error as SqlxError;
 pub use url::{DbUrl, redact};
 

@@ -62,6 +62,11 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound => Self::not_found(),
             StoreError::Conflict(message) => Self::Conflict { code: "conflict", message },
+            // An illegal step is a conflict with the referral's state; other refusals are invalid input.
+            StoreError::Refused { code: "referral_illegal_step", message } => {
+                Self::Conflict { code: "referral_illegal_step", message }
+            }
+            StoreError::Refused { code, message } => Self::Invalid { code, message },
             StoreError::Unreachable(_) => Self::Unavailable,
             StoreError::Database(e) if is_connection_error(&e) => Self::Unavailable,
             other => Self::Internal(other.to_string()),

@@ -9,7 +9,7 @@ use axum::routing::{MethodRouter, get, post};
 use hamroh_domain::access::CARE_ROLES;
 
 use crate::auth::{ADMIN, AUDITORS, Rule, enforce};
-use crate::pages::{account, admin, clinical, login, persons};
+use crate::pages::{account, admin, clinical, login, persons, referrals};
 use crate::{AppState, assets, health, pages};
 
 /// (method, path, rule) of every page route.
@@ -49,6 +49,14 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::GET, "/persons/{id}/screen", Roles(CARE_ROLES), get(clinical::screen_form)),
         (Method::POST, "/persons/{id}/screen", Roles(CARE_ROLES), post(clinical::screen_submit)),
         (Method::GET, "/encounters/{id}", Roles(CARE_ROLES), get(clinical::encounter)),
+        (Method::GET, "/persons/{id}/refer", Roles(CARE_ROLES), get(referrals::refer_form)),
+        (Method::POST, "/persons/{id}/referrals", Roles(CARE_ROLES), post(referrals::refer)),
+        (Method::GET, "/referrals/{id}", Roles(CARE_ROLES), get(referrals::show)),
+        (Method::GET, "/referrals/{id}/slip", Roles(CARE_ROLES), get(referrals::slip)),
+        (Method::POST, "/referrals/{id}/step", Roles(CARE_ROLES), post(referrals::step)),
+        (Method::POST, "/follow-ups/{id}/complete", Roles(CARE_ROLES), post(referrals::complete_follow_up)),
+        (Method::GET, "/worklist", Roles(CARE_ROLES), get(referrals::worklist)),
+        (Method::GET, "/directory", Public, get(referrals::directory)),
         (Method::POST, "/encounters/{id}/decision", Roles(CARE_ROLES), post(clinical::decide)),
         (Method::POST, "/persons/{id}/consents", Roles(CARE_ROLES), post(persons::consent)),
         (Method::GET, "/persons/{id}/audit", Roles(AUDITORS), get(persons::audit)),

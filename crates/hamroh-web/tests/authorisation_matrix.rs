@@ -24,6 +24,8 @@ enum Who {
     PersonConsent,
     /// Coordinators and administrators, for persons they may see.
     PersonAudit,
+    /// Care roles of the sending or receiving organisation of a referral.
+    Referral,
 }
 
 fn expected_rule(method: &Method, path: &str) -> Option<Who> {
@@ -43,7 +45,13 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
             | "/account/logout-everywhere",
         ) => SignedIn,
         (_, p) if p.starts_with("/admin/") => Admin,
-        ("GET", "/persons" | "/persons/new" | "/api/v1/persons") | ("POST", "/persons" | "/api/v1/persons") => Care,
+        ("GET", "/persons" | "/persons/new" | "/api/v1/persons" | "/worklist")
+        | ("POST", "/persons" | "/api/v1/persons") => Care,
+        ("GET", "/directory") => Anyone,
+        ("GET", "/referrals/{id}" | "/referrals/{id}/slip") | ("POST", "/referrals/{id}/step") => Referral,
+        ("GET", "/persons/{id}/refer") | ("POST", "/persons/{id}/referrals" | "/follow-ups/{id}/complete") => {
+            PersonCare
+        }
         ("GET" | "POST", "/persons/{id}/screen")
         | ("GET", "/encounters/{id}" | "/api/v1/encounters/{id}")
         | (
@@ -110,6 +118,15 @@ fn expected(who: Who, role: Option<Role>, situation: Option<Situation>) -> Outco
                 Forbidden
             }
         }
+        Who::Referral => {
+            if !CARE.contains(&role) {
+                Forbidden
+            } else if visible {
+                Allowed
+            } else {
+                Hidden
+            }
+        }
         Who::PersonCare | Who::PersonConsent | Who::PersonAudit => {
             let roles: &[Role] = if who == Who::PersonAudit { &[Role::Coordinator, Role::Admin] } else { CARE };
             if !roles.contains(&role) {
@@ -172,11 +189,21 @@ async fn every_role_every_route_every_person(db: &TestDb) {
     let mut checked = 0;
     for (method, path) in &routes {
         let who = expected_rule(method, path).unwrap();
-        let person_route = matches!(who, Who::PersonCare | Who::PersonConsent | Who::PersonAudit);
-        let situations: Vec<Option<Situation>> = if person_route { SITUATIONS.map(Some).to_vec() } else { vec![None] };
+        let person_route = matches!(who, Who::PersonCare | Who::PersonConsent | Who::PersonAudit | Who::Referral);
+        let situations: Vec<Option<Situation>> = match who {
+            // A referral to us (visible), and one between other organisations (hidden).
+            Who::Referral => vec![Some(Situation::Referred), Some(Situation::Other)],
+            _ if person_route => SITUATIONS.map(Some).to_vec(),
+            _ => vec![None],
+        };
         for caller in &callers {
             for situation in &situations {
                 let id = match (situation, path.as_str()) {
+                    (Some(Situation::Referred), p) if p.starts_with("/referrals/") => w.referral_to_us.to_string(),
+                    (Some(_), p) if p.starts_with("/referrals/") => w.referral_elsewhere.to_string(),
+                    (Some(s), p) if p.starts_with("/follow-ups/") => {
+                        w.follow_ups[SITUATIONS.iter().position(|x| x == s).unwrap()].to_string()
+                    }
                     (Some(s), p) if p.starts_with("/encounters/") || p.starts_with("/api/v1/encounters/") => {
                         encounter_of(&w, *s).to_string()
                     }

@@ -7,6 +7,7 @@ pub mod clinical;
 pub mod form;
 pub mod login;
 pub mod persons;
+pub mod referrals;
 
 use askama::Template;
 use axum::extract::State;
@@ -40,6 +41,10 @@ impl Chrome {
 
     pub fn get(&self, key: &str) -> String {
         self.t.get(key)
+    }
+
+    pub fn can_care(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.roles.iter().any(|r| hamroh_domain::access::CARE_ROLES.contains(r)))
     }
 
     pub fn is_admin(&self) -> bool {

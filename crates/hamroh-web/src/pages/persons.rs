@@ -32,9 +32,10 @@ struct PersonPage {
     charts: Vec<(String, String)>,
     /// Encounter id, date, results, flags, decision.
     encounters: Vec<(Uuid, String, String, String, String)>,
-    /// Date, service, status, due date.
-    referrals: Vec<(String, String, String, String)>,
-    follow_ups: Vec<String>,
+    /// Date, service, status, due date, id.
+    referrals: Vec<(String, String, String, String, Uuid)>,
+    /// Id, text, still open.
+    follow_ups: Vec<(Uuid, String, bool)>,
     can_audit: bool,
 }
 
@@ -160,18 +161,20 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
                     format!("{} · {}", r.service_name, r.organisation_name),
                     t.get(&format!("referral_status-{}", r.status)),
                     r.due_date.clone(),
+                    r.id,
                 )
             })
             .collect(),
         follow_ups: follow_ups
             .iter()
             .map(|f| {
-                format!(
+                let text = format!(
                     "{} · {} · {}",
                     f.due_date,
                     t.get(&format!("follow_up-{}", f.kind)),
                     t.get(&format!("follow_up_status-{}", f.status))
-                )
+                );
+                (f.id, text, f.status == hamroh_domain::referral::FollowUpStatus::Open)
             })
             .collect(),
         can_audit: caller.principal.has_any_role(&[Role::Coordinator, Role::Admin]),

@@ -38,6 +38,12 @@ pub struct World {
     pub withdrawn_person: Uuid,
     /// One encounter (a PHQ-2) for each of the four persons, in the same order.
     pub encounters: [Uuid; 4],
+    /// One open follow-up for each of the four persons, in the same order.
+    pub follow_ups: [Uuid; 4],
+    /// The referral of the referred person to our service.
+    pub referral_to_us: Uuid,
+    /// A referral between two services of the other clinic, nothing to do with us.
+    pub referral_elsewhere: Uuid,
 }
 
 fn org(name: &str, sector: Sector) -> Organisation {
@@ -95,6 +101,8 @@ pub async fn world(db: &TestDb) -> World {
         response_days: 7,
         districts: vec![DistrictCode::parse("TJ-KT.kulob").unwrap()],
     };
+    let their_service =
+        Service { id: Uuid::now_v7(), organisation_id: other.id, name: "Their assessment".into(), ..service.clone() };
     let hash = hamroh_web::password::hash(PASSWORD).unwrap();
     let users: Vec<User> = Role::ALL.iter().map(|r| user(ours.id, r.as_str(), &[*r], &hash)).collect();
     let target = user(other.id, "target", &[Role::Clinician], &hash);
@@ -177,13 +185,40 @@ pub async fn world(db: &TestDb) -> World {
             outcome: phq2.score(&[Some(3), Some(3)], &Default::default()).unwrap().into_outcome(),
         })
         .collect();
+    let follow_up_ids = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+    let follow_ups = [(&own, ours.id), (&oth, other.id), (&referred, other.id), (&withdrawn, ours.id)]
+        .iter()
+        .zip(follow_up_ids)
+        .map(|((p, org), id)| hamroh_domain::model::FollowUp {
+            id,
+            person_id: p.id,
+            organisation_id: *org,
+            referral_id: None,
+            kind: hamroh_domain::referral::FollowUpKind::Call,
+            due_date: jiff::civil::date(2026, 12, 1),
+            status: hamroh_domain::referral::FollowUpStatus::Open,
+            note: None,
+            created_at: at,
+            created_by: None,
+            done_at: None,
+        })
+        .collect();
+    let elsewhere = Referral {
+        id: Uuid::now_v7(),
+        code: "R-TEST-0002".into(),
+        person_id: oth.id,
+        service_id: their_service.id,
+        to_organisation_id: other.id,
+        ..referral.clone()
+    };
     let batch = Batch {
+        follow_ups,
         screenings,
         organisations: vec![ours.clone(), other.clone()],
-        services: vec![service],
+        services: vec![service, their_service],
         users: users.iter().cloned().chain([target.clone()]).collect(),
         persons,
-        referrals: vec![referral],
+        referrals: vec![referral.clone(), elsewhere.clone()],
         ..Batch::default()
     };
     db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
@@ -197,6 +232,9 @@ pub async fn world(db: &TestDb) -> World {
         referred_person: referred.id,
         withdrawn_person: withdrawn.id,
         encounters,
+        follow_ups: follow_up_ids,
+        referral_to_us: referral.id,
+        referral_elsewhere: elsewhere.id,
     }
 }
 

@@ -1,0 +1,418 @@
+//! Referrals across organisations: creating one, moving it through its states (the rules are the
+//! domain's), and the lists people work from: inbox, overdue, follow-ups due, lost to follow-up.
+
+use hamroh_domain::model::{Referral, ReferralEvent};
+use hamroh_domain::org::Sector;
+use hamroh_domain::referral::{Barrier, ReferralStatus, Urgency};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::audit::{Actor, NewAuditEvent};
+use crate::{Result, Store, StoreError, now_millis};
+
+/// What a referral's page and its state changes need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferralDetail {
+    pub id: Uuid,
+    pub code: String,
+    pub person_id: Uuid,
+    pub person_code: String,
+    pub from_organisation_id: Uuid,
+    pub from_organisation: String,
+    pub service_id: Uuid,
+    pub service: String,
+    pub to_organisation_id: Uuid,
+    pub to_organisation: String,
+    pub to_sector: Sector,
+    pub receiver_uses_hamroh: bool,
+    pub reason: String,
+    pub urgency: Urgency,
+    pub due_date: String,
+    pub status: ReferralStatus,
+    pub note: Option<String>,
+    pub outcome: Option<String>,
+    pub created_at: i64,
+    pub history: Vec<HistoryLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryLine {
+    pub from_status: Option<ReferralStatus>,
+    pub to_status: ReferralStatus,
+    pub at: i64,
+    pub by_user: Option<String>,
+    pub reason: Option<String>,
+    pub barrier: Option<Barrier>,
+}
+
+/// A line of a worklist: a referral, without the person's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferralItem {
+    pub id: Uuid,
+    pub code: String,
+    pub person_code: String,
+    pub service: String,
+    pub from_organisation: String,
+    pub to_organisation: String,
+    pub urgency: Urgency,
+    pub status: ReferralStatus,
+    pub due_date: String,
+}
+
+/// A service in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceEntry {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub organisation: String,
+    pub uses_hamroh: bool,
+    pub name: String,
+    pub sector: Sector,
+    pub service_type: String,
+    pub response_days: i64,
+    pub languages: String,
+    pub cost: String,
+    pub accessible: bool,
+    pub contact: Option<String>,
+    pub opening_hours: Option<String>,
+    pub districts: Vec<String>,
+}
+
+/// A person with a positive screen or a red flag, and no attended referral or completed follow-up
+/// since, for longer than the allowed days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LostCase {
+    pub person_id: Uuid,
+    pub person_code: String,
+    pub organisation_id: Uuid,
+    pub organisation: String,
+    pub since: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    id: Uuid,
+    code: String,
+    person_id: Uuid,
+    person_code: String,
+    from_organisation_id: Uuid,
+    from_name: String,
+    service_id: Uuid,
+    service_name: String,
+    to_organisation_id: Uuid,
+    to_name: String,
+    to_sector: String,
+    uses_hamroh: bool,
+    reason: String,
+    urgency: String,
+    due_date: String,
+    status: String,
+    note: Option<String>,
+    outcome: Option<String>,
+    created_at: i64,
+}
+
+const ITEM: &str = "SELECT r.id, r.code, p.code, s.name, fo.name, o.name, r.urgency, r.status, r.due_date \
+    FROM referrals r JOIN persons p ON p.id = r.person_id JOIN services s ON s.id = r.service_id \
+    JOIN organisations o ON o.id = r.to_organisation_id JOIN organisations fo ON fo.id = r.from_organisation_id";
+
+type ItemRow = (Uuid, String, String, String, String, String, String, String, String);
+
+fn item(row: ItemRow) -> Result<ReferralItem> {
+    let (id, code, person_code, service, from_organisation, to_organisation, urgency, status, due_date) = row;
+    Ok(ReferralItem {
+        id,
+        code,
+        person_code,
+        service,
+        from_organisation,
+        to_organisation,
+        urgency: urgency.parse()?,
+        status: status.parse()?,
+        due_date,
+    })
+}
+
+impl Store {
+    pub async fn services(&self) -> Result<Vec<ServiceEntry>> {
+        type Row = (
+            Uuid,
+            Uuid,
+            String,
+            bool,
+            String,
+            String,
+            String,
+            i64,
+            String,
+            String,
+            bool,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT s.id, s.organisation_id, o.name, o.uses_hamroh, s.name, s.sector, s.service_type, s.response_days, \
+                 s.languages, s.cost, s.accessible, s.contact, s.opening_hours \
+                 FROM services s JOIN organisations o ON o.id = s.organisation_id ORDER BY s.sector, o.name, s.name",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        let covered: Vec<(Uuid, String)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT service_id, district FROM service_districts").fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                Ok(ServiceEntry {
+                    id: r.0,
+                    organisation_id: r.1,
+                    organisation: r.2,
+                    uses_hamroh: r.3,
+                    name: r.4,
+                    sector: r.5.parse()?,
+                    service_type: r.6,
+                    response_days: r.7,
+                    languages: r.8,
+                    cost: r.9,
+                    accessible: r.10,
+                    contact: r.11,
+                    opening_hours: r.12,
+                    districts: covered.iter().filter(|(s, _)| *s == r.0).map(|(_, d)| d.clone()).collect(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn referral_detail(&self, id: Uuid) -> Result<Option<ReferralDetail>> {
+        let row: Option<DetailRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT r.id, r.code, r.person_id, p.code AS person_code, r.from_organisation_id, fo.name AS from_name, \
+                 r.service_id, s.name AS service_name, r.to_organisation_id, o.name AS to_name, o.sector AS to_sector, \
+                 o.uses_hamroh, r.reason, r.urgency, r.due_date, r.status, r.note, r.outcome, r.created_at \
+                 FROM referrals r JOIN persons p ON p.id = r.person_id JOIN services s ON s.id = r.service_id \
+                 JOIN organisations o ON o.id = r.to_organisation_id JOIN organisations fo ON fo.id = r.from_organisation_id \
+                 WHERE r.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(r) = row else { return Ok(None) };
+        type EventRow = (Option<String>, String, i64, Option<String>, Option<String>, Option<String>);
+        let events: Vec<EventRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT e.from_status, e.to_status, e.at, u.display_name, e.reason, e.barrier FROM referral_events e \
+                 LEFT JOIN users u ON u.id = e.by_user_id WHERE e.referral_id = $1 ORDER BY e.seq",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+        });
+        let history = events
+            .into_iter()
+            .map(|(from, to, at, by_user, reason, barrier)| {
+                Ok(HistoryLine {
+                    from_status: from.map(|f| f.parse()).transpose()?,
+                    to_status: to.parse()?,
+                    at,
+                    by_user,
+                    reason,
+                    barrier: barrier.map(|b| b.parse()).transpose()?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Some(ReferralDetail {
+            id: r.id,
+            code: r.code,
+            person_id: r.person_id,
+            person_code: r.person_code,
+            from_organisation_id: r.from_organisation_id,
+            from_organisation: r.from_name,
+            service_id: r.service_id,
+            service: r.service_name,
+            to_organisation_id: r.to_organisation_id,
+            to_organisation: r.to_name,
+            to_sector: r.to_sector.parse()?,
+            receiver_uses_hamroh: r.uses_hamroh,
+            reason: r.reason,
+            urgency: r.urgency.parse()?,
+            due_date: r.due_date,
+            status: r.status.parse()?,
+            note: r.note,
+            outcome: r.outcome,
+            created_at: r.created_at,
+            history,
+        }))
+    }
+
+    /// Moves a referral from `from` to `to`, recording the event and its audit in one transaction.
+    /// Fails with `Conflict` if someone else moved it first.
+    pub async fn record_transition(
+        &self,
+        actor: &Actor,
+        referral: &ReferralDetail,
+        to: ReferralStatus,
+        event: &ReferralEvent,
+        outcome: Option<&str>,
+    ) -> Result<()> {
+        let now = now_millis();
+        let mut audit = NewAuditEvent::ok("transition", "referral", referral.id).person(referral.person_id);
+        audit.detail = Some(format!("{} -> {}", referral.status, to));
+        write_tx!(self, tx => {
+            let n = sqlx::query(
+                "UPDATE referrals SET status = $1, updated_at = $2, outcome = COALESCE($3, outcome) WHERE id = $4 AND status = $5",
+            )
+            .bind(to.as_str())
+            .bind(now)
+            .bind(outcome)
+            .bind(referral.id)
+            .bind(referral.status.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Err(StoreError::Conflict("the referral changed meanwhile; reload it".into()));
+            }
+            let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM referral_events WHERE referral_id = $1")
+                .bind(referral.id)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO referral_events (referral_id, seq, from_status, to_status, at, by_user_id, reason, barrier, note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(referral.id)
+            .bind(seq)
+            .bind(event.from_status.map(|s| s.as_str()))
+            .bind(event.to_status.as_str())
+            .bind(event.at)
+            .bind(event.by_user_id)
+            .bind(&event.reason)
+            .bind(event.barrier.map(|b| b.as_str()))
+            .bind(&event.note)
+            .execute(&mut *tx)
+            .await?;
+            append_audit!(tx, actor, [&audit]);
+        });
+        Ok(())
+    }
+
+    /// Referrals to an organisation that wait for its answer or for attendance.
+    pub async fn inbox(&self, organisation_id: Uuid) -> Result<Vec<ReferralItem>> {
+        let sql = format!(
+            "{ITEM} WHERE r.to_organisation_id = $1 AND r.status IN ('sent', 'accepted') ORDER BY r.due_date, r.code"
+        );
+        let rows: Vec<ItemRow> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id).fetch_all(pool).await?
+        });
+        rows.into_iter().map(item).collect()
+    }
+
+    /// An organisation's referrals still open after their due date (`today` as `YYYY-MM-DD`).
+    pub async fn overdue_referrals(&self, organisation_id: Option<Uuid>, before: &str) -> Result<Vec<ReferralItem>> {
+        let sql = format!(
+            "{ITEM} WHERE ($1 IS NULL OR r.from_organisation_id = $1) AND r.status IN ('sent', 'accepted') \
+             AND r.due_date < $2 ORDER BY r.due_date, r.code LIMIT 500"
+        );
+        let rows: Vec<ItemRow> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id).bind(before).fetch_all(pool).await?
+        });
+        rows.into_iter().map(item).collect()
+    }
+
+    /// Referrals from an organisation that changed state recently: what the sender should see.
+    pub async fn sent_updates(&self, organisation_id: Uuid, since: i64) -> Result<Vec<ReferralItem>> {
+        let sql = format!(
+            "{ITEM} WHERE r.from_organisation_id = $1 AND r.updated_at >= $2 ORDER BY r.updated_at DESC LIMIT 100"
+        );
+        let rows: Vec<ItemRow> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id).bind(since).fetch_all(pool).await?
+        });
+        rows.into_iter().map(item).collect()
+    }
+
+    /// Open follow-ups of an organisation due on or before a day (`YYYY-MM-DD`): (id, person id,
+    /// person code, kind, due date).
+    pub async fn follow_ups_due(
+        &self,
+        organisation_id: Option<Uuid>,
+        until: &str,
+    ) -> Result<Vec<(Uuid, Uuid, String, String, String)>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT f.id, f.person_id, p.code, f.kind, f.due_date FROM follow_ups f JOIN persons p ON p.id = f.person_id \
+                 WHERE ($1 IS NULL OR f.organisation_id = $1) AND f.status = 'open' AND f.due_date <= $2 \
+                 ORDER BY f.due_date LIMIT 500",
+            )
+            .bind(organisation_id)
+            .bind(until)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Marks a follow-up done, audited.
+    pub async fn complete_follow_up(&self, actor: &Actor, id: Uuid, person_id: Uuid) -> Result<()> {
+        let event = NewAuditEvent::ok("complete", "follow_up", id).person(person_id);
+        write_tx!(self, tx => {
+            let n = sqlx::query("UPDATE follow_ups SET status = 'done', done_at = $1, done_by = $2 WHERE id = $3 AND status = 'open'")
+                .bind(now_millis())
+                .bind(actor.user_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                // The gate found the follow-up: it is no longer open.
+                return Err(StoreError::Conflict("this follow-up is no longer open".into()));
+            }
+            append_audit!(tx, actor, [&event]);
+        });
+        Ok(())
+    }
+
+    pub async fn follow_up_person(&self, id: Uuid) -> Result<Option<Uuid>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT person_id FROM follow_ups WHERE id = $1").bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Persons with a positive screen or a red flag older than `cutoff` and no attended referral or
+    /// completed follow-up since, optionally for one registering organisation.
+    pub async fn lost_to_follow_up(&self, organisation_id: Option<Uuid>, cutoff: i64) -> Result<Vec<LostCase>> {
+        type Row = (Uuid, String, Uuid, String, i64);
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT p.id, p.code, p.organisation_id, o.name, MIN(s.encounter_at) FROM screenings s \
+                 JOIN persons p ON p.id = s.person_id JOIN organisations o ON o.id = p.organisation_id \
+                 WHERE (s.positive = TRUE OR s.flags <> '') AND s.encounter_at < $1 AND ($2 IS NULL OR p.organisation_id = $2) \
+                 AND NOT EXISTS (SELECT 1 FROM referral_events e JOIN referrals r ON r.id = e.referral_id \
+                     WHERE r.person_id = s.person_id AND e.to_status = 'attended' AND e.at >= s.encounter_at) \
+                 AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.person_id = s.person_id AND f.status = 'done' \
+                     AND f.done_at >= s.encounter_at) \
+                 GROUP BY p.id, p.code, p.organisation_id, o.name ORDER BY MIN(s.encounter_at) LIMIT 1000",
+            )
+            .bind(cutoff)
+            .bind(organisation_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(person_id, person_code, organisation_id, organisation, since)| LostCase {
+                person_id,
+                person_code,
+                organisation_id,
+                organisation,
+                since,
+            })
+            .collect())
+    }
+
+    /// Stores a new referral with its first event.
+    pub async fn add_referral(&self, actor: &Actor, referral: &Referral) -> Result<()> {
+        let batch = hamroh_domain::model::Batch { referrals: vec![referral.clone()], ..Default::default() };
+        self.insert_batch(actor, &batch).await
+    }
+}
