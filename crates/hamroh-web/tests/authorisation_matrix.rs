@@ -47,7 +47,9 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
         (_, p) if p.starts_with("/admin/") => Admin,
         ("GET", "/persons" | "/persons/new" | "/api/v1/persons" | "/worklist")
         | ("POST", "/persons" | "/api/v1/persons") => Care,
-        ("GET", "/directory") => Anyone,
+        ("GET", "/directory" | "/api/v1/services") => Anyone,
+        ("GET", "/api/v1/referrals/{id}") | ("POST", "/api/v1/referrals/{id}/transitions") => Referral,
+        ("POST", "/api/v1/persons/{id}/referrals") => PersonCare,
         ("GET", "/referrals/{id}" | "/referrals/{id}/slip") | ("POST", "/referrals/{id}/step") => Referral,
         ("GET", "/persons/{id}/refer") | ("POST", "/persons/{id}/referrals" | "/follow-ups/{id}/complete") => {
             PersonCare
@@ -163,6 +165,11 @@ fn body_for(method: &Method, path: &str) -> Option<(&'static str, String)> {
         }
         "/api/v1/encounters/{id}/decision" => ("application/json", r#"{"choice":"follow"}"#.into()),
         "/api/v1/persons" => ("application/json", r#"{"sex":"male"}"#.into()),
+        "/api/v1/persons/{id}/referrals" => (
+            "application/json",
+            format!(r#"{{"service_id":"{}","reason":"assessment","urgency":"routine"}}"#, uuid::Uuid::nil()),
+        ),
+        "/api/v1/referrals/{id}/transitions" => ("application/json", r#"{"step":"accept"}"#.into()),
         "/persons/{id}/consents" => ("application/x-www-form-urlencoded", "scope=research&given=true".into()),
         "/login" => ("application/x-www-form-urlencoded", "username=nobody&password=wrong-password".into()),
         _ => ("application/x-www-form-urlencoded", String::new()),
@@ -199,8 +206,8 @@ async fn every_role_every_route_every_person(db: &TestDb) {
         for caller in &callers {
             for situation in &situations {
                 let id = match (situation, path.as_str()) {
-                    (Some(Situation::Referred), p) if p.starts_with("/referrals/") => w.referral_to_us.to_string(),
-                    (Some(_), p) if p.starts_with("/referrals/") => w.referral_elsewhere.to_string(),
+                    (Some(Situation::Referred), p) if p.contains("/referrals/{id}") => w.referral_to_us.to_string(),
+                    (Some(_), p) if p.contains("/referrals/{id}") => w.referral_elsewhere.to_string(),
                     (Some(s), p) if p.starts_with("/follow-ups/") => {
                         w.follow_ups[SITUATIONS.iter().position(|x| x == s).unwrap()].to_string()
                     }

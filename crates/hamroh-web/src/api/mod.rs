@@ -5,6 +5,7 @@
 mod clinical;
 mod instruments;
 mod persons;
+mod referrals;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
@@ -30,7 +31,8 @@ use crate::error::{ErrorBody, WebError};
     modifiers(&SecuritySchemes),
     tags(
         (name = "instruments", description = "Validated questionnaires and the scoring engine"),
-        (name = "persons", description = "People's records, as their consent and the caller's organisation allow")
+        (name = "persons", description = "People's records, as their consent and the caller's organisation allow"),
+        (name = "referrals", description = "Referrals across sectors, and the directory of services")
     )
 )]
 struct ApiDoc;
@@ -65,7 +67,8 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(instruments::list))
         .routes(routes!(instruments::show))
-        .routes(routes!(instruments::score));
+        .routes(routes!(instruments::score))
+        .routes(routes!(referrals::services));
     let signed_in = guard(state, Rule::SignedIn, OpenApiRouter::new().routes(routes!(persons::me)));
     let care = guard(
         state,
@@ -76,7 +79,10 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
             .routes(routes!(persons::consent))
             .routes(routes!(clinical::create_encounter))
             .routes(routes!(clinical::show_encounter))
-            .routes(routes!(clinical::decide)),
+            .routes(routes!(clinical::decide))
+            .routes(routes!(referrals::refer))
+            .routes(routes!(referrals::show))
+            .routes(routes!(referrals::transition)),
     );
     let auditors = guard(state, Rule::Roles(AUDITORS), OpenApiRouter::new().routes(routes!(persons::audit)));
     public.merge(signed_in).merge(care).merge(auditors).split_for_parts()

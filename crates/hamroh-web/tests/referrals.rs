@@ -1,0 +1,203 @@
+//! The referral loop through the API: consent and district checks, the receiving organisation's
+//! steps, the sender's view, illegal steps, paper slips for organisations not on Hamroh, and every
+//! step in the person's audit trail.
+
+mod support;
+
+use axum::http::StatusCode;
+use hamroh_domain::consent::ConsentScope;
+use hamroh_domain::model::{Batch, ConsentRecord, Organisation, Person, PersonRecord, Service};
+use hamroh_domain::org::{Role, Sector};
+use hamroh_domain::person::{BirthYear, DistrictCode, Sex};
+use hamroh_store::Actor;
+use hamroh_store::testing::TestDb;
+use serde_json::json;
+use support::{request, send, session_for, user};
+use uuid::Uuid;
+
+struct Loop {
+    clinician: String,
+    case_worker: String,
+    person: Uuid,
+    rehab: Uuid,
+    paper: Uuid,
+    elsewhere: Uuid,
+    mental_health: Uuid,
+}
+
+fn org(name: &str, sector: Sector, uses_hamroh: bool) -> Organisation {
+    Organisation {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        sector,
+        district: DistrictCode::parse("TJ-KT.kulob").ok(),
+        uses_hamroh,
+    }
+}
+
+fn service(org: &Organisation, name: &str, district: &str) -> Service {
+    Service {
+        id: Uuid::now_v7(),
+        organisation_id: org.id,
+        name: name.into(),
+        sector: org.sector,
+        service_type: "x".into(),
+        response_days: 14,
+        districts: vec![DistrictCode::parse(district).unwrap()],
+    }
+}
+
+async fn setup(db: &TestDb) -> Loop {
+    let clinic = org("Clinic", Sector::PrimaryCare, true);
+    let rehab = org("Rehabilitation centre", Sector::Rehabilitation, true);
+    let fund = org("Business fund", Sector::SmallBusiness, false);
+    let mh = org("Mental health service", Sector::MentalHealth, true);
+    let services = vec![
+        service(&rehab, "Physiotherapy", "TJ-KT.kulob"),
+        service(&fund, "Grants", "TJ-KT.kulob"),
+        service(&rehab, "Physiotherapy in Khujand", "TJ-SU.khujand"),
+        service(&mh, "Assessment", "TJ-KT.kulob"),
+    ];
+    let hash = hamroh_web::password::hash(support::PASSWORD).unwrap();
+    let doctor = user(clinic.id, "doctor", &[Role::Clinician], &hash);
+    let worker = user(rehab.id, "worker", &[Role::CaseWorker], &hash);
+    let person = Person {
+        id: Uuid::now_v7(),
+        code: "HM-LOOP-0001".into(),
+        organisation_id: clinic.id,
+        sex: Sex::Male,
+        birth_year: BirthYear::new(1985, 2026).unwrap(),
+        district: DistrictCode::parse("TJ-KT.kulob").unwrap(),
+        given_name: None,
+        family_name: None,
+        phone: None,
+        created_at: 0,
+        created_by: None,
+    };
+    let consent = |scope| ConsentRecord {
+        id: Uuid::now_v7(),
+        person_id: person.id,
+        scope,
+        given: true,
+        recorded_at: 0,
+        recorded_by: None,
+    };
+    let consents = vec![
+        consent(ConsentScope::Care),
+        consent(ConsentScope::Sector(Sector::Rehabilitation)),
+        consent(ConsentScope::Sector(Sector::SmallBusiness)),
+    ];
+    let batch = Batch {
+        organisations: vec![clinic, rehab, fund, mh],
+        services: services.clone(),
+        users: vec![doctor.clone(), worker.clone()],
+        persons: vec![PersonRecord { person: person.clone(), episodes: vec![], consents }],
+        ..Batch::default()
+    };
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    Loop {
+        clinician: session_for(db, doctor.id).await,
+        case_worker: session_for(db, worker.id).await,
+        person: person.id,
+        rehab: services[0].id,
+        paper: services[1].id,
+        elsewhere: services[2].id,
+        mental_health: services[3].id,
+    }
+}
+
+async fn post(db: &TestDb, cookie: &str, uri: &str, body: serde_json::Value) -> support::Answer {
+    send(db, request("POST", uri, Some(cookie), Some(("application/json", body.to_string())))).await
+}
+
+async fn the_loop_closes_across_organisations(db: &TestDb) {
+    let l = setup(db).await;
+    let refer = |service: Uuid| json!({"service_id": service, "reason": "disability identified by WG-SS", "urgency": "routine"});
+    let uri = format!("/api/v1/persons/{}/referrals", l.person);
+
+    let far = post(db, &l.clinician, &uri, refer(l.elsewhere)).await;
+    assert_eq!(
+        (far.status, far.json()["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("referral_district_not_covered"))
+    );
+    let no_consent = post(db, &l.clinician, &uri, refer(l.mental_health)).await;
+    assert_eq!(no_consent.json()["error"]["code"], "referral_consent_missing");
+
+    let sent = post(db, &l.clinician, &uri, refer(l.rehab)).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let r = sent.json();
+    assert_eq!(r["status"], "sent");
+    let id = r["id"].as_str().unwrap().to_owned();
+    let expected_due = (hamroh_web_today() + jiff::Span::new().days(14)).to_string();
+    assert_eq!(r["due_date"], expected_due.as_str());
+
+    let worklist = send(db, request("GET", "/worklist", Some(&l.case_worker), None)).await;
+    assert!(worklist.body.contains(r["code"].as_str().unwrap()), "the receiver sees it in its inbox at once");
+    let steps = format!("/api/v1/referrals/{id}/transitions");
+    let early = post(db, &l.case_worker, &steps, json!({"step": "attend"})).await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(early.json()["error"]["message"].as_str().unwrap().contains("allowed now: accept, decline, redirect"));
+    let wrong_side = post(db, &l.clinician, &steps, json!({"step": "accept"})).await;
+    assert_eq!(wrong_side.status, StatusCode::CONFLICT, "the sender cannot accept its own referral");
+    assert_eq!(
+        post(db, &l.case_worker, &steps, json!({"step": "decline"})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a decline needs a barrier"
+    );
+
+    for step in [
+        json!({"step": "accept"}),
+        json!({"step": "attend"}),
+        json!({"step": "close", "outcome": "physiotherapy course completed"}),
+    ] {
+        let answer = post(db, &l.case_worker, &steps, step.clone()).await;
+        assert_eq!(answer.status, StatusCode::OK, "{step}: {}", answer.body);
+    }
+    let seen = send(db, request("GET", &format!("/api/v1/referrals/{id}"), Some(&l.clinician), None)).await;
+    let seen = seen.json();
+    let statuses: Vec<&str> =
+        seen["history"].as_array().unwrap().iter().map(|h| h["to_status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["sent", "accepted", "attended", "closed"]);
+    assert_eq!(seen["status"], "closed", "the sender sees the outcome");
+    assert_eq!(seen["outcome"], "physiotherapy course completed");
+    assert_eq!(
+        post(db, &l.case_worker, &steps, json!({"step": "accept"})).await.status,
+        StatusCode::CONFLICT,
+        "nothing after closed"
+    );
+
+    // A second referral is declined, with the barrier recorded.
+    let second = post(db, &l.clinician, &uri, refer(l.rehab)).await.json()["id"].as_str().unwrap().to_owned();
+    let declined = post(
+        db,
+        &l.case_worker,
+        &format!("/api/v1/referrals/{second}/transitions"),
+        json!({"step": "decline", "reason": "no places this month", "barrier": "waiting_time"}),
+    )
+    .await;
+    assert_eq!(declined.status, StatusCode::OK);
+    assert_eq!(declined.json()["history"][1]["barrier"], "waiting_time");
+
+    // A service not on Hamroh: the sender prints a slip and records the steps itself.
+    let paper = post(db, &l.clinician, &uri, refer(l.paper)).await.json()["id"].as_str().unwrap().to_owned();
+    let slip = send(db, request("GET", &format!("/referrals/{paper}/slip"), Some(&l.clinician), None)).await;
+    assert_eq!(slip.status, StatusCode::OK);
+    assert!(slip.body.contains("R-"), "the slip carries the referral code");
+    for step in [json!({"step": "accept"}), json!({"step": "attend"})] {
+        assert_eq!(
+            post(db, &l.clinician, &format!("/api/v1/referrals/{paper}/transitions"), step).await.status,
+            StatusCode::OK
+        );
+    }
+
+    // Every step is in the person's audit trail.
+    let trail = db.store.audit_of_person(l.person, 500).await.unwrap();
+    assert!(trail.iter().filter(|e| e.action == "transition").count() >= 6);
+    assert!(db.store.verify_audit().await.unwrap().is_ok());
+}
+
+fn hamroh_web_today() -> jiff::civil::Date {
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).date()
+}
+
+hamroh_store::on_both_backends!(the_loop_closes_across_organisations);
