@@ -316,3 +316,5 @@ directory-accessible = accessible for people with disabilities
 cost-free = Free
 cost-fee = Fee
 cost-insurance = Covered by insurance
+worklist-late-follow-ups = Follow-ups more than { $days } days overdue (all organisations)
+worklist-count = { $count } open

@@ -316,3 +316,5 @@ directory-accessible = доступно для людей с инвалидно�
 cost-free = Бесплатно
 cost-fee = Платно
 cost-insurance = Покрывается страховкой
+worklist-late-follow-ups = Наблюдение, просроченное более чем на { $days } дн. (все организации)
+worklist-count = открыто: { $count }

@@ -316,3 +316,5 @@ directory-accessible = барои одамони маъюб дастрас
 cost-free = Ройгон
 cost-fee = Пулакӣ
 cost-insurance = Бо суғурта
+worklist-late-follow-ups = Пайгирӣ, ки беш аз { $days } рӯз гузаштааст (ҳамаи ташкилотҳо)
+worklist-count = кушода: { $count }

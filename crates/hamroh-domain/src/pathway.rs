@@ -77,7 +77,20 @@ pub struct When {
 #[serde(deny_unknown_fields)]
 pub struct FollowUpRule {
     pub kind: FollowUpKind,
+    /// Days from the encounter to the first follow-up.
     pub days: i64,
+    /// How many more follow-ups of the series, each `every_days` after the previous.
+    #[serde(default)]
+    pub repeat: u32,
+    #[serde(default)]
+    pub every_days: i64,
+}
+
+impl FollowUpRule {
+    /// The days, counted from the encounter, of every follow-up of the series.
+    pub fn schedule(&self) -> Vec<i64> {
+        (0..=i64::from(self.repeat)).map(|n| self.days + n * self.every_days.max(1)).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -298,7 +311,10 @@ mod tests {
         assert!(p.urgent);
         assert_eq!(p.flags, ["self_harm"]);
         assert_eq!(p.steps[0].action, Action::UrgentAssessment);
-        assert_eq!(p.steps[0].follow_up, Some(FollowUpRule { kind: FollowUpKind::Call, days: 7 }));
+        let series = p.steps[0].follow_up.expect("a follow-up series");
+        assert_eq!(series.kind, FollowUpKind::Call);
+        // Weekly for the first two months (mhGAP SUI).
+        assert_eq!(series.schedule(), [7, 14, 21, 28, 35, 42, 49, 56]);
     }
 
     #[test]

@@ -53,13 +53,15 @@ pub fn score_encounter(
     if problems.is_empty() { Ok(screenings) } else { Err(problems) }
 }
 
-/// The follow-ups a followed pathway sets, counted from today: one of each kind, the earliest.
+/// The follow-ups a followed pathway sets, counted from today: every follow-up of each series,
+/// without two of the same kind on the same day.
 pub fn follow_ups_for(steps: &[Step], person_id: Uuid, principal: &Principal, now: i64) -> Vec<FollowUp> {
     let mut out: Vec<FollowUp> = Vec::new();
-    for f in steps.iter().filter_map(|s| s.follow_up) {
-        let due = today() + jiff::Span::new().days(f.days);
-        if let Some(existing) = out.iter_mut().find(|x| x.kind == f.kind) {
-            existing.due_date = existing.due_date.min(due);
+    for (f, days) in
+        steps.iter().filter_map(|s| s.follow_up).flat_map(|f| f.schedule().into_iter().map(move |d| (f, d)))
+    {
+        let due = today() + jiff::Span::new().days(days);
+        if out.iter().any(|x| x.kind == f.kind && x.due_date == due) {
             continue;
         }
         out.push(FollowUp {

@@ -421,6 +421,16 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
                 })
                 .collect(),
         });
+        let late_follow_ups = state.store.follow_ups_due(None, &grace).await?;
+        sections.push(Section {
+            id: "late-follow-ups",
+            title: t.with("worklist-late-follow-ups", &[("days", ESCALATION_GRACE_DAYS.to_string())]),
+            rows: vec![(
+                String::new(),
+                t.with("worklist-count", &[("count", late_follow_ups.len().to_string())]),
+                String::new(),
+            )],
+        });
         let cutoff = hamroh_store::now_millis() - LOST_AFTER_DAYS * 86_400_000;
         let lost = state.store.lost_to_follow_up(None, cutoff).await?;
         let mut by_org: Vec<(String, usize)> = Vec::new();
