@@ -318,3 +318,4 @@ cost-fee = Fee
 cost-insurance = Covered by insurance
 worklist-late-follow-ups = Follow-ups more than { $days } days overdue (all organisations)
 worklist-count = { $count } open
+worklist-barriers = Declined, missed or cancelled in the last 30 days, with the barrier (all organisations)

@@ -318,3 +318,4 @@ cost-fee = Пулакӣ
 cost-insurance = Бо суғурта
 worklist-late-follow-ups = Пайгирӣ, ки беш аз { $days } рӯз гузаштааст (ҳамаи ташкилотҳо)
 worklist-count = кушода: { $count }
+worklist-barriers = Раддшуда, наомада ё бекоршуда дар 30 рӯзи охир, бо монеа (ҳамаи ташкилотҳо)

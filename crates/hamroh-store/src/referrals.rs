@@ -352,6 +352,22 @@ impl Store {
         }))
     }
 
+    /// Referrals declined, missed or cancelled since `since`, with the barrier reported:
+    /// (referral code, from, to, status, barrier).
+    pub async fn recent_barriers(&self, since: i64) -> Result<Vec<(String, String, String, String, Option<String>)>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT r.code, fo.name, o.name, e.to_status, e.barrier FROM referral_events e \
+                 JOIN referrals r ON r.id = e.referral_id JOIN organisations o ON o.id = r.to_organisation_id \
+                 JOIN organisations fo ON fo.id = r.from_organisation_id \
+                 WHERE e.to_status IN ('declined', 'no_show', 'cancelled') AND e.at >= $1 ORDER BY e.at DESC LIMIT 200",
+            )
+            .bind(since)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
     /// Marks a follow-up done, audited.
     pub async fn complete_follow_up(&self, actor: &Actor, id: Uuid, person_id: Uuid) -> Result<()> {
         let event = NewAuditEvent::ok("complete", "follow_up", id).person(person_id);

@@ -431,6 +431,25 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
                 String::new(),
             )],
         });
+        let month_ago = hamroh_store::now_millis() - 30 * 86_400_000;
+        sections.push(Section {
+            id: "barriers",
+            title: t.get("worklist-barriers"),
+            rows: state
+                .store
+                .recent_barriers(month_ago)
+                .await?
+                .into_iter()
+                .map(|(code, from, to, status, barrier)| {
+                    let barrier = barrier.map(|b| t.get(&format!("barrier-{b}"))).unwrap_or_default();
+                    (
+                        String::new(),
+                        code,
+                        format!("{from} → {to} · {} · {barrier}", t.get(&format!("referral_status-{status}"))),
+                    )
+                })
+                .collect(),
+        });
         let cutoff = hamroh_store::now_millis() - LOST_AFTER_DAYS * 86_400_000;
         let lost = state.store.lost_to_follow_up(None, cutoff).await?;
         let mut by_org: Vec<(String, usize)> = Vec::new();
