@@ -319,3 +319,7 @@ cost-insurance = Бо суғурта
 worklist-late-follow-ups = Пайгирӣ, ки беш аз { $days } рӯз гузаштааст (ҳамаи ташкилотҳо)
 worklist-count = кушода: { $count }
 worklist-barriers = Раддшуда, наомада ё бекоршуда дар 30 рӯзи охир, бо монеа (ҳамаи ташкилотҳо)
+notify-received-subject = Роҳхати нав { $code }
+notify-received-body = Роҳхати нав ({ $urgency }) ба хизматрасонии «{ $service }» дар Ҳамроҳ ҷавоби шуморо интизор аст: { $code }, мӯҳлат { $due }.
+notify-updated-subject = Роҳхат { $code }: { $status }
+notify-updated-body = Роҳхати шумо { $code } ба хизматрасонии «{ $service }» ҳоло: { $status }. Тафсилот дар Ҳамроҳ.

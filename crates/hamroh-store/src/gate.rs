@@ -250,7 +250,11 @@ impl Gate<'_> {
     /// Refers a person to a service. Needs write access to the person, the person's consent to
     /// share with the service's sector or organisation, and a service that covers the person's
     /// district.
-    pub async fn refer(&self, request: &ReferralRequest) -> Result<hamroh_domain::model::Referral> {
+    pub async fn refer(
+        &self,
+        request: &ReferralRequest,
+        notifier: &dyn crate::outbox::Notifier,
+    ) -> Result<hamroh_domain::model::Referral> {
         let (_, facts) = self.check(request.person_id, true, "referral").await?;
         let person = self.store.person(request.person_id).await?.ok_or(StoreError::NotFound)?;
         let service = self
@@ -309,7 +313,21 @@ impl Gate<'_> {
                 note: None,
             }],
         };
-        self.store.add_referral(&self.actor, &referral).await?;
+        let notice = crate::outbox::ReferralNotice {
+            referral_id: referral.id,
+            code: referral.code.clone(),
+            service: service.name.clone(),
+            urgency: referral.urgency,
+            due_date: referral.due_date.to_string(),
+            status: referral.status,
+        };
+        let contacts = if service.uses_hamroh {
+            self.store.contacts(Some(service.organisation_id), None).await?
+        } else {
+            Vec::new()
+        };
+        let messages = notifier.compose(&notice, crate::outbox::NoticeKind::Received, &contacts);
+        self.store.add_referral(&self.actor, &referral, &messages).await?;
         Ok(referral)
     }
 
@@ -339,6 +357,7 @@ impl Gate<'_> {
         &self,
         id: Uuid,
         step: &hamroh_domain::referral::Transition,
+        notifier: &dyn crate::outbox::Notifier,
     ) -> Result<crate::ReferralDetail> {
         use hamroh_domain::referral::{Side, apply};
         let detail = self.referral(id).await?;
@@ -362,7 +381,26 @@ impl Gate<'_> {
             hamroh_domain::referral::Transition::Close { outcome } => Some(outcome.as_str()),
             _ => None,
         };
-        self.store.record_transition(&self.actor, &detail, to, &event, outcome).await?;
+        // The sender's user hears of every change made by the receiver.
+        let messages = match (side, self.store.referral_sender(id).await?) {
+            (Side::Receiver, Some(sender)) => {
+                let notice = crate::outbox::ReferralNotice {
+                    referral_id: id,
+                    code: detail.code.clone(),
+                    service: detail.service.clone(),
+                    urgency: detail.urgency,
+                    due_date: detail.due_date.clone(),
+                    status: to,
+                };
+                notifier.compose(
+                    &notice,
+                    crate::outbox::NoticeKind::Updated,
+                    &self.store.contacts(None, Some(sender)).await?,
+                )
+            }
+            _ => Vec::new(),
+        };
+        self.store.record_transition(&self.actor, &detail, to, &event, outcome, &messages).await?;
         self.store.referral_detail(id).await?.ok_or(StoreError::NotFound)
     }
 

@@ -9,6 +9,8 @@
 mod sql;
 #[macro_use]
 mod audit;
+#[macro_use]
+pub mod outbox;
 mod accounts;
 mod clinical;
 mod error;
@@ -34,6 +36,9 @@ pub use audit::{Actor, AuditEvent, AuditProblem, NewAuditEvent};
 pub use clinical::{PersonSummary, ReferralLine, UrgentItem};
 pub use error::{Result, StoreError};
 pub use gate::{Gate, ReferralRequest};
+pub use outbox::{
+    Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage, ReferralNotice, Silent,
+};
 pub use records::Counts;
 pub use referrals::{HistoryLine, LostCase, ReferralDetail, ReferralItem, ServiceEntry};
 pub use sqlx::Error as SqlxError;

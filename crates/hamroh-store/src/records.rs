@@ -78,6 +78,16 @@ fn parse_answers(text: &str) -> Result<Vec<Option<i64>>> {
 impl Store {
     /// Stores every record of `batch`, and one audit event per record, in one transaction.
     pub async fn insert_batch(&self, actor: &Actor, batch: &Batch) -> Result<()> {
+        self.insert_batch_with_outbox(actor, batch, &[]).await
+    }
+
+    /// Like [`Store::insert_batch`], with messages to deliver, in the same transaction.
+    pub async fn insert_batch_with_outbox(
+        &self,
+        actor: &Actor,
+        batch: &Batch,
+        messages: &[crate::outbox::OutboxMessage],
+    ) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -320,6 +330,7 @@ impl Store {
                 .await?;
             }
             append_audit!(tx, actor, &events);
+            enqueue_outbox!(tx, messages);
         });
         Ok(())
     }

@@ -255,6 +255,7 @@ impl Store {
         to: ReferralStatus,
         event: &ReferralEvent,
         outcome: Option<&str>,
+        messages: &[crate::outbox::OutboxMessage],
     ) -> Result<()> {
         let now = now_millis();
         let mut audit = NewAuditEvent::ok("transition", "referral", referral.id).person(referral.person_id);
@@ -294,8 +295,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             append_audit!(tx, actor, [&audit]);
+            enqueue_outbox!(tx, messages);
         });
         Ok(())
+    }
+
+    /// The user who sent a referral, if known.
+    pub async fn referral_sender(&self, id: Uuid) -> Result<Option<Uuid>> {
+        let sender: Option<Option<Uuid>> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT from_user_id FROM referrals WHERE id = $1").bind(id).fetch_optional(pool).await?
+        });
+        Ok(sender.flatten())
     }
 
     /// Referrals to an organisation that wait for its answer or for attendance.
@@ -426,9 +436,14 @@ impl Store {
             .collect())
     }
 
-    /// Stores a new referral with its first event.
-    pub async fn add_referral(&self, actor: &Actor, referral: &Referral) -> Result<()> {
+    /// Stores a new referral with its first event, and the messages that announce it.
+    pub async fn add_referral(
+        &self,
+        actor: &Actor,
+        referral: &Referral,
+        messages: &[crate::outbox::OutboxMessage],
+    ) -> Result<()> {
         let batch = hamroh_domain::model::Batch { referrals: vec![referral.clone()], ..Default::default() };
-        self.insert_batch(actor, &batch).await
+        self.insert_batch_with_outbox(actor, &batch, messages).await
     }
 }

@@ -8,6 +8,7 @@ mod chart;
 mod error;
 mod health;
 mod i18n;
+pub mod notify;
 mod pages;
 pub mod password;
 mod routes;
@@ -39,7 +40,7 @@ pub use routes::page_routes;
 pub use session::token_hash;
 pub use throttle::{Throttle, ThrottleLimits};
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     /// The deployment's own cut-offs, applied to every scoring.
@@ -49,6 +50,14 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Administrators must enrol a second factor before doing anything else.
     pub require_admin_totp: bool,
+    /// Writes the e-mail and SMS messages that referrals send.
+    pub notifier: Arc<dyn hamroh_store::Notifier>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("store", &self.store).finish_non_exhaustive()
+    }
 }
 
 impl AppState {
@@ -59,6 +68,7 @@ impl AppState {
             limits: SessionLimits::default(),
             throttle: Arc::new(Throttle::new(ThrottleLimits::default())),
             require_admin_totp: false,
+            notifier: Arc::new(notify::FluentNotifier),
         }
     }
 }

@@ -16,6 +16,8 @@ use support::{request, send, session_for, user};
 use uuid::Uuid;
 
 struct Loop {
+    doctor: Uuid,
+    worker: Uuid,
     clinician: String,
     case_worker: String,
     person: Uuid,
@@ -96,6 +98,8 @@ async fn setup(db: &TestDb) -> Loop {
     };
     db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
     Loop {
+        doctor: doctor.id,
+        worker: worker.id,
         clinician: session_for(db, doctor.id).await,
         case_worker: session_for(db, worker.id).await,
         person: person.id,
@@ -196,8 +200,58 @@ async fn the_loop_closes_across_organisations(db: &TestDb) {
     assert!(db.store.verify_audit().await.unwrap().is_ok());
 }
 
+struct Failing;
+
+impl hamroh_store::Gateway for Failing {
+    fn send(&self, _: &hamroh_store::OutboxMessage) -> Result<(), String> {
+        Err("gateway unreachable".into())
+    }
+}
+
+async fn the_receiver_and_the_sender_are_notified_at_least_once_in_their_language(db: &TestDb) {
+    let l = setup(db).await;
+    let actor = Actor::system("test");
+    db.store.set_contact(&actor, l.worker, Some("worker@example.invalid"), None).await.unwrap();
+    db.store.set_contact(&actor, l.doctor, None, Some("+992900000001")).await.unwrap();
+    db.store.set_user_lang(&actor, l.worker, hamroh_domain::org::Lang::Ru).await.unwrap();
+    db.store.set_user_lang(&actor, l.doctor, hamroh_domain::org::Lang::En).await.unwrap();
+    let body = json!({"service_id": l.rehab, "reason": "work injury", "urgency": "urgent"});
+    let sent = post(db, &l.clinician, &format!("/api/v1/persons/{}/referrals", l.person), body).await;
+    let code = sent.json()["code"].as_str().unwrap().to_owned();
+    let queued = db.store.outbox_messages(false).await.unwrap();
+    assert_eq!(queued.len(), 1, "the receiving organisation's user with an address");
+    assert_eq!((queued[0].channel.as_str(), queued[0].lang.as_str()), ("email", "ru"));
+    assert!(queued[0].subject.contains(&code) && queued[0].body.contains("Physiotherapy"));
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    post(db, &l.case_worker, &format!("/api/v1/referrals/{id}/transitions"), json!({"step": "accept"})).await;
+    let queued = db.store.outbox_messages(false).await.unwrap();
+    let sms = queued.iter().find(|m| m.channel == "sms").expect("the sender hears of the change");
+    assert!(sms.body.contains("accepted") && sms.lang == "en", "{}", sms.body);
+
+    let failed = db.store.deliver_outbox(&Failing, 10).await.unwrap();
+    assert_eq!((failed.delivered, failed.failed), (0, 2));
+    assert_eq!(db.store.outbox_messages(false).await.unwrap().len(), 2, "nothing lost on failure");
+    assert_eq!(db.store.deliver_outbox(&Failing, 10).await.unwrap().failed, 0, "retries wait");
+    db.tamper("UPDATE outbox SET next_attempt_at = 0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("outbox.jsonl");
+    let done = db.store.deliver_outbox(&hamroh_store::FileGateway(file.clone()), 10).await.unwrap();
+    assert_eq!(done.delivered, 2);
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 2);
+    assert_eq!(
+        db.store.deliver_outbox(&hamroh_store::FileGateway(file.clone()), 10).await.unwrap().delivered,
+        0,
+        "delivered once"
+    );
+    let content = std::fs::read_to_string(&file).unwrap();
+    assert!(!content.contains("HM-LOOP-0001"), "no personal data in messages");
+}
+
 fn hamroh_web_today() -> jiff::civil::Date {
     jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).date()
 }
 
-hamroh_store::on_both_backends!(the_loop_closes_across_organisations);
+hamroh_store::on_both_backends!(
+    the_loop_closes_across_organisations,
+    the_receiver_and_the_sender_are_notified_at_least_once_in_their_language,
+);

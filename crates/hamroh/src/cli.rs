@@ -50,6 +50,10 @@ pub enum Command {
         /// Hours after log-in at which a session ends, whatever the activity
         #[arg(long, env = "HAMROH_SESSION_HOURS", default_value_t = 12)]
         session_hours: i64,
+        /// Deliver e-mail and SMS notifications by appending them to this file (JSON lines);
+        /// without it they are logged (id and channel only)
+        #[arg(long, env = "HAMROH_OUTBOX_FILE")]
+        outbox_file: Option<std::path::PathBuf>,
     },
     /// Manage users: add, list, disable, enable, reset a password
     User {

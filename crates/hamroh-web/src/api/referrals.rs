@@ -127,7 +127,7 @@ pub async fn refer(
         note: req.note,
         today: workflow::today(),
     };
-    let referral = gate.refer(&request).await?;
+    let referral = gate.refer(&request, state.notifier.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(view(gate.referral(referral.id).await?))))
 }
 
@@ -192,7 +192,7 @@ pub async fn transition(
     ApiJson(req): ApiJson<StepRequest>,
 ) -> Result<Json<ReferralView>, WebError> {
     let step = parse_step(&req.step, &req.reason, &req.barrier, &req.outcome)?;
-    let detail = caller.gate(&state).transition(parse_id(&id)?, &step).await?;
+    let detail = caller.gate(&state).transition(parse_id(&id)?, &step, state.notifier.as_ref()).await?;
     Ok(Json(view(detail)))
 }
 

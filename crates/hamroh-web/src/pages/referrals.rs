@@ -145,7 +145,7 @@ pub async fn refer(
         note,
         today: workflow::today(),
     };
-    match caller.gate(&state).refer(&request).await {
+    match caller.gate(&state).refer(&request, state.notifier.as_ref()).await {
         Ok(r) => Redirect::to(&format!("/referrals/{}", r.id)).into_response(),
         Err(hamroh_store::StoreError::Refused { code, .. }) => {
             let message = t.get(code);
@@ -305,7 +305,7 @@ pub async fn step(
     let f = FormState::from_pairs(&form_pairs(&body));
     let gate = caller.gate(&state);
     let result = match parse_step(f.val("step"), f.val("reason"), f.val("barrier"), f.val("outcome")) {
-        Ok(step) => gate.transition(id, &step).await.map_err(WebError::from),
+        Ok(step) => gate.transition(id, &step, state.notifier.as_ref()).await.map_err(WebError::from),
         Err(e) => Err(e),
     };
     match result {

@@ -44,6 +44,11 @@ pub async fn load(store: &Store, config: DemoConfig, progress: bool) -> Result<D
     if store.user_for_login(dir.logins[0].username).await?.is_none() {
         let batch = directory_batch(&dir).await?;
         store.insert_batch(&actor, &batch).await.context("storing the demo organisations and users")?;
+        // Reserved addresses (.invalid): notifications to them go to the outbox, never out.
+        for user in &batch.users {
+            let email = format!("{}@demo.hamroh.invalid", user.username);
+            store.set_contact(&actor, user.id, Some(&email), None).await.context("storing demo contacts")?;
+        }
     }
     let bar = if progress { ProgressBar::new(config.people) } else { ProgressBar::hidden() };
     bar.set_style(

@@ -92,6 +92,7 @@ pub async fn run(cli: Cli) -> Outcome {
             require_admin_totp,
             session_idle_minutes,
             session_hours,
+            outbox_file,
         } => {
             let settings = serve::Settings {
                 cutoffs: load_cutoffs(&cutoffs)?,
@@ -100,6 +101,7 @@ pub async fn run(cli: Cli) -> Outcome {
                     idle_ms: session_idle_minutes.max(1) * 60_000,
                     absolute_ms: session_hours.max(1) * 3_600_000,
                 },
+                outbox_file,
             };
             serve::run(&db.db, &listen, demo.then_some(demo_people), settings).await
         }

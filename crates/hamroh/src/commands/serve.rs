@@ -15,6 +15,7 @@ pub struct Settings {
     pub cutoffs: Cutoffs,
     pub require_admin_totp: bool,
     pub limits: hamroh_store::SessionLimits,
+    pub outbox_file: Option<std::path::PathBuf>,
 }
 
 pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Settings) -> Outcome {
@@ -38,6 +39,11 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
     let listener =
         TcpListener::bind(listen).await.map_err(|e| Failure::usage(format!("cannot listen on {listen}: {e}")))?;
     let address = listener.local_addr().map_err(|e| Failure { code: 1, message: e.to_string() })?;
+    let gateway: Box<dyn hamroh_store::Gateway> = match settings.outbox_file.clone() {
+        Some(path) => Box::new(hamroh_store::FileGateway(path)),
+        None => Box::new(hamroh_store::LogGateway),
+    };
+    let worker = tokio::spawn(deliver_forever(store.clone(), gateway));
     println!("Hamroh is serving on http://{address}/ (stop with Ctrl-C)");
     tracing::info!(%address, "serving");
     hamroh_web::serve(
@@ -52,9 +58,23 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
     )
     .await
     .map_err(|e| Failure { code: 1, message: format!("server failed: {e}") })?;
+    worker.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Delivers the outbox every few seconds; failures wait and are tried again.
+async fn deliver_forever(store: hamroh_store::Store, gateway: Box<dyn hamroh_store::Gateway>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        match store.deliver_outbox(gateway.as_ref(), 100).await {
+            Ok(d) if d.delivered + d.failed > 0 => tracing::info!(delivered = d.delivered, failed = d.failed, "outbox"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox delivery failed; will try again"),
+        }
+    }
 }
 
 async fn shutdown_signal() {
