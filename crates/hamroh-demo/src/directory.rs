@@ -4,6 +4,7 @@ use hamroh_domain::geo;
 use hamroh_domain::model::{Organisation, Service};
 use hamroh_domain::org::{Role, Sector};
 use hamroh_domain::person::DistrictCode;
+use hamroh_domain::service::{Cost, ServiceLanguage};
 use rand::SeedableRng;
 use uuid::Uuid;
 
@@ -221,6 +222,21 @@ pub fn directory() -> DemoDirectory {
                     .flat_map(|r| geo::districts_of(r))
                     .map(|d| DistrictCode::parse(d.code).expect("known"))
                     .collect(),
+                languages: if regions.contains(&"TJ-SU") {
+                    vec![ServiceLanguage::Tajik, ServiceLanguage::Russian, ServiceLanguage::Uzbek]
+                } else {
+                    vec![ServiceLanguage::Tajik, ServiceLanguage::Russian]
+                },
+                cost: match spec.sector {
+                    Sector::LegalAid | Sector::SmallBusiness => Cost::Free,
+                    Sector::MentalHealth if *response_days > 10 => Cost::Insurance,
+                    _ if services.len() % 4 == 3 => Cost::Fee,
+                    _ => Cost::Free,
+                },
+                accessible: spec.sector == Sector::Rehabilitation || services.len() % 3 == 0,
+                // Not a real number: 000 is no Tajik operator code.
+                contact: Some(format!("+992 000 00 {:02} (demo)", services.len())),
+                opening_hours: Some("Mon–Fri 08:00–17:00".to_owned()),
             });
         }
     }

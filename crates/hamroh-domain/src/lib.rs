@@ -14,3 +14,4 @@ pub mod pathway;
 pub mod person;
 pub mod referral;
 pub mod registration;
+pub mod service;

@@ -10,6 +10,7 @@ use crate::migration::{BodyPart, InjuryCause, LegalStatus, ReturnReason, WorkSec
 use crate::org::{Lang, Role, Sector};
 use crate::person::{BirthYear, DistrictCode, Phone, Sex};
 use crate::referral::{Barrier, FollowUpKind, FollowUpStatus, ReferralStatus, Urgency};
+use crate::service::{Cost, ServiceLanguage};
 
 /// Milliseconds since the Unix epoch (UTC).
 pub type Millis = i64;
@@ -34,6 +35,12 @@ pub struct Service {
     /// Days the service takes to respond to a routine referral.
     pub response_days: i64,
     pub districts: Vec<DistrictCode>,
+    pub languages: Vec<ServiceLanguage>,
+    pub cost: Cost,
+    /// Usable by people with disabilities.
+    pub accessible: bool,
+    pub contact: Option<String>,
+    pub opening_hours: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

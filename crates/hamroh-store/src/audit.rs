@@ -238,6 +238,16 @@ impl Store {
         }))
     }
 
+    /// The audit trail of one record that is not a person's (a service, a user), newest first.
+    pub async fn audit_of_entity(&self, entity: &str, entity_id: &str, limit: i64) -> Result<Vec<AuditEvent>> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE entity = $1 AND entity_id = $2 ORDER BY seq DESC LIMIT $3"
+        );
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(entity).bind(entity_id).bind(limit).fetch_all(pool).await?
+        }))
+    }
+
     /// The chain's length.
     pub async fn audit_len(&self) -> Result<i64> {
         Ok(with_pool!(self, pool => {

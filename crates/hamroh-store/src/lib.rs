@@ -12,6 +12,8 @@ mod audit;
 #[macro_use]
 pub mod outbox;
 mod accounts;
+#[macro_use]
+mod directory;
 mod clinical;
 mod error;
 mod gate;

@@ -110,8 +110,9 @@ impl Store {
             }
             for s in &batch.services {
                 sqlx::query(
-                    "INSERT INTO services (id, organisation_id, name, sector, service_type, response_days, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO services (id, organisation_id, name, sector, service_type, response_days, \
+                     languages, cost, accessible, contact, opening_hours, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(s.id)
                 .bind(s.organisation_id)
@@ -119,16 +120,15 @@ impl Store {
                 .bind(s.sector.as_str())
                 .bind(&s.service_type)
                 .bind(s.response_days)
+                .bind(crate::directory::language_list(&s.languages))
+                .bind(s.cost.as_str())
+                .bind(s.accessible)
+                .bind(&s.contact)
+                .bind(&s.opening_hours)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                for d in &s.districts {
-                    sqlx::query("INSERT INTO service_districts (service_id, district) VALUES ($1, $2)")
-                        .bind(s.id)
-                        .bind(d.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                insert_service_districts!(tx, s);
             }
             for u in &batch.users {
                 sqlx::query(

@@ -4,6 +4,7 @@
 use hamroh_domain::model::{Referral, ReferralEvent};
 use hamroh_domain::org::Sector;
 use hamroh_domain::referral::{Barrier, ReferralStatus, Urgency};
+use hamroh_domain::service::{Cost, ServiceLanguage};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -70,8 +71,8 @@ pub struct ServiceEntry {
     pub sector: Sector,
     pub service_type: String,
     pub response_days: i64,
-    pub languages: String,
-    pub cost: String,
+    pub languages: Vec<ServiceLanguage>,
+    pub cost: Cost,
     pub accessible: bool,
     pub contact: Option<String>,
     pub opening_hours: Option<String>,
@@ -173,8 +174,8 @@ impl Store {
                     sector: r.5.parse()?,
                     service_type: r.6,
                     response_days: r.7,
-                    languages: r.8,
-                    cost: r.9,
+                    languages: crate::directory::parse_languages(&r.8)?,
+                    cost: r.9.parse()?,
                     accessible: r.10,
                     contact: r.11,
                     opening_hours: r.12,

@@ -28,6 +28,8 @@ pub enum Rule {
 
 pub const ADMIN: &[Role] = &[Role::Admin];
 pub const AUDITORS: &[Role] = &[Role::Coordinator, Role::Admin];
+/// Who maintains the service directory (DESIGN.md: coordinators).
+pub const DIRECTORY_KEEPERS: &[Role] = &[Role::Coordinator];
 
 /// The principal a request acts for: a signed-in user, or the owner of an API token.
 #[derive(Debug, Clone)]

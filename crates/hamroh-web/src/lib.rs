@@ -52,6 +52,22 @@ pub struct AppState {
     pub require_admin_totp: bool,
     /// Writes the e-mail and SMS messages that referrals send.
     pub notifier: Arc<dyn hamroh_store::Notifier>,
+    pub safety_net: SafetyNet,
+}
+
+/// When overdue work escalates to coordinators, and when a person counts as lost to follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SafetyNet {
+    /// Days past its due date after which a referral or follow-up moves to the coordinator's list.
+    pub escalation_grace_days: i64,
+    /// Days after a positive screen or red flag without an attended referral or completed follow-up.
+    pub lost_after_days: i64,
+}
+
+impl Default for SafetyNet {
+    fn default() -> Self {
+        Self { escalation_grace_days: 7, lost_after_days: 30 }
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -69,6 +85,7 @@ impl AppState {
             throttle: Arc::new(Throttle::new(ThrottleLimits::default())),
             require_admin_totp: false,
             notifier: Arc::new(notify::FluentNotifier),
+            safety_net: SafetyNet::default(),
         }
     }
 }

@@ -8,8 +8,8 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
 use hamroh_domain::access::CARE_ROLES;
 
-use crate::auth::{ADMIN, AUDITORS, Rule, enforce};
-use crate::pages::{account, admin, clinical, login, persons, referrals};
+use crate::auth::{ADMIN, AUDITORS, DIRECTORY_KEEPERS, Rule, enforce};
+use crate::pages::{account, admin, clinical, login, persons, referrals, services};
 use crate::{AppState, assets, health, pages};
 
 /// (method, path, rule) of every page route.
@@ -57,6 +57,11 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::POST, "/follow-ups/{id}/complete", Roles(CARE_ROLES), post(referrals::complete_follow_up)),
         (Method::GET, "/worklist", Roles(CARE_ROLES), get(referrals::worklist)),
         (Method::GET, "/directory", Public, get(referrals::directory)),
+        (Method::GET, "/directory/services", Roles(DIRECTORY_KEEPERS), get(services::list)),
+        (Method::GET, "/directory/services/new", Roles(DIRECTORY_KEEPERS), get(services::new_form)),
+        (Method::POST, "/directory/services", Roles(DIRECTORY_KEEPERS), post(services::create)),
+        (Method::GET, "/directory/services/{id}", Roles(DIRECTORY_KEEPERS), get(services::edit_form)),
+        (Method::POST, "/directory/services/{id}", Roles(DIRECTORY_KEEPERS), post(services::update)),
         (Method::POST, "/encounters/{id}/decision", Roles(CARE_ROLES), post(clinical::decide)),
         (Method::POST, "/persons/{id}/consents", Roles(CARE_ROLES), post(persons::consent)),
         (Method::GET, "/persons/{id}/audit", Roles(AUDITORS), get(persons::audit)),

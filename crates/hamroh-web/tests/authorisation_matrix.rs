@@ -26,6 +26,8 @@ enum Who {
     PersonAudit,
     /// Care roles of the sending or receiving organisation of a referral.
     Referral,
+    /// Coordinators, who keep the service directory.
+    Coordinator,
 }
 
 fn expected_rule(method: &Method, path: &str) -> Option<Who> {
@@ -48,6 +50,7 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
         ("GET", "/persons" | "/persons/new" | "/api/v1/persons" | "/worklist")
         | ("POST", "/persons" | "/api/v1/persons") => Care,
         ("GET", "/directory" | "/api/v1/services") => Anyone,
+        (_, p) if p.starts_with("/directory/services") => Coordinator,
         ("GET", "/api/v1/referrals/{id}") | ("POST", "/api/v1/referrals/{id}/transitions") => Referral,
         ("POST", "/api/v1/persons/{id}/referrals") => PersonCare,
         ("GET", "/referrals/{id}" | "/referrals/{id}/slip") | ("POST", "/referrals/{id}/step") => Referral,
@@ -106,6 +109,13 @@ fn expected(who: Who, role: Option<Role>, situation: Option<Situation>) -> Outco
     let visible = matches!(situation, Some(Situation::Own | Situation::Referred));
     match who {
         Who::Anyone | Who::SignedIn => Allowed,
+        Who::Coordinator => {
+            if role == Role::Coordinator {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
         Who::Admin => {
             if role == Role::Admin {
                 Allowed
@@ -217,6 +227,7 @@ async fn every_role_every_route_every_person(db: &TestDb) {
                     (Some(s), _) => person_of(&w, *s).to_string(),
                     (None, p) if p.starts_with("/admin/users/") => w.target_user.to_string(),
                     (None, "/api/v1/instruments/{id}") => "phq9".into(),
+                    (None, "/directory/services/{id}") => w.service.to_string(),
                     _ => uuid::Uuid::now_v7().to_string(),
                 };
                 let uri = path.replace("{id}", &id).replace("{name}", "x.css");

@@ -9,6 +9,7 @@ use hamroh_domain::consent::ConsentScope;
 use hamroh_domain::model::{Batch, ConsentRecord, Organisation, Person, PersonRecord, Service};
 use hamroh_domain::org::{Role, Sector};
 use hamroh_domain::person::{BirthYear, DistrictCode, Sex};
+use hamroh_domain::service::{Cost, ServiceLanguage};
 use hamroh_store::Actor;
 use hamroh_store::testing::TestDb;
 use serde_json::json;
@@ -46,6 +47,11 @@ fn service(org: &Organisation, name: &str, district: &str) -> Service {
         service_type: "x".into(),
         response_days: 14,
         districts: vec![DistrictCode::parse(district).unwrap()],
+        languages: vec![ServiceLanguage::Tajik],
+        cost: Cost::Free,
+        accessible: false,
+        contact: None,
+        opening_hours: None,
     }
 }
 

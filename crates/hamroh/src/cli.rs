@@ -54,6 +54,13 @@ pub enum Command {
         /// without it they are logged (id and channel only)
         #[arg(long, env = "HAMROH_OUTBOX_FILE")]
         outbox_file: Option<std::path::PathBuf>,
+        /// Days past its due date after which a referral or follow-up moves to the coordinators' list
+        #[arg(long, env = "HAMROH_ESCALATION_GRACE_DAYS", default_value_t = 7)]
+        escalation_grace_days: i64,
+        /// Days after a positive screen or red flag without an attended referral or completed
+        /// follow-up, after which a person counts as lost to follow-up
+        #[arg(long, env = "HAMROH_LOST_AFTER_DAYS", default_value_t = 30)]
+        lost_after_days: i64,
     },
     /// Manage users: add, list, disable, enable, reset a password
     User {

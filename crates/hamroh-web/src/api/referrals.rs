@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use hamroh_domain::org::Sector;
 use hamroh_domain::referral::Urgency;
+use hamroh_domain::service::{Cost, ServiceLanguage};
 use hamroh_store::{ReferralDetail, ReferralRequest, ServiceEntry};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -203,8 +204,8 @@ pub struct ServiceView {
     pub organisation: String,
     pub sector: Sector,
     pub service_type: String,
-    pub languages: String,
-    pub cost: String,
+    pub languages: Vec<ServiceLanguage>,
+    pub cost: Cost,
     pub accessible: bool,
     pub contact: Option<String>,
     pub opening_hours: Option<String>,

@@ -8,6 +8,7 @@ pub mod form;
 pub mod login;
 pub mod persons;
 pub mod referrals;
+pub mod services;
 
 use askama::Template;
 use axum::extract::State;
@@ -45,6 +46,10 @@ impl Chrome {
 
     pub fn can_care(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.roles.iter().any(|r| hamroh_domain::access::CARE_ROLES.contains(r)))
+    }
+
+    pub fn keeps_directory(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.roles.iter().any(|r| crate::auth::DIRECTORY_KEEPERS.contains(r)))
     }
 
     pub fn is_admin(&self) -> bool {

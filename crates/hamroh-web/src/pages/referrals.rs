@@ -332,11 +332,6 @@ struct WorklistPage {
     sections: Vec<Section>,
 }
 
-/// Days past due after which an open referral or follow-up moves to the coordinators' list.
-pub const ESCALATION_GRACE_DAYS: i64 = 7;
-/// Days after a positive screen without an attended referral or completed follow-up.
-pub const LOST_AFTER_DAYS: i64 = 30;
-
 pub async fn worklist(State(state): State<AppState>, viewer: Viewer, caller: Caller) -> Response {
     build_worklist(&state, &viewer, &caller).await.unwrap_or_else(|e| error_page(&viewer, e))
 }
@@ -402,11 +397,11 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
         },
     ];
     if caller.principal.has_role(Role::Coordinator) {
-        let grace = (today - jiff::Span::new().days(ESCALATION_GRACE_DAYS)).to_string();
+        let grace = (today - jiff::Span::new().days(state.safety_net.escalation_grace_days)).to_string();
         // Coordinators chase organisations, not persons: referral codes and organisations only.
         sections.push(Section {
             id: "escalated",
-            title: t.with("worklist-escalated", &[("days", ESCALATION_GRACE_DAYS.to_string())]),
+            title: t.with("worklist-escalated", &[("days", state.safety_net.escalation_grace_days.to_string())]),
             rows: state
                 .store
                 .overdue_referrals(None, &grace)
@@ -424,7 +419,7 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
         let late_follow_ups = state.store.follow_ups_due(None, &grace).await?;
         sections.push(Section {
             id: "late-follow-ups",
-            title: t.with("worklist-late-follow-ups", &[("days", ESCALATION_GRACE_DAYS.to_string())]),
+            title: t.with("worklist-late-follow-ups", &[("days", state.safety_net.escalation_grace_days.to_string())]),
             rows: vec![(
                 String::new(),
                 t.with("worklist-count", &[("count", late_follow_ups.len().to_string())]),
@@ -450,7 +445,7 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
                 })
                 .collect(),
         });
-        let cutoff = hamroh_store::now_millis() - LOST_AFTER_DAYS * 86_400_000;
+        let cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
         let lost = state.store.lost_to_follow_up(None, cutoff).await?;
         let mut by_org: Vec<(String, usize)> = Vec::new();
         for case in &lost {
@@ -461,7 +456,7 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
         }
         sections.push(Section {
             id: "lost",
-            title: t.with("worklist-lost", &[("days", LOST_AFTER_DAYS.to_string())]),
+            title: t.with("worklist-lost", &[("days", state.safety_net.lost_after_days.to_string())]),
             rows: by_org.into_iter().map(|(o, n)| (String::new(), o, n.to_string())).collect(),
         });
     }
@@ -560,7 +555,15 @@ pub async fn directory(
             .map(|s| {
                 let mut details = vec![
                     t.get(&format!("cost-{}", s.cost)),
-                    format!("{}: {}", t.get("directory-languages"), s.languages),
+                    format!(
+                        "{}: {}",
+                        t.get("directory-languages"),
+                        s.languages
+                            .iter()
+                            .map(|l| t.get(&format!("service-language-{l}")))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 ];
                 if s.accessible {
                     details.push(t.get("directory-accessible"));

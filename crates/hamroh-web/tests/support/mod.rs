@@ -11,6 +11,7 @@ use hamroh_domain::model::{
 use hamroh_domain::org::{Lang, Role, Sector};
 use hamroh_domain::person::{BirthYear, DistrictCode, Sex};
 use hamroh_domain::referral::{ReferralStatus, Urgency};
+use hamroh_domain::service::{Cost, ServiceLanguage};
 use hamroh_store::testing::TestDb;
 use hamroh_store::{Actor, SessionLimits};
 use hamroh_web::{AppState, router};
@@ -44,6 +45,8 @@ pub struct World {
     pub referral_to_us: Uuid,
     /// A referral between two services of the other clinic, nothing to do with us.
     pub referral_elsewhere: Uuid,
+    /// A service of our organisation.
+    pub service: Uuid,
 }
 
 fn org(name: &str, sector: Sector) -> Organisation {
@@ -100,7 +103,13 @@ pub async fn world(db: &TestDb) -> World {
         service_type: "assessment".into(),
         response_days: 7,
         districts: vec![DistrictCode::parse("TJ-KT.kulob").unwrap()],
+        languages: vec![ServiceLanguage::Tajik],
+        cost: Cost::Free,
+        accessible: false,
+        contact: None,
+        opening_hours: None,
     };
+    let service_id = service.id;
     let their_service =
         Service { id: Uuid::now_v7(), organisation_id: other.id, name: "Their assessment".into(), ..service.clone() };
     let hash = hamroh_web::password::hash(PASSWORD).unwrap();
@@ -235,6 +244,7 @@ pub async fn world(db: &TestDb) -> World {
         follow_ups: follow_up_ids,
         referral_to_us: referral.id,
         referral_elsewhere: elsewhere.id,
+        service: service_id,
     }
 }
 

@@ -93,6 +93,8 @@ pub async fn run(cli: Cli) -> Outcome {
             session_idle_minutes,
             session_hours,
             outbox_file,
+            escalation_grace_days,
+            lost_after_days,
         } => {
             let settings = serve::Settings {
                 cutoffs: load_cutoffs(&cutoffs)?,
@@ -102,6 +104,10 @@ pub async fn run(cli: Cli) -> Outcome {
                     absolute_ms: session_hours.max(1) * 3_600_000,
                 },
                 outbox_file,
+                safety_net: hamroh_web::SafetyNet {
+                    escalation_grace_days: escalation_grace_days.max(0),
+                    lost_after_days: lost_after_days.max(1),
+                },
             };
             serve::run(&db.db, &listen, demo.then_some(demo_people), settings).await
         }

@@ -16,6 +16,7 @@ pub struct Settings {
     pub require_admin_totp: bool,
     pub limits: hamroh_store::SessionLimits,
     pub outbox_file: Option<std::path::PathBuf>,
+    pub safety_net: hamroh_web::SafetyNet,
 }
 
 pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Settings) -> Outcome {
@@ -51,6 +52,7 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
             cutoffs: std::sync::Arc::new(settings.cutoffs),
             require_admin_totp: settings.require_admin_totp,
             limits: settings.limits,
+            safety_net: settings.safety_net,
             ..AppState::new(store.clone())
         },
         listener,

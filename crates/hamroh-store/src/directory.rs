@@ -1,0 +1,138 @@
+//! The service directory that coordinators maintain: adding and changing a service, each change
+//! audited with the fields it touched.
+
+use hamroh_domain::model::Service;
+use hamroh_domain::person::DistrictCode;
+use hamroh_domain::service::ServiceLanguage;
+use uuid::Uuid;
+
+use crate::audit::{Actor, NewAuditEvent};
+use crate::{Result, Store, StoreError};
+
+/// Writes the districts a service covers (inside a transaction `tx`).
+macro_rules! insert_service_districts {
+    ($tx:ident, $service:expr) => {
+        for d in &$service.districts {
+            sqlx::query("INSERT INTO service_districts (service_id, district) VALUES ($1, $2)")
+                .bind($service.id)
+                .bind(d.as_str())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
+/// Languages as stored: codes joined by commas.
+pub(crate) fn language_list(languages: &[ServiceLanguage]) -> String {
+    languages.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(",")
+}
+
+pub(crate) fn parse_languages(text: &str) -> Result<Vec<ServiceLanguage>> {
+    text.split(',').filter(|l| !l.is_empty()).map(|l| Ok(l.parse()?)).collect()
+}
+
+/// The names of the fields in which two versions of a service differ.
+fn changed_fields(old: &Service, new: &Service) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    let mut check = |name, differs: bool| {
+        if differs {
+            changed.push(name);
+        }
+    };
+    check("name", old.name != new.name);
+    check("sector", old.sector != new.sector);
+    check("service_type", old.service_type != new.service_type);
+    check("response_days", old.response_days != new.response_days);
+    let mut a: Vec<&str> = old.districts.iter().map(|d| d.as_str()).collect();
+    let mut b: Vec<&str> = new.districts.iter().map(|d| d.as_str()).collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    check("districts", a != b);
+    check("languages", old.languages != new.languages);
+    check("cost", old.cost != new.cost);
+    check("accessible", old.accessible != new.accessible);
+    check("contact", old.contact != new.contact);
+    check("opening_hours", old.opening_hours != new.opening_hours);
+    changed
+}
+
+type ServiceRow = (Uuid, Uuid, String, String, String, i64, String, String, bool, Option<String>, Option<String>);
+
+impl Store {
+    /// One service as stored, for editing.
+    pub async fn service(&self, id: Uuid) -> Result<Option<Service>> {
+        let row: Option<ServiceRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, organisation_id, name, sector, service_type, response_days, languages, cost, accessible, \
+                 contact, opening_hours FROM services WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(r) = row else { return Ok(None) };
+        let districts: Vec<(String,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT district FROM service_districts WHERE service_id = $1 ORDER BY district")
+                .bind(id)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(Some(Service {
+            id: r.0,
+            organisation_id: r.1,
+            name: r.2,
+            sector: r.3.parse()?,
+            service_type: r.4,
+            response_days: r.5,
+            districts: districts
+                .into_iter()
+                .map(|(d,)| DistrictCode::parse(&d))
+                .collect::<std::result::Result<_, _>>()?,
+            languages: parse_languages(&r.6)?,
+            cost: r.7.parse()?,
+            accessible: r.8,
+            contact: r.9,
+            opening_hours: r.10,
+        }))
+    }
+
+    /// Adds a service, or replaces the stored one with the same id. Its organisation cannot change.
+    /// Audited as `create` or `update` of the service, with the changed fields.
+    pub async fn save_service(&self, actor: &Actor, service: &Service) -> Result<()> {
+        let Some(old) = self.service(service.id).await? else {
+            let batch = hamroh_domain::model::Batch { services: vec![service.clone()], ..Default::default() };
+            return self.insert_batch(actor, &batch).await;
+        };
+        if old.organisation_id != service.organisation_id {
+            return Err(StoreError::Conflict("a service cannot move to another organisation".into()));
+        }
+        let changed = changed_fields(&old, service);
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let mut event = NewAuditEvent::ok("update", "service", service.id);
+        event.detail = Some(changed.join(","));
+        write_tx!(self, tx => {
+            sqlx::query(
+                "UPDATE services SET name = $1, sector = $2, service_type = $3, response_days = $4, languages = $5, \
+                 cost = $6, accessible = $7, contact = $8, opening_hours = $9 WHERE id = $10",
+            )
+            .bind(&service.name)
+            .bind(service.sector.as_str())
+            .bind(&service.service_type)
+            .bind(service.response_days)
+            .bind(language_list(&service.languages))
+            .bind(service.cost.as_str())
+            .bind(service.accessible)
+            .bind(&service.contact)
+            .bind(&service.opening_hours)
+            .bind(service.id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM service_districts WHERE service_id = $1").bind(service.id).execute(&mut *tx).await?;
+            insert_service_districts!(tx, service);
+            append_audit!(tx, actor, [&event]);
+        });
+        Ok(())
+    }
+}
