@@ -16,6 +16,7 @@ mod accounts;
 mod directory;
 mod clinical;
 mod error;
+pub mod facts;
 mod gate;
 mod migrations;
 mod records;

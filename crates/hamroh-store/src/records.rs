@@ -157,11 +157,13 @@ impl Store {
                 let p = &rec.person;
                 let family = p.family_name.as_deref().map(hamroh_domain::names::keys);
                 let given = p.given_name.as_deref().map(hamroh_domain::names::keys);
+                // The last stay abroad gives the person's destination and work sector in indicators.
+                let last = rec.episodes.iter().max_by_key(|e| e.year_from);
                 sqlx::query(
                     "INSERT INTO persons (id, code, organisation_id, sex, birth_year, region, district, \
                      given_name, family_name, phone, created_at, created_by, updated_at, \
-                     family_key, family_consonants, given_key, given_consonants) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16)",
+                     family_key, family_consonants, given_key, given_consonants, period_month, destination, work_sector) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, $17, $18, $19)",
                 )
                 .bind(p.id)
                 .bind(&p.code)
@@ -179,6 +181,9 @@ impl Store {
                 .bind(family.as_ref().map(|k| k.consonants.as_str()))
                 .bind(given.as_ref().map(|k| k.key.as_str()))
                 .bind(given.as_ref().map(|k| k.consonants.as_str()))
+                .bind(period_month(p.created_at))
+                .bind(last.map(|e| e.destination_country.as_str()))
+                .bind(last.map(|e| e.work_sector.as_str()))
                 .execute(&mut *tx)
                 .await?;
                 for e in &rec.episodes {

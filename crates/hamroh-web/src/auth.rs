@@ -29,6 +29,8 @@ pub enum Rule {
 pub const ADMIN: &[Role] = &[Role::Admin];
 pub const AUDITORS: &[Role] = &[Role::Coordinator, Role::Admin];
 /// Who maintains the service directory (DESIGN.md: coordinators).
+/// Who sees the indicators (aggregates only, never a person).
+pub const EVIDENCE_READERS: &[Role] = &[Role::Analyst, Role::Coordinator, Role::Admin];
 pub const DIRECTORY_KEEPERS: &[Role] = &[Role::Coordinator];
 
 /// The principal a request acts for: a signed-in user, or the owner of an API token.

@@ -6,6 +6,7 @@ mod assets;
 mod auth;
 mod chart;
 mod error;
+mod evidence;
 mod health;
 mod i18n;
 pub mod notify;
@@ -53,6 +54,8 @@ pub struct AppState {
     /// Writes the e-mail and SMS messages that referrals send.
     pub notifier: Arc<dyn hamroh_store::Notifier>,
     pub safety_net: SafetyNet,
+    /// The smallest count any aggregate may publish (disclosure control).
+    pub disclosure_k: i64,
 }
 
 /// When overdue work escalates to coordinators, and when a person counts as lost to follow-up.
@@ -86,6 +89,7 @@ impl AppState {
             require_admin_totp: false,
             notifier: Arc::new(notify::FluentNotifier),
             safety_net: SafetyNet::default(),
+            disclosure_k: hamroh_analytics::DEFAULT_K,
         }
     }
 }

@@ -8,8 +8,8 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
 use hamroh_domain::access::CARE_ROLES;
 
-use crate::auth::{ADMIN, AUDITORS, DIRECTORY_KEEPERS, Rule, enforce};
-use crate::pages::{account, admin, clinical, login, persons, referrals, services};
+use crate::auth::{ADMIN, AUDITORS, DIRECTORY_KEEPERS, EVIDENCE_READERS, Rule, enforce};
+use crate::pages::{account, admin, clinical, dashboard, login, persons, referrals, services};
 use crate::{AppState, assets, health, pages};
 
 /// (method, path, rule) of every page route.
@@ -57,6 +57,9 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::POST, "/follow-ups/{id}/complete", Roles(CARE_ROLES), post(referrals::complete_follow_up)),
         (Method::GET, "/worklist", Roles(CARE_ROLES), get(referrals::worklist)),
         (Method::GET, "/directory", Public, get(referrals::directory)),
+        (Method::GET, "/dashboard", Roles(EVIDENCE_READERS), get(dashboard::dashboard)),
+        (Method::GET, "/dashboard.csv", Roles(EVIDENCE_READERS), get(dashboard::csv)),
+        (Method::GET, "/dashboard.xlsx", Roles(EVIDENCE_READERS), get(dashboard::xlsx)),
         (Method::GET, "/directory/services", Roles(DIRECTORY_KEEPERS), get(services::list)),
         (Method::GET, "/directory/services/new", Roles(DIRECTORY_KEEPERS), get(services::new_form)),
         (Method::POST, "/directory/services", Roles(DIRECTORY_KEEPERS), post(services::create)),

@@ -28,6 +28,8 @@ enum Who {
     Referral,
     /// Coordinators, who keep the service directory.
     Coordinator,
+    /// Analysts, coordinators and administrators: aggregates only.
+    Evidence,
 }
 
 fn expected_rule(method: &Method, path: &str) -> Option<Who> {
@@ -51,6 +53,7 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
         | ("POST", "/persons" | "/api/v1/persons") => Care,
         ("GET", "/directory" | "/api/v1/services") => Anyone,
         (_, p) if p.starts_with("/directory/services") => Coordinator,
+        ("GET", p) if p.starts_with("/dashboard") || p.starts_with("/api/v1/indicators") => Evidence,
         ("GET", "/api/v1/referrals/{id}") | ("POST", "/api/v1/referrals/{id}/transitions") => Referral,
         ("POST", "/api/v1/persons/{id}/referrals") => PersonCare,
         ("GET", "/referrals/{id}" | "/referrals/{id}/slip") | ("POST", "/referrals/{id}/step") => Referral,
@@ -109,6 +112,13 @@ fn expected(who: Who, role: Option<Role>, situation: Option<Situation>) -> Outco
     let visible = matches!(situation, Some(Situation::Own | Situation::Referred));
     match who {
         Who::Anyone | Who::SignedIn => Allowed,
+        Who::Evidence => {
+            if [Role::Analyst, Role::Coordinator, Role::Admin].contains(&role) {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
         Who::Coordinator => {
             if role == Role::Coordinator {
                 Allowed

@@ -3,6 +3,7 @@
 //! every group of routes carries its access [`Rule`].
 
 mod clinical;
+mod indicators;
 mod instruments;
 mod persons;
 mod referrals;
@@ -21,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{AUDITORS, Rule, enforce};
+use crate::auth::{AUDITORS, EVIDENCE_READERS, Rule, enforce};
 use crate::error::{ErrorBody, WebError};
 
 #[derive(OpenApi)]
@@ -32,7 +33,8 @@ use crate::error::{ErrorBody, WebError};
     tags(
         (name = "instruments", description = "Validated questionnaires and the scoring engine"),
         (name = "persons", description = "People's records, as their consent and the caller's organisation allow"),
-        (name = "referrals", description = "Referrals across sectors, and the directory of services")
+        (name = "referrals", description = "Referrals across sectors, and the directory of services"),
+        (name = "indicators", description = "Disclosure-controlled indicators for policy; never a person")
     )
 )]
 struct ApiDoc;
@@ -85,7 +87,12 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
             .routes(routes!(referrals::transition)),
     );
     let auditors = guard(state, Rule::Roles(AUDITORS), OpenApiRouter::new().routes(routes!(persons::audit)));
-    public.merge(signed_in).merge(care).merge(auditors).split_for_parts()
+    let evidence = guard(
+        state,
+        Rule::Roles(EVIDENCE_READERS),
+        OpenApiRouter::new().routes(routes!(indicators::catalogue)).routes(routes!(indicators::data)),
+    );
+    public.merge(signed_in).merge(care).merge(auditors).merge(evidence).split_for_parts()
 }
 
 pub fn router(state: &AppState) -> Router<AppState> {

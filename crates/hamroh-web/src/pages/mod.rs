@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod clinical;
+pub mod dashboard;
 pub mod form;
 pub mod login;
 pub mod persons;
@@ -50,6 +51,10 @@ impl Chrome {
 
     pub fn keeps_directory(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.roles.iter().any(|r| crate::auth::DIRECTORY_KEEPERS.contains(r)))
+    }
+
+    pub fn sees_evidence(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.roles.iter().any(|r| crate::auth::EVIDENCE_READERS.contains(r)))
     }
 
     pub fn is_admin(&self) -> bool {

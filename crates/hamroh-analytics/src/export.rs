@@ -1,0 +1,154 @@
+//! Files made from published tables: CSV, XLSX, and DHIS2 `dataValueSets` JSON. They take
+//! [`Table`]s, which only exist disclosure-controlled, so no file can carry a hidden figure.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::table::{Cell, Table};
+
+/// The columns of a long-format export, one line per cell.
+pub const HEADER: [&str; 11] = [
+    "indicator",
+    "version",
+    "period",
+    "breakdown",
+    "category",
+    "category_label",
+    "value",
+    "numerator",
+    "denominator",
+    "suppressed",
+    "k",
+];
+
+/// One line per cell: the codes, a label for the breakdown value in the reader's language, and the
+/// published figures (empty where hidden).
+pub fn lines(tables: &[Table], label: &dyn Fn(&Table, &str) -> String) -> Vec<[String; 11]> {
+    let mut out = Vec::new();
+    for t in tables {
+        for (r, period) in t.rows.iter().enumerate() {
+            for (c, column) in t.columns.iter().enumerate() {
+                let cell: &Cell = &t.cells[r][c];
+                out.push([
+                    t.indicator.id.to_owned(),
+                    t.indicator.version.to_string(),
+                    period.clone(),
+                    t.by.map_or("none", |b| b.as_str()).to_owned(),
+                    column.clone(),
+                    label(t, column),
+                    cell.value.map(format_value).unwrap_or_default(),
+                    cell.numerator.map(|n| n.to_string()).unwrap_or_default(),
+                    cell.denominator.map(|n| n.to_string()).unwrap_or_default(),
+                    cell.suppressed.to_string(),
+                    t.k.to_string(),
+                ]);
+            }
+        }
+    }
+    out
+}
+
+/// A value as written to files: integers without a decimal point, shares to four places.
+pub fn format_value(v: f64) -> String {
+    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.4}") }
+}
+
+pub fn csv(tables: &[Table], label: &dyn Fn(&Table, &str) -> String) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(HEADER)?;
+    for line in lines(tables, label) {
+        w.write_record(&line)?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
+pub fn xlsx(tables: &[Table], label: &dyn Fn(&Table, &str) -> String) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("indicators")?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in HEADER.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, line) in lines(tables, label).iter().enumerate() {
+        let row = r as u32 + 1;
+        for (c, v) in line.iter().enumerate() {
+            // Figures as numbers, so that a spreadsheet can sum them.
+            match (c, v.parse::<f64>()) {
+                (1 | 6 | 7 | 8 | 10, Ok(n)) => sheet.write_number(row, c as u16, n)?,
+                _ => sheet.write_string(row, c as u16, v)?,
+            };
+        }
+    }
+    book.save_to_buffer()
+}
+
+/// How indicators map to a DHIS2 instance: data elements (with a category option combo) per
+/// indicator, and organisation units per region or district code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dhis2Mapping {
+    pub data_elements: BTreeMap<String, Dhis2Element>,
+    pub org_units: BTreeMap<String, String>,
+    /// The organisation unit for national totals, if the instance has one.
+    #[serde(default)]
+    pub country_org_unit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dhis2Element {
+    pub data_element: String,
+    #[serde(default)]
+    pub category_option_combo: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataValue {
+    pub data_element: String,
+    pub period: String,
+    pub org_unit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_option_combo: Option<String>,
+    pub value: String,
+    pub comment: String,
+}
+
+/// A `dataValueSets` payload: the published numerators (counts) of mapped indicators, per period
+/// and per mapped organisation unit (tables broken down by region or district; without a breakdown,
+/// the country unit). Hidden cells are left out, as DHIS2 reads a missing value as not reported.
+pub fn dhis2(tables: &[Table], mapping: &Dhis2Mapping) -> serde_json::Value {
+    let mut values = Vec::new();
+    for t in tables {
+        let Some(element) = mapping.data_elements.get(t.indicator.id) else { continue };
+        for (r, period) in t.rows.iter().enumerate().filter(|(_, p)| p.as_str() != "total") {
+            for (c, column) in t.columns.iter().enumerate() {
+                let unit = match t.by {
+                    None => mapping.country_org_unit.clone(),
+                    Some(crate::Dimension::Region | crate::Dimension::District) => {
+                        mapping.org_units.get(column).cloned()
+                    }
+                    Some(_) => None,
+                };
+                let cell = &t.cells[r][c];
+                let figure = match t.indicator.formula {
+                    crate::catalogue::Formula::Median { .. } => cell.value.map(format_value),
+                    _ => cell.numerator.map(|n| n.to_string()),
+                };
+                if let (Some(org_unit), Some(value)) = (unit, figure) {
+                    values.push(DataValue {
+                        data_element: element.data_element.clone(),
+                        period: period.clone(),
+                        org_unit,
+                        category_option_combo: element.category_option_combo.clone(),
+                        value,
+                        comment: format!("hamroh {} v{}", t.indicator.id, t.indicator.version),
+                    });
+                }
+            }
+        }
+    }
+    serde_json::json!({ "dataValues": values })
+}

@@ -1,0 +1,288 @@
+//! From facts to published tables. Every table leaves this module through [`build`], which applies
+//! disclosure control: no count below `k`, no share or median over fewer than `k` records, and no
+//! hidden count that the published totals give away.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hamroh_store::facts::{Fact, Measure};
+use serde::Serialize;
+
+use crate::catalogue::{Formula, Indicator, Metric, Selector};
+use crate::dims::{Dimension, PeriodKind};
+use crate::disclosure::{Layout, suppress};
+
+/// What to compute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// `YYYYMM`, both ends included.
+    pub from: i64,
+    pub to: i64,
+    pub period: PeriodKind,
+    pub by: Option<Dimension>,
+    /// The smallest count that may be published.
+    pub k: i64,
+}
+
+/// The default disclosure threshold.
+pub const DEFAULT_K: i64 = 5;
+
+/// One published cell. A hidden figure is `None`; `suppressed` says that something was hidden.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Cell {
+    /// The count, share (0 to 1) or median (days).
+    pub value: Option<f64>,
+    pub numerator: Option<i64>,
+    pub denominator: Option<i64>,
+    pub suppressed: bool,
+}
+
+/// An indicator for periods (rows) by a breakdown (columns), with totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    pub indicator: &'static Indicator,
+    pub period: PeriodKind,
+    pub by: Option<Dimension>,
+    pub k: i64,
+    /// Row labels: the periods, then `total`.
+    pub rows: Vec<String>,
+    /// Column codes: the breakdown's values, then `total` (just `total` without a breakdown).
+    pub columns: Vec<String>,
+    pub cells: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// The total column's cells, period by period (without the total row).
+    pub fn totals_by_period(&self) -> impl Iterator<Item = (&str, &Cell)> {
+        let last = self.columns.len() - 1;
+        self.rows.iter().zip(&self.cells).take(self.rows.len() - 1).map(move |(p, r)| (p.as_str(), &r[last]))
+    }
+
+    /// The total row's cells, column by column (none without a breakdown).
+    pub fn totals_by_column(&self) -> impl Iterator<Item = (&str, &Cell)> {
+        let last = self.cells.last().expect("a table has a total row");
+        let n = if self.by.is_some() { self.columns.len() - 1 } else { 0 };
+        self.columns.iter().zip(last).take(n).map(|(c, cell)| (c.as_str(), cell))
+    }
+}
+
+/// A fact as indicators read it.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub metric: Metric,
+    pub fact: Fact,
+}
+
+/// Turns the store's facts into records; WG-SS answers become disability and its domains.
+pub fn records(facts: Vec<Fact>) -> Vec<Record> {
+    let domains: Vec<String> = hamroh_domain::instrument::catalog()
+        .get("wgss")
+        .map(|i| i.items.iter().map(|item| item.id.clone()).collect())
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(facts.len());
+    for fact in facts {
+        let metric = match fact.measure {
+            Measure::Registered => Metric::Registered,
+            Measure::Screened => Metric::Screened,
+            Measure::Positive => Metric::Positive,
+            Measure::SelfHarm => Metric::SelfHarm,
+            Measure::Injury => Metric::Injury,
+            Measure::ReferralSent => Metric::ReferralSent,
+            Measure::ReferralAccepted => Metric::ReferralAccepted,
+            Measure::ReferralAttended => Metric::ReferralAttended,
+            Measure::Barrier => Metric::Barrier,
+            Measure::Lost => Metric::Lost,
+            Measure::WgssAnswers => {
+                let answers = fact.category.clone().unwrap_or_default();
+                let severe: Vec<&String> = answers
+                    .split(',')
+                    .zip(&domains)
+                    .filter(|(a, _)| matches!(a.trim().parse::<i64>(), Ok(3 | 4)))
+                    .map(|(_, d)| d)
+                    .collect();
+                if !severe.is_empty() {
+                    let wgss = Some("wgss".to_owned());
+                    out.push(Record { metric: Metric::WgssDisability, fact: Fact { category: wgss, ..fact.clone() } });
+                }
+                for d in severe {
+                    out.push(Record {
+                        metric: Metric::WgssDomain,
+                        fact: Fact { category: Some(d.clone()), ..fact.clone() },
+                    });
+                }
+                continue;
+            }
+        };
+        out.push(Record { metric, fact });
+    }
+    out
+}
+
+/// Where a fact goes in a table: its row, and its column when there is a breakdown.
+type Place<'a> = dyn Fn(&Fact) -> Option<(usize, Option<usize>)> + 'a;
+
+/// Counts per (row, column) of the full table, totals included.
+struct Grid {
+    rows: usize,
+    cols: usize,
+    counts: Vec<Vec<i64>>,
+}
+
+fn count_grid(records: &[Record], sel: &Selector, place: &Place, rows: usize, cols: usize) -> Grid {
+    let with_totals = cols > 1;
+    let (full_r, full_c) = (rows + 1, cols + usize::from(with_totals));
+    let mut counts = vec![vec![0i64; full_c]; full_r];
+    for r in records.iter().filter(|r| sel.matches(r.metric, r.fact.category.as_deref())) {
+        let Some((row, col)) = place(&r.fact) else { continue };
+        let col = col.unwrap_or(0);
+        let n = r.fact.n;
+        counts[row][col] += n;
+        counts[rows][col] += n;
+        if with_totals {
+            counts[row][cols] += n;
+            counts[rows][cols] += n;
+        }
+    }
+    Grid { rows, cols, counts }
+}
+
+fn hide(grid: &Grid, k: i64) -> Vec<Vec<bool>> {
+    let layout = Layout { rows: grid.rows, cols: grid.cols, row_totals: grid.cols > 1, col_totals: true };
+    suppress(&grid.counts, &layout, k)
+}
+
+fn median(values: &mut [(i64, i64)]) -> Option<f64> {
+    values.sort_unstable();
+    let n: i64 = values.iter().map(|v| v.1).sum();
+    if n == 0 {
+        return None;
+    }
+    let at = |rank: i64| {
+        let mut seen = 0;
+        for (v, w) in values.iter() {
+            seen += w;
+            if seen > rank {
+                return *v as f64;
+            }
+        }
+        0.0
+    };
+    Some(if n % 2 == 1 { at(n / 2) } else { (at(n / 2 - 1) + at(n / 2)) / 2.0 })
+}
+
+/// Builds one indicator's table from records, with disclosure control applied.
+pub fn build(indicator: &'static Indicator, records: &[Record], q: &Query) -> Table {
+    let periods = q.period.periods(q.from, q.to);
+    let relevant = |r: &Record| match indicator.formula {
+        Formula::Count { numerator } | Formula::Median { of: numerator } => {
+            numerator.matches(r.metric, r.fact.category.as_deref())
+        }
+        Formula::Share { numerator, denominator } => {
+            numerator.matches(r.metric, r.fact.category.as_deref())
+                || denominator.matches(r.metric, r.fact.category.as_deref())
+        }
+    };
+    let in_range = |f: &Fact| f.month >= q.from && f.month <= q.to;
+    let columns: Vec<String> = match q.by {
+        Some(by) => {
+            let keys: BTreeSet<String> =
+                records.iter().filter(|r| relevant(r) && in_range(&r.fact)).map(|r| by.key(&r.fact)).collect();
+            keys.into_iter().collect()
+        }
+        None => vec!["total".to_owned()],
+    };
+    let column_index: BTreeMap<&str, usize> = columns.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+    let period_index: BTreeMap<&str, usize> = periods.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
+    let place = |f: &Fact| -> Option<(usize, Option<usize>)> {
+        if !in_range(f) {
+            return None;
+        }
+        let row = *period_index.get(q.period.period_of(f.month).as_str())?;
+        let col = match q.by {
+            Some(by) => Some(*column_index.get(by.key(f).as_str())?),
+            None => None,
+        };
+        Some((row, col))
+    };
+    // Without data for a breakdown, one empty column stands for the total.
+    let (rows, cols) = (periods.len(), columns.len().max(1));
+    let mut out_columns = columns.clone();
+    if q.by.is_some() || columns.is_empty() {
+        out_columns.push("total".to_owned());
+    }
+    out_columns.truncate(out_columns.len().max(1));
+    let mut out_rows = periods.clone();
+    out_rows.push("total".to_owned());
+    let full = (rows + 1, cols + usize::from(cols > 1));
+    let mut cells = vec![vec![Cell::default(); out_columns.len()]; rows + 1];
+    // A breakdown with one value has its total equal to that value: publish it the same way.
+    let copy_total = q.by.is_some() && columns.len() == 1;
+    match indicator.formula {
+        Formula::Count { numerator } => {
+            let g = count_grid(records, &numerator, &place, rows, cols);
+            let hidden = hide(&g, q.k);
+            for r in 0..full.0 {
+                for c in 0..full.1 {
+                    let shown = !hidden[r][c];
+                    cells[r][c] = Cell {
+                        value: shown.then_some(g.counts[r][c] as f64),
+                        numerator: shown.then_some(g.counts[r][c]),
+                        denominator: None,
+                        suppressed: !shown,
+                    };
+                }
+            }
+        }
+        Formula::Share { numerator, denominator } => {
+            let n = count_grid(records, &numerator, &place, rows, cols);
+            let d = count_grid(records, &denominator, &place, rows, cols);
+            let (hn, hd) = (hide(&n, q.k), hide(&d, q.k));
+            for r in 0..full.0 {
+                for c in 0..full.1 {
+                    let (num, den) = (n.counts[r][c], d.counts[r][c]);
+                    let published = !hn[r][c] && !hd[r][c] && den > 0;
+                    cells[r][c] = Cell {
+                        value: published.then(|| num as f64 / den as f64),
+                        numerator: (!hn[r][c]).then_some(num),
+                        denominator: (!hd[r][c]).then_some(den),
+                        suppressed: hn[r][c] || hd[r][c],
+                    };
+                }
+            }
+        }
+        Formula::Median { of } => {
+            let mut values: Vec<Vec<Vec<(i64, i64)>>> = vec![vec![Vec::new(); full.1]; full.0];
+            for rec in records.iter().filter(|r| of.matches(r.metric, r.fact.category.as_deref())) {
+                let Some((row, col)) = place(&rec.fact) else { continue };
+                let col = col.unwrap_or(0);
+                let v = (rec.fact.value.unwrap_or(0), rec.fact.n);
+                for (rr, cc) in [(row, col), (rows, col)] {
+                    values[rr][cc].push(v);
+                }
+                if full.1 > cols {
+                    values[row][cols].push(v);
+                    values[rows][cols].push(v);
+                }
+            }
+            let g = count_grid(records, &of, &place, rows, cols);
+            let hidden = hide(&g, q.k);
+            for r in 0..full.0 {
+                for c in 0..full.1 {
+                    let n = g.counts[r][c];
+                    let enough = n >= q.k;
+                    cells[r][c] = Cell {
+                        value: if enough { median(&mut values[r][c]) } else { None },
+                        numerator: (!hidden[r][c]).then_some(n),
+                        denominator: None,
+                        suppressed: !enough || hidden[r][c],
+                    };
+                }
+            }
+        }
+    }
+    if copy_total {
+        for row in cells.iter_mut() {
+            row[1] = row[0].clone();
+        }
+    }
+    Table { indicator, period: q.period, by: q.by, k: q.k, rows: out_rows, columns: out_columns, cells }
+}

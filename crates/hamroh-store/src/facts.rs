@@ -1,0 +1,208 @@
+//! The facts that indicators are computed from: counts grouped by month and by everything an
+//! indicator may be broken down by. No fact names a person; the analytics crate turns them into
+//! disclosure-controlled tables.
+
+use hamroh_domain::model::period_month;
+use serde::Serialize;
+
+use crate::{Result, Store};
+
+/// What a fact counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Measure {
+    /// Persons registered (month of registration).
+    Registered,
+    /// Instrument administrations; `category` is the instrument id.
+    Screened,
+    /// Positive administrations; `category` is the instrument id.
+    Positive,
+    /// Administrations with a self-harm red flag; `category` is the instrument id.
+    SelfHarm,
+    /// WG-SS administrations; `category` is the answers as stored, for the analytics crate to read.
+    WgssAnswers,
+    /// Stays abroad with a work injury (month of the person's registration); `category` is the cause.
+    Injury,
+    /// Referrals sent (month sent); `category` is the receiving sector.
+    ReferralSent,
+    /// Referrals sent in the month that were ever accepted.
+    ReferralAccepted,
+    /// Referrals sent in the month that were ever attended; `value` is the days from sending to attendance.
+    ReferralAttended,
+    /// Barriers recorded with a decline, no-show or cancellation (month recorded); `category` is the barrier.
+    Barrier,
+    /// Persons lost to follow-up (month of the first positive screen or red flag left without an
+    /// attended referral or completed follow-up).
+    Lost,
+}
+
+/// A count of records that share a month and every breakdown value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fact {
+    pub measure: Measure,
+    /// `YYYYMM`, Dushanbe time.
+    pub month: i64,
+    pub district: String,
+    pub sex: String,
+    pub birth_year: i64,
+    pub destination: Option<String>,
+    pub work_sector: Option<String>,
+    pub category: Option<String>,
+    /// A per-record number (days to attendance), when the measure has one.
+    pub value: Option<i64>,
+    pub n: i64,
+}
+
+type Grouped = (i64, String, String, i64, Option<String>, Option<String>, Option<String>, i64);
+
+const PERSON_DIMS: &str = "p.district, p.sex, p.birth_year, p.destination, p.work_sector";
+
+fn fact(measure: Measure, row: Grouped) -> Fact {
+    let (month, district, sex, birth_year, destination, work_sector, category, n) = row;
+    Fact { measure, month, district, sex, birth_year, destination, work_sector, category, value: None, n }
+}
+
+/// Milliseconds at the start of a `YYYYMM` month in Dushanbe (UTC+5).
+pub fn month_start_ms(month: i64) -> i64 {
+    let date = jiff::civil::date((month / 100) as i16, (month % 100) as i8, 1);
+    date.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).map(|z| z.timestamp().as_millisecond()).unwrap_or(0)
+}
+
+/// The month after a `YYYYMM` month.
+pub fn next_month(month: i64) -> i64 {
+    if month % 100 == 12 { (month / 100 + 1) * 100 + 1 } else { month + 1 }
+}
+
+impl Store {
+    /// Every fact for the months `from..=to` (`YYYYMM`). `lost_cutoff` is the time before which an
+    /// unanswered positive screen counts as lost to follow-up.
+    pub async fn facts(&self, from: i64, to: i64, lost_cutoff: i64) -> Result<Vec<Fact>> {
+        let lo = month_start_ms(from);
+        let hi = month_start_ms(next_month(to));
+        let mut facts = Vec::new();
+
+        let sql = format!(
+            "SELECT p.period_month, {PERSON_DIMS}, NULL, COUNT(*) FROM persons p \
+             WHERE p.period_month BETWEEN $1 AND $2 GROUP BY p.period_month, {PERSON_DIMS}"
+        );
+        let rows: Vec<Grouped> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(from).bind(to).fetch_all(pool).await?
+        });
+        facts.extend(rows.into_iter().map(|r| fact(Measure::Registered, r)));
+
+        let sql = format!(
+            "SELECT s.period_month, {PERSON_DIMS}, s.instrument, \
+             CASE WHEN s.positive = TRUE THEN 1 ELSE 0 END, \
+             CASE WHEN s.flags LIKE '%self_harm%' THEN 1 ELSE 0 END, \
+             CASE WHEN s.instrument = 'wgss' THEN s.answers ELSE NULL END, COUNT(*) \
+             FROM screenings s JOIN persons p ON p.id = s.person_id WHERE s.period_month BETWEEN $1 AND $2 \
+             GROUP BY s.period_month, {PERSON_DIMS}, s.instrument, \
+             CASE WHEN s.positive = TRUE THEN 1 ELSE 0 END, CASE WHEN s.flags LIKE '%self_harm%' THEN 1 ELSE 0 END, \
+             CASE WHEN s.instrument = 'wgss' THEN s.answers ELSE NULL END"
+        );
+        type ScreeningRow =
+            (i64, String, String, i64, Option<String>, Option<String>, String, i32, i32, Option<String>, i64);
+        let rows: Vec<ScreeningRow> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(from).bind(to).fetch_all(pool).await?
+        });
+        for (month, district, sex, birth_year, destination, work_sector, instrument, positive, self_harm, wgss, n) in
+            rows
+        {
+            let base = fact(
+                Measure::Screened,
+                (month, district, sex, birth_year, destination, work_sector, Some(instrument), n),
+            );
+            if positive == 1 {
+                facts.push(Fact { measure: Measure::Positive, ..base.clone() });
+            }
+            if self_harm == 1 {
+                facts.push(Fact { measure: Measure::SelfHarm, ..base.clone() });
+            }
+            if let Some(answers) = wgss {
+                facts.push(Fact { measure: Measure::WgssAnswers, category: Some(answers), ..base.clone() });
+            }
+            facts.push(base);
+        }
+
+        let sql = "SELECT p.period_month, p.district, p.sex, p.birth_year, e.destination_country, e.work_sector, \
+                   e.injury_cause, COUNT(*) FROM migration_episodes e JOIN persons p ON p.id = e.person_id \
+                   WHERE e.injury = TRUE AND p.period_month BETWEEN $1 AND $2 \
+                   GROUP BY p.period_month, p.district, p.sex, p.birth_year, e.destination_country, e.work_sector, \
+                   e.injury_cause";
+        let rows: Vec<Grouped> = with_pool!(self, pool => {
+            sqlx::query_as(sql).bind(from).bind(to).fetch_all(pool).await?
+        });
+        facts.extend(rows.into_iter().map(|r| fact(Measure::Injury, r)));
+
+        let sql = format!(
+            "SELECT r.created_at, {PERSON_DIMS}, sv.sector, \
+             (SELECT MIN(e.at) FROM referral_events e WHERE e.referral_id = r.id AND e.to_status = 'accepted'), \
+             (SELECT MIN(e.at) FROM referral_events e WHERE e.referral_id = r.id AND e.to_status = 'attended') \
+             FROM referrals r JOIN persons p ON p.id = r.person_id JOIN services sv ON sv.id = r.service_id \
+             WHERE r.created_at >= $1 AND r.created_at < $2"
+        );
+        type ReferralRow = (i64, String, String, i64, Option<String>, Option<String>, String, Option<i64>, Option<i64>);
+        let rows: Vec<ReferralRow> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(lo).bind(hi).fetch_all(pool).await?
+        });
+        for (at, district, sex, birth_year, destination, work_sector, sector, accepted, attended) in rows {
+            let base = Fact {
+                measure: Measure::ReferralSent,
+                month: period_month(at),
+                district,
+                sex,
+                birth_year,
+                destination,
+                work_sector,
+                category: Some(sector),
+                value: None,
+                n: 1,
+            };
+            if accepted.is_some() {
+                facts.push(Fact { measure: Measure::ReferralAccepted, ..base.clone() });
+            }
+            if let Some(attended) = attended {
+                let days = (attended - at).max(0) / 86_400_000;
+                facts.push(Fact { measure: Measure::ReferralAttended, value: Some(days), ..base.clone() });
+            }
+            facts.push(base);
+        }
+
+        let sql = format!(
+            "SELECT e.at, {PERSON_DIMS}, e.barrier FROM referral_events e \
+             JOIN referrals r ON r.id = e.referral_id JOIN persons p ON p.id = r.person_id \
+             WHERE e.barrier IS NOT NULL AND e.at >= $1 AND e.at < $2"
+        );
+        type BarrierRow = (i64, String, String, i64, Option<String>, Option<String>, String);
+        let rows: Vec<BarrierRow> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(lo).bind(hi).fetch_all(pool).await?
+        });
+        for (at, district, sex, birth_year, destination, work_sector, barrier) in rows {
+            facts.push(fact(
+                Measure::Barrier,
+                (period_month(at), district, sex, birth_year, destination, work_sector, Some(barrier), 1),
+            ));
+        }
+
+        let sql = format!(
+            "SELECT MIN(s.encounter_at), {PERSON_DIMS} FROM screenings s JOIN persons p ON p.id = s.person_id \
+             WHERE (s.positive = TRUE OR s.flags <> '') AND s.encounter_at < $1 \
+             AND s.encounter_at >= $2 AND s.encounter_at < $3 \
+             AND NOT EXISTS (SELECT 1 FROM referral_events e JOIN referrals r ON r.id = e.referral_id \
+                 WHERE r.person_id = s.person_id AND e.to_status = 'attended' AND e.at >= s.encounter_at) \
+             AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.person_id = s.person_id AND f.status = 'done' \
+                 AND f.done_at >= s.encounter_at) \
+             GROUP BY p.id, {PERSON_DIMS}"
+        );
+        type LostRow = (i64, String, String, i64, Option<String>, Option<String>);
+        let rows: Vec<LostRow> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(lost_cutoff).bind(lo).bind(hi).fetch_all(pool).await?
+        });
+        for (at, district, sex, birth_year, destination, work_sector) in rows {
+            facts.push(fact(
+                Measure::Lost,
+                (period_month(at), district, sex, birth_year, destination, work_sector, None, 1),
+            ));
+        }
+        Ok(facts)
+    }
+}

@@ -1,0 +1,152 @@
+//! What the dashboard, its downloads and the indicators API share: reading a request into a
+//! query, computing the disclosure-controlled tables, and naming categories in the reader's language.
+
+use hamroh_analytics::{CATALOGUE, Dimension, Indicator, PeriodKind, Query, Table};
+use hamroh_domain::geo;
+use hamroh_domain::migration::country;
+use hamroh_domain::org::Lang;
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::i18n::Tr;
+
+/// The indicators shown when none is chosen.
+pub const DEFAULT_INDICATORS: [&str; 4] = ["registered", "screened", "depression_positive", "referral_completion"];
+
+/// A request for indicators, as chosen on the dashboard or in the API.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub indicators: Vec<&'static Indicator>,
+    pub query: Query,
+}
+
+/// Reads `indicator` (repeated), `from`, `to` (`YYYY-MM`), `period`, `by` from a query string.
+/// Defaults: the last twelve months by quarter, by region; unknown values are refused.
+pub fn parse(raw: &str, k: i64) -> Result<Request, WebError> {
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(raw.as_bytes()).map(|(a, b)| (a.into_owned(), b.into_owned())).collect();
+    let get = |key: &str| pairs.iter().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str());
+    let bad = |field: &str, value: &str| WebError::BadRequest {
+        code: "invalid_query",
+        message: format!("{field}: `{value}` is not known"),
+    };
+    let mut indicators = Vec::new();
+    for (_, id) in pairs.iter().filter(|(k, v)| k == "indicator" && !v.is_empty()) {
+        let i = hamroh_analytics::indicator(id).ok_or_else(|| bad("indicator", id))?;
+        if !indicators.contains(&i) {
+            indicators.push(i);
+        }
+    }
+    if indicators.is_empty() {
+        indicators = DEFAULT_INDICATORS.iter().filter_map(|id| hamroh_analytics::indicator(id)).collect();
+    }
+    let today = crate::workflow::today();
+    let this_month = i64::from(today.year()) * 100 + i64::from(today.month());
+    let to = match get("to") {
+        Some(t) => hamroh_analytics::dims::parse_month(t).ok_or_else(|| bad("to", t))?,
+        None => this_month,
+    };
+    let from = match get("from") {
+        Some(f) => hamroh_analytics::dims::parse_month(f).ok_or_else(|| bad("from", f))?,
+        None => {
+            let back = to - 100 + 1;
+            if back % 100 == 13 { back + 100 - 12 } else { back }
+        }
+    };
+    if from > to {
+        return Err(WebError::BadRequest {
+            code: "invalid_query",
+            message: "from: the first month is after the last".into(),
+        });
+    }
+    // 20 years of months is the most one query covers.
+    if (to / 100 - from / 100) > 20 {
+        return Err(WebError::BadRequest { code: "invalid_query", message: "from: at most 20 years at a time".into() });
+    }
+    let period = match get("period") {
+        Some(p) => PeriodKind::parse(p).ok_or_else(|| bad("period", p))?,
+        None => PeriodKind::Quarter,
+    };
+    let by = match get("by") {
+        Some("none") => None,
+        Some(b) => Some(Dimension::parse(b).ok_or_else(|| bad("by", b))?),
+        None if pairs.iter().any(|(k, _)| k == "by") => None,
+        None => Some(Dimension::Region),
+    };
+    Ok(Request { indicators, query: Query { from, to, period, by, k } })
+}
+
+pub async fn compute(state: &AppState, request: &Request) -> Result<Vec<Table>, WebError> {
+    let lost_cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
+    Ok(hamroh_analytics::tables(&state.store, &request.indicators, &request.query, lost_cutoff).await?)
+}
+
+fn local(lang: Lang, en: &'static str, ru: &'static str, tg: &'static str) -> &'static str {
+    match lang {
+        Lang::En => en,
+        Lang::Ru => ru,
+        Lang::Tg => tg,
+    }
+}
+
+/// The name of a breakdown value in the reader's language.
+pub fn label(t: &Tr, table: &Table, code: &str) -> String {
+    if code == "total" {
+        return t.get("evidence-total");
+    }
+    if code == "unknown" {
+        return t.get("evidence-unknown");
+    }
+    let lang = t.lang;
+    match table.by {
+        Some(Dimension::Region) => {
+            geo::region(code).map_or(code.to_owned(), |r| local(lang, r.en, r.ru, r.tg).to_owned())
+        }
+        Some(Dimension::District) => {
+            geo::district(code).map_or(code.to_owned(), |d| local(lang, d.en, d.ru, d.tg).to_owned())
+        }
+        Some(Dimension::Sex) => t.get(&format!("sex-{code}")),
+        Some(Dimension::AgeBand) => age_label(code),
+        Some(Dimension::Destination) => {
+            country(code).map_or(code.to_owned(), |c| local(lang, c.en, c.ru, c.tg).to_owned())
+        }
+        Some(Dimension::WorkSector) => t.get(&format!("work_sector-{code}")),
+        Some(Dimension::Category) => category_label(t, table.indicator.category.unwrap_or_default(), code),
+        None => code.to_owned(),
+    }
+}
+
+fn age_label(code: &str) -> String {
+    match code {
+        "under_18" => "<18".to_owned(),
+        "60_plus" => "60+".to_owned(),
+        other => other.replace('_', "–"),
+    }
+}
+
+fn category_label(t: &Tr, kind: &str, code: &str) -> String {
+    match kind {
+        "instrument" => {
+            hamroh_domain::instrument::catalog().get(code).map_or(code.to_owned(), |i| i.short_name.clone())
+        }
+        "barrier" => t.get(&format!("barrier-{code}")),
+        "sector" => t.get(&format!("sector-{code}")),
+        "injury_cause" => t.get(&format!("injury_cause-{code}")),
+        "wgss_domain" => t.get(&format!("wgss-domain-{code}")),
+        _ => code.to_owned(),
+    }
+}
+
+/// A published value as the reader sees it: a count, a percentage or days.
+pub fn show(table: &Table, value: f64) -> String {
+    match table.indicator.formula {
+        hamroh_analytics::catalogue::Formula::Share { .. } => format!("{:.1}%", value * 100.0),
+        hamroh_analytics::catalogue::Formula::Median { .. } => format!("{value:.1}"),
+        hamroh_analytics::catalogue::Formula::Count { .. } => format!("{value:.0}"),
+    }
+}
+
+/// Every indicator, for choosing.
+pub fn choices(t: &Tr) -> Vec<(&'static str, String)> {
+    CATALOGUE.iter().map(|i| (i.id, t.get(&format!("indicator-{}", i.id)))).collect()
+}
