@@ -28,9 +28,9 @@ fn open(svg: &mut String, w: f64, h: f64, title: &str) {
 
 /// Horizontal bars, one per `(label, value)`; `None` is a hidden figure, drawn hatched.
 pub fn bars(title: &str, items: &[(String, Option<f64>)], format: &dyn Fn(f64) -> String, hidden: &str) -> String {
-    const W: f64 = 560.0;
+    const W: f64 = 640.0;
     const ROW: f64 = 22.0;
-    const LABEL: f64 = 190.0;
+    const LABEL: f64 = 260.0;
     let h = ROW * items.len().max(1) as f64 + 8.0;
     let max = items.iter().filter_map(|i| i.1).fold(0.0_f64, f64::max).max(f64::MIN_POSITIVE);
     let mut svg = String::new();

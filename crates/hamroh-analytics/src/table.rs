@@ -271,9 +271,10 @@ pub fn build(indicator: &'static Indicator, records: &[Record], q: &Query) -> Ta
                     let enough = n >= q.k;
                     cells[r][c] = Cell {
                         value: if enough { median(&mut values[r][c]) } else { None },
+                        // The number of records behind a median is a count like any other.
                         numerator: (!hidden[r][c]).then_some(n),
                         denominator: None,
-                        suppressed: !enough || hidden[r][c],
+                        suppressed: !enough,
                     };
                 }
             }
@@ -285,4 +286,127 @@ pub fn build(indicator: &'static Indicator, records: &[Record], q: &Query) -> Ta
         }
     }
     Table { indicator, period: q.period, by: q.by, k: q.k, rows: out_rows, columns: out_columns, cells }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::catalogue::CATALOGUE;
+    use crate::disclosure::determined_cell;
+
+    const DISTRICTS: [&str; 4] = ["TJ-KT.kulob", "TJ-KT.bokhtar", "TJ-SU.khujand", "TJ-DU.somoni"];
+    const MEASURES: [Measure; 6] = [
+        Measure::Registered,
+        Measure::Screened,
+        Measure::Positive,
+        Measure::ReferralSent,
+        Measure::ReferralAttended,
+        Measure::Barrier,
+    ];
+
+    fn fact_strategy() -> impl Strategy<Value = Fact> {
+        (0usize..6, 0i64..6, 0usize..4, any::<bool>(), 1950i64..2005, 0usize..3, 1i64..9, 0i64..40).prop_map(
+            |(m, month, d, male, birth_year, cat, n, days)| Fact {
+                measure: MEASURES[m],
+                month: 202601 + month,
+                district: DISTRICTS[d].to_owned(),
+                sex: if male { "male" } else { "female" }.to_owned(),
+                birth_year,
+                destination: Some(["RU", "KZ", "TR"][cat].to_owned()),
+                work_sector: None,
+                category: Some(
+                    match MEASURES[m] {
+                        Measure::Screened | Measure::Positive => ["phq9", "gad7", "phq2"][cat],
+                        Measure::Barrier => ["cost", "distance", "stigma"][cat],
+                        _ => ["rehabilitation", "employment", "ngo"][cat],
+                    }
+                    .to_owned(),
+                ),
+                value: (MEASURES[m] == Measure::ReferralAttended).then_some(days),
+                n,
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn no_published_figure_rests_on_fewer_than_k_records_and_no_hidden_count_is_recoverable(
+            facts in prop::collection::vec(fact_strategy(), 0..80),
+            by in prop::option::of(prop::sample::select(Dimension::ALL.to_vec())),
+            quarterly in any::<bool>(),
+            k in 2i64..8,
+        ) {
+            let records = records(facts);
+            let period = if quarterly { PeriodKind::Quarter } else { PeriodKind::Month };
+            let q = Query { from: 202601, to: 202606, period, by, k };
+            for indicator in CATALOGUE {
+                let t = build(indicator, &records, &q);
+                prop_assert_eq!(t.cells.len(), t.rows.len());
+                for row in &t.cells {
+                    prop_assert_eq!(row.len(), t.columns.len());
+                    for cell in row {
+                        prop_assert!(cell.numerator.is_none_or(|n| n >= k), "{}: count {:?} < {k}", indicator.id, cell.numerator);
+                        prop_assert!(cell.denominator.is_none_or(|n| n >= k));
+                        if let Formula::Median { .. } = indicator.formula {
+                            // A median is marked hidden exactly when it rests on fewer than k records.
+                            prop_assert_eq!(cell.value.is_some() || cell.suppressed, true);
+                        } else if cell.value.is_some() && !matches!(indicator.formula, Formula::Count { .. }) {
+                            // A share or median is published only over at least k records.
+                            let base = cell.denominator.or(cell.numerator);
+                            prop_assert!(base.is_some_and(|b| b >= k), "{}: {:?}", indicator.id, cell);
+                        }
+                    }
+                }
+                if let Formula::Count { .. } = indicator.formula {
+                    // The published pattern leaves no hidden count determined by the totals.
+                    let interior_cols = if t.by.is_some() && t.columns.len() > 2 { t.columns.len() - 1 } else { 1 };
+                    let layout = Layout { rows: t.rows.len() - 1, cols: interior_cols, row_totals: interior_cols > 1, col_totals: true };
+                    let (fr, fc) = layout.full();
+                    let hidden: Vec<Vec<bool>> = (0..fr).map(|r| (0..fc).map(|c| t.cells[r][c].suppressed).collect()).collect();
+                    prop_assert_eq!(determined_cell(&hidden, &layout), None, "{}", indicator.id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_share_is_its_numerator_over_its_denominator_and_a_median_is_the_middle_value() {
+        let fact = |measure, category: &str, n, value| Fact {
+            measure,
+            month: 202603,
+            district: "TJ-KT.kulob".into(),
+            sex: "male".into(),
+            birth_year: 1990,
+            destination: Some("RU".into()),
+            work_sector: None,
+            category: Some(category.into()),
+            value,
+            n,
+        };
+        let facts = vec![
+            fact(Measure::Screened, "gad7", 40, None),
+            fact(Measure::Positive, "gad7", 10, None),
+            fact(Measure::Screened, "phq9", 7, None),
+            fact(Measure::ReferralSent, "ngo", 9, None),
+            fact(Measure::ReferralAttended, "ngo", 3, Some(2)),
+            fact(Measure::ReferralAttended, "ngo", 1, Some(5)),
+            fact(Measure::ReferralAttended, "ngo", 2, Some(9)),
+        ];
+        let records = records(facts);
+        let q = Query { from: 202601, to: 202603, period: PeriodKind::Quarter, by: None, k: 5 };
+        let anxiety = build(crate::indicator("anxiety_positive").unwrap(), &records, &q);
+        assert_eq!(anxiety.rows, ["2026Q1", "total"]);
+        assert_eq!(anxiety.cells[0][0].value, Some(0.25));
+        let days = build(crate::indicator("days_to_attendance").unwrap(), &records, &q);
+        // 2, 2, 2, 5, 9, 9: the middle pair is (2, 5).
+        assert_eq!(days.cells[0][0].value, Some(3.5));
+        let completion = build(crate::indicator("referral_completion").unwrap(), &records, &q);
+        assert_eq!(completion.cells[0][0].value, Some(6.0 / 9.0));
+        let strict = Query { k: 10, ..q };
+        let hidden = build(crate::indicator("referral_completion").unwrap(), &records, &strict);
+        assert_eq!((hidden.cells[0][0].value, hidden.cells[0][0].suppressed), (None, true));
+    }
 }
