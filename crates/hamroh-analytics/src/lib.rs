@@ -24,4 +24,5 @@ pub async fn tables(
     Ok(indicators.iter().map(|i| table::build(i, &records, query)).collect())
 }
 pub mod export;
+pub mod microdata;
 pub mod svg;

@@ -206,3 +206,85 @@ impl Store {
         Ok(facts)
     }
 }
+
+/// One consenting person, as a research file may describe them before generalisation. The id is
+/// for joining only and never leaves the analytics crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResearchRecord {
+    pub person_id: uuid::Uuid,
+    pub birth_year: i64,
+    pub sex: String,
+    pub district: String,
+    pub destination: Option<String>,
+    pub registered_month: i64,
+    /// Instrument id → (ever positive, ever raised the self-harm flag).
+    pub screenings: std::collections::BTreeMap<String, (bool, bool)>,
+    pub work_injury: bool,
+    pub referral_attended: bool,
+}
+
+/// Persons whose latest research consent is given.
+const RESEARCH_CONSENT: &str = "(SELECT c.given FROM consents c WHERE c.person_id = p.id AND c.scope = 'research' \
+    ORDER BY c.recorded_at DESC LIMIT 1) = TRUE";
+
+impl Store {
+    /// Every person whose consent to research is in force, with what a research file may say of
+    /// them. Audited as one `export` event with the number of records (no person is named).
+    pub async fn research_records(&self, actor: &crate::audit::Actor) -> Result<Vec<ResearchRecord>> {
+        type PersonRow = (uuid::Uuid, i64, String, String, Option<String>, i64);
+        let sql = format!(
+            "SELECT p.id, p.birth_year, p.sex, p.district, p.destination, p.period_month FROM persons p \
+             WHERE {RESEARCH_CONSENT} ORDER BY p.id"
+        );
+        let persons: Vec<PersonRow> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await?
+        });
+        let sql = format!(
+            "SELECT s.person_id, s.instrument, MAX(CASE WHEN s.positive = TRUE THEN 1 ELSE 0 END), \
+             MAX(CASE WHEN s.flags LIKE '%self_harm%' THEN 1 ELSE 0 END) FROM screenings s \
+             JOIN persons p ON p.id = s.person_id WHERE {RESEARCH_CONSENT} GROUP BY s.person_id, s.instrument"
+        );
+        let screenings: Vec<(uuid::Uuid, String, i32, i32)> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await?
+        });
+        let sql = format!(
+            "SELECT DISTINCT e.person_id FROM migration_episodes e JOIN persons p ON p.id = e.person_id \
+             WHERE e.injury = TRUE AND {RESEARCH_CONSENT}"
+        );
+        let injured: Vec<(uuid::Uuid,)> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await?
+        });
+        let sql = format!(
+            "SELECT DISTINCT r.person_id FROM referrals r JOIN referral_events e ON e.referral_id = r.id \
+             JOIN persons p ON p.id = r.person_id WHERE e.to_status = 'attended' AND {RESEARCH_CONSENT}"
+        );
+        let attended: Vec<(uuid::Uuid,)> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await?
+        });
+        let injured: std::collections::HashSet<uuid::Uuid> = injured.into_iter().map(|r| r.0).collect();
+        let attended: std::collections::HashSet<uuid::Uuid> = attended.into_iter().map(|r| r.0).collect();
+        let mut by_person: std::collections::HashMap<uuid::Uuid, std::collections::BTreeMap<String, (bool, bool)>> =
+            std::collections::HashMap::new();
+        for (person, instrument, positive, self_harm) in screenings {
+            by_person.entry(person).or_default().insert(instrument, (positive == 1, self_harm == 1));
+        }
+        let records: Vec<ResearchRecord> = persons
+            .into_iter()
+            .map(|(id, birth_year, sex, district, destination, registered_month)| ResearchRecord {
+                person_id: id,
+                birth_year,
+                sex,
+                district,
+                destination,
+                registered_month,
+                screenings: by_person.remove(&id).unwrap_or_default(),
+                work_injury: injured.contains(&id),
+                referral_attended: attended.contains(&id),
+            })
+            .collect();
+        let mut event = crate::audit::NewAuditEvent::ok("export", "research_file", "microdata");
+        event.detail = Some(format!("records={}", records.len()));
+        self.audit(actor, &[event]).await?;
+        Ok(records)
+    }
+}

@@ -25,6 +25,11 @@ pub struct Request {
 pub fn parse(raw: &str, k: i64) -> Result<Request, WebError> {
     let pairs: Vec<(String, String)> =
         form_urlencoded::parse(raw.as_bytes()).map(|(a, b)| (a.into_owned(), b.into_owned())).collect();
+    parse_pairs(&pairs, k)
+}
+
+/// [`parse`] from decoded pairs.
+pub fn parse_pairs(pairs: &[(String, String)], k: i64) -> Result<Request, WebError> {
     let get = |key: &str| pairs.iter().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str());
     let bad = |field: &str, value: &str| WebError::BadRequest {
         code: "invalid_query",
@@ -89,8 +94,13 @@ fn local(lang: Lang, en: &'static str, ru: &'static str, tg: &'static str) -> &'
     }
 }
 
+/// [`label`] in a language, for callers outside the web layer (the CLI's exports).
+pub fn label_in(lang: Lang, table: &Table, code: &str) -> String {
+    label(&Tr::new(lang), table, code)
+}
+
 /// The name of a breakdown value in the reader's language.
-pub fn label(t: &Tr, table: &Table, code: &str) -> String {
+pub(crate) fn label(t: &Tr, table: &Table, code: &str) -> String {
     if code == "total" {
         return t.get("evidence-total");
     }
@@ -147,6 +157,6 @@ pub fn show(table: &Table, value: f64) -> String {
 }
 
 /// Every indicator, for choosing.
-pub fn choices(t: &Tr) -> Vec<(&'static str, String)> {
+pub(crate) fn choices(t: &Tr) -> Vec<(&'static str, String)> {
     CATALOGUE.iter().map(|i| (i.id, t.get(&format!("indicator-{}", i.id)))).collect()
 }

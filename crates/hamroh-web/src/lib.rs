@@ -6,7 +6,7 @@ mod assets;
 mod auth;
 mod chart;
 mod error;
-mod evidence;
+pub mod evidence;
 mod health;
 mod i18n;
 pub mod notify;

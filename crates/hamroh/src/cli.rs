@@ -125,6 +125,74 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Export disclosure-controlled indicators, or a de-identified research file
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+    Json,
+    /// DHIS2 dataValueSets JSON (needs --dhis2-mapping)
+    Dhis2,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// Indicators by period and breakdown; counts below k are hidden, as on the dashboard
+    Indicators {
+        #[command(flatten)]
+        db: DbArg,
+        /// Indicator id (repeat for several; see /api/v1/indicators); default: a standard set
+        #[arg(long = "indicator")]
+        indicators: Vec<String>,
+        /// First month, YYYY-MM; default: eleven months before --to
+        #[arg(long)]
+        from: Option<String>,
+        /// Last month, YYYY-MM; default: this month
+        #[arg(long)]
+        to: Option<String>,
+        /// month, quarter or year
+        #[arg(long, default_value = "quarter")]
+        period: String,
+        /// none, region, district, sex, age_band, destination, work_sector or category
+        #[arg(long, default_value = "region")]
+        by: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// A JSON file mapping indicators to DHIS2 data elements and codes to organisation units
+        #[arg(long)]
+        dhis2_mapping: Option<std::path::PathBuf>,
+        /// The smallest count published (at least 2)
+        #[arg(long, env = "HAMROH_DISCLOSURE_K", default_value_t = 5)]
+        k: i64,
+        /// Days after which an unanswered positive screen counts as lost to follow-up
+        #[arg(long, env = "HAMROH_LOST_AFTER_DAYS", default_value_t = 30)]
+        lost_after_days: i64,
+        /// Language of the category labels
+        #[arg(long, default_value = "en")]
+        lang: LangArg,
+        /// Write here instead of standard output
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// A k-anonymous CSV of persons who consented to research, and its codebook
+    Microdata {
+        #[command(flatten)]
+        db: DbArg,
+        /// Every combination of age band, sex, area and destination is shared by at least k lines
+        #[arg(long, env = "HAMROH_DISCLOSURE_K", default_value_t = 5)]
+        k: i64,
+        #[arg(long, short)]
+        output: std::path::PathBuf,
+        /// Where to write the codebook (Markdown); default: beside the file, ending .codebook.md
+        #[arg(long)]
+        codebook: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -295,3 +295,88 @@ fn accounts_are_managed_from_the_command_line_and_audited() {
     // Organisation, user, token, disabling: one audit event each.
     assert_eq!(actors, (4, true));
 }
+
+#[test]
+fn exports_hide_small_counts_map_to_dhis2_and_write_a_k_anonymous_research_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let out = hamroh(&["demo", "--db", &db, "--people", "300", "--seed", "3", "--as-of", "2026-06-30"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = hamroh(&[
+        "export",
+        "indicators",
+        "--db",
+        &db,
+        "--from",
+        "2025-07",
+        "--to",
+        "2026-06",
+        "--by",
+        "district",
+        "--indicator",
+        "registered",
+        "--indicator",
+        "screened",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut published = 0;
+    for line in csv.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        if let Ok(n) = fields[7].parse::<i64>() {
+            assert!(n >= 5, "{line}");
+            published += 1;
+        }
+    }
+    assert!(published > 0, "{csv}");
+
+    let mapping = dir.path().join("mapping.json");
+    std::fs::write(
+        &mapping,
+        r#"{"dataElements": {"registered": {"dataElement": "deReg000001"}}, "orgUnits": {"TJ-KT": "ouKhatlon01"}}"#,
+    )
+    .unwrap();
+    let out = hamroh(&[
+        "export",
+        "indicators",
+        "--db",
+        &db,
+        "--from",
+        "2025-07",
+        "--to",
+        "2026-06",
+        "--indicator",
+        "registered",
+        "--format",
+        "dhis2",
+        "--dhis2-mapping",
+        mapping.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let payload: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let values = payload["dataValues"].as_array().unwrap();
+    assert!(!values.is_empty());
+    for v in values {
+        assert_eq!(v["dataElement"], "deReg000001");
+        assert_eq!(v["orgUnit"], "ouKhatlon01", "only mapped units are sent");
+        assert!(v["period"].as_str().unwrap().contains('Q'), "{v}");
+        assert!(v["value"].as_str().unwrap().parse::<i64>().unwrap() >= 5);
+    }
+    let out = hamroh(&["export", "indicators", "--db", &db, "--format", "dhis2"]);
+    assert_eq!(out.status.code(), Some(2), "a DHIS2 export without a mapping is refused");
+
+    let file = dir.path().join("research.csv");
+    let out = hamroh(&["export", "microdata", "--db", &db, "--k", "5", "-o", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut classes: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for line in text.lines().skip(1) {
+        let quasi: Vec<&str> = line.split(',').take(4).collect();
+        *classes.entry(quasi.join(",")).or_default() += 1;
+    }
+    assert!(!classes.is_empty());
+    assert!(classes.values().all(|n| *n >= 5), "{classes:?}");
+    let codebook = std::fs::read_to_string(dir.path().join("research.codebook.md")).unwrap();
+    assert!(codebook.contains("k = 5") && codebook.contains("| age_band |"));
+}

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod demo;
+mod export;
 mod instruments;
 mod serve;
 
@@ -127,5 +128,6 @@ pub async fn run(cli: Cli) -> Outcome {
         }
         Command::Instruments { action } => instruments::list_or_show(action),
         Command::Audit { action: AuditAction::Verify { db } } => audit::verify(&db.db).await,
+        Command::Export { what } => export::run(what).await,
     }
 }

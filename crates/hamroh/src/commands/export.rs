@@ -1,0 +1,126 @@
+//! `hamroh export`: indicators (CSV, XLSX, JSON, DHIS2) and the de-identified research file.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use hamroh_analytics::export;
+use hamroh_store::Actor;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{Failure, Outcome, open, print};
+use crate::cli::{ExportFormat, ExportWhat};
+
+fn spinner(message: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
+    bar.set_message(message);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn write(output: Option<&std::path::Path>, bytes: &[u8]) -> Result<(), Failure> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, bytes).map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
+        }
+        None => {
+            print(&String::from_utf8_lossy(bytes));
+            Ok(())
+        }
+    }
+}
+
+pub async fn run(what: ExportWhat) -> Outcome {
+    match what {
+        ExportWhat::Indicators {
+            db,
+            indicators,
+            from,
+            to,
+            period,
+            by,
+            format,
+            dhis2_mapping,
+            k,
+            lost_after_days,
+            lang,
+            output,
+        } => {
+            if k < 2 {
+                return Err(Failure::usage("--k must be at least 2"));
+            }
+            if matches!(format, ExportFormat::Xlsx) && output.is_none() {
+                return Err(Failure::usage("an XLSX export needs --output FILE"));
+            }
+            let mapping = match (&format, dhis2_mapping) {
+                (ExportFormat::Dhis2, Some(path)) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+                    Some(
+                        serde_json::from_str::<export::Dhis2Mapping>(&text)
+                            .map_err(|e| Failure::usage(format!("DHIS2 mapping {}: {e}", path.display())))?,
+                    )
+                }
+                (ExportFormat::Dhis2, None) => return Err(Failure::usage("--format dhis2 needs --dhis2-mapping FILE")),
+                _ => None,
+            };
+            let mut query: Vec<(String, String)> = indicators.into_iter().map(|i| ("indicator".into(), i)).collect();
+            query.extend([("period".into(), period), ("by".into(), by)]);
+            query.extend(from.map(|f| ("from".into(), f)));
+            query.extend(to.map(|t| ("to".into(), t)));
+            let request = hamroh_web::evidence::parse_pairs(&query, k).map_err(|e| Failure::usage(e.to_string()))?;
+            let store = open(&db.db).await?;
+            let bar = spinner("computing indicators");
+            let lost_cutoff = hamroh_store::now_millis() - lost_after_days.max(1) * 86_400_000;
+            let tables = hamroh_analytics::tables(&store, &request.indicators, &request.query, lost_cutoff).await?;
+            bar.finish_and_clear();
+            let lang: hamroh_domain::org::Lang = lang.into();
+            let labeller = |t: &hamroh_analytics::Table, code: &str| hamroh_web::evidence::label_in(lang, t, code);
+            let bytes = match format {
+                ExportFormat::Csv => {
+                    export::csv(&tables, &labeller).map_err(|e| Failure { code: 1, message: e.to_string() })?
+                }
+                ExportFormat::Xlsx => {
+                    export::xlsx(&tables, &labeller).map_err(|e| Failure { code: 1, message: e.to_string() })?
+                }
+                ExportFormat::Json => {
+                    serde_json::to_vec_pretty(&tables).map_err(|e| Failure { code: 1, message: e.to_string() })?
+                }
+                ExportFormat::Dhis2 => {
+                    let payload = export::dhis2(&tables, &mapping.unwrap_or_default());
+                    serde_json::to_vec_pretty(&payload).map_err(|e| Failure { code: 1, message: e.to_string() })?
+                }
+            };
+            write(output.as_deref(), &bytes)?;
+            if let Some(path) = output {
+                eprintln!("hamroh: {} indicator table(s) written to {}", tables.len(), path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ExportWhat::Microdata { db, k, output, codebook } => {
+            if k < 2 {
+                return Err(Failure::usage("--k must be at least 2"));
+            }
+            let store = open(&db.db).await?;
+            let bar = spinner("reading persons who consented to research");
+            let records = store.research_records(&Actor::system("cli")).await?;
+            bar.set_message("generalising");
+            let year = i64::from(jiff::Zoned::now().year());
+            let file = hamroh_analytics::microdata::research_file(&records, k, year);
+            bar.finish_and_clear();
+            let csv = file.csv().map_err(|e| Failure { code: 1, message: e.to_string() })?;
+            write(Some(&output), &csv)?;
+            let codebook = codebook.unwrap_or_else(|| output.with_extension("codebook.md"));
+            write(Some(&codebook), file.codebook().as_bytes())?;
+            eprintln!(
+                "hamroh: {} line(s) written to {} ({} left out to reach k = {}); codebook in {}",
+                file.lines.len(),
+                output.display(),
+                file.dropped,
+                file.k,
+                codebook.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
