@@ -59,20 +59,7 @@ impl Dimension {
     }
 }
 
-/// Age bands for reporting (age in the year of the period). Ten-year bands from 30; the working
-/// ages of young migrants get their own bands.
-pub const AGE_BANDS: [&str; 6] = ["under_18", "18_29", "30_39", "40_49", "50_59", "60_plus"];
-
-pub fn age_band(age: i64) -> &'static str {
-    match age {
-        ..18 => AGE_BANDS[0],
-        18..30 => AGE_BANDS[1],
-        30..40 => AGE_BANDS[2],
-        40..50 => AGE_BANDS[3],
-        50..60 => AGE_BANDS[4],
-        _ => AGE_BANDS[5],
-    }
-}
+pub use hamroh_store::cube::{AGE_BANDS, age_band};
 
 /// The length of a reporting period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

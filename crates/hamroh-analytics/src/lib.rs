@@ -11,7 +11,8 @@ pub use catalogue::{CATALOGUE, Indicator, indicator};
 pub use dims::{Dimension, PeriodKind};
 pub use table::{Cell, DEFAULT_K, Query, Table};
 
-/// Every requested indicator's table for a query, read from the store and disclosure-controlled.
+/// Every requested indicator's table for a query, read from the store's indicator cube (kept in
+/// the same transaction as the records) and disclosure-controlled.
 /// `lost_cutoff`: the time before which an unanswered positive screen counts as lost to follow-up.
 pub async fn tables(
     store: &hamroh_store::Store,
@@ -19,8 +20,14 @@ pub async fn tables(
     query: &Query,
     lost_cutoff: i64,
 ) -> Result<Vec<Table>, hamroh_store::StoreError> {
-    let facts = store.facts(query.from, query.to, lost_cutoff).await?;
-    let records = table::records(facts);
+    let dim = match query.by {
+        None | Some(Dimension::Category) => "none",
+        Some(by) => by.as_str(),
+    };
+    let mut records = table::records_from_cube(store.cube(dim, query.from, query.to).await?, query.by);
+    if indicators.iter().any(|i| i.id == "lost_to_follow_up") {
+        records.extend(table::records(store.lost_facts(query.from, query.to, lost_cutoff).await?, query.by));
+    }
     Ok(indicators.iter().map(|i| table::build(i, &records, query)).collect())
 }
 pub mod export;

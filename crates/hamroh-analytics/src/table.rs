@@ -70,16 +70,57 @@ impl Table {
 pub struct Record {
     pub metric: Metric,
     pub fact: Fact,
+    /// The record's value for the table's breakdown (empty without one).
+    pub key: String,
 }
 
-/// Turns the store's facts into records; WG-SS answers become disability and its domains.
-pub fn records(facts: Vec<Fact>) -> Vec<Record> {
+/// Turns the cube's rows for a breakdown into records.
+pub fn records_from_cube(rows: Vec<hamroh_store::cube::CubeRow>, by: Option<Dimension>) -> Vec<Record> {
+    let facts = rows.into_iter().map(|r| {
+        let key = match by {
+            Some(Dimension::Category) if r.category.is_empty() => "unknown".to_owned(),
+            Some(Dimension::Category) => r.category.clone(),
+            _ => r.dim_value,
+        };
+        (
+            Fact {
+                measure: r.measure,
+                month: r.month,
+                district: String::new(),
+                sex: String::new(),
+                birth_year: 0,
+                destination: None,
+                work_sector: None,
+                category: Some(r.category).filter(|c| !c.is_empty()),
+                value: r.value,
+                n: r.n,
+            },
+            key,
+        )
+    });
+    expand(facts, by)
+}
+
+/// Turns the store's facts (all breakdown values at hand) into records for a breakdown.
+pub fn records(facts: Vec<Fact>, by: Option<Dimension>) -> Vec<Record> {
+    expand(
+        facts.into_iter().map(|f| {
+            let key = by.map(|b| b.key(&f)).unwrap_or_default();
+            (f, key)
+        }),
+        by,
+    )
+}
+
+/// WG-SS answers become disability and its domains; with the WG-SS domain as the breakdown, the
+/// key follows the domain.
+fn expand(facts: impl Iterator<Item = (Fact, String)>, by: Option<Dimension>) -> Vec<Record> {
     let domains: Vec<String> = hamroh_domain::instrument::catalog()
         .get("wgss")
         .map(|i| i.items.iter().map(|item| item.id.clone()).collect())
         .unwrap_or_default();
-    let mut out = Vec::with_capacity(facts.len());
-    for fact in facts {
+    let mut out = Vec::new();
+    for (fact, key) in facts {
         let metric = match fact.measure {
             Measure::Registered => Metric::Registered,
             Measure::Screened => Metric::Screened,
@@ -101,24 +142,30 @@ pub fn records(facts: Vec<Fact>) -> Vec<Record> {
                     .collect();
                 if !severe.is_empty() {
                     let wgss = Some("wgss".to_owned());
-                    out.push(Record { metric: Metric::WgssDisability, fact: Fact { category: wgss, ..fact.clone() } });
+                    let key = if by == Some(Dimension::Category) { "wgss".to_owned() } else { key.clone() };
+                    out.push(Record {
+                        metric: Metric::WgssDisability,
+                        fact: Fact { category: wgss, ..fact.clone() },
+                        key,
+                    });
                 }
                 for d in severe {
                     out.push(Record {
                         metric: Metric::WgssDomain,
                         fact: Fact { category: Some(d.clone()), ..fact.clone() },
+                        key: if by == Some(Dimension::Category) { d.clone() } else { key.clone() },
                     });
                 }
                 continue;
             }
         };
-        out.push(Record { metric, fact });
+        out.push(Record { metric, fact, key });
     }
     out
 }
 
 /// Where a fact goes in a table: its row, and its column when there is a breakdown.
-type Place<'a> = dyn Fn(&Fact) -> Option<(usize, Option<usize>)> + 'a;
+type Place<'a> = dyn Fn(&Record) -> Option<(usize, Option<usize>)> + 'a;
 
 /// Counts per (row, column) of the full table, totals included.
 struct Grid {
@@ -132,7 +179,7 @@ fn count_grid(records: &[Record], sel: &Selector, place: &Place, rows: usize, co
     let (full_r, full_c) = (rows + 1, cols + usize::from(with_totals));
     let mut counts = vec![vec![0i64; full_c]; full_r];
     for r in records.iter().filter(|r| sel.matches(r.metric, r.fact.category.as_deref())) {
-        let Some((row, col)) = place(&r.fact) else { continue };
+        let Some((row, col)) = place(r) else { continue };
         let col = col.unwrap_or(0);
         let n = r.fact.n;
         counts[row][col] += n;
@@ -183,22 +230,23 @@ pub fn build(indicator: &'static Indicator, records: &[Record], q: &Query) -> Ta
     };
     let in_range = |f: &Fact| f.month >= q.from && f.month <= q.to;
     let columns: Vec<String> = match q.by {
-        Some(by) => {
+        Some(_) => {
             let keys: BTreeSet<String> =
-                records.iter().filter(|r| relevant(r) && in_range(&r.fact)).map(|r| by.key(&r.fact)).collect();
+                records.iter().filter(|r| relevant(r) && in_range(&r.fact)).map(|r| r.key.clone()).collect();
             keys.into_iter().collect()
         }
         None => vec!["total".to_owned()],
     };
     let column_index: BTreeMap<&str, usize> = columns.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
     let period_index: BTreeMap<&str, usize> = periods.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
-    let place = |f: &Fact| -> Option<(usize, Option<usize>)> {
+    let place = |r: &Record| -> Option<(usize, Option<usize>)> {
+        let f = &r.fact;
         if !in_range(f) {
             return None;
         }
         let row = *period_index.get(q.period.period_of(f.month).as_str())?;
         let col = match q.by {
-            Some(by) => Some(*column_index.get(by.key(f).as_str())?),
+            Some(_) => Some(*column_index.get(r.key.as_str())?),
             None => None,
         };
         Some((row, col))
@@ -252,7 +300,7 @@ pub fn build(indicator: &'static Indicator, records: &[Record], q: &Query) -> Ta
         Formula::Median { of } => {
             let mut values: Vec<Vec<Vec<(i64, i64)>>> = vec![vec![Vec::new(); full.1]; full.0];
             for rec in records.iter().filter(|r| of.matches(r.metric, r.fact.category.as_deref())) {
-                let Some((row, col)) = place(&rec.fact) else { continue };
+                let Some((row, col)) = place(rec) else { continue };
                 let col = col.unwrap_or(0);
                 let v = (rec.fact.value.unwrap_or(0), rec.fact.n);
                 for (rr, cc) in [(row, col), (rows, col)] {
@@ -339,7 +387,7 @@ mod tests {
             quarterly in any::<bool>(),
             k in 2i64..8,
         ) {
-            let records = records(facts);
+            let records = records(facts, by);
             let period = if quarterly { PeriodKind::Quarter } else { PeriodKind::Month };
             let q = Query { from: 202601, to: 202606, period, by, k };
             for indicator in CATALOGUE {
@@ -395,7 +443,7 @@ mod tests {
             fact(Measure::ReferralAttended, "ngo", 1, Some(5)),
             fact(Measure::ReferralAttended, "ngo", 2, Some(9)),
         ];
-        let records = records(facts);
+        let records = records(facts, None);
         let q = Query { from: 202601, to: 202603, period: PeriodKind::Quarter, by: None, k: 5 };
         let anxiety = build(crate::indicator("anxiety_positive").unwrap(), &records, &q);
         assert_eq!(anxiety.rows, ["2026Q1", "total"]);

@@ -35,6 +35,42 @@ pub enum Measure {
     Lost,
 }
 
+impl Measure {
+    pub const ALL: [Measure; 11] = [
+        Measure::Registered,
+        Measure::Screened,
+        Measure::Positive,
+        Measure::SelfHarm,
+        Measure::WgssAnswers,
+        Measure::Injury,
+        Measure::ReferralSent,
+        Measure::ReferralAccepted,
+        Measure::ReferralAttended,
+        Measure::Barrier,
+        Measure::Lost,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::Registered => "registered",
+            Measure::Screened => "screened",
+            Measure::Positive => "positive",
+            Measure::SelfHarm => "self_harm",
+            Measure::WgssAnswers => "wgss_answers",
+            Measure::Injury => "injury",
+            Measure::ReferralSent => "referral_sent",
+            Measure::ReferralAccepted => "referral_accepted",
+            Measure::ReferralAttended => "referral_attended",
+            Measure::Barrier => "barrier",
+            Measure::Lost => "lost",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == code)
+    }
+}
+
 /// A count of records that share a month and every breakdown value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fact {
@@ -183,6 +219,16 @@ impl Store {
             ));
         }
 
+        facts.extend(self.lost_facts(from, to, lost_cutoff).await?);
+        Ok(facts)
+    }
+
+    /// Persons lost to follow-up whose first unanswered positive screen or red flag falls in the
+    /// months `from..=to` and before `lost_cutoff`. Computed live: it depends on the time of asking.
+    pub async fn lost_facts(&self, from: i64, to: i64, lost_cutoff: i64) -> Result<Vec<Fact>> {
+        let lo = month_start_ms(from);
+        let hi = month_start_ms(next_month(to));
+        let mut facts = Vec::new();
         let sql = format!(
             "SELECT MIN(s.encounter_at), {PERSON_DIMS} FROM screenings s JOIN persons p ON p.id = s.person_id \
              WHERE (s.positive = TRUE OR s.flags <> '') AND s.encounter_at < $1 \

@@ -13,6 +13,8 @@ mod audit;
 pub mod outbox;
 mod accounts;
 #[macro_use]
+pub mod cube;
+#[macro_use]
 mod directory;
 mod clinical;
 mod error;
@@ -81,6 +83,7 @@ impl Store {
     pub async fn open(url: &DbUrl) -> Result<Self> {
         let store = Self::connect(url).await?;
         store.migrate().await?;
+        store.fill_cube_if_empty().await?;
         Ok(store)
     }
 

@@ -59,7 +59,7 @@ fn date_text(d: Date) -> String {
     d.to_string()
 }
 
-fn answers_text(answers: &[Option<i64>]) -> String {
+pub(crate) fn answers_text(answers: &[Option<i64>]) -> String {
     answers.iter().map(|a| a.map_or_else(|| "-".to_owned(), |v| v.to_string())).collect::<Vec<_>>().join(",")
 }
 
@@ -334,6 +334,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            count_batch!(tx, batch);
             append_audit!(tx, actor, &events);
             enqueue_outbox!(tx, messages);
         });

@@ -276,6 +276,7 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::Conflict("the referral changed meanwhile; reload it".into()));
             }
+            count_step!(tx, referral, event);
             let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM referral_events WHERE referral_id = $1")
                 .bind(referral.id)
                 .fetch_one(&mut *tx)

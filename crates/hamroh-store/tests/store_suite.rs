@@ -194,7 +194,64 @@ async fn acknowledged_writes_are_durable(db: &TestDb) {
     }
 }
 
+/// Every row of the cube, sorted, for comparing two states of it.
+async fn whole_cube(store: &Store) -> Vec<String> {
+    let mut all = Vec::new();
+    for dim in hamroh_store::cube::DIMS {
+        for r in store.cube(dim, 190001, 299912).await.unwrap() {
+            all.push(format!("{dim} {:?} {} {} {} {:?} {}", r.measure, r.category, r.month, r.dim_value, r.value, r.n));
+        }
+    }
+    all.sort();
+    all
+}
+
+async fn the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_records(db: &TestDb) {
+    let store = &db.store;
+    let actor = Actor::system("test");
+    let full = demo_batch(120, 9);
+    let directory = Batch {
+        organisations: full.organisations.clone(),
+        services: full.services.clone(),
+        users: full.users.clone(),
+        ..Batch::default()
+    };
+    store.insert_batch(&actor, &directory).await.unwrap();
+    // Persons first, their screenings and referrals in later batches: the cube then reads the
+    // persons' breakdown values from the database.
+    store.insert_batch(&actor, &Batch { persons: full.persons.clone(), ..Batch::default() }).await.unwrap();
+    for (screenings, referrals) in
+        full.screenings.chunks(97).zip(full.referrals.chunks(7).chain(std::iter::repeat(&[][..])))
+    {
+        let batch = Batch { screenings: screenings.to_vec(), referrals: referrals.to_vec(), ..Batch::default() };
+        store.insert_batch(&actor, &batch).await.unwrap();
+    }
+    // One step through the store's transition path, which counts it too.
+    let sent = full.referrals.iter().find(|r| r.status == hamroh_domain::referral::ReferralStatus::Sent).unwrap();
+    let detail = store.referral_detail(sent.id).await.unwrap().unwrap();
+    let step = hamroh_domain::model::ReferralEvent {
+        from_status: Some(hamroh_domain::referral::ReferralStatus::Sent),
+        to_status: hamroh_domain::referral::ReferralStatus::Declined,
+        at: hamroh_store::now_millis(),
+        by_user_id: None,
+        reason: Some("too far".into()),
+        barrier: Some(hamroh_domain::referral::Barrier::Distance),
+        note: None,
+    };
+    store
+        .record_transition(&actor, &detail, hamroh_domain::referral::ReferralStatus::Declined, &step, None, &[])
+        .await
+        .unwrap();
+
+    let kept = whole_cube(store).await;
+    assert!(kept.iter().any(|r| r.starts_with("none Barrier distance")), "the step's barrier is counted");
+    assert!(kept.iter().any(|r| r.starts_with("region Screened phq9")));
+    store.rebuild_cube().await.unwrap();
+    assert_eq!(kept, whole_cube(store).await);
+}
+
 hamroh_store::on_both_backends!(
+    the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_records,
     a_new_database_is_empty_and_migrating_again_changes_nothing,
     records_read_back_as_they_were_written,
     every_write_is_audited_in_an_unbroken_chain,

@@ -1,0 +1,333 @@
+//! The indicator cube: counts per measure, category, month and value, for each breakdown
+//! separately (its one-dimensional margins), kept in the same transaction as the records they count
+//! so that an indicator reflects a record the moment it is stored. The live queries of `facts.rs`
+//! define what is counted; [`Store::rebuild_cube`] fills the cube from them, and a test checks that
+//! the incremental cube equals the rebuilt one.
+
+use std::collections::HashMap;
+
+use hamroh_domain::model::period_month;
+
+use crate::facts::{Fact, Measure};
+use crate::{Result, Store, now_millis};
+
+/// The breakdowns the cube keeps; `none` holds the totals.
+pub const DIMS: [&str; 7] = ["none", "region", "district", "sex", "age_band", "destination", "work_sector"];
+
+/// Age bands for reporting (age in the year of the month counted).
+pub const AGE_BANDS: [&str; 6] = ["under_18", "18_29", "30_39", "40_49", "50_59", "60_plus"];
+
+pub fn age_band(age: i64) -> &'static str {
+    match age {
+        ..18 => AGE_BANDS[0],
+        18..30 => AGE_BANDS[1],
+        30..40 => AGE_BANDS[2],
+        40..50 => AGE_BANDS[3],
+        50..60 => AGE_BANDS[4],
+        _ => AGE_BANDS[5],
+    }
+}
+
+/// What a record is broken down by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dims {
+    pub district: String,
+    pub sex: String,
+    pub birth_year: i64,
+    pub destination: Option<String>,
+    pub work_sector: Option<String>,
+}
+
+fn dim_value(dim: &str, d: &Dims, month: i64) -> String {
+    let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
+    match dim {
+        "region" => d.district.split('.').next().unwrap_or_default().to_owned(),
+        "district" => d.district.clone(),
+        "sex" => d.sex.clone(),
+        "age_band" => age_band(month / 100 - d.birth_year).to_owned(),
+        "destination" => or_unknown(&d.destination),
+        "work_sector" => or_unknown(&d.work_sector),
+        _ => String::new(),
+    }
+}
+
+type Key = (Measure, String, i64, &'static str, String, i64);
+
+/// Counts to add to the cube.
+#[derive(Debug, Default)]
+pub struct Increments(pub(crate) HashMap<Key, i64>);
+
+impl Increments {
+    pub fn add(&mut self, measure: Measure, category: &str, month: i64, dims: &Dims, value: Option<i64>, n: i64) {
+        for dim in DIMS {
+            let key = (measure, category.to_owned(), month, dim, dim_value(dim, dims, month), value.unwrap_or(-1));
+            *self.0.entry(key).or_default() += n;
+        }
+    }
+
+    pub fn add_fact(&mut self, f: &Fact) {
+        let dims = Dims {
+            district: f.district.clone(),
+            sex: f.sex.clone(),
+            birth_year: f.birth_year,
+            destination: f.destination.clone(),
+            work_sector: f.work_sector.clone(),
+        };
+        self.add(f.measure, f.category.as_deref().unwrap_or(""), f.month, &dims, f.value, f.n);
+    }
+}
+
+/// Adds increments to the cube inside a transaction `tx`.
+macro_rules! flush_cube {
+    ($tx:ident, $increments:expr) => {
+        for ((measure, category, month, dim, dim_value, value), n) in $increments.0.iter() {
+            sqlx::query(
+                "INSERT INTO indicator_cube (measure, category, month, dim, dim_value, value, n) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (dim, month, measure, category, dim_value, value) \
+                 DO UPDATE SET n = indicator_cube.n + excluded.n",
+            )
+            .bind(measure.as_str())
+            .bind(category)
+            .bind(*month)
+            .bind(*dim)
+            .bind(dim_value)
+            .bind(*value)
+            .bind(*n)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
+/// A person's breakdown values, read inside a transaction `tx`.
+macro_rules! person_dims {
+    ($tx:ident, $person:expr) => {{
+        let row: Option<(String, String, i64, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT district, sex, birth_year, destination, work_sector FROM persons WHERE id = $1")
+                .bind($person)
+                .fetch_optional(&mut *$tx)
+                .await?;
+        row.map(|(district, sex, birth_year, destination, work_sector)| $crate::cube::Dims {
+            district,
+            sex,
+            birth_year,
+            destination,
+            work_sector,
+        })
+    }};
+}
+
+/// A row of the cube.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CubeRow {
+    pub measure: Measure,
+    pub category: String,
+    pub month: i64,
+    pub dim_value: String,
+    pub value: Option<i64>,
+    pub n: i64,
+}
+
+impl Store {
+    /// The cube's rows for one breakdown (see [`DIMS`]) and the months `from..=to`.
+    pub async fn cube(&self, dim: &str, from: i64, to: i64) -> Result<Vec<CubeRow>> {
+        let rows: Vec<(String, String, i64, String, i64, i64)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT measure, category, month, dim_value, value, n FROM indicator_cube \
+                 WHERE dim = $1 AND month BETWEEN $2 AND $3",
+            )
+            .bind(dim)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(measure, category, month, dim_value, value, n)| {
+                Ok(CubeRow {
+                    measure: Measure::parse(&measure)
+                        .ok_or_else(|| crate::StoreError::Corrupt(format!("unknown measure {measure}")))?,
+                    category,
+                    month,
+                    dim_value,
+                    value: (value >= 0).then_some(value),
+                    n,
+                })
+            })
+            .collect()
+    }
+
+    /// Empties the cube and fills it again from the records. Returns the number of cube rows.
+    pub async fn rebuild_cube(&self) -> Result<u64> {
+        let (from, to): (Option<i64>, Option<i64>) = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT MIN(m), MAX(m) FROM (SELECT MIN(period_month) AS m FROM persons \
+                 UNION ALL SELECT MIN(period_month) FROM screenings UNION ALL SELECT MAX(period_month) FROM screenings \
+                 UNION ALL SELECT MAX(period_month) FROM persons) months",
+            )
+            .fetch_one(pool)
+            .await?
+        });
+        let mut increments = Increments::default();
+        if let (Some(from), Some(to)) = (from, to) {
+            // Referral events can come after the last screening: count up to now.
+            let to = to.max(period_month(now_millis()));
+            for fact in self.facts(from, to, i64::MIN).await? {
+                increments.add_fact(&fact);
+            }
+        }
+        let rows = increments.0.len() as u64;
+        write_tx!(self, tx => {
+            sqlx::query("DELETE FROM indicator_cube").execute(&mut *tx).await?;
+            flush_cube!(tx, increments);
+        });
+        Ok(rows)
+    }
+
+    /// Fills the cube if it is empty while records exist (a database from before the cube).
+    pub(crate) async fn fill_cube_if_empty(&self) -> Result<()> {
+        let (cube, persons): (i64, i64) = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM indicator_cube LIMIT 1) c), \
+                 (SELECT COUNT(*) FROM (SELECT 1 FROM persons LIMIT 1) p)",
+            )
+            .fetch_one(pool)
+            .await?
+        });
+        if cube == 0 && persons > 0 {
+            let rows = self.rebuild_cube().await?;
+            tracing::info!(rows, "indicator cube filled from existing records");
+        }
+        Ok(())
+    }
+}
+
+/// The breakdown values of a person being registered.
+pub(crate) fn dims_of(rec: &hamroh_domain::model::PersonRecord) -> Dims {
+    let p = &rec.person;
+    let last = rec.episodes.iter().max_by_key(|e| e.year_from);
+    Dims {
+        district: p.district.as_str().to_owned(),
+        sex: p.sex.as_str().to_owned(),
+        birth_year: i64::from(p.birth_year.get()),
+        destination: last.map(|e| e.destination_country.clone()),
+        work_sector: last.map(|e| e.work_sector.as_str().to_owned()),
+    }
+}
+
+/// Counts a batch's records into the cube, inside the transaction `tx` that stores them; the
+/// counting rules are those of `Store::facts`.
+macro_rules! count_batch {
+    ($tx:ident, $batch:expr) => {{
+        use $crate::facts::Measure;
+        let batch = $batch;
+        let mut inc = $crate::cube::Increments::default();
+        let mut dims: std::collections::HashMap<uuid::Uuid, Option<$crate::cube::Dims>> =
+            batch.persons.iter().map(|r| (r.person.id, Some($crate::cube::dims_of(r)))).collect();
+        for rec in &batch.persons {
+            let d = $crate::cube::dims_of(rec);
+            let month = hamroh_domain::model::period_month(rec.person.created_at);
+            inc.add(Measure::Registered, "", month, &d, None, 1);
+            for e in rec.episodes.iter() {
+                if let Some(injury) = &e.injury {
+                    let at = $crate::cube::Dims {
+                        destination: Some(e.destination_country.clone()),
+                        work_sector: Some(e.work_sector.as_str().to_owned()),
+                        ..d.clone()
+                    };
+                    inc.add(Measure::Injury, injury.cause.as_str(), month, &at, None, 1);
+                }
+            }
+        }
+        let mut need: Vec<uuid::Uuid> = batch.screenings.iter().map(|s| s.person_id).collect();
+        need.extend(batch.referrals.iter().map(|r| r.person_id));
+        for id in need {
+            if !dims.contains_key(&id) {
+                let found = person_dims!($tx, id);
+                dims.insert(id, found);
+            }
+        }
+        for s in &batch.screenings {
+            let Some(Some(d)) = dims.get(&s.person_id) else { continue };
+            let month = hamroh_domain::model::period_month(s.encounter_at);
+            inc.add(Measure::Screened, &s.instrument, month, d, None, 1);
+            if s.outcome.positive == Some(true) {
+                inc.add(Measure::Positive, &s.instrument, month, d, None, 1);
+            }
+            if s.outcome.flags.iter().any(|f| f.contains("self_harm")) {
+                inc.add(Measure::SelfHarm, &s.instrument, month, d, None, 1);
+            }
+            if s.instrument == "wgss" {
+                inc.add(Measure::WgssAnswers, &$crate::records::answers_text(&s.answers), month, d, None, 1);
+            }
+        }
+        let mut sectors: std::collections::HashMap<uuid::Uuid, String> = std::collections::HashMap::new();
+        for r in &batch.referrals {
+            let Some(Some(d)) = dims.get(&r.person_id) else { continue };
+            if !sectors.contains_key(&r.service_id) {
+                let sector: String = sqlx::query_scalar("SELECT sector FROM services WHERE id = $1")
+                    .bind(r.service_id)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                sectors.insert(r.service_id, sector);
+            }
+            let sector = &sectors[&r.service_id];
+            let month = hamroh_domain::model::period_month(r.created_at);
+            inc.add(Measure::ReferralSent, sector, month, d, None, 1);
+            let first =
+                |status: hamroh_domain::referral::ReferralStatus| r.events.iter().find(|e| e.to_status == status);
+            if first(hamroh_domain::referral::ReferralStatus::Accepted).is_some() {
+                inc.add(Measure::ReferralAccepted, sector, month, d, None, 1);
+            }
+            if let Some(e) = first(hamroh_domain::referral::ReferralStatus::Attended) {
+                let days = (e.at - r.created_at).max(0) / 86_400_000;
+                inc.add(Measure::ReferralAttended, sector, month, d, Some(days), 1);
+            }
+            for e in r.events.iter() {
+                if let Some(b) = e.barrier {
+                    inc.add(Measure::Barrier, b.as_str(), hamroh_domain::model::period_month(e.at), d, None, 1);
+                }
+            }
+        }
+        flush_cube!($tx, inc);
+    }};
+}
+
+/// Counts one referral step into the cube, inside the transaction `tx` that records it, before
+/// the step's event is inserted (so that "first time accepted or attended" can be asked).
+macro_rules! count_step {
+    ($tx:ident, $referral:expr, $event:expr) => {{
+        use hamroh_domain::referral::ReferralStatus;
+        use $crate::facts::Measure;
+        let referral = $referral;
+        let event = $event;
+        let earlier: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM referral_events WHERE referral_id = $1 AND to_status = $2")
+                .bind(referral.id)
+                .bind(event.to_status.as_str())
+                .fetch_one(&mut *$tx)
+                .await?;
+        let first = earlier == 0;
+        if let Some(d) = person_dims!($tx, referral.person_id) {
+            let sector: String = sqlx::query_scalar("SELECT sector FROM services WHERE id = $1")
+                .bind(referral.service_id)
+                .fetch_one(&mut *$tx)
+                .await?;
+            let mut inc = $crate::cube::Increments::default();
+            let month = hamroh_domain::model::period_month(referral.created_at);
+            match event.to_status {
+                ReferralStatus::Accepted if first => inc.add(Measure::ReferralAccepted, &sector, month, &d, None, 1),
+                ReferralStatus::Attended if first => {
+                    let days = (event.at - referral.created_at).max(0) / 86_400_000;
+                    inc.add(Measure::ReferralAttended, &sector, month, &d, Some(days), 1)
+                }
+                _ => {}
+            }
+            if let Some(b) = event.barrier {
+                inc.add(Measure::Barrier, b.as_str(), hamroh_domain::model::period_month(event.at), &d, None, 1);
+            }
+            flush_cube!($tx, inc);
+        }
+    }};
+}
