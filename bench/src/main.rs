@@ -2,7 +2,9 @@
 //!
 //!   cargo run --release -p hamroh-bench -- store-writes [--postgres URL] [--screenings N]
 //!   cargo run --release -p hamroh-bench -- scoring [--n N]
+//!   cargo run --release -p hamroh-bench -- evidence --db URL [--db URL] --last-month YYYYMM [--live]
 
+mod evidence;
 mod scoring;
 mod store_writes;
 
@@ -21,12 +23,15 @@ enum Bench {
     StoreWrites(store_writes::Args),
     /// Validated instrument scorings per second in process, one thread
     Scoring(scoring::Args),
+    /// The dashboard's main questions on a filled database, from the cube and from the records
+    Evidence(evidence::Args),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::StoreWrites(args) => store_writes::run(args).await,
+        Bench::Evidence(args) => evidence::run(args).await,
         Bench::Scoring(args) => {
             scoring::run(args);
             Ok(())

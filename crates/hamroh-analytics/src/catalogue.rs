@@ -65,7 +65,35 @@ pub struct Indicator {
     pub category: Option<&'static str>,
 }
 
+impl Metric {
+    /// The store's measure this metric is read from.
+    pub fn measure(self) -> hamroh_store::facts::Measure {
+        use hamroh_store::facts::Measure as M;
+        match self {
+            Metric::Registered => M::Registered,
+            Metric::Screened => M::Screened,
+            Metric::Positive => M::Positive,
+            Metric::SelfHarm => M::SelfHarm,
+            Metric::WgssDisability | Metric::WgssDomain => M::WgssAnswers,
+            Metric::Injury => M::Injury,
+            Metric::ReferralSent => M::ReferralSent,
+            Metric::ReferralAccepted => M::ReferralAccepted,
+            Metric::ReferralAttended => M::ReferralAttended,
+            Metric::Barrier => M::Barrier,
+            Metric::Lost => M::Lost,
+        }
+    }
+}
+
 impl Indicator {
+    /// The store's measures the indicator reads.
+    pub fn measures(&self) -> Vec<hamroh_store::facts::Measure> {
+        match self.formula {
+            Formula::Count { numerator } | Formula::Median { of: numerator } => vec![numerator.metric.measure()],
+            Formula::Share { numerator, denominator } => vec![numerator.metric.measure(), denominator.metric.measure()],
+        }
+    }
+
     /// The definition as code, e.g. `count(positive[gad7]) / count(screened[gad7])`.
     pub fn code(&self) -> String {
         match self.formula {

@@ -24,7 +24,11 @@ pub async fn tables(
         None | Some(Dimension::Category) => "none",
         Some(by) => by.as_str(),
     };
-    let mut records = table::records_from_cube(store.cube(dim, query.from, query.to).await?, query.by);
+    let mut measures: Vec<hamroh_store::facts::Measure> = indicators.iter().flat_map(|i| i.measures()).collect();
+    measures.sort();
+    measures.dedup();
+    let rows = store.cube(dim, query.from, query.to, &measures).await?;
+    let mut records = table::records_from_cube(rows, query.by);
     if indicators.iter().any(|i| i.id == "lost_to_follow_up") {
         records.extend(table::records(store.lost_facts(query.from, query.to, lost_cutoff).await?, query.by));
     }

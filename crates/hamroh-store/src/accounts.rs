@@ -517,4 +517,11 @@ impl Store {
         });
         Ok(n > 0)
     }
+
+    /// Some person's id and registering organisation (for benchmarks and smoke checks).
+    pub async fn any_person(&self) -> Result<Option<(Uuid, Uuid)>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, organisation_id FROM persons LIMIT 1").fetch_optional(pool).await?
+        }))
+    }
 }

@@ -84,7 +84,7 @@ macro_rules! flush_cube {
             sqlx::query(
                 "INSERT INTO indicator_cube (measure, category, month, dim, dim_value, value, n) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (dim, month, measure, category, dim_value, value) \
+                 ON CONFLICT (dim, measure, month, category, dim_value, value) \
                  DO UPDATE SET n = indicator_cube.n + excluded.n",
             )
             .bind(measure.as_str())
@@ -130,19 +130,31 @@ pub struct CubeRow {
 }
 
 impl Store {
-    /// The cube's rows for one breakdown (see [`DIMS`]) and the months `from..=to`.
-    pub async fn cube(&self, dim: &str, from: i64, to: i64) -> Result<Vec<CubeRow>> {
-        let rows: Vec<(String, String, i64, String, i64, i64)> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT measure, category, month, dim_value, value, n FROM indicator_cube \
-                 WHERE dim = $1 AND month BETWEEN $2 AND $3",
-            )
-            .bind(dim)
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await?
-        });
+    /// The cube's rows for one breakdown (see [`DIMS`]) and the months `from..=to`; only those of
+    /// `measures`, or all when it is empty.
+    pub async fn cube(&self, dim: &str, from: i64, to: i64, measures: &[Measure]) -> Result<Vec<CubeRow>> {
+        let wanted: Vec<&str> = if measures.is_empty() {
+            Measure::ALL.iter().map(|m| m.as_str()).collect()
+        } else {
+            measures.iter().map(|m| m.as_str()).collect()
+        };
+        let mut rows: Vec<(String, String, i64, String, i64, i64)> = Vec::new();
+        // One range of the primary key (dim, measure, month) per measure.
+        for measure in wanted {
+            let part: Vec<(String, String, i64, String, i64, i64)> = with_pool!(self, pool => {
+                sqlx::query_as(
+                    "SELECT measure, category, month, dim_value, value, n FROM indicator_cube \
+                     WHERE dim = $1 AND month BETWEEN $2 AND $3 AND measure = $4",
+                )
+                .bind(dim)
+                .bind(from)
+                .bind(to)
+                .bind(measure)
+                .fetch_all(pool)
+                .await?
+            });
+            rows.extend(part);
+        }
         rows.into_iter()
             .map(|(measure, category, month, dim_value, value, n)| {
                 Ok(CubeRow {

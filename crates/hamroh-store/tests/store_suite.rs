@@ -198,7 +198,7 @@ async fn acknowledged_writes_are_durable(db: &TestDb) {
 async fn whole_cube(store: &Store) -> Vec<String> {
     let mut all = Vec::new();
     for dim in hamroh_store::cube::DIMS {
-        for r in store.cube(dim, 190001, 299912).await.unwrap() {
+        for r in store.cube(dim, 190001, 299912, &[]).await.unwrap() {
             all.push(format!("{dim} {:?} {} {} {} {:?} {}", r.measure, r.category, r.month, r.dim_value, r.value, r.n));
         }
     }
