@@ -40,8 +40,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let last = args.last_month;
     // The last whole quarter before the last month.
     let quarter_end = months_back(last, (last % 100 - 1) % 3 + 1);
-    let quarter = Query { from: months_back(quarter_end, 2), to: quarter_end, period: PeriodKind::Quarter, by: Some(Dimension::Region), k: 5 };
-    let months24 = Query { from: months_back(last, 23), to: last, period: PeriodKind::Month, by: Some(Dimension::District), k: 5 };
+    let quarter = Query {
+        from: months_back(quarter_end, 2),
+        to: quarter_end,
+        period: PeriodKind::Quarter,
+        by: Some(Dimension::Region),
+        k: 5,
+    };
+    let months24 =
+        Query { from: months_back(last, 23), to: last, period: PeriodKind::Month, by: Some(Dimension::District), k: 5 };
     let all: Vec<_> = CATALOGUE.iter().filter(|i| i.id != "lost_to_follow_up").collect();
     let screened = vec![hamroh_analytics::indicator("depression_positive").expect("in the catalogue")];
     println!("| backend | question | source | median ms | runs |");
@@ -91,7 +98,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn count_screened(store: &Store, month: i64) -> anyhow::Result<i64> {
-    let rows = store.cube("none", month, month, &[hamroh_store::facts::Measure::Screened]).await?;
+    let rows = store.cube("none", month, month, &[(hamroh_store::facts::Measure::Screened, None)]).await?;
     Ok(rows.iter().filter(|r| r.measure == hamroh_store::facts::Measure::Screened).map(|r| r.n).sum())
 }
 

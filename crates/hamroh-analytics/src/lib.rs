@@ -24,10 +24,14 @@ pub async fn tables(
         None | Some(Dimension::Category) => "none",
         Some(by) => by.as_str(),
     };
-    let mut measures: Vec<hamroh_store::facts::Measure> = indicators.iter().flat_map(|i| i.measures()).collect();
-    measures.sort();
-    measures.dedup();
-    let rows = store.cube(dim, query.from, query.to, &measures).await?;
+    let mut reads: Vec<(hamroh_store::facts::Measure, Option<&str>)> =
+        indicators.iter().flat_map(|i| i.reads()).collect();
+    reads.sort();
+    reads.dedup();
+    // A measure read whole makes its single categories redundant.
+    let whole: Vec<_> = reads.iter().filter(|r| r.1.is_none()).map(|r| r.0).collect();
+    reads.retain(|r| r.1.is_none() || !whole.contains(&r.0));
+    let rows = store.cube(dim, query.from, query.to, &reads).await?;
     let mut records = table::records_from_cube(rows, query.by);
     if indicators.iter().any(|i| i.id == "lost_to_follow_up") {
         records.extend(table::records(store.lost_facts(query.from, query.to, lost_cutoff).await?, query.by));

@@ -233,10 +233,15 @@ fn region_paths() -> &'static BTreeMap<String, String> {
             .map(|(code, rings)| {
                 let mut d = String::new();
                 for ring in rings {
-                    for (i, (x, y)) in ring.iter().enumerate() {
-                        let px = 5.0 + (x - x0) * squeeze * scale;
-                        let py = 5.0 + (y1 - y) * scale;
-                        let _ = write!(d, "{}{px:.1},{py:.1}", if i == 0 { "M" } else { "L" });
+                    // Points closer than a pixel to the last one drawn add weight, not shape.
+                    let mut last: Option<(f64, f64)> = None;
+                    for (x, y) in ring.iter() {
+                        let (px, py) = (5.0 + (x - x0) * squeeze * scale, 5.0 + (y1 - y) * scale);
+                        if last.is_some_and(|(lx, ly): (f64, f64)| (px - lx).abs() + (py - ly).abs() < 1.0) {
+                            continue;
+                        }
+                        let _ = write!(d, "{}{px:.0},{py:.0}", if last.is_none() { "M" } else { "L" });
+                        last = Some((px, py));
                     }
                     d.push('Z');
                 }

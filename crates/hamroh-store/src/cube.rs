@@ -84,7 +84,7 @@ macro_rules! flush_cube {
             sqlx::query(
                 "INSERT INTO indicator_cube (measure, category, month, dim, dim_value, value, n) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (dim, measure, month, category, dim_value, value) \
+                 ON CONFLICT (dim, measure, category, month, dim_value, value) \
                  DO UPDATE SET n = indicator_cube.n + excluded.n",
             )
             .bind(measure.as_str())
@@ -130,28 +130,41 @@ pub struct CubeRow {
 }
 
 impl Store {
-    /// The cube's rows for one breakdown (see [`DIMS`]) and the months `from..=to`; only those of
-    /// `measures`, or all when it is empty.
-    pub async fn cube(&self, dim: &str, from: i64, to: i64, measures: &[Measure]) -> Result<Vec<CubeRow>> {
-        let wanted: Vec<&str> = if measures.is_empty() {
-            Measure::ALL.iter().map(|m| m.as_str()).collect()
-        } else {
-            measures.iter().map(|m| m.as_str()).collect()
-        };
+    /// The cube's rows for one breakdown (see [`DIMS`]) and the months `from..=to`, for the
+    /// measures asked, each limited to one category or (with `None`) all of them; every measure
+    /// when `wanted` is empty.
+    pub async fn cube(
+        &self,
+        dim: &str,
+        from: i64,
+        to: i64,
+        wanted: &[(Measure, Option<&str>)],
+    ) -> Result<Vec<CubeRow>> {
+        let all: Vec<(Measure, Option<&str>)> = Measure::ALL.iter().map(|m| (*m, None)).collect();
+        let wanted = if wanted.is_empty() { &all[..] } else { wanted };
         let mut rows: Vec<(String, String, i64, String, i64, i64)> = Vec::new();
-        // One range of the primary key (dim, measure, month) per measure.
-        for measure in wanted {
-            let part: Vec<(String, String, i64, String, i64, i64)> = with_pool!(self, pool => {
-                sqlx::query_as(
+        // Each is one range of the primary key (dim, measure, category, month).
+        for (measure, category) in wanted {
+            // Two texts rather than `$3 IS NULL OR ...`, so that both use the key's range.
+            let sql = match category {
+                Some(_) => {
                     "SELECT measure, category, month, dim_value, value, n FROM indicator_cube \
-                     WHERE dim = $1 AND month BETWEEN $2 AND $3 AND measure = $4",
-                )
-                .bind(dim)
-                .bind(from)
-                .bind(to)
-                .bind(measure)
-                .fetch_all(pool)
-                .await?
+                     WHERE dim = $1 AND measure = $2 AND category = $3 AND month BETWEEN $4 AND $5"
+                }
+                None => {
+                    "SELECT measure, category, month, dim_value, value, n FROM indicator_cube \
+                     WHERE dim = $1 AND measure = $2 AND $3 = '' AND month BETWEEN $4 AND $5"
+                }
+            };
+            let part: Vec<(String, String, i64, String, i64, i64)> = with_pool!(self, pool => {
+                sqlx::query_as(sql)
+                    .bind(dim)
+                    .bind(measure.as_str())
+                    .bind(category.unwrap_or(""))
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(pool)
+                    .await?
             });
             rows.extend(part);
         }

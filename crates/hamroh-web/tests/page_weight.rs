@@ -26,6 +26,7 @@ async fn every_page_fits_the_budget_compressed() {
     let w = world(&db).await;
     let admin = session_for(&db, w.users.iter().find(|(r, _)| *r == Role::Admin).unwrap().1).await;
     let coordinator = session_for(&db, w.users.iter().find(|(r, _)| *r == Role::Coordinator).unwrap().1).await;
+    let analyst = session_for(&db, w.users.iter().find(|(r, _)| *r == Role::Analyst).unwrap().1).await;
     let all_instruments: String =
         hamroh_domain::instrument::catalog().ids().map(|i| format!("instrument={i}&")).collect();
     let pages = [
@@ -41,6 +42,12 @@ async fn every_page_fits_the_budget_compressed() {
         ("/account".to_owned(), Some(&admin)),
         ("/admin/users".to_owned(), Some(&admin)),
         ("/admin/organisations".to_owned(), Some(&admin)),
+        ("/worklist".to_owned(), Some(&coordinator)),
+        ("/directory?district=TJ-KT.kulob".to_owned(), None),
+        ("/directory/services".to_owned(), Some(&coordinator)),
+        (format!("/directory/services/{}", w.service), Some(&coordinator)),
+        // The default dashboard: four indicators by region, each with its charts and map.
+        ("/dashboard".to_owned(), Some(&analyst)),
     ];
     let mut css = None;
     for (uri, cookie) in pages {

@@ -61,6 +61,9 @@ pub enum Command {
         /// follow-up, after which a person counts as lost to follow-up
         #[arg(long, env = "HAMROH_LOST_AFTER_DAYS", default_value_t = 30)]
         lost_after_days: i64,
+        /// The smallest count the dashboard and the indicators API publish (at least 2)
+        #[arg(long, env = "HAMROH_DISCLOSURE_K", default_value_t = 5)]
+        disclosure_k: i64,
     },
     /// Manage users: add, list, disable, enable, reset a password
     User {

@@ -11,5 +11,5 @@ CREATE TABLE indicator_cube (
     dim_value TEXT NOT NULL,
     value INTEGER NOT NULL,
     n INTEGER NOT NULL,
-    PRIMARY KEY (dim, measure, month, category, dim_value, value)
+    PRIMARY KEY (dim, measure, category, month, dim_value, value)
 ) STRICT;

@@ -96,7 +96,11 @@ pub async fn run(cli: Cli) -> Outcome {
             outbox_file,
             escalation_grace_days,
             lost_after_days,
+            disclosure_k,
         } => {
+            if disclosure_k < 2 {
+                return Err(Failure::usage("--disclosure-k must be at least 2"));
+            }
             let settings = serve::Settings {
                 cutoffs: load_cutoffs(&cutoffs)?,
                 require_admin_totp,
@@ -109,6 +113,7 @@ pub async fn run(cli: Cli) -> Outcome {
                     escalation_grace_days: escalation_grace_days.max(0),
                     lost_after_days: lost_after_days.max(1),
                 },
+                disclosure_k,
             };
             serve::run(&db.db, &listen, demo.then_some(demo_people), settings).await
         }

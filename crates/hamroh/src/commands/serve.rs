@@ -17,6 +17,7 @@ pub struct Settings {
     pub limits: hamroh_store::SessionLimits,
     pub outbox_file: Option<std::path::PathBuf>,
     pub safety_net: hamroh_web::SafetyNet,
+    pub disclosure_k: i64,
 }
 
 pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Settings) -> Outcome {
@@ -53,6 +54,7 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
             require_admin_totp: settings.require_admin_totp,
             limits: settings.limits,
             safety_net: settings.safety_net,
+            disclosure_k: settings.disclosure_k,
             ..AppState::new(store.clone())
         },
         listener,
