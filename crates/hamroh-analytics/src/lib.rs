@@ -28,9 +28,20 @@ pub async fn tables(
         indicators.iter().flat_map(|i| i.reads()).collect();
     reads.sort();
     reads.dedup();
-    // A measure read whole makes its single categories redundant.
-    let whole: Vec<_> = reads.iter().filter(|r| r.1.is_none()).map(|r| r.0).collect();
+    // A measure read whole makes its single categories redundant; past two categories, one read
+    // of the whole measure is cheaper than a read per category.
+    let mut whole: Vec<_> = reads.iter().filter(|r| r.1.is_none()).map(|r| r.0).collect();
+    for r in &reads {
+        if reads.iter().filter(|x| x.0 == r.0 && x.1.is_some()).count() > 2 && !whole.contains(&r.0) {
+            whole.push(r.0);
+        }
+    }
     reads.retain(|r| r.1.is_none() || !whole.contains(&r.0));
+    for m in &whole {
+        if !reads.contains(&(*m, None)) {
+            reads.push((*m, None));
+        }
+    }
     let rows = store.cube(dim, query.from, query.to, &reads).await?;
     let mut records = table::records_from_cube(rows, query.by);
     if indicators.iter().any(|i| i.id == "lost_to_follow_up") {
