@@ -183,6 +183,12 @@ pub enum ExportWhat {
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
     },
+    /// Every instrument as a FHIR R4 Questionnaire (one JSON file per instrument)
+    Questionnaires {
+        /// The directory to write into (created if missing)
+        #[arg(long, short)]
+        output: std::path::PathBuf,
+    },
     /// A k-anonymous CSV of persons who consented to research, and its codebook
     Microdata {
         #[command(flatten)]

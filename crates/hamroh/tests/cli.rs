@@ -380,3 +380,16 @@ fn exports_hide_small_counts_map_to_dhis2_and_write_a_k_anonymous_research_file(
     let codebook = std::fs::read_to_string(dir.path().join("research.codebook.md")).unwrap();
     assert!(codebook.contains("k = 5") && codebook.contains("| age_band |"));
 }
+
+#[test]
+fn every_instrument_exports_as_a_fhir_questionnaire() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hamroh(&["export", "questionnaires", "-o", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let phq9: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("Questionnaire-phq9.json")).unwrap()).unwrap();
+    assert_eq!(phq9["resourceType"], "Questionnaire");
+    assert_eq!(phq9["code"][0]["code"], "44249-1");
+    assert_eq!(phq9["item"].as_array().unwrap().len(), 9);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), hamroh_domain::instrument::catalog().iter().count());
+}

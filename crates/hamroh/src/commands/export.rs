@@ -97,6 +97,19 @@ pub async fn run(what: ExportWhat) -> Outcome {
             }
             Ok(ExitCode::SUCCESS)
         }
+        ExportWhat::Questionnaires { output } => {
+            std::fs::create_dir_all(&output)
+                .map_err(|e| Failure::usage(format!("cannot create {}: {e}", output.display())))?;
+            let mut n = 0;
+            for inst in hamroh_domain::instrument::catalog().iter() {
+                let q = hamroh_interop::fhir::questionnaire(inst);
+                let text = serde_json::to_string_pretty(&q).map_err(|e| Failure { code: 1, message: e.to_string() })?;
+                write(Some(&output.join(format!("Questionnaire-{}.json", inst.id))), text.as_bytes())?;
+                n += 1;
+            }
+            eprintln!("hamroh: {n} FHIR Questionnaire(s) written to {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
         ExportWhat::Microdata { db, k, output, codebook } => {
             if k < 2 {
                 return Err(Failure::usage("--k must be at least 2"));

@@ -1,0 +1,296 @@
+//! FHIR R4 (JSON) resources built from Hamroh's records: pure functions, no I/O.
+//!
+//! Identifiers and code systems that Hamroh defines are URNs (`urn:hamroh:...`), so that no
+//! address is claimed that Hamroh does not serve. LOINC codes are used where the instrument file
+//! gives them.
+
+use hamroh_domain::instrument::{Instrument, Texts};
+use hamroh_domain::model::{Millis, Person, Referral, Screening};
+use hamroh_domain::org::Lang;
+use hamroh_domain::referral::{ReferralStatus, Urgency};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const TRANSLATION: &str = "http://hl7.org/fhir/StructureDefinition/translation";
+const LOINC: &str = "http://loinc.org";
+
+/// The canonical URL of an instrument's questionnaire.
+pub fn questionnaire_url(id: &str) -> String {
+    format!("urn:hamroh:questionnaire:{id}")
+}
+
+/// English text, with Russian and Tajik as translation extensions on the `_field` twin.
+fn translations(texts: &Texts) -> Value {
+    let extensions: Vec<Value> = [Lang::Ru, Lang::Tg]
+        .iter()
+        .map(|l| {
+            json!({
+                "url": TRANSLATION,
+                "extension": [
+                    {"url": "lang", "valueCode": l.as_str()},
+                    {"url": "content", "valueString": texts.get(*l)},
+                ]
+            })
+        })
+        .collect();
+    json!({ "extension": extensions })
+}
+
+fn item_system(inst: &Instrument) -> String {
+    if inst.codes.system.is_empty() { format!("urn:hamroh:instrument:{}", inst.id) } else { inst.codes.system.clone() }
+}
+
+/// The coding of an answer: the LOINC answer code where the file has one, else Hamroh's.
+fn answer_coding(inst: &Instrument, option: &hamroh_domain::instrument::AnswerOption) -> Value {
+    match &option.code {
+        Some(code) if code.starts_with("LA") => json!({"system": LOINC, "code": code, "display": option.text.en}),
+        _ => json!({
+            "system": format!("urn:hamroh:answers:{}", inst.id),
+            "code": option.value.to_string(),
+            "display": option.text.en,
+        }),
+    }
+}
+
+/// An instrument as a `Questionnaire`: items with their codes, answer options, texts in English
+/// with Russian and Tajik translations.
+pub fn questionnaire(inst: &Instrument) -> Value {
+    let items: Vec<Value> = inst
+        .items
+        .iter()
+        .map(|item| {
+            let options = &inst.response_sets[&item.response_set].options;
+            let mut v = json!({
+                "linkId": item.id,
+                "text": item.text.en,
+                "_text": translations(&item.text),
+                "type": "choice",
+            });
+            v["answerOption"] = options.iter().map(|o| json!({"valueCoding": answer_coding(inst, o)})).collect();
+            if let Some(code) = &item.code {
+                v["code"] = json!([{"system": item_system(inst), "code": code}]);
+            }
+            v
+        })
+        .collect();
+    let mut q = json!({
+        "resourceType": "Questionnaire",
+        "id": inst.id.replace('_', "-"),
+        "url": questionnaire_url(&inst.id),
+        "version": inst.version,
+        "name": inst.short_name.chars().filter(char::is_ascii_alphanumeric).collect::<String>(),
+        "title": inst.name.en,
+        "_title": translations(&inst.name),
+        "status": "active",
+        "language": "en",
+        "description": inst.instructions.en,
+        "copyright": inst.licence,
+        "item": items,
+    });
+    if let Some(panel) = &inst.codes.panel {
+        q["code"] = json!([{"system": inst.codes.system, "code": panel, "display": inst.short_name}]);
+    }
+    q
+}
+
+/// The code of an instrument's total score: LOINC where one exists, else Hamroh's.
+fn total_code(inst: &Instrument) -> Value {
+    let coding = match &inst.codes.total {
+        Some(code) => json!({"system": inst.codes.system, "code": code}),
+        None => json!({"system": format!("urn:hamroh:instrument:{}", inst.id), "code": "total"}),
+    };
+    json!({"coding": [coding], "text": format!("{} total score", inst.short_name)})
+}
+
+fn instant(ms: Millis) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// A second id derived from a referral's, for its `Task`.
+fn task_id(referral: Uuid) -> Uuid {
+    let mut bytes = *referral.as_bytes();
+    bytes[15] ^= 0x5a;
+    Uuid::from_bytes(bytes)
+}
+
+fn entry(id: Uuid, resource: Value) -> Value {
+    json!({"fullUrl": format!("urn:uuid:{id}"), "resource": resource})
+}
+
+fn reference(id: Uuid) -> Value {
+    json!({"reference": format!("urn:uuid:{id}")})
+}
+
+/// What a bundle may say of the person: pseudonymous for statistics or partners, with name and
+/// phone only for care when the person's consent allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    Pseudonymous,
+    ForCare,
+}
+
+/// A person's record as a `collection` Bundle: the `Patient`, a `QuestionnaireResponse` and an
+/// `Observation` (the total) per screening, a `ServiceRequest` and a `Task` per referral.
+pub fn person_bundle(
+    person: &Person,
+    identity: Identity,
+    screenings: &[Screening],
+    referrals: &[Referral],
+    catalog: &hamroh_domain::instrument::Catalog,
+    now: Millis,
+) -> Value {
+    let mut entries = vec![entry(person.id, patient(person, identity))];
+    for s in screenings {
+        let Some(inst) = catalog.get(&s.instrument) else { continue };
+        entries.push(entry(s.id, questionnaire_response(person.id, s, inst)));
+        if let Some(total) = s.outcome.total {
+            let obs_id = task_id(s.id);
+            let mut obs = json!({
+                "resourceType": "Observation",
+                "id": obs_id.to_string(),
+                "status": "final",
+                "category": [{"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                    "code": "survey",
+                    "display": "Survey",
+                }]}],
+                "code": total_code(inst),
+                "subject": reference(person.id),
+                "effectiveDateTime": instant(s.encounter_at),
+                "valueInteger": total,
+                "derivedFrom": [reference(s.id)],
+            });
+            if let Some(band) = &s.outcome.band {
+                obs["interpretation"] = json!([{"coding": [{"system": format!("urn:hamroh:bands:{}", inst.id), "code": band}], "text": band}]);
+            }
+            entries.push(entry(obs_id, obs));
+        }
+    }
+    for r in referrals {
+        entries.push(entry(r.id, service_request(person.id, r)));
+        entries.push(entry(task_id(r.id), task(person.id, r)));
+    }
+    json!({
+        "resourceType": "Bundle",
+        "id": Uuid::now_v7().to_string(),
+        "type": "collection",
+        "timestamp": instant(now),
+        "entry": entries,
+    })
+}
+
+fn patient(p: &Person, identity: Identity) -> Value {
+    let district = p.district.district();
+    let region = hamroh_domain::geo::region(p.district.region());
+    let mut v = json!({
+        "resourceType": "Patient",
+        "id": p.id.to_string(),
+        "identifier": [{"system": "urn:hamroh:person-code", "value": p.code}],
+        "gender": p.sex.as_str(),
+        "birthDate": format!("{:04}", p.birth_year.get()),
+        "address": [{
+            "district": district.en,
+            "state": region.map_or("", |r| r.en),
+            "country": "TJ",
+        }],
+    });
+    if identity == Identity::ForCare {
+        let mut name = serde_json::Map::new();
+        if let Some(f) = &p.family_name {
+            name.insert("family".into(), json!(f));
+        }
+        if let Some(g) = &p.given_name {
+            name.insert("given".into(), json!([g]));
+        }
+        if !name.is_empty() {
+            v["name"] = json!([name]);
+        }
+        if let Some(phone) = &p.phone {
+            v["telecom"] = json!([{"system": "phone", "value": phone.as_str()}]);
+        }
+    }
+    v
+}
+
+fn questionnaire_response(person: Uuid, s: &Screening, inst: &Instrument) -> Value {
+    let items: Vec<Value> = inst
+        .items
+        .iter()
+        .zip(&s.answers)
+        .filter_map(|(item, answer)| {
+            let value = (*answer)?;
+            let option = inst.response_sets[&item.response_set].options.iter().find(|o| o.value == value)?;
+            Some(json!({"linkId": item.id, "text": item.text.en, "answer": [{"valueCoding": answer_coding(inst, option)}]}))
+        })
+        .collect();
+    json!({
+        "resourceType": "QuestionnaireResponse",
+        "id": s.id.to_string(),
+        "questionnaire": format!("{}|{}", questionnaire_url(&inst.id), inst.version),
+        "status": "completed",
+        "subject": reference(person),
+        "authored": instant(s.encounter_at),
+        "language": s.lang.as_str(),
+        "item": items,
+    })
+}
+
+fn service_request(person: Uuid, r: &Referral) -> Value {
+    let status = match r.status {
+        ReferralStatus::Draft => "draft",
+        ReferralStatus::Sent | ReferralStatus::Accepted | ReferralStatus::NoShow => "active",
+        ReferralStatus::Attended | ReferralStatus::Closed => "completed",
+        ReferralStatus::Declined | ReferralStatus::Redirected | ReferralStatus::Cancelled => "revoked",
+    };
+    json!({
+        "resourceType": "ServiceRequest",
+        "id": r.id.to_string(),
+        "identifier": [{"system": "urn:hamroh:referral-code", "value": r.code}],
+        "status": status,
+        "intent": "order",
+        "priority": priority(r.urgency),
+        "subject": reference(person),
+        "authoredOn": instant(r.created_at),
+        "occurrenceDateTime": r.due_date.to_string(),
+        "requester": {"identifier": {"system": "urn:hamroh:organisation", "value": r.from_organisation_id.to_string()}},
+        "performer": [{"identifier": {"system": "urn:hamroh:organisation", "value": r.to_organisation_id.to_string()}}],
+        "reasonCode": [{"text": r.reason}],
+    })
+}
+
+fn priority(urgency: Urgency) -> &'static str {
+    match urgency {
+        Urgency::Routine => "routine",
+        Urgency::Urgent => "urgent",
+        Urgency::Emergency => "stat",
+    }
+}
+
+fn task(person: Uuid, r: &Referral) -> Value {
+    let status = match r.status {
+        ReferralStatus::Draft => "draft",
+        ReferralStatus::Sent => "requested",
+        ReferralStatus::Accepted => "accepted",
+        ReferralStatus::Declined | ReferralStatus::Redirected => "rejected",
+        ReferralStatus::Attended | ReferralStatus::Closed => "completed",
+        ReferralStatus::NoShow => "failed",
+        ReferralStatus::Cancelled => "cancelled",
+    };
+    let last = r.events.last();
+    let mut t = json!({
+        "resourceType": "Task",
+        "id": task_id(r.id).to_string(),
+        "status": status,
+        "businessStatus": {"coding": [{"system": "urn:hamroh:referral-status", "code": r.status.as_str()}]},
+        "intent": "order",
+        "focus": reference(r.id),
+        "for": reference(person),
+        "authoredOn": instant(r.created_at),
+        "lastModified": instant(last.map_or(r.created_at, |e| e.at)),
+        "owner": {"identifier": {"system": "urn:hamroh:organisation", "value": r.to_organisation_id.to_string()}},
+    });
+    if let Some(reason) = last.and_then(|e| e.reason.as_ref()) {
+        t["statusReason"] = json!({"text": reason});
+    }
+    t
+}
