@@ -294,3 +294,89 @@ fn task(person: Uuid, r: &Referral) -> Value {
     }
     t
 }
+
+/// One screening read from a FHIR `QuestionnaireResponse`: the instrument, answers in item order
+/// (`None` where the response has none), and the language it was given in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedResponse {
+    pub instrument: String,
+    pub answers: Vec<Option<i64>>,
+    pub lang: Option<Lang>,
+}
+
+/// Reads `QuestionnaireResponse`s (one, or a `Bundle` of them) for instruments Hamroh knows. The
+/// answers are not judged here: the caller scores them with the engine, which refuses what the
+/// instrument does not allow.
+pub fn read_responses(
+    resource: &Value,
+    catalog: &hamroh_domain::instrument::Catalog,
+) -> Result<Vec<ImportedResponse>, String> {
+    match resource["resourceType"].as_str() {
+        Some("QuestionnaireResponse") => Ok(vec![read_response(resource, catalog)?]),
+        Some("Bundle") => {
+            let entries = resource["entry"].as_array().ok_or("Bundle: no entry")?;
+            let responses: Vec<_> = entries
+                .iter()
+                .enumerate()
+                .map(|(n, e)| read_response(&e["resource"], catalog).map_err(|m| format!("entry {n}: {m}")))
+                .collect::<Result<_, _>>()?;
+            if responses.is_empty() { Err("Bundle: no QuestionnaireResponse".into()) } else { Ok(responses) }
+        }
+        Some(other) => Err(format!("resourceType {other}: expected QuestionnaireResponse or Bundle")),
+        None => Err("not a FHIR resource (no resourceType)".into()),
+    }
+}
+
+fn flatten<'a>(items: &'a [Value], out: &mut Vec<&'a Value>) {
+    for item in items {
+        out.push(item);
+        if let Some(children) = item["item"].as_array() {
+            flatten(children, out);
+        }
+    }
+}
+
+fn read_response(r: &Value, catalog: &hamroh_domain::instrument::Catalog) -> Result<ImportedResponse, String> {
+    if r["resourceType"] != "QuestionnaireResponse" {
+        return Err("expected a QuestionnaireResponse".into());
+    }
+    if r["status"] != "completed" {
+        return Err(format!("status {}: only a completed response is a screening", r["status"]));
+    }
+    let canonical = r["questionnaire"].as_str().ok_or("questionnaire: missing")?;
+    let id = canonical.split('|').next().unwrap_or_default();
+    let id = id.strip_prefix("urn:hamroh:questionnaire:").unwrap_or(id).rsplit('/').next().unwrap_or_default();
+    let inst = catalog.get(id).ok_or_else(|| format!("questionnaire {canonical}: not an instrument Hamroh knows"))?;
+    let mut items = Vec::new();
+    flatten(r["item"].as_array().map(Vec::as_slice).unwrap_or_default(), &mut items);
+    let mut answers = Vec::with_capacity(inst.items.len());
+    for item in &inst.items {
+        let found: Vec<&&Value> = items.iter().filter(|i| i["linkId"] == item.id.as_str()).collect();
+        if found.len() > 1 {
+            return Err(format!("item {}: answered more than once", item.id));
+        }
+        let Some(answer) = found.first().and_then(|i| i["answer"].as_array()).and_then(|a| a.first()) else {
+            answers.push(None);
+            continue;
+        };
+        let options = &inst.response_sets[&item.response_set].options;
+        let value = if let Some(v) = answer["valueInteger"].as_i64() {
+            v
+        } else if let Some(code) = answer["valueCoding"]["code"].as_str() {
+            options
+                .iter()
+                .find(|o| o.code.as_deref() == Some(code) || o.value.to_string() == code)
+                .map(|o| o.value)
+                .ok_or_else(|| format!("item {}: answer code {code} is not one of the item's options", item.id))?
+        } else {
+            return Err(format!("item {}: an answer must be valueCoding or valueInteger", item.id));
+        };
+        answers.push(Some(value));
+    }
+    let known: Vec<&str> = inst.items.iter().map(|i| i.id.as_str()).collect();
+    if let Some(extra) = items.iter().filter_map(|i| i["linkId"].as_str()).find(|l| !known.contains(l)) {
+        return Err(format!("item {extra}: not an item of {}", inst.id));
+    }
+    let lang = r["language"].as_str().and_then(|l| l.parse::<Lang>().ok());
+    Ok(ImportedResponse { instrument: inst.id.clone(), answers, lang })
+}

@@ -73,3 +73,27 @@ fn a_bundle_says_what_the_record_says_and_names_no_one_unless_for_care() {
         assert_eq!(care["entry"][0]["resource"]["name"][0]["family"], name.as_str());
     }
 }
+
+#[test]
+fn a_response_written_by_hamroh_reads_back_as_the_same_answers() {
+    let demo_dir = directory();
+    let config = DemoConfig { people: 40, seed: 8, as_of: jiff::civil::date(2026, 10, 31) };
+    let batch = DemoPeople::new(config, &demo_dir).next_chunk(40).unwrap();
+    for s in batch.screenings.iter().take(60) {
+        let rec = batch.persons.iter().find(|p| p.person.id == s.person_id).unwrap();
+        let bundle = person_bundle(&rec.person, Identity::Pseudonymous, std::slice::from_ref(s), &[], catalog(), 0);
+        let response = &bundle["entry"][1]["resource"];
+        let read = hamroh_interop::fhir::read_responses(response, catalog()).unwrap();
+        assert_eq!(read[0].instrument, s.instrument);
+        assert_eq!(read[0].answers, s.answers, "{}", s.instrument);
+    }
+    let bad = serde_json::json!({
+        "resourceType": "QuestionnaireResponse", "status": "completed",
+        "questionnaire": "urn:hamroh:questionnaire:phq9|1.0",
+        "item": [{"linkId": "9", "answer": [{"valueCoding": {"system": "http://loinc.org", "code": "LA0000-0"}}]}]
+    });
+    let err = hamroh_interop::fhir::read_responses(&bad, catalog()).unwrap_err();
+    assert!(err.contains("item 9") && err.contains("LA0000-0"), "{err}");
+    let unknown = serde_json::json!({"resourceType": "QuestionnaireResponse", "status": "completed", "questionnaire": "urn:x:other"});
+    assert!(hamroh_interop::fhir::read_responses(&unknown, catalog()).unwrap_err().contains("not an instrument"));
+}

@@ -247,6 +247,14 @@ impl Gate<'_> {
         Ok((follow_ups, referrals))
     }
 
+    /// A person's referrals with every step, for an export of the record.
+    pub async fn referrals_with_steps(&self, person_id: Uuid) -> Result<Vec<hamroh_domain::model::Referral>> {
+        let (access, _) = self.check(person_id, false, "referral").await?;
+        let referrals = self.store.referrals_with_steps(person_id).await?;
+        self.record_read(person_id, "referral", access).await?;
+        Ok(referrals)
+    }
+
     /// Refers a person to a service. Needs write access to the person, the person's consent to
     /// share with the service's sector or organisation, and a service that covers the person's
     /// district.

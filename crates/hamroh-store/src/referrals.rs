@@ -438,6 +438,78 @@ impl Store {
             .collect())
     }
 
+    /// A person's referrals as records, with every step (read through the gate, which audits).
+    pub(crate) async fn referrals_with_steps(&self, person_id: Uuid) -> Result<Vec<Referral>> {
+        type Row = (
+            Uuid,
+            String,
+            Uuid,
+            Option<Uuid>,
+            Uuid,
+            Uuid,
+            Option<Uuid>,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            i64,
+        );
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, code, from_organisation_id, from_user_id, service_id, to_organisation_id, screening_id, \
+                 reason, urgency, due_date, status, note, created_at FROM referrals WHERE person_id = $1 ORDER BY created_at",
+            )
+            .bind(person_id)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            type EventRow = (Option<String>, String, i64, Option<Uuid>, Option<String>, Option<String>, Option<String>);
+            let events: Vec<EventRow> = with_pool!(self, pool => {
+                sqlx::query_as(
+                    "SELECT from_status, to_status, at, by_user_id, reason, barrier, note FROM referral_events \
+                     WHERE referral_id = $1 ORDER BY seq",
+                )
+                .bind(r.0)
+                .fetch_all(pool)
+                .await?
+            });
+            out.push(Referral {
+                id: r.0,
+                code: r.1,
+                person_id,
+                from_organisation_id: r.2,
+                from_user_id: r.3,
+                service_id: r.4,
+                to_organisation_id: r.5,
+                screening_id: r.6,
+                reason: r.7,
+                urgency: r.8.parse()?,
+                due_date: r.9.parse().map_err(|e: jiff::Error| StoreError::Corrupt(e.to_string()))?,
+                status: r.10.parse()?,
+                note: r.11,
+                created_at: r.12,
+                events: events
+                    .into_iter()
+                    .map(|e| {
+                        Ok(ReferralEvent {
+                            from_status: e.0.map(|s| s.parse()).transpose()?,
+                            to_status: e.1.parse()?,
+                            at: e.2,
+                            by_user_id: e.3,
+                            reason: e.4,
+                            barrier: e.5.map(|b| b.parse()).transpose()?,
+                            note: e.6,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            });
+        }
+        Ok(out)
+    }
+
     /// Stores a new referral with its first event, and the messages that announce it.
     pub async fn add_referral(
         &self,

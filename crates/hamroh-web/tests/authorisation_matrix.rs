@@ -38,7 +38,8 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
     Some(match (m, path) {
         ("GET", "/healthz" | "/static/{name}" | "/login" | "/login/totp") => Anyone,
         ("POST", "/login" | "/login/totp" | "/logout") => Anyone,
-        ("GET", "/api/v1/instruments" | "/api/v1/instruments/{id}") | ("POST", "/api/v1/score") => Anyone,
+        ("GET", "/api/v1/instruments" | "/api/v1/instruments/{id}" | "/api/v1/instruments/{id}/fhir")
+        | ("POST", "/api/v1/score") => Anyone,
         ("GET", "/" | "/account" | "/api/v1/me") => SignedIn,
         (
             "POST",
@@ -67,6 +68,7 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
             "/encounters/{id}/decision" | "/api/v1/encounters/{id}/decision" | "/api/v1/persons/{id}/encounters",
         ) => PersonCare,
         ("GET", "/persons/{id}" | "/api/v1/persons/{id}") => PersonCare,
+        ("GET" | "POST", "/api/v1/persons/{id}/fhir") => PersonCare,
         ("POST", "/persons/{id}/consents" | "/api/v1/persons/{id}/consents") => PersonConsent,
         ("GET", "/persons/{id}/audit" | "/api/v1/persons/{id}/audit") => PersonAudit,
         _ => return None,
@@ -184,6 +186,10 @@ fn body_for(method: &Method, path: &str) -> Option<(&'static str, String)> {
             ("application/json", r#"{"screenings":[{"instrument":"phq2","answers":[0,1]}]}"#.into())
         }
         "/api/v1/encounters/{id}/decision" => ("application/json", r#"{"choice":"follow"}"#.into()),
+        "/api/v1/persons/{id}/fhir" => (
+            "application/json",
+            r#"{"resourceType":"QuestionnaireResponse","status":"completed","questionnaire":"urn:hamroh:questionnaire:phq2","item":[{"linkId":"1","answer":[{"valueInteger":1}]},{"linkId":"2","answer":[{"valueInteger":0}]}]}"#.into(),
+        ),
         "/api/v1/persons" => ("application/json", r#"{"sex":"male"}"#.into()),
         "/api/v1/persons/{id}/referrals" => (
             "application/json",
@@ -236,7 +242,7 @@ async fn every_role_every_route_every_person(db: &TestDb) {
                     }
                     (Some(s), _) => person_of(&w, *s).to_string(),
                     (None, p) if p.starts_with("/admin/users/") => w.target_user.to_string(),
-                    (None, "/api/v1/instruments/{id}") => "phq9".into(),
+                    (None, "/api/v1/instruments/{id}" | "/api/v1/instruments/{id}/fhir") => "phq9".into(),
                     (None, "/directory/services/{id}") => w.service.to_string(),
                     _ => uuid::Uuid::now_v7().to_string(),
                 };

@@ -216,23 +216,34 @@ pub async fn create_encounter(
     ApiJson(req): ApiJson<EncounterRequest>,
 ) -> Result<(StatusCode, Json<EncounterView>), WebError> {
     let id = parse_id(&id)?;
-    let gate = caller.gate(&state);
+    let answers = req.screenings.into_iter().map(|s| (s.instrument, s.answers)).collect();
+    store_encounter(&state, &caller, id, answers, req.respondent_lang.unwrap_or(Lang::Tg)).await
+}
+
+/// Scores one encounter's answers with the engine and stores it through the gate: all or nothing.
+pub(crate) async fn store_encounter(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    answers: Vec<(String, Vec<Option<i64>>)>,
+    lang: Lang,
+) -> Result<(StatusCode, Json<EncounterView>), WebError> {
+    let gate = caller.gate(state);
     let person = gate.person(id).await?;
-    if req.screenings.is_empty() {
+    if answers.is_empty() {
         return Err(WebError::Invalid {
             code: "no_screenings",
             message: "give at least one instrument's answers".into(),
         });
     }
     let mut inputs: Vec<(&Instrument, Vec<Option<i64>>)> = Vec::new();
-    for s in req.screenings {
-        let inst = catalog().get(&s.instrument).ok_or_else(|| WebError::Invalid {
+    for (instrument, given) in answers {
+        let inst = catalog().get(&instrument).ok_or_else(|| WebError::Invalid {
             code: "unknown_instrument",
-            message: format!("no instrument `{}`", s.instrument),
+            message: format!("no instrument `{instrument}`"),
         })?;
-        inputs.push((inst, s.answers));
+        inputs.push((inst, given));
     }
-    let lang = req.respondent_lang.unwrap_or(Lang::Tg);
     let screenings =
         workflow::score_encounter(&state.cutoffs, &caller.principal, &person, lang, &inputs).map_err(|problems| {
             WebError::Invalid {

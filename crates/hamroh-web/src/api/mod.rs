@@ -3,6 +3,7 @@
 //! every group of routes carries its access [`Rule`].
 
 mod clinical;
+mod fhir;
 mod indicators;
 mod instruments;
 mod persons;
@@ -70,6 +71,7 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(instruments::list))
         .routes(routes!(instruments::show))
         .routes(routes!(instruments::score))
+        .routes(routes!(fhir::instrument_questionnaire))
         .routes(routes!(referrals::services));
     let signed_in = guard(state, Rule::SignedIn, OpenApiRouter::new().routes(routes!(persons::me)));
     let care = guard(
@@ -78,6 +80,7 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
         OpenApiRouter::new()
             .routes(routes!(clinical::search, clinical::register))
             .routes(routes!(persons::show))
+            .routes(routes!(fhir::person_record, fhir::import_responses))
             .routes(routes!(persons::consent))
             .routes(routes!(clinical::create_encounter))
             .routes(routes!(clinical::show_encounter))
