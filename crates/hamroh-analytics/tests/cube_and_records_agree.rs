@@ -4,30 +4,13 @@
 use hamroh_analytics::table::{build, records};
 use hamroh_analytics::{CATALOGUE, Dimension, PeriodKind, Query};
 use hamroh_demo::{DemoConfig, DemoPeople, directory};
-use hamroh_domain::model::{Batch, User};
-use hamroh_domain::org::Lang;
 use hamroh_store::Actor;
 use hamroh_store::testing::TestDb;
 
 async fn load(db: &TestDb) {
     let dir = directory();
     let actor = Actor::system("test");
-    let users = dir
-        .logins
-        .iter()
-        .map(|l| User {
-            id: l.id,
-            organisation_id: l.organisation_id,
-            username: l.username.to_owned(),
-            display_name: l.display_name.to_owned(),
-            password_hash: "$argon2id$not-a-real-hash".to_owned(),
-            roles: vec![l.role],
-            lang: Lang::Tg,
-            disabled: false,
-        })
-        .collect();
-    let directory_batch =
-        Batch { organisations: dir.organisations.clone(), services: dir.services.clone(), users, ..Batch::default() };
+    let directory_batch = dir.batch("$argon2id$not-a-real-hash");
     db.store.insert_batch(&actor, &directory_batch).await.unwrap();
     let config = DemoConfig { people: 400, seed: 5, as_of: jiff::civil::date(2026, 10, 31) };
     let mut people = DemoPeople::new(config, &dir);

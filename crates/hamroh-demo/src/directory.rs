@@ -1,8 +1,8 @@
 //! The demo organisations, their services and one user for each role.
 
 use hamroh_domain::geo;
-use hamroh_domain::model::{Organisation, Service};
-use hamroh_domain::org::{Role, Sector};
+use hamroh_domain::model::{Batch, Organisation, Service, User};
+use hamroh_domain::org::{Lang, Role, Sector};
 use hamroh_domain::person::DistrictCode;
 use hamroh_domain::service::{Cost, ServiceLanguage};
 use rand::SeedableRng;
@@ -32,6 +32,30 @@ impl DemoDirectory {
     /// Primary-care organisations, which register and screen people.
     pub fn primary_care(&self) -> impl Iterator<Item = &Organisation> {
         self.organisations.iter().filter(|o| o.sector == Sector::PrimaryCare)
+    }
+
+    /// Organisations, services and users as one batch, every user with the same password hash
+    /// (for tests and benchmarks, which do not log in through a password).
+    pub fn batch(&self, password_hash: &str) -> Batch {
+        Batch {
+            organisations: self.organisations.clone(),
+            services: self.services.clone(),
+            users: self
+                .logins
+                .iter()
+                .map(|l| User {
+                    id: l.id,
+                    organisation_id: l.organisation_id,
+                    username: l.username.to_owned(),
+                    display_name: l.display_name.to_owned(),
+                    password_hash: password_hash.to_owned(),
+                    roles: vec![l.role],
+                    lang: Lang::Tg,
+                    disabled: false,
+                })
+                .collect(),
+            ..Batch::default()
+        }
     }
 
     pub fn services_of(&self, sector: Sector) -> impl Iterator<Item = &Service> {

@@ -34,3 +34,14 @@ code_enum!(
     /// The language of the interface or of an administered instrument.
     Lang: "language" { Tg = "tg", Ru = "ru", En = "en" }
 );
+
+impl Lang {
+    /// The one of three texts (English, Russian, Tajik) in this language.
+    pub fn pick<'a>(self, en: &'a str, ru: &'a str, tg: &'a str) -> &'a str {
+        match self {
+            Lang::En => en,
+            Lang::Ru => ru,
+            Lang::Tg => tg,
+        }
+    }
+}

@@ -2,8 +2,7 @@
 //! (the README's test command always sets it).
 
 use hamroh_demo::{DemoConfig, DemoPeople, directory};
-use hamroh_domain::model::{Batch, User};
-use hamroh_domain::org::Lang;
+use hamroh_domain::model::Batch;
 use hamroh_store::testing::TestDb;
 use hamroh_store::{Actor, NewAuditEvent, Store};
 
@@ -12,25 +11,7 @@ const AS_OF: jiff::civil::Date = jiff::civil::date(2026, 11, 1);
 /// The demo directory plus `people` persons with everything about them, as one batch.
 fn demo_batch(people: u64, seed: u64) -> Batch {
     let dir = directory();
-    let mut batch = Batch {
-        organisations: dir.organisations.clone(),
-        services: dir.services.clone(),
-        users: dir
-            .logins
-            .iter()
-            .map(|l| User {
-                id: l.id,
-                organisation_id: l.organisation_id,
-                username: l.username.to_owned(),
-                display_name: l.display_name.to_owned(),
-                password_hash: "$argon2id$not-a-real-hash".to_owned(),
-                roles: vec![l.role],
-                lang: Lang::Tg,
-                disabled: false,
-            })
-            .collect(),
-        ..Batch::default()
-    };
+    let mut batch = dir.batch("$argon2id$not-a-real-hash");
     let mut gen_people = DemoPeople::new(DemoConfig { people, seed, as_of: AS_OF }, &dir);
     while let Some(chunk) = gen_people.next_chunk(100) {
         batch.persons.extend(chunk.persons);

@@ -86,14 +86,6 @@ pub async fn compute(state: &AppState, request: &Request) -> Result<Vec<Table>, 
     Ok(hamroh_analytics::tables(&state.store, &request.indicators, &request.query, lost_cutoff).await?)
 }
 
-fn local(lang: Lang, en: &'static str, ru: &'static str, tg: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::Ru => ru,
-        Lang::Tg => tg,
-    }
-}
-
 /// [`label`] in a language, for callers outside the web layer (the CLI's exports).
 pub fn label_in(lang: Lang, table: &Table, code: &str) -> String {
     label(&Tr::new(lang), table, code)
@@ -110,15 +102,15 @@ pub(crate) fn label(t: &Tr, table: &Table, code: &str) -> String {
     let lang = t.lang;
     match table.by {
         Some(Dimension::Region) => {
-            geo::region(code).map_or(code.to_owned(), |r| local(lang, r.en, r.ru, r.tg).to_owned())
+            geo::region(code).map_or(code.to_owned(), |r| lang.pick(r.en, r.ru, r.tg).to_owned())
         }
         Some(Dimension::District) => {
-            geo::district(code).map_or(code.to_owned(), |d| local(lang, d.en, d.ru, d.tg).to_owned())
+            geo::district(code).map_or(code.to_owned(), |d| lang.pick(d.en, d.ru, d.tg).to_owned())
         }
         Some(Dimension::Sex) => t.get(&format!("sex-{code}")),
         Some(Dimension::AgeBand) => age_label(code),
         Some(Dimension::Destination) => {
-            country(code).map_or(code.to_owned(), |c| local(lang, c.en, c.ru, c.tg).to_owned())
+            country(code).map_or(code.to_owned(), |c| lang.pick(c.en, c.ru, c.tg).to_owned())
         }
         Some(Dimension::WorkSector) => t.get(&format!("work_sector-{code}")),
         Some(Dimension::Category) => category_label(t, table.indicator.category.unwrap_or_default(), code),

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::consent::ConsentScope;
 use hamroh_domain::geo;
-use hamroh_domain::org::{Lang, Role, Sector};
+use hamroh_domain::org::{Role, Sector};
 use hamroh_domain::referral::{Barrier, ReferralStatus, Side, Transition, Urgency, allowed_from};
 use hamroh_store::{ReferralDetail, ReferralRequest, ServiceEntry};
 use serde::Deserialize;
@@ -503,14 +503,6 @@ pub struct DirectoryQuery {
     sector: String,
 }
 
-fn local<'a>(lang: Lang, en: &'a str, ru: &'a str, tg: &'a str) -> &'a str {
-    match lang {
-        Lang::En => en,
-        Lang::Ru => ru,
-        Lang::Tg => tg,
-    }
-}
-
 /// Services that cover a district (and serve a need), for anyone: no log-in, no personal data.
 pub fn matching_services(all: Vec<ServiceEntry>, district: &str, sector: Option<Sector>) -> Vec<ServiceEntry> {
     all.into_iter()
@@ -537,8 +529,8 @@ pub async fn directory(
             .iter()
             .map(|r| {
                 let districts =
-                    geo::districts_of(r.code).map(|d| (d.code, local(lang, d.en, d.ru, d.tg).to_owned())).collect();
-                (local(lang, r.en, r.ru, r.tg).to_owned(), districts)
+                    geo::districts_of(r.code).map(|d| (d.code, lang.pick(d.en, d.ru, d.tg).to_owned())).collect();
+                (lang.pick(r.en, r.ru, r.tg).to_owned(), districts)
             })
             .collect(),
         sectors: Sector::ALL

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::geo;
-use hamroh_domain::org::{Lang, Sector};
+use hamroh_domain::org::Sector;
 use hamroh_domain::service::{Cost, ServiceInput, ServiceLanguage};
 use uuid::Uuid;
 
@@ -43,15 +43,6 @@ struct ServiceFormPage {
     regions: Vec<(Choice, Vec<Choice>)>,
 }
 
-fn name(lang: Lang, en: &'static str, ru: &'static str, tg: &'static str) -> String {
-    match lang {
-        Lang::En => en,
-        Lang::Ru => ru,
-        Lang::Tg => tg,
-    }
-    .to_owned()
-}
-
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
     let t = &viewer.tr;
     let services = state
@@ -84,8 +75,9 @@ async fn form_page(
         regions: geo::REGIONS
             .iter()
             .map(|r| {
-                let districts = geo::districts_of(r.code).map(|d| (d.code, name(lang, d.en, d.ru, d.tg))).collect();
-                ((r.code, name(lang, r.en, r.ru, r.tg)), districts)
+                let districts =
+                    geo::districts_of(r.code).map(|d| (d.code, lang.pick(d.en, d.ru, d.tg).to_owned())).collect();
+                ((r.code, lang.pick(r.en, r.ru, r.tg).to_owned()), districts)
             })
             .collect(),
     };
