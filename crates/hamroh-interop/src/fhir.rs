@@ -179,6 +179,32 @@ pub fn person_bundle(
     })
 }
 
+/// Several persons' records as one pseudonymous `collection` Bundle.
+pub fn records_bundle(
+    records: &[(Person, Vec<Screening>, Vec<Referral>)],
+    catalog: &hamroh_domain::instrument::Catalog,
+    now: Millis,
+) -> Value {
+    let mut entries: Vec<Value> = Vec::new();
+    for (person, screenings, referrals) in records {
+        let one = person_bundle(person, Identity::Pseudonymous, screenings, referrals, catalog, now);
+        if let Some(list) = one["entry"].as_array() {
+            entries.extend(list.iter().cloned());
+        }
+    }
+    let mut bundle = json!({
+        "resourceType": "Bundle",
+        "id": Uuid::now_v7().to_string(),
+        "type": "collection",
+        "timestamp": instant(now),
+    });
+    // FHIR allows no empty arrays: an export with nothing in it has no `entry`.
+    if !entries.is_empty() {
+        bundle["entry"] = Value::Array(entries);
+    }
+    bundle
+}
+
 fn patient(p: &Person, identity: Identity) -> Value {
     let district = p.district.district();
     let region = hamroh_domain::geo::region(p.district.region());

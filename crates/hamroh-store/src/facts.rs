@@ -334,3 +334,42 @@ impl Store {
         Ok(records)
     }
 }
+
+/// A person's record as an export carries it.
+pub type PersonExport =
+    (hamroh_domain::model::Person, Vec<hamroh_domain::model::Screening>, Vec<hamroh_domain::model::Referral>);
+
+impl Store {
+    /// Persons whose record changed at or after `since` (registration, a screening, a referral or
+    /// one of its steps), oldest change first.
+    pub async fn persons_changed_since(&self, since: i64) -> Result<Vec<uuid::Uuid>> {
+        let rows: Vec<(uuid::Uuid,)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id FROM (SELECT id AS id FROM persons WHERE updated_at >= $1 \
+                 UNION SELECT person_id FROM screenings WHERE created_at >= $1 \
+                 UNION SELECT person_id FROM referrals WHERE updated_at >= $1) changed ORDER BY id",
+            )
+            .bind(since)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// The records of these persons for an export, each export audited against the person.
+    pub async fn export_records(&self, actor: &crate::audit::Actor, ids: &[uuid::Uuid]) -> Result<Vec<PersonExport>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut events = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(person) = self.person(*id).await? else { continue };
+            let screenings = self.screenings_of(*id).await?;
+            let referrals = self.referrals_with_steps(*id).await?;
+            let mut event = crate::audit::NewAuditEvent::ok("export", "person", id).person(*id);
+            event.detail = Some("fhir".into());
+            events.push(event);
+            out.push((person, screenings, referrals));
+        }
+        self.audit(actor, &events).await?;
+        Ok(out)
+    }
+}

@@ -439,7 +439,7 @@ impl Store {
     }
 
     /// A person's referrals as records, with every step (read through the gate, which audits).
-    pub(crate) async fn referrals_with_steps(&self, person_id: Uuid) -> Result<Vec<Referral>> {
+    pub async fn referrals_with_steps(&self, person_id: Uuid) -> Result<Vec<Referral>> {
         type Row = (
             Uuid,
             String,

@@ -183,6 +183,17 @@ pub enum ExportWhat {
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
     },
+    /// Persons' records as one FHIR R4 Bundle (pseudonymous: no name or phone), audited per person
+    Fhir {
+        #[command(flatten)]
+        db: DbArg,
+        /// Only records changed on or after this day (YYYY-MM-DD, Dushanbe time); default: all
+        #[arg(long)]
+        since: Option<String>,
+        /// Write here instead of standard output
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Every instrument as a FHIR R4 Questionnaire (one JSON file per instrument)
     Questionnaires {
         /// The directory to write into (created if missing)

@@ -393,3 +393,29 @@ fn every_instrument_exports_as_a_fhir_questionnaire() {
     assert_eq!(phq9["item"].as_array().unwrap().len(), 9);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), hamroh_domain::instrument::catalog().iter().count());
 }
+
+#[test]
+fn records_changed_since_a_day_export_as_one_valid_pseudonymous_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let out = hamroh(&["demo", "--db", &db, "--people", "40", "--seed", "5", "--as-of", "2026-06-30"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = dir.path().join("bundle.json");
+    // Records count as changed when they were stored: the demo was stored just now.
+    let out = hamroh(&["export", "fhir", "--db", &db, "--since", "2020-01-01", "-o", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bundle: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let entries = bundle["entry"].as_array().unwrap();
+    let patients = entries.iter().filter(|e| e["resource"]["resourceType"] == "Patient").count();
+    assert_eq!(patients, 40);
+    assert!(entries.iter().all(|e| e["resource"].get("name").is_none()), "pseudonymous");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fhir/validate.py");
+    let check = Command::new("python3").arg(script).arg(&file).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    let out = hamroh(&["export", "fhir", "--db", &db, "--since", "2099-01-01"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let empty: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(empty.get("entry").is_none(), "nothing changed since then");
+    let out = hamroh(&["export", "fhir", "--db", &db, "--since", "May"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -97,6 +97,31 @@ pub async fn run(what: ExportWhat) -> Outcome {
             }
             Ok(ExitCode::SUCCESS)
         }
+        ExportWhat::Fhir { db, since, output } => {
+            let since_ms = match since {
+                Some(day) => {
+                    let date: jiff::civil::Date =
+                        day.parse().map_err(|_| Failure::usage(format!("--since {day}: expected YYYY-MM-DD")))?;
+                    let zone = jiff::tz::TimeZone::fixed(jiff::tz::offset(5));
+                    date.to_zoned(zone).map_err(|e| Failure::usage(e.to_string()))?.timestamp().as_millisecond()
+                }
+                None => i64::MIN,
+            };
+            let store = open(&db.db).await?;
+            let bar = spinner("reading changed records");
+            let ids = store.persons_changed_since(since_ms).await?;
+            let records = store.export_records(&Actor::system("cli"), &ids).await?;
+            bar.finish_and_clear();
+            let bundle = hamroh_interop::fhir::records_bundle(
+                &records,
+                hamroh_domain::instrument::catalog(),
+                hamroh_store::now_millis(),
+            );
+            let text = serde_json::to_vec_pretty(&bundle).map_err(|e| Failure { code: 1, message: e.to_string() })?;
+            write(output.as_deref(), &text)?;
+            eprintln!("hamroh: {} person record(s) exported", records.len());
+            Ok(ExitCode::SUCCESS)
+        }
         ExportWhat::Questionnaires { output } => {
             std::fs::create_dir_all(&output)
                 .map_err(|e| Failure::usage(format!("cannot create {}: {e}", output.display())))?;
