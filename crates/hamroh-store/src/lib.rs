@@ -12,6 +12,7 @@ mod audit;
 #[macro_use]
 pub mod outbox;
 mod accounts;
+pub mod backup;
 #[macro_use]
 pub mod cube;
 #[macro_use]

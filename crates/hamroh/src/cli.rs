@@ -80,6 +80,21 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Write a consistent copy of the SQLite database to FILE, while it serves
+    Backup {
+        #[command(flatten)]
+        db: DbArg,
+        /// The backup file to create (must not exist)
+        file: std::path::PathBuf,
+    },
+    /// Check a backup (integrity, audit chain) and restore it to a new SQLite database
+    Restore {
+        /// The backup file
+        file: std::path::PathBuf,
+        /// Where the restored database goes: sqlite://PATH, a path that holds no database yet
+        #[arg(long, env = "HAMROH_DB", default_value = "sqlite://hamroh.db")]
+        db: String,
+    },
     /// Bring the database schema up to date
     Migrate {
         #[command(flatten)]

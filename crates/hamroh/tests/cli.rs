@@ -419,3 +419,69 @@ fn records_changed_since_a_day_export_as_one_valid_pseudonymous_bundle() {
     let out = hamroh(&["export", "fhir", "--db", &db, "--since", "May"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_backup_taken_while_serving_restores_to_the_same_records_with_an_intact_audit_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hamroh"))
+        .args(["serve", "--db", &db, "--listen", "127.0.0.1:0", "--demo", "--demo-people", "60"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    // The backup is taken while the server holds the database open and answers requests.
+    let backup = dir.path().join("backup.db");
+    let out = hamroh(&["backup", "--db", &db, backup.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(http_get(&address, "/healthz").0.contains("200"));
+    let again = hamroh(&["backup", "--db", &db, backup.to_str().unwrap()]);
+    assert!(!again.status.success(), "an existing backup file is never overwritten");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+
+    let restored_path = dir.path().join("restored.db");
+    let restored = format!("sqlite://{}", restored_path.display());
+    let out = hamroh(&["restore", backup.to_str().unwrap(), "--db", &restored]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let original = hamroh(&["audit", "verify", "--db", &db]);
+    let copy = hamroh(&["audit", "verify", "--db", &restored]);
+    assert!(copy.status.success(), "{}", stderr(&copy));
+    assert_eq!(String::from_utf8_lossy(&original.stdout), String::from_utf8_lossy(&copy.stdout));
+    let export = |url: &str| {
+        let out = hamroh(&[
+            "export",
+            "indicators",
+            "--db",
+            url,
+            "--from",
+            "2020-01",
+            "--by",
+            "district",
+            "--indicator",
+            "registered",
+            "--indicator",
+            "screened",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        out.stdout
+    };
+    assert_eq!(export(&db), export(&restored), "the same figures from the copy");
+
+    let again = hamroh(&["restore", backup.to_str().unwrap(), "--db", &restored]);
+    assert!(!again.status.success(), "a restore never replaces a database");
+    let broken = dir.path().join("broken.db");
+    std::fs::write(&broken, b"SQLite format 3\0 and then nothing useful").unwrap();
+    let target = dir.path().join("from-broken.db");
+    let out = hamroh(&["restore", broken.to_str().unwrap(), "--db", &format!("sqlite://{}", target.display())]);
+    assert!(!out.status.success());
+    assert!(!target.exists(), "a bad backup leaves nothing behind");
+}

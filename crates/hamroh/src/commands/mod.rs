@@ -120,6 +120,25 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::User { action } => accounts::user(action).await,
         Command::Org { action } => accounts::org(action).await,
         Command::Token { action } => accounts::token(action).await,
+        Command::Backup { db, file } => {
+            let store = open(&db.db).await?;
+            store.backup_to(&file).await?;
+            store.close().await;
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            eprintln!("hamroh: backup written to {} ({size} bytes)", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, db } => {
+            let url: DbUrl = db.parse()?;
+            let DbUrl::Sqlite(path) = url else {
+                return Err(Failure::usage(
+                    "restore writes an SQLite database; for PostgreSQL use pg_restore (see the README)",
+                ));
+            };
+            let verified = hamroh_store::backup::restore(&file, &path).await?;
+            eprintln!("hamroh: restored to {} ({verified} audit events verified)", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { db } => {
             let store = open(&db.db).await?;
             eprintln!("hamroh: the {} database schema is up to date", store.backend_name());
