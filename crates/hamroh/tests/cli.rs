@@ -485,3 +485,94 @@ fn a_backup_taken_while_serving_restores_to_the_same_records_with_an_intact_audi
     assert!(!out.status.success());
     assert!(!target.exists(), "a bad backup leaves nothing behind");
 }
+
+/// One HTTP/1.1 request over a fresh connection: (status line, raw headers, body).
+fn http(address: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (String, String, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (head.lines().next().unwrap_or_default().to_owned(), head.to_owned(), body.to_owned())
+}
+
+#[test]
+fn a_persons_canary_values_appear_in_no_log_line_even_at_debug_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hamroh"))
+        .args(["serve", "--db", &sqlite_url(dir.path()), "--listen", "127.0.0.1:0", "--demo", "--demo-people", "10"])
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the log as it comes, so that a full pipe never blocks the server.
+    let mut stderr = child.stderr.take().unwrap();
+    let log_reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        stderr.read_to_string(&mut log).unwrap();
+        log
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    let origin = format!("http://{address}");
+    let (status, head, _) = http(
+        &address,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("Origin", &origin)],
+        "username=clinician&password=demo-clinician-pass",
+    );
+    assert!(status.contains("303"), "{status}");
+    let cookie =
+        head.lines().find_map(|l| l.strip_prefix("set-cookie: ")).unwrap().split(';').next().unwrap().to_owned();
+    let json = [("Content-Type", "application/json"), ("Origin", origin.as_str()), ("Cookie", cookie.as_str())];
+    let page = [("Origin", origin.as_str()), ("Cookie", cookie.as_str())];
+
+    // Canary values in every field a person has.
+    let person = r#"{"family_name": "Qzcanaryfam", "given_name": "Qzcanarygiv", "sex": "female", "birth_year": "1979",
+        "district": "TJ-KT.kulob", "phone": "+992 91 777 31 59", "consents": ["care"], "confirm_new": true,
+        "episodes": [{"destination_country": "RU", "destination_region": "Qzcanaryregion", "year_from": "2015",
+        "work_sector": "construction", "occupation": "Qzcanaryjob"}]}"#;
+    let (status, _, body) = http(&address, "POST", "/api/v1/persons", &json, person);
+    assert!(status.contains("201"), "{status} {body}");
+    let id = body.split("\"id\":\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    for path in [
+        "/persons?q=Qzcanaryfam".to_owned(),
+        "/api/v1/persons?q=Qzcanarygiv".to_owned(),
+        "/persons?q=%2B992917773159".to_owned(),
+        format!("/persons/{id}"),
+        format!("/api/v1/persons/{id}"),
+        format!("/api/v1/persons/{id}/fhir?purpose=care"),
+        format!("/persons/{id}/refer"),
+    ] {
+        let (status, _, _) = http(&address, "GET", &path, &page, "");
+        assert!(status.contains("200"), "{path}: {status}");
+    }
+    let screening = r#"{"screenings": [{"instrument": "phq2", "answers": [1, 2]}], "respondent_lang": "tg"}"#;
+    let (status, _, _) = http(&address, "POST", &format!("/api/v1/persons/{id}/encounters"), &json, screening);
+    assert!(status.contains("201"), "{status}");
+    // A refused registration echoes the canary in its answer, never in the log.
+    let (status, _, _) =
+        http(&address, "POST", "/api/v1/persons", &json, r#"{"family_name": "Qzcanarybad", "sex": "x"}"#);
+    assert!(status.contains("422"), "{status}");
+
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    let log = log_reader.join().unwrap();
+    assert!(log.lines().count() > 10, "the server logged at debug level: {log}");
+    for canary in ["Qzcanary", "qzcanary", "777 31 59", "917773159", "7773159"] {
+        let hits: Vec<&str> = log.lines().filter(|l| l.contains(canary)).collect();
+        assert!(hits.is_empty(), "{canary} in the log: {hits:?}");
+    }
+}
