@@ -21,6 +21,7 @@ mod clinical;
 mod error;
 pub mod facts;
 mod gate;
+pub mod idempotency;
 mod migrations;
 mod records;
 mod referrals;

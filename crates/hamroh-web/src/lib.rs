@@ -9,6 +9,7 @@ mod error;
 pub mod evidence;
 mod health;
 mod i18n;
+mod idempotency;
 pub mod notify;
 mod pages;
 pub mod password;
@@ -105,7 +106,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(api::router(&state))
+        .merge(api::router(&state).layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer)))
         .merge(routes::pages(&state))
         .fallback(pages::not_found)
         .with_state(state)

@@ -1,0 +1,89 @@
+//! Idempotency keys: the first answer to a keyed request is kept, and a retry with the same key
+//! gets it again instead of running twice.
+
+use crate::{Result, Store, now_millis};
+
+/// What a keyed request finds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// The key is new: run the request, then [`Store::idempotency_finish`] or `_abandon`.
+    Run,
+    /// The same key is being answered right now.
+    InProgress,
+    /// The key was used for another method or path.
+    Mismatch,
+    /// The key was answered: the status, content type and body to send again.
+    Replay { status: u16, content_type: Option<String>, body: Vec<u8> },
+}
+
+impl Store {
+    pub async fn idempotency_begin(&self, caller: &str, key: &str, method: &str, path: &str) -> Result<Begin> {
+        let inserted = with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (caller, key, method, path, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (caller, key) DO NOTHING",
+            )
+            .bind(caller)
+            .bind(key)
+            .bind(method)
+            .bind(path)
+            .bind(now_millis())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if inserted == 1 {
+            return Ok(Begin::Run);
+        }
+        type Row = (String, String, Option<i64>, Option<String>, Option<Vec<u8>>);
+        let row: Option<Row> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT method, path, status, content_type, body FROM idempotency_keys WHERE caller = $1 AND key = $2")
+                .bind(caller)
+                .bind(key)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(match row {
+            // Abandoned between the two statements: try again as new.
+            None => Box::pin(self.idempotency_begin(caller, key, method, path)).await?,
+            Some((m, p, _, _, _)) if m != method || p != path => Begin::Mismatch,
+            Some((_, _, None, _, _)) => Begin::InProgress,
+            Some((_, _, Some(status), content_type, body)) => {
+                Begin::Replay { status: status as u16, content_type, body: body.unwrap_or_default() }
+            }
+        })
+    }
+
+    pub async fn idempotency_finish(
+        &self,
+        caller: &str,
+        key: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE caller = $4 AND key = $5")
+                .bind(i64::from(status))
+                .bind(content_type)
+                .bind(body)
+                .bind(caller)
+                .bind(key)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Forgets a key whose request failed on our side, so that a retry runs again.
+    pub async fn idempotency_abandon(&self, caller: &str, key: &str) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND status IS NULL")
+                .bind(caller)
+                .bind(key)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}
