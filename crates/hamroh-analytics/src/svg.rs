@@ -30,19 +30,26 @@ fn open(svg: &mut String, w: f64, h: f64, title: &str) {
 pub fn bars(title: &str, items: &[(String, Option<f64>)], format: &dyn Fn(f64) -> String, hidden: &str) -> String {
     const W: f64 = 640.0;
     const ROW: f64 = 22.0;
-    const LABEL: f64 = 260.0;
+    const LABEL: f64 = 250.0;
     let h = ROW * items.len().max(1) as f64 + 8.0;
     let max = items.iter().filter_map(|i| i.1).fold(0.0_f64, f64::max).max(f64::MIN_POSITIVE);
     let mut svg = String::new();
     open(&mut svg, W, h, title);
     for (i, (label, value)) in items.iter().enumerate() {
         let y = 4.0 + ROW * i as f64;
+        // A long name is shortened on the drawing; its whole text stays in the title.
+        let short: String = if label.chars().count() > 30 {
+            format!("{}…", label.chars().take(29).collect::<String>())
+        } else {
+            label.clone()
+        };
         let _ = write!(
             svg,
-            r#"<text x="{x}" y="{ty}" font-size="12" text-anchor="end" fill="{INK}">{l}</text>"#,
+            r#"<text x="{x}" y="{ty}" font-size="12" text-anchor="end" fill="{INK}"><title>{l}</title>{s}</text>"#,
             x = LABEL - 6.0,
             ty = y + 14.0,
-            l = escape(label)
+            l = escape(label),
+            s = escape(&short)
         );
         match value {
             Some(v) => {
