@@ -1,4 +1,8 @@
-//! Hamroh's records in the formats partners' systems speak. FHIR R4 JSON for now: instruments as
-//! `Questionnaire`s and a person's record as a `Bundle`.
+//! Hamroh's records in the formats partners' systems speak: instruments as FHIR R4
+//! `Questionnaire`s and a person's record as a `Bundle` ([`fhir`]); survey submissions exported
+//! from KoBoToolbox or ODK Central ([`sheet`], [`submissions`]); forms authored in XLSForm
+//! ([`xlsform`]).
 
 pub mod fhir;
+pub mod sheet;
+pub mod submissions;
