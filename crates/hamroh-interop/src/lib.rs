@@ -6,3 +6,4 @@
 pub mod fhir;
 pub mod sheet;
 pub mod submissions;
+pub mod xlsform;

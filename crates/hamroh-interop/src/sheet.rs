@@ -189,13 +189,49 @@ fn looks_like_formula(cell: &str) -> bool {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Sheet, ReadError> {
-    use calamine::{Reader, Xlsx};
-    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e: calamine::XlsxError| ReadError::Xlsx(e.to_string()))?;
-    let name = book.sheet_names().first().cloned().ok_or(ReadError::NoSheet)?;
-    let range = book.worksheet_range(&name).map_err(|e| ReadError::Xlsx(e.to_string()))?;
-    let formulas = book.worksheet_formula(&name).map_err(|e| ReadError::Xlsx(e.to_string()))?;
-    let Some((first_row, first_col)) = range.start() else { return Err(ReadError::Empty) };
+    let mut book = workbook(bytes)?;
+    let name = calamine::Reader::sheet_names(&book).first().cloned().ok_or(ReadError::NoSheet)?;
+    worksheet(&mut book, &name)
+}
+
+type Workbook<'a> = calamine::Xlsx<std::io::Cursor<&'a [u8]>>;
+
+fn workbook(bytes: &[u8]) -> Result<Workbook<'_>, ReadError> {
+    calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| ReadError::Xlsx(e.to_string()))
+}
+
+/// The named sheets of a workbook (matched without regard to case); `None` for a missing one.
+pub fn read_sheets(bytes: &[u8], names: &[&str]) -> Result<Vec<Option<Sheet>>, ReadError> {
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(ReadError::TooLarge { bytes: bytes.len() as u64 });
+    }
+    if Format::sniff(bytes) != Format::Xlsx {
+        return Err(ReadError::Xlsx("not an XLSX workbook".into()));
+    }
+    let mut book = workbook(bytes)?;
+    let all = calamine::Reader::sheet_names(&book);
+    let mut out = Vec::new();
+    for name in names {
+        match all.iter().find(|n| n.trim().eq_ignore_ascii_case(name)) {
+            Some(found) => {
+                let sheet = worksheet(&mut book, found)?;
+                if !sheet.header.is_empty() {
+                    check_header(&sheet.header)?;
+                }
+                out.push(Some(sheet));
+            }
+            None => out.push(None),
+        }
+    }
+    Ok(out)
+}
+
+fn worksheet(book: &mut Workbook<'_>, name: &str) -> Result<Sheet, ReadError> {
+    use calamine::Reader;
+    let range = book.worksheet_range(name).map_err(|e| ReadError::Xlsx(e.to_string()))?;
+    let formulas = book.worksheet_formula(name).map_err(|e| ReadError::Xlsx(e.to_string()))?;
+    let Some((first_row, first_col)) = range.start() else { return Ok(Sheet::default()) };
     let mut rows = range.rows();
     let header: Vec<String> =
         rows.next().map(|r| r.iter().map(|c| cell_text(c).trim().to_owned()).collect()).unwrap_or_default();

@@ -46,7 +46,7 @@ pub use gate::{Gate, ReferralRequest};
 pub use outbox::{
     Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage, ReferralNotice, Silent,
 };
-pub use records::Counts;
+pub use records::{Counts, ImportedSubmission};
 pub use referrals::{HistoryLine, LostCase, ReferralDetail, ReferralItem, ServiceEntry};
 pub use sqlx::Error as SqlxError;
 pub use url::{DbUrl, redact};

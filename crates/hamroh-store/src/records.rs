@@ -55,6 +55,21 @@ fn audit_events(batch: &Batch) -> Vec<NewAuditEvent> {
     events
 }
 
+/// A submission imported from a survey tool, remembered so that it is never imported twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedSubmission {
+    pub submission_id: String,
+    pub digest: String,
+    pub person_id: Uuid,
+    pub encounter_id: Option<Uuid>,
+}
+
+struct Import<'a> {
+    source: &'a str,
+    submissions: &'a [ImportedSubmission],
+    detail: String,
+}
+
 fn date_text(d: Date) -> String {
     d.to_string()
 }
@@ -88,10 +103,71 @@ impl Store {
         batch: &Batch,
         messages: &[crate::outbox::OutboxMessage],
     ) -> Result<()> {
-        if batch.is_empty() {
+        self.write_batch(actor, batch, messages, None).await
+    }
+
+    /// Stores the records of imported submissions and remembers each submission, in one
+    /// transaction: all or nothing, and a submission already imported from `source` makes the
+    /// whole import fail rather than be stored twice. `detail` describes the import in the audit
+    /// trail (file digest, counts; never personal data).
+    pub async fn insert_imported(
+        &self,
+        actor: &Actor,
+        batch: &Batch,
+        source: &str,
+        submissions: &[ImportedSubmission],
+        detail: String,
+    ) -> Result<()> {
+        self.write_batch(actor, batch, &[], Some(Import { source, submissions, detail })).await
+    }
+
+    /// The digest each of `source`'s submissions was imported with.
+    pub async fn imported_submissions(&self, source: &str) -> Result<std::collections::HashMap<String, String>> {
+        let rows: Vec<(String, String)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT submission_id, digest FROM imported_submissions WHERE source = $1")
+                .bind(source)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Registered persons by their codes (`HM-XXXX-XXXX`); unknown codes are left out.
+    pub async fn persons_by_code(&self, codes: &[String]) -> Result<Vec<Person>> {
+        let mut out = Vec::new();
+        for chunk in codes.chunks(500) {
+            let ids: Vec<Uuid> = with_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new("SELECT id FROM persons WHERE code IN (");
+                let mut list = q.separated(", ");
+                for c in chunk {
+                    list.push_bind(c);
+                }
+                q.push(")");
+                q.build_query_scalar().fetch_all(pool).await?
+            });
+            for id in ids {
+                out.extend(self.person(id).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn write_batch(
+        &self,
+        actor: &Actor,
+        batch: &Batch,
+        messages: &[crate::outbox::OutboxMessage],
+        import: Option<Import<'_>>,
+    ) -> Result<()> {
+        if batch.is_empty() && import.is_none() {
             return Ok(());
         }
-        let events = audit_events(batch);
+        let mut events = audit_events(batch);
+        if let Some(i) = &import {
+            let mut e = NewAuditEvent::ok("import", "submissions", i.source);
+            e.detail = Some(i.detail.clone());
+            events.push(e);
+        }
         let now = now_millis();
         write_tx!(self, tx => {
             for o in &batch.organisations {
@@ -333,6 +409,23 @@ impl Store {
                 .bind(d.at)
                 .execute(&mut *tx)
                 .await?;
+            }
+            if let Some(i) = &import {
+                for sub in i.submissions {
+                    sqlx::query(
+                        "INSERT INTO imported_submissions (source, submission_id, digest, person_id, encounter_id, \
+                         imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(i.source)
+                    .bind(&sub.submission_id)
+                    .bind(&sub.digest)
+                    .bind(sub.person_id)
+                    .bind(sub.encounter_id)
+                    .bind(now)
+                    .bind(actor.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             count_batch!(tx, batch);
             append_audit!(tx, actor, &events);

@@ -18,6 +18,7 @@ mod session;
 mod throttle;
 pub mod totp;
 mod workflow;
+pub use workflow::today;
 
 use std::future::Future;
 use std::net::SocketAddr;

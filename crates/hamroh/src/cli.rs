@@ -143,10 +143,51 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Import survey submissions (KoBoToolbox, ODK Central) or a form authored in XLSForm
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Export disclosure-controlled indicators, or a de-identified research file
     Export {
         #[command(subcommand)]
         what: ExportWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// Survey submissions exported from KoBoToolbox or ODK Central (CSV or XLSX), read through a
+    /// mapping file. All or nothing: any problem is listed with its row and column and nothing is
+    /// stored; submissions imported before are skipped.
+    Submissions {
+        #[command(flatten)]
+        db: DbArg,
+        /// The exported file (.csv or .xlsx)
+        file: std::path::PathBuf,
+        /// The mapping file (TOML): which column is which field or item (see the README)
+        #[arg(long)]
+        mapping: std::path::PathBuf,
+        /// The clinician the screenings are recorded by; new persons are registered by their organisation
+        #[arg(long)]
+        user: String,
+        /// Check every row and print what each would create; store nothing
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        cutoffs: CutoffsArg,
+    },
+    /// A form authored in XLSForm (survey, choices and settings sheets) as an instrument file;
+    /// what Hamroh cannot score is reported, not guessed
+    Xlsform {
+        /// The XLSForm workbook (.xlsx)
+        file: std::path::PathBuf,
+        /// Where to write the instrument file; standard output when absent
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// Replace --output if it exists
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod demo;
 mod export;
+mod import;
 mod instruments;
 mod serve;
 
@@ -153,5 +154,6 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Instruments { action } => instruments::list_or_show(action),
         Command::Audit { action: AuditAction::Verify { db } } => audit::verify(&db.db).await,
         Command::Export { what } => export::run(what).await,
+        Command::Import { what } => import::run(what).await,
     }
 }

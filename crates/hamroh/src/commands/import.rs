@@ -1,0 +1,265 @@
+//! `hamroh import`: survey submissions from KoBoToolbox or ODK Central, and forms in XLSForm.
+//!
+//! A submissions import is all or nothing: every row is checked and scored first; if any row has
+//! a problem, every problem is listed and nothing is stored. Otherwise the whole file is stored in
+//! one transaction with the submissions it came from, so that importing it again creates nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use hamroh_domain::access::{Principal, person_access};
+use hamroh_domain::instrument::catalog;
+use hamroh_domain::model::{Batch, Person};
+use hamroh_domain::org::Role;
+use hamroh_interop::submissions::{self, Context, Mapping, Problem, Subject, Submission};
+use hamroh_interop::{sheet, xlsform};
+use hamroh_store::{Actor, ImportedSubmission, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use super::{Failure, Outcome, load_cutoffs, open, print};
+use crate::cli::ImportWhat;
+
+fn bar(len: u64, message: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} rows ({per_sec}, {elapsed})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(message);
+    bar
+}
+
+fn spinner(message: String) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
+    bar.set_message(message);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+pub async fn run(what: ImportWhat) -> Outcome {
+    match what {
+        ImportWhat::Submissions { db, file, mapping, user, dry_run, cutoffs } => {
+            let text = std::fs::read_to_string(&mapping)
+                .map_err(|e| Failure::usage(format!("cannot read the mapping {}: {e}", mapping.display())))?;
+            let mapping =
+                Mapping::parse(&text).map_err(|e| Failure::usage(format!("mapping {}: {e}", mapping.display())))?;
+            let cutoffs = load_cutoffs(&cutoffs)?;
+            let reading = spinner(format!("reading {}", file.display()));
+            let bytes = read_file(&file)?;
+            let sheet = sheet::read(&bytes).map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
+            reading.finish_and_clear();
+            let store = open(&db.db).await?;
+            let principal = clinician(&store, &user).await?;
+            let today = hamroh_web::today();
+            let ctx = Context {
+                organisation_id: principal.organisation_id,
+                user_id: Some(principal.user_id),
+                now: hamroh_store::now_millis(),
+                today,
+            };
+            let checking = bar(sheet.rows.len() as u64, "checking");
+            let started = Instant::now();
+            let plan =
+                submissions::plan_with_progress(&sheet, &mapping, catalog(), &ctx, |n| checking.set_position(n as u64));
+            checking.finish_and_clear();
+            let mut problems = plan.problems;
+            let known = store.imported_submissions(&mapping.source).await?;
+            let mut skipped = 0usize;
+            let mut fresh = Vec::new();
+            for s in plan.submissions {
+                match known.get(&s.id) {
+                    Some(digest) if *digest == s.digest => skipped += 1,
+                    Some(_) => {
+                        skipped += 1;
+                        print(&format!(
+                            "row {}: submission {} was imported before and has changed at the source since; \
+                             Hamroh keeps what it imported (correct the record in Hamroh)\n",
+                            s.row, s.id
+                        ));
+                    }
+                    None => fresh.push(s),
+                }
+            }
+            let people = registered_people(&store, &principal, &fresh).await?;
+            let cutoff = |instrument: &str, p: &Person| cutoffs.for_respondent(instrument, Some(p.sex));
+            let mut batch = Batch::default();
+            let mut imported = Vec::new();
+            for s in &fresh {
+                let person = match &s.subject {
+                    Subject::New(record) => record.person.clone(),
+                    Subject::Code(code) => match people.get(code.as_str()) {
+                        Some(p) => p.clone(),
+                        None => {
+                            problems.push(Problem {
+                                row: Some(s.row),
+                                column: mapping.person.code.clone(),
+                                message: format!("no person with code {code} is registered where you can see it"),
+                            });
+                            continue;
+                        }
+                    },
+                };
+                match submissions::score(s, &person, catalog(), &cutoff, &ctx) {
+                    Ok(screenings) => {
+                        if dry_run {
+                            print(&describe(s, &person, &screenings));
+                        }
+                        imported.push(ImportedSubmission {
+                            submission_id: s.id.clone(),
+                            digest: s.digest.clone(),
+                            person_id: person.id,
+                            encounter_id: screenings.first().map(|x| x.encounter_id),
+                        });
+                        batch.screenings.extend(screenings);
+                        if let Subject::New(record) = &s.subject {
+                            batch.persons.push((**record).clone());
+                        }
+                    }
+                    Err(p) => problems.extend(p),
+                }
+            }
+            let checked = started.elapsed();
+            problems.sort_by_key(|p| p.row);
+            for p in &problems {
+                print(&format!("{p}\n"));
+            }
+            let summary = format!(
+                "{} rows: {} to import ({} new persons, {} screenings), {skipped} imported before, {} problems",
+                sheet.rows.len(),
+                imported.len(),
+                batch.persons.len(),
+                batch.screenings.len(),
+                problems.len()
+            );
+            if !problems.is_empty() {
+                return Err(Failure::usage(format!("{summary}: nothing imported")));
+            }
+            if dry_run {
+                eprintln!("hamroh: dry run, nothing stored: {summary} (checked in {:.1?})", checked);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let storing = spinner(format!("storing {} submissions", imported.len()));
+            let detail = format!(
+                "file_sha256={} rows={} imported={} persons={} screenings={} skipped={skipped}",
+                hex::encode(Sha256::digest(&bytes)),
+                sheet.rows.len(),
+                imported.len(),
+                batch.persons.len(),
+                batch.screenings.len()
+            );
+            let stored = Instant::now();
+            if !imported.is_empty() {
+                store
+                    .insert_imported(&Actor::user(principal.user_id, None), &batch, &mapping.source, &imported, detail)
+                    .await?;
+            }
+            store.close().await;
+            storing.finish_and_clear();
+            eprintln!("hamroh: imported: {summary} (checked in {:.1?}, stored in {:.1?})", checked, stored.elapsed());
+            Ok(ExitCode::SUCCESS)
+        }
+        ImportWhat::Xlsform { file, output, force } => {
+            let bytes = read_file(&file)?;
+            let form = xlsform::convert(&bytes).map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
+            for note in &form.notes {
+                eprintln!("hamroh: {note}");
+            }
+            match output {
+                Some(path) => {
+                    if path.exists() && !force {
+                        return Err(Failure::usage(format!("{} exists; add --force to replace it", path.display())));
+                    }
+                    std::fs::write(&path, &form.toml)
+                        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+                    eprintln!("hamroh: wrote instrument `{}` to {}", form.id, path.display());
+                }
+                None => print(&form.toml),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    let size =
+        std::fs::metadata(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?.len();
+    if size > sheet::MAX_BYTES {
+        return Err(Failure::usage(format!("{}: {}", path.display(), sheet::ReadError::TooLarge { bytes: size })));
+    }
+    std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))
+}
+
+/// The importing user as a principal; only clinicians record screenings.
+async fn clinician(store: &Store, username: &str) -> Result<Principal, Failure> {
+    let user = store
+        .user_by_username(username)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| Failure::usage(format!("no active user `{username}`")))?;
+    if !user.roles.contains(&Role::Clinician) {
+        return Err(Failure::usage(format!("`{username}` is not a clinician: only clinicians record screenings")));
+    }
+    let sector = store
+        .organisations()
+        .await?
+        .into_iter()
+        .find(|o| o.id == user.organisation_id)
+        .map(|o| o.sector)
+        .ok_or_else(|| Failure::usage("the user's organisation is missing"))?;
+    Ok(Principal { user_id: user.id, organisation_id: user.organisation_id, sector, roles: user.roles, scopes: None })
+}
+
+/// The registered people that rows name by code, if the importing user may write to their record.
+async fn registered_people(
+    store: &Store,
+    principal: &Principal,
+    submissions: &[Submission],
+) -> Result<HashMap<String, Person>, Failure> {
+    let codes: HashSet<&str> = submissions
+        .iter()
+        .filter_map(|s| match &s.subject {
+            Subject::Code(c) => Some(c.as_str()),
+            Subject::New(_) => None,
+        })
+        .collect();
+    let codes: Vec<String> = codes.into_iter().map(str::to_owned).collect();
+    let mut out = HashMap::new();
+    for person in store.persons_by_code(&codes).await? {
+        let Some(facts) = store.person_facts(person.id).await? else { continue };
+        if person_access(principal, &facts, true).allowed() {
+            out.insert(person.code.clone(), person);
+        }
+    }
+    Ok(out)
+}
+
+/// One line of the dry-run report: what the row would create (codes and scores, no names).
+fn describe(s: &Submission, person: &Person, screenings: &[hamroh_domain::model::Screening]) -> String {
+    let who = match &s.subject {
+        Subject::New(_) => format!("new person {}", person.code),
+        Subject::Code(_) => format!("person {}", person.code),
+    };
+    let scores: Vec<String> = screenings
+        .iter()
+        .map(|x| {
+            let mut text = format!("{} total {}", x.instrument, x.outcome.total.map_or("-".into(), |t| t.to_string()));
+            if x.outcome.positive == Some(true) {
+                text.push_str(" positive");
+            }
+            for flag in &x.outcome.flags {
+                text.push_str(&format!(" RED FLAG {flag}"));
+            }
+            text
+        })
+        .collect();
+    format!(
+        "row {} ({}): {who}; {}\n",
+        s.row,
+        s.id,
+        if scores.is_empty() { "no screening".into() } else { scores.join("; ") }
+    )
+}
