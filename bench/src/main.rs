@@ -2,9 +2,14 @@
 //!
 //!   cargo run --release -p hamroh-bench -- store-writes [--postgres URL] [--screenings N]
 //!   cargo run --release -p hamroh-bench -- scoring [--n N]
+//!   cargo run --release -p hamroh-bench -- import [--rows N] [--stored N] [--postgres URL]
 //!   cargo run --release -p hamroh-bench -- evidence --db URL [--db URL] --last-month YYYYMM [--live]
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod evidence;
+mod import;
 mod scoring;
 mod store_writes;
 
@@ -25,6 +30,8 @@ enum Bench {
     Scoring(scoring::Args),
     /// The dashboard's main questions on a filled database, from the cube and from the records
     Evidence(evidence::Args),
+    /// KoBoToolbox submissions read, checked and scored per second, and stored per second
+    Import(import::Args),
 }
 
 #[tokio::main]
@@ -32,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::StoreWrites(args) => store_writes::run(args).await,
         Bench::Evidence(args) => evidence::run(args).await,
+        Bench::Import(args) => import::run(args).await,
         Bench::Scoring(args) => {
             scoring::run(args);
             Ok(())

@@ -12,6 +12,7 @@ use hamroh_domain::instrument::{AnswerError, Catalog, Instrument, ScoreContext};
 use hamroh_domain::model::{Millis, Person, PersonRecord, Screening};
 use hamroh_domain::org::Lang;
 use hamroh_domain::registration::{EpisodeInput, Registration, RegistrationContext};
+use rayon::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -136,8 +137,9 @@ pub enum Subject {
 pub struct Answers {
     pub instrument: String,
     pub answers: Vec<Option<i64>>,
-    /// The column of each item, to report the engine's problems where they are.
-    columns: Vec<String>,
+    /// The column of each item, to report the engine's problems where they are (shared by every
+    /// row).
+    columns: std::sync::Arc<[String]>,
 }
 
 /// A row that passed every check of [`plan`].
@@ -177,8 +179,9 @@ struct Compiled<'a> {
     lang_column: Option<usize>,
     code: Option<usize>,
     fields: Vec<(&'static str, usize)>,
-    screenings: Vec<(&'a Instrument, Vec<usize>)>,
-    recode: HashMap<usize, &'a BTreeMap<String, String>>,
+    screenings: Vec<(&'a Instrument, Vec<usize>, std::sync::Arc<[String]>)>,
+    /// By column index: the column's recoding, if the mapping gives one.
+    recode: Vec<Option<&'a BTreeMap<String, String>>>,
     /// Every mapped column once, in file order: what the digest covers and formulas are sought in.
     used: Vec<usize>,
 }
@@ -259,7 +262,8 @@ fn compile<'a>(mapping: &'a Mapping, sheet: &Sheet, catalog: &'a Catalog) -> Res
                 &format!("{} item {}", instrument.short_name, item.id),
             ));
         }
-        screenings.push((instrument, columns));
+        let names = columns.iter().map(|c| sheet.header[*c].clone()).collect();
+        screenings.push((instrument, columns, names));
     }
     let lang = match mapping.lang.as_deref().map(str::parse::<Lang>) {
         None => Lang::Tg,
@@ -285,10 +289,10 @@ fn compile<'a>(mapping: &'a Mapping, sheet: &Sheet, catalog: &'a Catalog) -> Res
         problems
             .push(Problem::file("the mapping names neither a registration nor any [[screening]]: nothing to import"));
     }
-    let mut recode = HashMap::new();
+    let mut recode = vec![None; sheet.header.len()];
     for (name, table) in &mapping.recode {
         if let Some(c) = find_column(sheet, &mut problems, name, "a recoding") {
-            recode.insert(c, table);
+            recode[c] = Some(table);
         }
     }
     if !problems.is_empty() {
@@ -331,8 +335,9 @@ fn yes(text: &str) -> bool {
 
 /// A timestamp as KoBoToolbox and ODK Central write them; without an offset it is UTC.
 fn parse_time(text: &str) -> Option<Millis> {
-    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
-        return Some(ts.as_millisecond());
+    let has_offset = text.ends_with(['Z', 'z']) || text.get(10..).is_some_and(|t| t.contains(['+', '-']));
+    if has_offset {
+        return text.parse::<jiff::Timestamp>().ok().map(|ts| ts.as_millisecond());
     }
     let dt = text
         .parse::<jiff::civil::DateTime>()
@@ -352,140 +357,156 @@ pub fn plan_with_progress(
     mapping: &Mapping,
     catalog: &Catalog,
     ctx: &Context,
-    progress: impl Fn(usize),
+    progress: impl Fn(usize) + Sync,
 ) -> Plan {
     let compiled = match compile(mapping, sheet, catalog) {
         Ok(c) => c,
         Err(problems) => return Plan { submissions: Vec::new(), problems },
     };
-    let mut out = Plan::default();
-    let mut first_row_of: HashMap<&str, usize> = HashMap::new();
-    for (index, row) in sheet.rows.iter().enumerate() {
-        if index % 4096 == 0 {
-            progress(index);
-        }
-        let at = |column: usize, message: String| Problem {
-            row: Some(row.number),
-            column: Some(sheet.header[column].clone()),
-            message,
+    // Rows are checked in parallel; the submission ids are then checked in file order, so that a
+    // repeated id is reported at its second row whatever else is wrong with the first.
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let checked: Vec<Result<Submission, Vec<Problem>>> = sheet
+        .rows
+        .par_iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if n % 4096 == 0 {
+                progress(n);
+            }
+            check_row(&compiled, sheet, index, row, ctx)
+        })
+        .collect();
+    let mut out = Plan { submissions: Vec::with_capacity(checked.len()), problems: Vec::new() };
+    let mut first_row_of: HashMap<&str, usize> = HashMap::with_capacity(sheet.rows.len());
+    for (row, result) in sheet.rows.iter().zip(checked) {
+        let id = row.cells.get(compiled.id).map(str::trim).unwrap_or("");
+        let repeated = match id {
+            "" => None,
+            id => first_row_of.insert(id, row.number),
         };
-        if sheet.ragged(row) {
-            out.problems.push(Problem {
+        match (repeated, result) {
+            (Some(first), Ok(_)) => out.problems.push(Problem {
                 row: Some(row.number),
-                column: None,
-                message: format!("{} cells where the header has {}", row.cells.len(), sheet.header.len()),
-            });
-            continue;
+                column: Some(sheet.header[compiled.id].clone()),
+                message: format!("the same submission id as row {first}"),
+            }),
+            (_, Ok(s)) => out.submissions.push(s),
+            (_, Err(p)) => out.problems.extend(p),
         }
-        let before = out.problems.len();
-        for &c in &compiled.used {
-            if sheet.formulas.contains(&(index, c)) {
-                out.problems.push(at(c, "a formula where a value is expected: export values, not formulas".into()));
-            }
-        }
-        if out.problems.len() > before {
-            continue;
-        }
-        let cell = |c: usize| -> &str {
-            let text = row.cells[c].trim();
-            compiled.recode.get(&c).and_then(|t| t.get(text)).map_or(text, String::as_str)
-        };
-        let id = cell(compiled.id);
-        if id.is_empty() {
-            out.problems.push(at(compiled.id, "no submission id".into()));
-            continue;
-        }
-        if let Some(first) = first_row_of.insert(id, row.number) {
-            out.problems.push(at(compiled.id, format!("the same submission id as row {first}")));
-            continue;
-        }
-        let encounter_at = match compiled.encounter_at.map(|c| (c, cell(c))) {
-            None => None,
-            Some((c, text)) => match parse_time(text) {
-                Some(t) if t <= ctx.now => Some(t),
-                Some(_) => {
-                    out.problems.push(at(c, format!("`{text}` is in the future")));
-                    continue;
-                }
-                None => {
-                    out.problems.push(at(c, format!("`{text}` is not a date and time (YYYY-MM-DDTHH:MM:SS)")));
-                    continue;
-                }
-            },
-        };
-        let lang = match compiled.lang_column.map(|c| (c, cell(c))) {
-            None => compiled.lang,
-            Some((_, "")) => compiled.lang,
-            Some((c, text)) => match text.parse::<Lang>() {
-                Ok(l) => l,
-                Err(_) => {
-                    out.problems.push(at(c, format!("`{text}` is not tg, ru or en (recode it in the mapping)")));
-                    continue;
-                }
-            },
-        };
-        let subject = match compiled.code.map(cell) {
-            Some(code) if !code.is_empty() => Subject::Code(code.to_owned()),
-            _ if compiled.fields.is_empty() => {
-                out.problems.push(at(compiled.code.unwrap_or(compiled.id), "no person code".into()));
-                continue;
-            }
-            _ => match register(&compiled, &cell, ctx) {
-                Ok(record) => Subject::New(Box::new(record)),
-                Err(problems) => {
-                    out.problems.extend(problems.into_iter().map(|(c, m)| at(c, m)));
-                    continue;
-                }
-            },
-        };
-        let mut answers = Vec::new();
-        for (instrument, columns) in &compiled.screenings {
-            let texts: Vec<&str> = columns.iter().map(|c| cell(*c)).collect();
-            if texts.iter().all(|t| t.is_empty()) {
-                continue;
-            }
-            let mut values = Vec::with_capacity(texts.len());
-            for (text, c) in texts.iter().zip(columns) {
-                match *text {
-                    "" | "-" => values.push(None),
-                    t => match t.parse::<i64>() {
-                        Ok(v) => values.push(Some(v)),
-                        Err(_) => out.problems.push(at(
-                            *c,
-                            format!(
-                                "`{t}` is not an answer value of {} (recode it in the mapping)",
-                                instrument.short_name
-                            ),
-                        )),
-                    },
-                }
-            }
-            answers.push(Answers {
-                instrument: instrument.id.clone(),
-                answers: values,
-                columns: columns.iter().map(|c| sheet.header[*c].clone()).collect(),
-            });
-        }
-        if out.problems.len() > before {
-            continue;
-        }
-        let mut digest = Sha256::new();
-        for &c in &compiled.used {
-            digest.update(row.cells[c].as_bytes());
-            digest.update([0x1f]);
-        }
-        out.submissions.push(Submission {
-            row: row.number,
-            id: id.to_owned(),
-            digest: hex::encode(digest.finalize()),
-            subject,
-            encounter_at,
-            lang,
-            answers,
-        });
     }
     progress(sheet.rows.len());
     out
+}
+
+/// Checks one row: everything but whether its submission id repeats another row's.
+fn check_row(
+    compiled: &Compiled<'_>,
+    sheet: &Sheet,
+    index: usize,
+    row: &crate::sheet::Row,
+    ctx: &Context,
+) -> Result<Submission, Vec<Problem>> {
+    let at = |column: usize, message: String| Problem {
+        row: Some(row.number),
+        column: Some(sheet.header[column].clone()),
+        message,
+    };
+    if sheet.ragged(row) {
+        return Err(vec![Problem {
+            row: Some(row.number),
+            column: None,
+            message: format!("{} cells where the header has {}", row.cells.len(), sheet.header.len()),
+        }]);
+    }
+    let mut problems = Vec::new();
+    for &c in compiled.used.iter().filter(|_| !sheet.formulas.is_empty()) {
+        if sheet.formulas.contains(&(index, c)) {
+            problems.push(at(c, "a formula where a value is expected: export values, not formulas".into()));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let cell = |c: usize| -> &str {
+        let text = row.cells[c].trim();
+        compiled.recode[c].and_then(|t| t.get(text)).map_or(text, String::as_str)
+    };
+    let id = cell(compiled.id);
+    if id.is_empty() {
+        return Err(vec![at(compiled.id, "no submission id".into())]);
+    }
+    let encounter_at = match compiled.encounter_at.map(|c| (c, cell(c))) {
+        None => None,
+        Some((c, text)) => match parse_time(text) {
+            Some(t) if t <= ctx.now => Some(t),
+            Some(_) => {
+                return Err(vec![at(c, format!("`{text}` is in the future"))]);
+            }
+            None => {
+                return Err(vec![at(c, format!("`{text}` is not a date and time (YYYY-MM-DDTHH:MM:SS)"))]);
+            }
+        },
+    };
+    let lang = match compiled.lang_column.map(|c| (c, cell(c))) {
+        None => compiled.lang,
+        Some((_, "")) => compiled.lang,
+        Some((c, text)) => match text.parse::<Lang>() {
+            Ok(l) => l,
+            Err(_) => {
+                return Err(vec![at(c, format!("`{text}` is not tg, ru or en (recode it in the mapping)"))]);
+            }
+        },
+    };
+    let subject = match compiled.code.map(cell) {
+        Some(code) if !code.is_empty() => Subject::Code(code.to_owned()),
+        _ if compiled.fields.is_empty() => {
+            return Err(vec![at(compiled.code.unwrap_or(compiled.id), "no person code".into())]);
+        }
+        _ => match register(&compiled, &cell, ctx) {
+            Ok(record) => Subject::New(Box::new(record)),
+            Err(problems) => return Err(problems.into_iter().map(|(c, m)| at(c, m)).collect()),
+        },
+    };
+    let mut answers = Vec::new();
+    for (instrument, columns, names) in &compiled.screenings {
+        let texts: Vec<&str> = columns.iter().map(|c| cell(*c)).collect();
+        if texts.iter().all(|t| t.is_empty()) {
+            continue;
+        }
+        let mut values = Vec::with_capacity(texts.len());
+        for (text, c) in texts.iter().zip(columns) {
+            match *text {
+                "" | "-" => values.push(None),
+                t => match t.parse::<i64>() {
+                    Ok(v) => values.push(Some(v)),
+                    Err(_) => problems.push(at(
+                        *c,
+                        format!("`{t}` is not an answer value of {} (recode it in the mapping)", instrument.short_name),
+                    )),
+                },
+            }
+        }
+        answers.push(Answers { instrument: instrument.id.clone(), answers: values, columns: names.clone() });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut digest = Sha256::new();
+    for &c in &compiled.used {
+        digest.update(row.cells[c].as_bytes());
+        digest.update([0x1f]);
+    }
+    Ok(Submission {
+        row: row.number,
+        id: id.to_owned(),
+        digest: hex::encode(digest.finalize()),
+        subject,
+        encounter_at,
+        lang,
+        answers,
+    })
 }
 
 /// A new person's registration from a row, checked by the same rules as the registration form.
@@ -606,6 +627,16 @@ pub fn score(
         }
     }
     if problems.is_empty() { Ok(screenings) } else { Err(problems) }
+}
+
+/// [`score`] for each submission and its person, in parallel, results in the same order.
+pub fn score_each(
+    work: &[(&Submission, &Person)],
+    catalog: &Catalog,
+    cutoff: &(dyn Fn(&str, &Person) -> Option<i64> + Sync),
+    ctx: &Context,
+) -> Vec<Result<Vec<Screening>, Vec<Problem>>> {
+    work.par_iter().map(|(s, p)| score(s, p, catalog, cutoff, ctx)).collect()
 }
 
 fn engine_message(e: &AnswerError) -> String {

@@ -1,5 +1,8 @@
 //! The `hamroh` command: a thin shell over the library crates.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cli;
 mod commands;
 

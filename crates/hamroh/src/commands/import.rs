@@ -88,25 +88,26 @@ pub async fn run(what: ImportWhat) -> Outcome {
             let cutoff = |instrument: &str, p: &Person| cutoffs.for_respondent(instrument, Some(p.sex));
             let mut batch = Batch::default();
             let mut imported = Vec::new();
+            let mut work = Vec::with_capacity(fresh.len());
             for s in &fresh {
-                let person = match &s.subject {
-                    Subject::New(record) => record.person.clone(),
+                match &s.subject {
+                    Subject::New(record) => work.push((s, &record.person)),
                     Subject::Code(code) => match people.get(code.as_str()) {
-                        Some(p) => p.clone(),
-                        None => {
-                            problems.push(Problem {
-                                row: Some(s.row),
-                                column: mapping.person.code.clone(),
-                                message: format!("no person with code {code} is registered where you can see it"),
-                            });
-                            continue;
-                        }
+                        Some(p) => work.push((s, p)),
+                        None => problems.push(Problem {
+                            row: Some(s.row),
+                            column: mapping.person.code.clone(),
+                            message: format!("no person with code {code} is registered where you can see it"),
+                        }),
                     },
-                };
-                match submissions::score(s, &person, catalog(), &cutoff, &ctx) {
+                }
+            }
+            let scored = submissions::score_each(&work, catalog(), &cutoff, &ctx);
+            for ((s, person), result) in work.iter().zip(scored) {
+                match result {
                     Ok(screenings) => {
                         if dry_run {
-                            print(&describe(s, &person, &screenings));
+                            print(&describe(s, person, &screenings));
                         }
                         imported.push(ImportedSubmission {
                             submission_id: s.id.clone(),
