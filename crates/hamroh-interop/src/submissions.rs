@@ -171,6 +171,9 @@ pub struct Context {
     pub today: jiff::civil::Date,
 }
 
+/// An instrument, its items' column indices and their names (shared by every row's answers).
+type MappedInstrument<'a> = (&'a Instrument, Vec<usize>, std::sync::Arc<[String]>);
+
 /// The mapping with its columns found in the file.
 struct Compiled<'a> {
     id: usize,
@@ -179,7 +182,7 @@ struct Compiled<'a> {
     lang_column: Option<usize>,
     code: Option<usize>,
     fields: Vec<(&'static str, usize)>,
-    screenings: Vec<(&'a Instrument, Vec<usize>, std::sync::Arc<[String]>)>,
+    screenings: Vec<MappedInstrument<'a>>,
     /// By column index: the column's recoding, if the mapping gives one.
     recode: Vec<Option<&'a BTreeMap<String, String>>>,
     /// Every mapped column once, in file order: what the digest covers and formulas are sought in.
@@ -372,7 +375,7 @@ pub fn plan_with_progress(
         .enumerate()
         .map(|(index, row)| {
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if n % 4096 == 0 {
+            if n.is_multiple_of(4096) {
                 progress(n);
             }
             check_row(&compiled, sheet, index, row, ctx)
@@ -464,7 +467,7 @@ fn check_row(
         _ if compiled.fields.is_empty() => {
             return Err(vec![at(compiled.code.unwrap_or(compiled.id), "no person code".into())]);
         }
-        _ => match register(&compiled, &cell, ctx) {
+        _ => match register(compiled, &cell, ctx) {
             Ok(record) => Subject::New(Box::new(record)),
             Err(problems) => return Err(problems.into_iter().map(|(c, m)| at(c, m)).collect()),
         },
