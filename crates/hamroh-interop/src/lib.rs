@@ -4,6 +4,7 @@
 //! ([`xlsform`]).
 
 pub mod fhir;
+pub mod fuzzing;
 pub mod sheet;
 pub mod submissions;
 pub mod xlsform;

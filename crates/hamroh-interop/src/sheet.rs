@@ -258,7 +258,9 @@ fn worksheet(book: &mut Workbook<'_>, name: &str) -> Result<Sheet, ReadError> {
         }
         let number = formulas.start().map_or(0, |s| s.0 as usize) + row + 1;
         let col = formulas.start().map_or(0, |s| s.1 as usize) + col;
-        if let (Some(&index), Some(col)) = (numbers.get(&number), col.checked_sub(first_col as usize)) {
+        if let (Some(&index), Some(col)) = (numbers.get(&number), col.checked_sub(first_col as usize))
+            && col < sheet.rows[index].cells.len()
+        {
             sheet.formulas.insert((index, col));
         }
     }
