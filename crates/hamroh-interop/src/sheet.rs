@@ -100,7 +100,7 @@ pub fn read(bytes: &[u8]) -> Result<Sheet, ReadError> {
     }
     let sheet = match Format::sniff(bytes) {
         Format::Csv => read_csv(bytes)?,
-        Format::Xlsx => read_xlsx(bytes)?,
+        Format::Xlsx => guarded(|| read_xlsx(bytes))?,
     };
     check_header(&sheet.header)?;
     Ok(sheet)
@@ -203,6 +203,17 @@ fn workbook(bytes: &[u8]) -> Result<Workbook<'_>, ReadError> {
 
 /// The named sheets of a workbook (matched without regard to case); `None` for a missing one.
 pub fn read_sheets(bytes: &[u8], names: &[&str]) -> Result<Vec<Option<Sheet>>, ReadError> {
+    guarded(|| read_named_sheets(bytes, names))
+}
+
+/// Runs the XLSX reader so that a damaged workbook it trips over (it can index past the end of
+/// its shared strings) is a refused file, not a crash.
+fn guarded<T>(read: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+        .unwrap_or_else(|_| Err(ReadError::Xlsx("the workbook's contents are inconsistent".into())))
+}
+
+fn read_named_sheets(bytes: &[u8], names: &[&str]) -> Result<Vec<Option<Sheet>>, ReadError> {
     if bytes.len() as u64 > MAX_BYTES {
         return Err(ReadError::TooLarge { bytes: bytes.len() as u64 });
     }

@@ -22,8 +22,37 @@ pub enum StoreError {
     Refused { code: &'static str, message: String },
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The disk (or the database's size limit) is full: nothing was written.
+    #[error("the database is full: {0}")]
+    StorageFull(String),
+    /// Writing to disk failed (an I/O or fsync error): nothing was acknowledged.
+    #[error("the database could not write to disk: {0}")]
+    StorageFailed(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// Disk full and I/O failures are told apart from other database errors, so that callers can
+    /// answer 507 or 503 instead of a bare server error.
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            // SQLite primary result codes (the extended code's low byte): 13 full, 10 I/O error.
+            // PostgreSQL SQLSTATEs: 53100 disk_full, 58030 io_error.
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let sqlite_primary = code.parse::<i64>().ok().map(|c| c & 0xff);
+            if sqlite_primary == Some(13) || code == "53100" {
+                return Self::StorageFull(db.message().to_owned());
+            }
+            if sqlite_primary == Some(10) || code == "58030" {
+                return Self::StorageFailed(db.message().to_owned());
+            }
+        }
+        if let sqlx::Error::Io(io) = &e {
+            return Self::StorageFailed(io.to_string());
+        }
+        Self::Database(e)
+    }
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {

@@ -21,6 +21,7 @@ mod clinical;
 mod error;
 pub mod facts;
 mod gate;
+mod group_commit;
 pub mod idempotency;
 mod migrations;
 mod records;
@@ -62,6 +63,8 @@ pub(crate) enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// Concurrent record writes share transactions through this, when started.
+    pub(crate) group: Option<group_commit::GroupCommit>,
 }
 
 /// The durability settings in force, reported at start-up.
@@ -78,7 +81,15 @@ impl Store {
             DbUrl::Sqlite(path) => Backend::Sqlite(connect_sqlite(path).await?),
             DbUrl::Postgres(raw) => Backend::Postgres(connect_postgres(raw).await?),
         };
-        Ok(Self { backend })
+        Ok(Self { backend, group: None })
+    }
+
+    /// From now on, concurrent [`Store::insert_batch`] calls through this handle (and its clones)
+    /// share transactions: one commit, one fsync, for every batch waiting. Needs a Tokio runtime.
+    pub fn with_group_commit(mut self) -> Self {
+        let writer = Self { backend: self.backend.clone(), group: None };
+        self.group = Some(group_commit::GroupCommit::start(writer));
+        self
     }
 
     /// Opens and brings the schema up to date.

@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use uuid::Uuid;
 
 use crate::audit::{Actor, NewAuditEvent};
-use crate::{Result, Store, StoreError, now_millis};
+use crate::{Result, Store, StoreError};
 
 /// The audit events that storing a batch records, one per record.
 fn audit_events(batch: &Batch) -> Vec<NewAuditEvent> {
@@ -90,6 +90,281 @@ fn parse_answers(text: &str) -> Result<Vec<Option<i64>>> {
         .collect()
 }
 
+/// Stores one batch (and, for an import, its submission ids) inside an open transaction `$tx`,
+/// with one audit event per record, the indicator cube's counts and the batch's messages.
+macro_rules! write_in_tx {
+    ($tx:ident, $actor:expr, $batch:expr, $messages:expr, $import:expr) => {{
+        let import: Option<&Import<'_>> = $import;
+        let mut events = audit_events($batch);
+        if let Some(i) = &import {
+            let mut e = NewAuditEvent::ok("import", "submissions", i.source);
+            e.detail = Some(i.detail.clone());
+            events.push(e);
+        }
+        let now = $crate::now_millis();
+        for o in &$batch.organisations {
+            sqlx::query(
+                "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(o.id)
+            .bind(&o.name)
+            .bind(o.sector.as_str())
+            .bind(o.district.map(|d| d.as_str()))
+            .bind(o.uses_hamroh)
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        for s in &$batch.services {
+            sqlx::query(
+                "INSERT INTO services (id, organisation_id, name, sector, service_type, response_days, \
+                 languages, cost, accessible, contact, opening_hours, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(s.id)
+            .bind(s.organisation_id)
+            .bind(&s.name)
+            .bind(s.sector.as_str())
+            .bind(&s.service_type)
+            .bind(s.response_days)
+            .bind(crate::directory::language_list(&s.languages))
+            .bind(s.cost.as_str())
+            .bind(s.accessible)
+            .bind(&s.contact)
+            .bind(&s.opening_hours)
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?;
+            insert_service_districts!($tx, s);
+        }
+        for u in &$batch.users {
+            sqlx::query(
+                "INSERT INTO users (id, organisation_id, username, display_name, password_hash, lang, disabled, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(u.id)
+            .bind(u.organisation_id)
+            .bind(&u.username)
+            .bind(&u.display_name)
+            .bind(&u.password_hash)
+            .bind(u.lang.as_str())
+            .bind(u.disabled)
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?;
+            for role in &u.roles {
+                sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                    .bind(u.id)
+                    .bind(role.as_str())
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
+        for rec in &$batch.persons {
+            let p = &rec.person;
+            let family = p.family_name.as_deref().map(hamroh_domain::names::keys);
+            let given = p.given_name.as_deref().map(hamroh_domain::names::keys);
+            // The last stay abroad gives the person's destination and work sector in indicators.
+            let last = rec.episodes.iter().max_by_key(|e| e.year_from);
+            sqlx::query(
+                "INSERT INTO persons (id, code, organisation_id, sex, birth_year, region, district, \
+                 given_name, family_name, phone, created_at, created_by, updated_at, \
+                 family_key, family_consonants, given_key, given_consonants, period_month, destination, work_sector) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, $17, $18, $19)",
+            )
+            .bind(p.id)
+            .bind(&p.code)
+            .bind(p.organisation_id)
+            .bind(p.sex.as_str())
+            .bind(i64::from(p.birth_year.get()))
+            .bind(p.district.region())
+            .bind(p.district.as_str())
+            .bind(&p.given_name)
+            .bind(&p.family_name)
+            .bind(p.phone.as_ref().map(Phone::as_str))
+            .bind(p.created_at)
+            .bind(p.created_by)
+            .bind(family.as_ref().map(|k| k.key.as_str()))
+            .bind(family.as_ref().map(|k| k.consonants.as_str()))
+            .bind(given.as_ref().map(|k| k.key.as_str()))
+            .bind(given.as_ref().map(|k| k.consonants.as_str()))
+            .bind(period_month(p.created_at))
+            .bind(last.map(|e| e.destination_country.as_str()))
+            .bind(last.map(|e| e.work_sector.as_str()))
+            .execute(&mut *$tx)
+            .await?;
+            for e in &rec.episodes {
+                sqlx::query(
+                    "INSERT INTO migration_episodes (id, person_id, destination_country, destination_region, \
+                     year_from, year_to, work_sector, occupation, legal_status, return_date, return_reason, \
+                     injury, injury_cause, injury_body_part, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(e.id)
+                .bind(e.person_id)
+                .bind(&e.destination_country)
+                .bind(&e.destination_region)
+                .bind(i64::from(e.year_from))
+                .bind(e.year_to.map(i64::from))
+                .bind(e.work_sector.as_str())
+                .bind(&e.occupation)
+                .bind(e.legal_status.as_str())
+                .bind(e.return_date.map(date_text))
+                .bind(e.return_reason.map(|r| r.as_str()))
+                .bind(e.injury.is_some())
+                .bind(e.injury.map(|i| i.cause.as_str()))
+                .bind(e.injury.map(|i| i.body_part.as_str()))
+                .bind(p.created_at)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            for c in &rec.consents {
+                sqlx::query(
+                    "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(c.id)
+                .bind(c.person_id)
+                .bind(c.scope.to_string())
+                .bind(c.given)
+                .bind(c.recorded_at)
+                .bind(c.recorded_by)
+                .execute(&mut *$tx)
+                .await?;
+            }
+        }
+        for s in &$batch.screenings {
+            let o = &s.outcome;
+            sqlx::query(
+                "INSERT INTO screenings (id, person_id, organisation_id, user_id, encounter_at, period_month, \
+                 instrument, instrument_version, lang, answers, total, band, positive, flags, result, created_at, \
+                 encounter_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            )
+            .bind(s.id)
+            .bind(s.person_id)
+            .bind(s.organisation_id)
+            .bind(s.user_id)
+            .bind(s.encounter_at)
+            .bind(period_month(s.encounter_at))
+            .bind(&s.instrument)
+            .bind(&s.instrument_version)
+            .bind(s.lang.as_str())
+            .bind(answers_text(&s.answers))
+            .bind(o.total)
+            .bind(&o.band)
+            .bind(o.positive)
+            .bind(o.flags.join(","))
+            .bind(o.result.to_string())
+            .bind(now)
+            .bind(s.encounter_id)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        for r in &$batch.referrals {
+            sqlx::query(
+                "INSERT INTO referrals (id, code, person_id, from_organisation_id, from_user_id, service_id, \
+                 to_organisation_id, screening_id, reason, urgency, due_date, status, note, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            )
+            .bind(r.id)
+            .bind(&r.code)
+            .bind(r.person_id)
+            .bind(r.from_organisation_id)
+            .bind(r.from_user_id)
+            .bind(r.service_id)
+            .bind(r.to_organisation_id)
+            .bind(r.screening_id)
+            .bind(&r.reason)
+            .bind(r.urgency.as_str())
+            .bind(date_text(r.due_date))
+            .bind(r.status.as_str())
+            .bind(&r.note)
+            .bind(r.created_at)
+            .bind(r.events.last().map_or(r.created_at, |e| e.at))
+            .execute(&mut *$tx)
+            .await?;
+            for (seq, e) in r.events.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO referral_events (referral_id, seq, from_status, to_status, at, by_user_id, reason, barrier, note) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(r.id)
+                .bind(seq as i64)
+                .bind(e.from_status.map(|s| s.as_str()))
+                .bind(e.to_status.as_str())
+                .bind(e.at)
+                .bind(e.by_user_id)
+                .bind(&e.reason)
+                .bind(e.barrier.map(|b| b.as_str()))
+                .bind(&e.note)
+                .execute(&mut *$tx)
+                .await?;
+            }
+        }
+        for f in &$batch.follow_ups {
+            sqlx::query(
+                "INSERT INTO follow_ups (id, person_id, organisation_id, referral_id, kind, due_date, status, note, \
+                 created_at, created_by, done_at, done_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(f.id)
+            .bind(f.person_id)
+            .bind(f.organisation_id)
+            .bind(f.referral_id)
+            .bind(f.kind.as_str())
+            .bind(date_text(f.due_date))
+            .bind(f.status.as_str())
+            .bind(&f.note)
+            .bind(f.created_at)
+            .bind(f.created_by)
+            .bind(f.done_at)
+            .bind(f.done_at.and(f.created_by))
+            .execute(&mut *$tx)
+            .await?;
+        }
+        for d in &$batch.decisions {
+            sqlx::query(
+                "INSERT INTO decisions (id, encounter_id, person_id, organisation_id, user_id, suggested, choice, \
+                 action, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(d.id)
+            .bind(d.encounter_id)
+            .bind(d.person_id)
+            .bind(d.organisation_id)
+            .bind(d.user_id)
+            .bind(d.suggested.join(","))
+            .bind(&d.choice)
+            .bind(&d.action)
+            .bind(&d.reason)
+            .bind(d.at)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        if let Some(i) = &import {
+            for sub in i.submissions {
+                sqlx::query(
+                    "INSERT INTO imported_submissions (source, submission_id, digest, person_id, encounter_id, \
+                     imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(i.source)
+                .bind(&sub.submission_id)
+                .bind(&sub.digest)
+                .bind(sub.person_id)
+                .bind(sub.encounter_id)
+                .bind(now)
+                .bind($actor.user_id)
+                .execute(&mut *$tx)
+                .await?;
+            }
+        }
+        count_batch!($tx, $batch);
+        append_audit!($tx, $actor, &events);
+        enqueue_outbox!($tx, $messages);
+    }};
+}
+
 impl Store {
     /// Stores every record of `batch`, and one audit event per record, in one transaction.
     pub async fn insert_batch(&self, actor: &Actor, batch: &Batch) -> Result<()> {
@@ -98,6 +373,19 @@ impl Store {
 
     /// Like [`Store::insert_batch`], with messages to deliver, in the same transaction.
     pub async fn insert_batch_with_outbox(
+        &self,
+        actor: &Actor,
+        batch: &Batch,
+        messages: &[crate::outbox::OutboxMessage],
+    ) -> Result<()> {
+        match &self.group {
+            Some(group) if !batch.is_empty() => group.write(actor, batch, messages).await,
+            _ => self.write_batch(actor, batch, messages, None).await,
+        }
+    }
+
+    /// One batch in its own transaction (the group writer's fallback).
+    pub(crate) async fn write_batch_alone(
         &self,
         actor: &Actor,
         batch: &Batch,
@@ -162,274 +450,18 @@ impl Store {
         if batch.is_empty() && import.is_none() {
             return Ok(());
         }
-        let mut events = audit_events(batch);
-        if let Some(i) = &import {
-            let mut e = NewAuditEvent::ok("import", "submissions", i.source);
-            e.detail = Some(i.detail.clone());
-            events.push(e);
-        }
-        let now = now_millis();
         write_tx!(self, tx => {
-            for o in &batch.organisations {
-                sqlx::query(
-                    "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(o.id)
-                .bind(&o.name)
-                .bind(o.sector.as_str())
-                .bind(o.district.map(|d| d.as_str()))
-                .bind(o.uses_hamroh)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            write_in_tx!(tx, actor, batch, messages, import.as_ref());
+        });
+        Ok(())
+    }
+
+    /// Stores several batches in one transaction (group commit): one fsync for all of them.
+    pub(crate) async fn write_group(&self, items: &[crate::group_commit::Pending]) -> Result<()> {
+        write_tx!(self, tx => {
+            for p in items {
+                write_in_tx!(tx, &p.actor, &p.batch, &p.messages, None);
             }
-            for s in &batch.services {
-                sqlx::query(
-                    "INSERT INTO services (id, organisation_id, name, sector, service_type, response_days, \
-                     languages, cost, accessible, contact, opening_hours, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(s.id)
-                .bind(s.organisation_id)
-                .bind(&s.name)
-                .bind(s.sector.as_str())
-                .bind(&s.service_type)
-                .bind(s.response_days)
-                .bind(crate::directory::language_list(&s.languages))
-                .bind(s.cost.as_str())
-                .bind(s.accessible)
-                .bind(&s.contact)
-                .bind(&s.opening_hours)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                insert_service_districts!(tx, s);
-            }
-            for u in &batch.users {
-                sqlx::query(
-                    "INSERT INTO users (id, organisation_id, username, display_name, password_hash, lang, disabled, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(u.id)
-                .bind(u.organisation_id)
-                .bind(&u.username)
-                .bind(&u.display_name)
-                .bind(&u.password_hash)
-                .bind(u.lang.as_str())
-                .bind(u.disabled)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                for role in &u.roles {
-                    sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                        .bind(u.id)
-                        .bind(role.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            for rec in &batch.persons {
-                let p = &rec.person;
-                let family = p.family_name.as_deref().map(hamroh_domain::names::keys);
-                let given = p.given_name.as_deref().map(hamroh_domain::names::keys);
-                // The last stay abroad gives the person's destination and work sector in indicators.
-                let last = rec.episodes.iter().max_by_key(|e| e.year_from);
-                sqlx::query(
-                    "INSERT INTO persons (id, code, organisation_id, sex, birth_year, region, district, \
-                     given_name, family_name, phone, created_at, created_by, updated_at, \
-                     family_key, family_consonants, given_key, given_consonants, period_month, destination, work_sector) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, $17, $18, $19)",
-                )
-                .bind(p.id)
-                .bind(&p.code)
-                .bind(p.organisation_id)
-                .bind(p.sex.as_str())
-                .bind(i64::from(p.birth_year.get()))
-                .bind(p.district.region())
-                .bind(p.district.as_str())
-                .bind(&p.given_name)
-                .bind(&p.family_name)
-                .bind(p.phone.as_ref().map(Phone::as_str))
-                .bind(p.created_at)
-                .bind(p.created_by)
-                .bind(family.as_ref().map(|k| k.key.as_str()))
-                .bind(family.as_ref().map(|k| k.consonants.as_str()))
-                .bind(given.as_ref().map(|k| k.key.as_str()))
-                .bind(given.as_ref().map(|k| k.consonants.as_str()))
-                .bind(period_month(p.created_at))
-                .bind(last.map(|e| e.destination_country.as_str()))
-                .bind(last.map(|e| e.work_sector.as_str()))
-                .execute(&mut *tx)
-                .await?;
-                for e in &rec.episodes {
-                    sqlx::query(
-                        "INSERT INTO migration_episodes (id, person_id, destination_country, destination_region, \
-                         year_from, year_to, work_sector, occupation, legal_status, return_date, return_reason, \
-                         injury, injury_cause, injury_body_part, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                    )
-                    .bind(e.id)
-                    .bind(e.person_id)
-                    .bind(&e.destination_country)
-                    .bind(&e.destination_region)
-                    .bind(i64::from(e.year_from))
-                    .bind(e.year_to.map(i64::from))
-                    .bind(e.work_sector.as_str())
-                    .bind(&e.occupation)
-                    .bind(e.legal_status.as_str())
-                    .bind(e.return_date.map(date_text))
-                    .bind(e.return_reason.map(|r| r.as_str()))
-                    .bind(e.injury.is_some())
-                    .bind(e.injury.map(|i| i.cause.as_str()))
-                    .bind(e.injury.map(|i| i.body_part.as_str()))
-                    .bind(p.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for c in &rec.consents {
-                    sqlx::query(
-                        "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(c.id)
-                    .bind(c.person_id)
-                    .bind(c.scope.to_string())
-                    .bind(c.given)
-                    .bind(c.recorded_at)
-                    .bind(c.recorded_by)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            for s in &batch.screenings {
-                let o = &s.outcome;
-                sqlx::query(
-                    "INSERT INTO screenings (id, person_id, organisation_id, user_id, encounter_at, period_month, \
-                     instrument, instrument_version, lang, answers, total, band, positive, flags, result, created_at, \
-                     encounter_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-                )
-                .bind(s.id)
-                .bind(s.person_id)
-                .bind(s.organisation_id)
-                .bind(s.user_id)
-                .bind(s.encounter_at)
-                .bind(period_month(s.encounter_at))
-                .bind(&s.instrument)
-                .bind(&s.instrument_version)
-                .bind(s.lang.as_str())
-                .bind(answers_text(&s.answers))
-                .bind(o.total)
-                .bind(&o.band)
-                .bind(o.positive)
-                .bind(o.flags.join(","))
-                .bind(o.result.to_string())
-                .bind(now)
-                .bind(s.encounter_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for r in &batch.referrals {
-                sqlx::query(
-                    "INSERT INTO referrals (id, code, person_id, from_organisation_id, from_user_id, service_id, \
-                     to_organisation_id, screening_id, reason, urgency, due_date, status, note, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                )
-                .bind(r.id)
-                .bind(&r.code)
-                .bind(r.person_id)
-                .bind(r.from_organisation_id)
-                .bind(r.from_user_id)
-                .bind(r.service_id)
-                .bind(r.to_organisation_id)
-                .bind(r.screening_id)
-                .bind(&r.reason)
-                .bind(r.urgency.as_str())
-                .bind(date_text(r.due_date))
-                .bind(r.status.as_str())
-                .bind(&r.note)
-                .bind(r.created_at)
-                .bind(r.events.last().map_or(r.created_at, |e| e.at))
-                .execute(&mut *tx)
-                .await?;
-                for (seq, e) in r.events.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO referral_events (referral_id, seq, from_status, to_status, at, by_user_id, reason, barrier, note) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(r.id)
-                    .bind(seq as i64)
-                    .bind(e.from_status.map(|s| s.as_str()))
-                    .bind(e.to_status.as_str())
-                    .bind(e.at)
-                    .bind(e.by_user_id)
-                    .bind(&e.reason)
-                    .bind(e.barrier.map(|b| b.as_str()))
-                    .bind(&e.note)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            for f in &batch.follow_ups {
-                sqlx::query(
-                    "INSERT INTO follow_ups (id, person_id, organisation_id, referral_id, kind, due_date, status, note, \
-                     created_at, created_by, done_at, done_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(f.id)
-                .bind(f.person_id)
-                .bind(f.organisation_id)
-                .bind(f.referral_id)
-                .bind(f.kind.as_str())
-                .bind(date_text(f.due_date))
-                .bind(f.status.as_str())
-                .bind(&f.note)
-                .bind(f.created_at)
-                .bind(f.created_by)
-                .bind(f.done_at)
-                .bind(f.done_at.and(f.created_by))
-                .execute(&mut *tx)
-                .await?;
-            }
-            for d in &batch.decisions {
-                sqlx::query(
-                    "INSERT INTO decisions (id, encounter_id, person_id, organisation_id, user_id, suggested, choice, \
-                     action, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(d.id)
-                .bind(d.encounter_id)
-                .bind(d.person_id)
-                .bind(d.organisation_id)
-                .bind(d.user_id)
-                .bind(d.suggested.join(","))
-                .bind(&d.choice)
-                .bind(&d.action)
-                .bind(&d.reason)
-                .bind(d.at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if let Some(i) = &import {
-                for sub in i.submissions {
-                    sqlx::query(
-                        "INSERT INTO imported_submissions (source, submission_id, digest, person_id, encounter_id, \
-                         imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(i.source)
-                    .bind(&sub.submission_id)
-                    .bind(&sub.digest)
-                    .bind(sub.person_id)
-                    .bind(sub.encounter_id)
-                    .bind(now)
-                    .bind(actor.user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            count_batch!(tx, batch);
-            append_audit!(tx, actor, &events);
-            enqueue_outbox!(tx, messages);
         });
         Ok(())
     }

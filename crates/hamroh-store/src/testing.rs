@@ -22,7 +22,8 @@ impl TestDb {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = DbUrl::Sqlite(dir.path().join("hamroh.db"));
-        let store = Store::open(&url).await.expect("open SQLite");
+        // Every store test writes through group commit, as `serve` does.
+        let store = Store::open(&url).await.expect("open SQLite").with_group_commit();
         Self { store, url, admin: None, _dir: Some(dir) }
     }
 
@@ -37,7 +38,7 @@ impl TestDb {
             .expect("create test database");
         admin.close().await;
         let url = DbUrl::from_str(&with_database(&admin_url, &name)).expect("test URL");
-        let store = Store::open(&url).await.expect("open PostgreSQL");
+        let store = Store::open(&url).await.expect("open PostgreSQL").with_group_commit();
         Some(Self { store, url, admin: Some((admin_url, name)), _dir: None })
     }
 

@@ -175,6 +175,53 @@ async fn acknowledged_writes_are_durable(db: &TestDb) {
     }
 }
 
+async fn concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone(db: &TestDb) {
+    let full = demo_batch(60, 21);
+    let directory = Batch {
+        organisations: full.organisations.clone(),
+        services: full.services.clone(),
+        users: full.users.clone(),
+        persons: full.persons.clone(),
+        ..Batch::default()
+    };
+    db.store.insert_batch(&Actor::system("test"), &directory).await.unwrap();
+    let before = db.store.counts().await.unwrap();
+    // 64 writers at once, each storing its screenings one batch at a time; one of them sends a
+    // screening whose id is already stored, which must fail that write alone.
+    let screenings = full.screenings.clone();
+    let duplicate = screenings[0].clone();
+    db.store
+        .insert_batch(&Actor::system("test"), &Batch { screenings: vec![duplicate.clone()], ..Batch::default() })
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..64usize {
+        let store = db.store.clone();
+        let mine: Vec<_> = screenings.iter().skip(1).skip(writer).step_by(64).cloned().collect();
+        let duplicate = duplicate.clone();
+        tasks.push(tokio::spawn(async move {
+            let actor = Actor::system("test");
+            let mut failed = 0;
+            for s in mine {
+                store.insert_batch(&actor, &Batch { screenings: vec![s], ..Batch::default() }).await.unwrap();
+            }
+            if writer == 7 {
+                let again = Batch { screenings: vec![duplicate], ..Batch::default() };
+                failed += usize::from(store.insert_batch(&actor, &again).await.is_err());
+            }
+            failed
+        }));
+    }
+    let mut failed = 0;
+    for t in tasks {
+        failed += t.await.unwrap();
+    }
+    assert_eq!(failed, 1, "only the batch that repeats a stored id fails");
+    let after = db.store.counts().await.unwrap();
+    assert_eq!(after.screenings - before.screenings, screenings.len() as i64);
+    assert_eq!(db.store.verify_audit().await.unwrap(), Ok(after.audit_events as u64));
+}
+
 /// Every row of the cube, sorted, for comparing two states of it.
 async fn whole_cube(store: &Store) -> Vec<String> {
     let mut all = Vec::new();
@@ -232,6 +279,7 @@ async fn the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_reco
 }
 
 hamroh_store::on_both_backends!(
+    concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone,
     the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_records,
     a_new_database_is_empty_and_migrating_again_changes_nothing,
     records_read_back_as_they_were_written,

@@ -39,6 +39,12 @@ pub enum WebError {
     Invalid { code: &'static str, message: String },
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
+    /// 503: the write could not be made durable (an I/O or fsync error); nothing was stored.
+    #[error("the record could not be written to disk and was not stored; try again shortly")]
+    WriteFailed,
+    /// 507: the disk or database is full; nothing was stored, reading still works.
+    #[error("the database is full: nothing was stored; records can still be read. Tell the administrator")]
+    StorageFull,
     #[error("internal error")]
     Internal(String),
 }
@@ -68,6 +74,14 @@ impl From<StoreError> for WebError {
             }
             StoreError::Refused { code, message } => Self::Invalid { code, message },
             StoreError::Unreachable(_) => Self::Unavailable,
+            StoreError::StorageFull(detail) => {
+                tracing::error!(error = %detail, "write refused: the database is full");
+                Self::StorageFull
+            }
+            StoreError::StorageFailed(detail) => {
+                tracing::error!(error = %detail, "write failed: the database could not write to disk");
+                Self::WriteFailed
+            }
             StoreError::Database(e) if is_connection_error(&e) => Self::Unavailable,
             other => Self::Internal(other.to_string()),
         }
@@ -96,7 +110,8 @@ impl WebError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::WriteFailed => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,6 +127,8 @@ impl WebError {
             Self::TooManyRequests { .. } => "too_many_attempts",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Unavailable => "unavailable",
+            Self::WriteFailed => "write_failed",
+            Self::StorageFull => "storage_full",
             Self::Internal(_) => "internal",
         }
     }

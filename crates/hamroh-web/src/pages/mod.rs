@@ -157,6 +157,8 @@ pub fn error_page(viewer: &Viewer, err: WebError) -> Response {
     let (status, key) = match &err {
         WebError::NotFound { .. } => (StatusCode::NOT_FOUND, "error-not-found"),
         WebError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+        WebError::WriteFailed => (StatusCode::SERVICE_UNAVAILABLE, "error-write-failed"),
+        WebError::StorageFull => (StatusCode::INSUFFICIENT_STORAGE, "error-storage-full"),
         WebError::Internal(detail) => {
             tracing::error!(error = %detail, "page failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "error-server")

@@ -21,9 +21,11 @@ pub struct Settings {
 }
 
 pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Settings) -> Outcome {
-    let store = open(db).await?;
+    // Concurrent record writes share transactions (group commit); each is answered after the
+    // shared commit is on disk.
+    let store = open(db).await?.with_group_commit();
     let durability = store.durability().await?;
-    tracing::info!(backend = durability.backend, settings = %durability.detail, "database open");
+    tracing::info!(backend = durability.backend, settings = %durability.detail, group_commit = true, "database open");
     if let Some(people) = demo_people {
         let config = DemoConfig { people, seed: 1, as_of: today() };
         let demo_dir = hamroh_demo::directory();
