@@ -18,6 +18,9 @@ pub struct Args {
     /// Screenings per transaction in the batched mode
     #[arg(long, default_value_t = 500)]
     batch: usize,
+    /// Concurrent clients in the concurrent modes, each storing one screening per request
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -30,13 +33,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let url = hamroh_store::testing::with_database(admin, &name);
         targets.push(("PostgreSQL", url.parse()?, Some((pool, name))));
     }
-    let screenings = sample_screenings(args.screenings * 2);
-    println!("| backend | mode | screenings | seconds | screenings/s |");
-    println!("| --- | --- | ---: | ---: | ---: |");
+    let screenings = sample_screenings(args.screenings * 4);
+    println!("| backend | mode | screenings | seconds | screenings/s | p50 ms | p99 ms |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
     for (label, url, admin) in targets {
         let store = Store::open(&url).await?;
         let people = setup(&store, &screenings).await?;
-        let (single, batched) = screenings.split_at(args.screenings);
+        let (single, rest) = screenings.split_at(args.screenings);
+        let (batched, rest) = rest.split_at(args.screenings);
+        let (plain, grouped) = rest.split_at(args.screenings);
         let start = Instant::now();
         for s in single {
             store
@@ -51,6 +56,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .await?;
         }
         report(label, &format!("{} per transaction", args.batch), batched.len(), start.elapsed().as_secs_f64());
+        let mode = format!("{} clients, one transaction each", args.clients);
+        concurrent(label, &mode, store.clone(), plain, args.clients).await?;
+        let mode = format!("{} clients, group commit", args.clients);
+        concurrent(label, &mode, store.clone().with_group_commit(), grouped, args.clients).await?;
         let verified = store.verify_audit().await?.map_err(|p| anyhow::anyhow!("{p}"))?;
         eprintln!("{label}: {people} people set up; audit chain intact ({verified} events)");
         store.close().await;
@@ -62,7 +71,49 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn report(backend: &str, mode: &str, n: usize, seconds: f64) {
-    println!("| {backend} | {mode} | {n} | {seconds:.2} | {:.0} |", n as f64 / seconds);
+    println!("| {backend} | {mode} | {n} | {seconds:.2} | {:.0} | | |", n as f64 / seconds);
+}
+
+/// `clients` tasks store the screenings one per request, as many clinics submitting at once
+/// would; every request is acknowledged only after its commit. Reports throughput and latency.
+async fn concurrent(
+    backend: &str,
+    mode: &str,
+    store: Store,
+    screenings: &[Screening],
+    clients: usize,
+) -> anyhow::Result<()> {
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(screenings.to_vec()));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (store, queue) = (store.clone(), queue.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let Some(s) = queue.lock().expect("queue").pop() else { break };
+                let asked = Instant::now();
+                store.insert_batch(&Actor::system("bench"), &Batch { screenings: vec![s], ..Batch::default() }).await?;
+                latencies.push(asked.elapsed().as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await??);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    println!(
+        "| {backend} | {mode} | {} | {seconds:.2} | {:.0} | {:.1} | {:.1} |",
+        latencies.len(),
+        latencies.len() as f64 / seconds,
+        at(0.50),
+        at(0.99)
+    );
+    Ok(())
 }
 
 /// Demo screenings (real answers, scored by the engine), with fresh ids for the bench.

@@ -4,7 +4,7 @@
 //! define what is counted; [`Store::rebuild_cube`] fills the cube from them, and a test checks that
 //! the incremental cube equals the rebuilt one.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use hamroh_domain::model::period_month;
 
@@ -55,7 +55,7 @@ type Key = (Measure, String, i64, &'static str, String, i64);
 
 /// Counts to add to the cube.
 #[derive(Debug, Default)]
-pub struct Increments(pub(crate) HashMap<Key, i64>);
+pub struct Increments(pub(crate) BTreeMap<Key, i64>);
 
 impl Increments {
     pub fn add(&mut self, measure: Measure, category: &str, month: i64, dims: &Dims, value: Option<i64>, n: i64) {
@@ -78,6 +78,8 @@ impl Increments {
 }
 
 /// Adds increments to the cube inside a transaction `tx`.
+// Rows are written in key order, so that concurrent transactions take the cube's row locks in
+// the same order and cannot deadlock (PostgreSQL).
 macro_rules! flush_cube {
     ($tx:ident, $increments:expr) => {
         for ((measure, category, month, dim, dim_value, value), n) in $increments.0.iter() {
@@ -244,10 +246,10 @@ pub(crate) fn dims_of(rec: &hamroh_domain::model::PersonRecord) -> Dims {
 /// Counts a batch's records into the cube, inside the transaction `tx` that stores them; the
 /// counting rules are those of `Store::facts`.
 macro_rules! count_batch {
-    ($tx:ident, $batch:expr) => {{
+    ($tx:ident, $batch:expr, $inc:expr) => {{
         use $crate::facts::Measure;
         let batch = $batch;
-        let mut inc = $crate::cube::Increments::default();
+        let inc: &mut $crate::cube::Increments = $inc;
         let mut dims: std::collections::HashMap<uuid::Uuid, Option<$crate::cube::Dims>> =
             batch.persons.iter().map(|r| (r.person.id, Some($crate::cube::dims_of(r)))).collect();
         for rec in &batch.persons {
@@ -315,7 +317,6 @@ macro_rules! count_batch {
                 }
             }
         }
-        flush_cube!($tx, inc);
     }};
 }
 

@@ -91,9 +91,10 @@ fn parse_answers(text: &str) -> Result<Vec<Option<i64>>> {
 }
 
 /// Stores one batch (and, for an import, its submission ids) inside an open transaction `$tx`,
-/// with one audit event per record, the indicator cube's counts and the batch's messages.
+/// with one audit event per record and the batch's messages; the indicator cube's counts are added
+/// to `$inc`, for the caller to write before the commit.
 macro_rules! write_in_tx {
-    ($tx:ident, $actor:expr, $batch:expr, $messages:expr, $import:expr) => {{
+    ($tx:ident, $actor:expr, $batch:expr, $messages:expr, $import:expr, $inc:expr) => {{
         let import: Option<&Import<'_>> = $import;
         let mut events = audit_events($batch);
         if let Some(i) = &import {
@@ -359,7 +360,7 @@ macro_rules! write_in_tx {
                 .await?;
             }
         }
-        count_batch!($tx, $batch);
+        count_batch!($tx, $batch, $inc);
         append_audit!($tx, $actor, &events);
         enqueue_outbox!($tx, $messages);
     }};
@@ -451,7 +452,9 @@ impl Store {
             return Ok(());
         }
         write_tx!(self, tx => {
-            write_in_tx!(tx, actor, batch, messages, import.as_ref());
+            let mut inc = crate::cube::Increments::default();
+            write_in_tx!(tx, actor, batch, messages, import.as_ref(), &mut inc);
+            flush_cube!(tx, inc);
         });
         Ok(())
     }
@@ -459,9 +462,12 @@ impl Store {
     /// Stores several batches in one transaction (group commit): one fsync for all of them.
     pub(crate) async fn write_group(&self, items: &[crate::group_commit::Pending]) -> Result<()> {
         write_tx!(self, tx => {
+            // The cube's counts of every batch are added up and written once.
+            let mut inc = crate::cube::Increments::default();
             for p in items {
-                write_in_tx!(tx, &p.actor, &p.batch, &p.messages, None);
+                write_in_tx!(tx, &p.actor, &p.batch, &p.messages, None, &mut inc);
             }
+            flush_cube!(tx, inc);
         });
         Ok(())
     }
