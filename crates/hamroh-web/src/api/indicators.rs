@@ -37,6 +37,7 @@ fn in_every_language(key: &str) -> BTreeMap<&'static str, String> {
 #[utoipa::path(
     get,
     path = "/api/v1/indicators",
+    security(("session" = []), ("token" = [])),
     tag = "indicators",
     responses((status = 200, description = "The indicator catalogue", body = [IndicatorSummary]))
 )]
@@ -91,6 +92,7 @@ pub struct TableView {
 #[utoipa::path(
     get,
     path = "/api/v1/indicators/data",
+    security(("session" = []), ("token" = [])),
     tag = "indicators",
     params(
         ("indicator" = Option<Vec<String>>, Query, description = "Indicator ids (repeat the parameter); default: a standard set"),

@@ -54,12 +54,48 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// Whether the route the request matched takes its method, as the API document says.
+fn takes(req: &Request) -> bool {
+    use std::collections::HashMap;
+    use std::sync::LazyLock;
+    static METHODS: LazyLock<HashMap<String, Vec<axum::http::Method>>> = LazyLock::new(|| {
+        use axum::http::Method;
+        openapi()
+            .paths
+            .paths
+            .into_iter()
+            .map(|(path, item)| {
+                let mut methods = Vec::new();
+                for (op, method) in [
+                    (item.get.is_some(), Method::GET),
+                    (item.get.is_some(), Method::HEAD),
+                    (item.post.is_some(), Method::POST),
+                    (item.put.is_some(), Method::PUT),
+                    (item.patch.is_some(), Method::PATCH),
+                    (item.delete.is_some(), Method::DELETE),
+                ] {
+                    if op {
+                        methods.push(method);
+                    }
+                }
+                (path, methods)
+            })
+            .collect()
+    });
+    let Some(path) = req.extensions().get::<axum::extract::MatchedPath>() else { return true };
+    METHODS.get(path.as_str()).is_none_or(|m| m.contains(req.method()))
+}
+
 /// Applies `rule` to every route of `group` (when serving; the document needs no state).
 fn guard(state: Option<&AppState>, rule: Rule, group: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     match state {
         Some(state) => group.route_layer(from_fn_with_state(
             state.clone(),
-            move |State(s): State<AppState>, req: Request, next: Next| enforce(rule, s, req, next),
+            move |State(s): State<AppState>, req: Request, next: Next| async move {
+                // A method the route does not take is answered 405 by the router, not refused by
+                // the access rule first.
+                if takes(&req) { enforce(rule, s, req, next).await } else { next.run(req).await }
+            },
         )),
         None => group,
     }
@@ -95,7 +131,51 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
         Rule::Roles(EVIDENCE_READERS),
         OpenApiRouter::new().routes(routes!(indicators::catalogue)).routes(routes!(indicators::data)),
     );
-    public.merge(signed_in).merge(care).merge(auditors).merge(evidence).split_for_parts()
+    let (router, mut doc) = public.merge(signed_in).merge(care).merge(auditors).merge(evidence).split_for_parts();
+    document_common_errors(&mut doc);
+    (router, doc)
+}
+
+/// The answers every operation of a kind can give, whatever its handler: the ones the shared
+/// extractors, the access rules, the idempotency layer and the store produce. Documented once
+/// here so that the document says every status the API sends.
+fn document_common_errors(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let writes = item.post.is_some() || item.put.is_some() || item.patch.is_some() || item.delete.is_some();
+        for op in
+            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+        {
+            let mut add = |status: &str, description: &str| {
+                op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description));
+            };
+            add("503", "The database is unavailable, or a write could not be made durable; nothing was stored");
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                add("401", "No session and no valid API token");
+                add("403", "The role or the token's scopes do not allow this");
+            }
+            if op.request_body.is_some() {
+                add("400", "The body is not JSON");
+                add("415", "The body is not `application/json`");
+                add("422", "The body or its values are not acceptable");
+            }
+            if writes && op.request_body.is_some() {
+                add("409", "A request with the same Idempotency-Key is still being answered");
+                add("507", "The database is full; nothing was stored, reading still works");
+            }
+        }
+    }
 }
 
 pub fn router(state: &AppState) -> Router<AppState> {

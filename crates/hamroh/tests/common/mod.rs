@@ -1,0 +1,84 @@
+//! What the process-level tests share: running `hamroh` and a `serve` on a free loopback port.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+pub fn hamroh(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hamroh"))
+        .args(args)
+        .env_remove("HAMROH_DB")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A running `serve`; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `serve` on `db` at a free port and waits until it listens.
+pub fn serve(db: &str, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hamroh"))
+        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env_remove("HAMROH_DB")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    // Keep reading stdout so that serve never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, address }
+}
+
+/// A demo database of `people` persons in `dir`.
+pub fn demo_db(dir: &std::path::Path, people: &str) -> String {
+    let db = format!("sqlite://{}", dir.join("hamroh.db").display());
+    let out = hamroh(&["demo", "--db", &db, "--people", people, "--seed", "3", "--as-of", "2026-10-01"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    db
+}
+
+/// A new API token for `user` with every scope.
+pub fn token(db: &str, user: &str) -> String {
+    let out = hamroh(&[
+        "token",
+        "create",
+        "--db",
+        db,
+        "--username",
+        user,
+        "--name",
+        "test",
+        "--scope",
+        "persons:read",
+        "--scope",
+        "persons:write",
+        "--scope",
+        "export",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).lines().last().unwrap().trim().to_owned()
+}
