@@ -18,6 +18,8 @@ pub(crate) struct Pending {
     pub actor: Actor,
     pub batch: Batch,
     pub messages: Vec<OutboxMessage>,
+    /// The keyed request (caller, key) that sent this batch, if any.
+    pub key: Option<(String, String)>,
     reply: oneshot::Sender<Result<()>>,
 }
 
@@ -37,7 +39,13 @@ impl GroupCommit {
 
     pub async fn write(&self, actor: &Actor, batch: &Batch, messages: &[OutboxMessage]) -> Result<()> {
         let (reply, answer) = oneshot::channel();
-        let pending = Pending { actor: actor.clone(), batch: batch.clone(), messages: messages.to_vec(), reply };
+        let pending = Pending {
+            actor: actor.clone(),
+            batch: batch.clone(),
+            messages: messages.to_vec(),
+            key: crate::idempotency::current(),
+            reply,
+        };
         self.queue.send(pending).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
@@ -52,7 +60,11 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
         if group.len() == 1 || store.write_group(&group).await.is_err() {
             for p in group.drain(..) {
-                let result = store.write_batch_alone(&p.actor, &p.batch, &p.messages).await;
+                let alone = store.write_batch_alone(&p.actor, &p.batch, &p.messages);
+                let result = match p.key {
+                    Some((caller, key)) => crate::idempotency::keyed(caller, key, alone).await,
+                    None => alone.await,
+                };
                 let _ = p.reply.send(result);
             }
         } else {

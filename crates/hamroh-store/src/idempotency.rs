@@ -3,6 +3,22 @@
 
 use crate::{Result, Store, now_millis};
 
+tokio::task_local! {
+    /// The keyed request (caller, key) the current task answers; every write transaction it makes
+    /// records that it wrote.
+    static REQUEST_KEY: (String, String);
+}
+
+/// Runs `work` as the keyed request `caller`/`key`.
+pub async fn keyed<F: std::future::Future>(caller: String, key: String, work: F) -> F::Output {
+    REQUEST_KEY.scope((caller, key), work).await
+}
+
+/// The keyed request the current task answers, if any.
+pub fn current() -> Option<(String, String)> {
+    REQUEST_KEY.try_with(Clone::clone).ok()
+}
+
 /// What a keyed request finds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
@@ -10,6 +26,8 @@ pub enum Begin {
     Run,
     /// The same key is being answered right now.
     InProgress,
+    /// The key's request wrote, but its answer was never kept (the process stopped in between).
+    WrittenAnswerLost,
     /// The key was used for another method or path.
     Mismatch,
     /// The key was answered: the status, content type and body to send again.
@@ -35,9 +53,9 @@ impl Store {
         if inserted == 1 {
             return Ok(Begin::Run);
         }
-        type Row = (String, String, Option<i64>, Option<String>, Option<Vec<u8>>);
+        type Row = (String, String, Option<i64>, Option<String>, Option<Vec<u8>>, Option<i64>);
         let row: Option<Row> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT method, path, status, content_type, body FROM idempotency_keys WHERE caller = $1 AND key = $2")
+            sqlx::query_as("SELECT method, path, status, content_type, body, written_at FROM idempotency_keys WHERE caller = $1 AND key = $2")
                 .bind(caller)
                 .bind(key)
                 .fetch_optional(pool)
@@ -46,9 +64,10 @@ impl Store {
         Ok(match row {
             // Abandoned between the two statements: try again as new.
             None => Box::pin(self.idempotency_begin(caller, key, method, path)).await?,
-            Some((m, p, _, _, _)) if m != method || p != path => Begin::Mismatch,
-            Some((_, _, None, _, _)) => Begin::InProgress,
-            Some((_, _, Some(status), content_type, body)) => {
+            Some((m, p, _, _, _, _)) if m != method || p != path => Begin::Mismatch,
+            Some((_, _, None, _, _, None)) => Begin::InProgress,
+            Some((_, _, None, _, _, Some(_))) => Begin::WrittenAnswerLost,
+            Some((_, _, Some(status), content_type, body, _)) => {
                 Begin::Replay { status: status as u16, content_type, body: body.unwrap_or_default() }
             }
         })
@@ -75,15 +94,27 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets a key whose request failed on our side, so that a retry runs again.
+    /// Forgets a key whose request failed on our side before writing, so that a retry runs again;
+    /// a key whose request wrote is kept, so that a retry cannot write twice.
     pub async fn idempotency_abandon(&self, caller: &str, key: &str) -> Result<()> {
         with_pool!(self, pool => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND status IS NULL")
+            sqlx::query("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND status IS NULL AND written_at IS NULL")
                 .bind(caller)
                 .bind(key)
                 .execute(pool)
                 .await?;
         });
         Ok(())
+    }
+
+    /// At start-up, when no request can be running: keys whose request never wrote are released,
+    /// so that a retry runs again. Returns how many.
+    pub async fn idempotency_release_unwritten(&self) -> Result<u64> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE status IS NULL AND written_at IS NULL")
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
     }
 }

@@ -466,6 +466,7 @@ impl Store {
             let mut inc = crate::cube::Increments::default();
             for p in items {
                 write_in_tx!(tx, &p.actor, &p.batch, &p.messages, None, &mut inc);
+                mark_written!(tx, p.key.as_ref());
             }
             flush_cube!(tx, inc);
         });

@@ -2,9 +2,10 @@
 //! answer again and writes nothing twice. Keys belong to the credential they came with (the hash
 //! of the session cookie or bearer token), so nobody can replay another caller's answer.
 //!
-//! Known limit: the key's answer is stored just after the request's own transaction, not inside
-//! it. If the process dies between the two, a retry finds the key "in progress" (409) rather than
-//! writing twice; the caller then checks the resource before trying with a new key.
+//! The request's writes record in their own transactions that the key has written. If the process
+//! dies before the answer is kept, the next start releases keys whose request never wrote (a retry
+//! runs again) and a retry of one that did is told so (409 `idempotency_answer_lost`): nothing is
+//! written twice, and nothing waits forever.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -54,6 +55,13 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             message: "a request with this Idempotency-Key is still being answered; retry shortly".into(),
         }
         .into_response(),
+        Ok(Begin::WrittenAnswerLost) => WebError::Conflict {
+            code: "idempotency_answer_lost",
+            message: "the request with this Idempotency-Key was carried out, but its answer was lost in a restart; \
+                      read the record instead of sending it again"
+                .into(),
+        }
+        .into_response(),
         Ok(Begin::Mismatch) => WebError::Invalid {
             code: "idempotency_key_reused",
             message: "this Idempotency-Key was used for another request; use a new key".into(),
@@ -69,7 +77,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             response
         }
         Ok(Begin::Run) => {
-            let response = next.run(req).await;
+            let response = hamroh_store::idempotency::keyed(caller.clone(), key.clone(), next.run(req)).await;
             let (parts, body) = response.into_parts();
             let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
                 let _ = store.idempotency_abandon(&caller, &key).await;

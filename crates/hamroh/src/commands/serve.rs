@@ -24,6 +24,10 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
     // Concurrent record writes share transactions (group commit); each is answered after the
     // shared commit is on disk.
     let store = open(db).await?.with_group_commit();
+    let released = store.idempotency_release_unwritten().await?;
+    if released > 0 {
+        tracing::info!(released, "idempotency keys of requests that never wrote were released");
+    }
     let durability = store.durability().await?;
     tracing::info!(backend = durability.backend, settings = %durability.detail, group_commit = true, "database open");
     if let Some(people) = demo_people {

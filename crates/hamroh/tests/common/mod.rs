@@ -32,8 +32,13 @@ impl Drop for Server {
 
 /// Starts `serve` on `db` at a free port and waits until it listens.
 pub fn serve(db: &str, extra: &[&str]) -> Server {
+    serve_at(db, "127.0.0.1:0", extra)
+}
+
+/// Starts `serve` on `db` listening at `listen` and waits until it listens.
+pub fn serve_at(db: &str, listen: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hamroh"))
-        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        .args(["serve", "--db", db, "--listen", listen])
         .args(extra)
         .env_remove("HAMROH_DB")
         .env("RUST_LOG", "warn")
@@ -81,4 +86,30 @@ pub fn token(db: &str, user: &str) -> String {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout).lines().last().unwrap().trim().to_owned()
+}
+
+/// One HTTP/1.1 request with a JSON body; the status and body of the answer, or the I/O error of
+/// a server that is not there.
+pub fn post_json(address: &str, path: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes())?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+    let Some(status) = status else {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no answer"));
+    };
+    Ok((status, response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()))
 }
