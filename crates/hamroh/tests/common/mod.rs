@@ -88,22 +88,36 @@ pub fn token(db: &str, user: &str) -> String {
     text(&out.stdout).lines().last().unwrap().trim().to_owned()
 }
 
+/// A GET request; the status and body of the answer.
+pub fn get(address: &str, path: &str, headers: &[(&str, &str)]) -> std::io::Result<(u16, String)> {
+    request(address, "GET", path, headers, None)
+}
+
 /// One HTTP/1.1 request with a JSON body; the status and body of the answer, or the I/O error of
 /// a server that is not there.
 pub fn post_json(address: &str, path: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<(u16, String)> {
+    request(address, "POST", path, headers, Some(body))
+}
+
+fn request(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address)?;
     stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n",
-        body.len()
-    );
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    if let Some(body) = body {
+        request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    request.push_str(body);
+    request.push_str(body.unwrap_or_default());
     stream.write_all(request.as_bytes())?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
