@@ -31,7 +31,7 @@ pub enum Begin {
     /// The key was used for another method or path.
     Mismatch,
     /// The key was answered: the status, content type and body to send again.
-    Replay { status: u16, content_type: Option<String>, body: Vec<u8> },
+    Replay { status: u16, content_type: Option<String>, location: Option<String>, body: Vec<u8> },
 }
 
 impl Store {
@@ -53,9 +53,9 @@ impl Store {
         if inserted == 1 {
             return Ok(Begin::Run);
         }
-        type Row = (String, String, Option<i64>, Option<String>, Option<Vec<u8>>, Option<i64>);
+        type Row = (String, String, Option<i64>, Option<String>, Option<Vec<u8>>, Option<i64>, Option<String>);
         let row: Option<Row> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT method, path, status, content_type, body, written_at FROM idempotency_keys WHERE caller = $1 AND key = $2")
+            sqlx::query_as("SELECT method, path, status, content_type, body, written_at, location FROM idempotency_keys WHERE caller = $1 AND key = $2")
                 .bind(caller)
                 .bind(key)
                 .fetch_optional(pool)
@@ -64,11 +64,11 @@ impl Store {
         Ok(match row {
             // Abandoned between the two statements: try again as new.
             None => Box::pin(self.idempotency_begin(caller, key, method, path)).await?,
-            Some((m, p, _, _, _, _)) if m != method || p != path => Begin::Mismatch,
-            Some((_, _, None, _, _, None)) => Begin::InProgress,
-            Some((_, _, None, _, _, Some(_))) => Begin::WrittenAnswerLost,
-            Some((_, _, Some(status), content_type, body, _)) => {
-                Begin::Replay { status: status as u16, content_type, body: body.unwrap_or_default() }
+            Some((m, p, _, _, _, _, _)) if m != method || p != path => Begin::Mismatch,
+            Some((_, _, None, _, _, None, _)) => Begin::InProgress,
+            Some((_, _, None, _, _, Some(_), _)) => Begin::WrittenAnswerLost,
+            Some((_, _, Some(status), content_type, body, _, location)) => {
+                Begin::Replay { status: status as u16, content_type, location, body: body.unwrap_or_default() }
             }
         })
     }
@@ -79,15 +79,17 @@ impl Store {
         key: &str,
         status: u16,
         content_type: Option<&str>,
+        location: Option<&str>,
         body: &[u8],
     ) -> Result<()> {
         with_pool!(self, pool => {
-            sqlx::query("UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE caller = $4 AND key = $5")
+            sqlx::query("UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3, location = $6 WHERE caller = $4 AND key = $5")
                 .bind(i64::from(status))
                 .bind(content_type)
                 .bind(body)
                 .bind(caller)
                 .bind(key)
+                .bind(location)
                 .execute(pool)
                 .await?;
         });

@@ -30,13 +30,48 @@ fn caller_of(req: &Request) -> Option<String> {
     bearer.or(cookie).map(|credential| hex::encode(crate::session::token_hash(credential)))
 }
 
+/// The form field that carries a form's key (every rendered form gets one; see [`forms_carry_keys`]).
+const FORM_FIELD: &str = "idempotency_key";
+
+/// The largest form body read to find its key.
+const MAX_FORM: usize = 1024 * 1024;
+
+/// The key of a request: the `Idempotency-Key` header, or a form post's `idempotency_key` field.
+/// The request is given back whole (a form's body is read and put back).
+async fn key_of(req: Request) -> Result<(Request, Option<String>), Response> {
+    if let Some(key) = req.headers().get("idempotency-key") {
+        let key = key.to_str().ok().map(str::to_owned);
+        return Ok((req, Some(key.unwrap_or_default())));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((req, None));
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_FORM).await else {
+        return Err(
+            WebError::BadRequest { code: "form_too_large", message: "the form is too large".into() }.into_response()
+        );
+    };
+    let key = form_urlencoded::parse(&bytes).find(|(name, _)| name == FORM_FIELD).map(|(_, v)| v.into_owned());
+    Ok((Request::from_parts(parts, Body::from(bytes)), key))
+}
+
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
         return next.run(req).await;
     }
-    let Some(key) = req.headers().get("idempotency-key") else { return next.run(req).await };
-    let key = match key.to_str() {
-        Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => k.to_owned(),
+    let (req, key) = match key_of(req).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    let Some(key) = key else { return next.run(req).await };
+    let key = match key {
+        k if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => k,
         _ => {
             return WebError::BadRequest {
                 code: "invalid_idempotency_key",
@@ -67,11 +102,14 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             message: "this Idempotency-Key was used for another request; use a new key".into(),
         }
         .into_response(),
-        Ok(Begin::Replay { status, content_type, body }) => {
+        Ok(Begin::Replay { status, content_type, location, body }) => {
             let mut response = Response::new(Body::from(body));
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             if let Some(ct) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
                 response.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            if let Some(to) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                response.headers_mut().insert(header::LOCATION, to);
             }
             response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             response
@@ -87,12 +125,67 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 store.idempotency_abandon(&caller, &key).await
             } else {
                 let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-                store.idempotency_finish(&caller, &key, parts.status.as_u16(), content_type, &bytes).await
+                let location = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok());
+                store.idempotency_finish(&caller, &key, parts.status.as_u16(), content_type, location, &bytes).await
             };
             if let Err(e) = kept {
                 tracing::error!(error = %e, "could not keep an idempotent answer");
             }
             Response::from_parts(parts, Body::from(bytes))
         }
+    }
+}
+
+/// Gives every `<form method="post">` of an HTML page a hidden `idempotency_key` field with a
+/// fresh key, so that posting the same rendered form twice (a double click, a retry after a lost
+/// answer) is carried out once.
+pub async fn forms_carry_keys(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    if !is_html {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return WebError::Internal("a page too large".into()).into_response();
+    };
+    let html = String::from_utf8_lossy(&bytes);
+    let keyed = with_form_keys(&html);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(keyed))
+}
+
+fn with_form_keys(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(start) = rest.find("<form") {
+        let Some(end) = rest[start..].find('>').map(|e| start + e + 1) else { break };
+        out.push_str(&rest[..end]);
+        if rest[start..end].contains(r#"method="post""#) {
+            out.push_str(&format!(r#"<input type="hidden" name="{FORM_FIELD}" value="{}">"#, uuid::Uuid::new_v4()));
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_post_form_gets_its_own_key_and_get_forms_none() {
+        let html =
+            r#"<form method="get" action="/s"><form method="post" action="/a"><x><form class="inline" method="post">"#;
+        let keyed = super::with_form_keys(html);
+        assert_eq!(keyed.matches(r#"name="idempotency_key""#).count(), 2);
+        assert!(
+            keyed.starts_with(r#"<form method="get" action="/s"><form method="post" action="/a"><input type="hidden""#)
+        );
+        let keys: Vec<&str> = keyed.split(r#"value=""#).skip(1).map(|v| &v[..36]).collect();
+        assert_ne!(keys[0], keys[1]);
     }
 }

@@ -108,7 +108,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router(&state).layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer)))
-        .merge(routes::pages(&state))
+        .merge(
+            routes::pages(&state)
+                .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
+                .layer(axum::middleware::from_fn(idempotency::forms_carry_keys)),
+        )
         .fallback(pages::not_found)
         .with_state(state)
         .layer(CsrfLayer::new())

@@ -9,7 +9,7 @@ use hamroh_store::on_both_backends;
 use hamroh_store::testing::TestDb;
 use support::{send, session_for, world};
 
-on_both_backends!(a_retried_request_is_answered_once);
+on_both_backends!(a_retried_request_is_answered_once, a_form_posted_twice_is_carried_out_once);
 
 fn keyed(uri: &str, cookie: &str, key: Option<&str>, body: &str) -> Request<Body> {
     let mut b = Request::post(uri).header(header::COOKIE, cookie).header(header::CONTENT_TYPE, "application/json");
@@ -52,4 +52,26 @@ async fn a_retried_request_is_answered_once(db: &TestDb) {
     let bad = send(db, keyed("/api/v1/persons", &clinician, Some("no spaces allowed"), person)).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(count().await, 2, "nothing written for a malformed key");
+}
+
+async fn a_form_posted_twice_is_carried_out_once(db: &TestDb) {
+    let w = world(db).await;
+    let clinician = session_for(db, w.users.iter().find(|(r, _)| *r == Role::Clinician).unwrap().1).await;
+    let page = send(db, support::request("GET", "/persons/new", Some(&clinician), None)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let key = page.body.split(r#"name="idempotency_key" value=""#).nth(1).expect("the form carries a key");
+    let key = &key[..key.find('"').unwrap()];
+    let form = format!(
+        "idempotency_key={key}&family_name=Twice&sex=female&birth_year=1991&district=TJ-KT.kulob&consent=care&confirm_new=yes"
+    );
+    let count = || async {
+        let found = send(db, support::request("GET", "/api/v1/persons?q=Twice", Some(&clinician), None)).await;
+        found.json().as_array().map_or(0, Vec::len)
+    };
+    let first = send(db, support::form("/persons", Some(&clinician), &form)).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let again = send(db, support::form("/persons", Some(&clinician), &form)).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(again.headers[header::LOCATION], first.headers[header::LOCATION], "to the same new record");
+    assert_eq!(count().await, 1, "registered once");
 }

@@ -3,3 +3,5 @@
 -- if it did, so that a retry neither writes twice nor waits forever. Keep in step with ../sqlite/.
 
 ALTER TABLE idempotency_keys ADD COLUMN written_at BIGINT;
+-- Where a form's answer redirected to, so that a replayed form post redirects there too.
+ALTER TABLE idempotency_keys ADD COLUMN location TEXT;
