@@ -3,6 +3,7 @@
 //!   cargo run --release -p hamroh-bench -- store-writes [--postgres URL] [--screenings N]
 //!   cargo run --release -p hamroh-bench -- scoring [--n N]
 //!   cargo run --release -p hamroh-bench -- import [--rows N] [--stored N] [--postgres URL]
+//!   cargo run --release -p hamroh-bench -- load --url URL --token TOKEN [--clients N] [--seconds N]
 //!   cargo run --release -p hamroh-bench -- evidence --db URL [--db URL] --last-month YYYYMM [--live]
 
 #[global_allocator]
@@ -10,6 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod evidence;
 mod import;
+mod load;
 mod scoring;
 mod store_writes;
 
@@ -32,6 +34,8 @@ enum Bench {
     Evidence(evidence::Args),
     /// KoBoToolbox submissions read, checked and scored per second, and stored per second
     Import(import::Args),
+    /// A clinic's request mix (90% reads, 10% writes) against a running server
+    Load(load::Args),
 }
 
 #[tokio::main]
@@ -40,6 +44,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::StoreWrites(args) => store_writes::run(args).await,
         Bench::Evidence(args) => evidence::run(args).await,
         Bench::Import(args) => import::run(args).await,
+        Bench::Load(args) => load::run(args).await,
         Bench::Scoring(args) => {
             scoring::run(args);
             Ok(())

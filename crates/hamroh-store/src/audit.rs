@@ -179,6 +179,14 @@ const AUDIT_COLUMNS: &str =
 impl Store {
     /// Appends events outside any other change (log-ins, reads, exports).
     pub async fn audit(&self, actor: &Actor, events: &[NewAuditEvent]) -> Result<()> {
+        match &self.group {
+            Some(group) if !events.is_empty() => group.audit(actor, events).await,
+            _ => self.audit_alone(actor, events).await,
+        }
+    }
+
+    /// Appends events in a transaction of their own.
+    pub(crate) async fn audit_alone(&self, actor: &Actor, events: &[NewAuditEvent]) -> Result<()> {
         write_tx!(self, tx => append_audit!(tx, actor, events));
         Ok(())
     }

@@ -64,6 +64,63 @@ impl Store {
         }
         Ok(Some(PersonFacts { registered_by, consents, open_referrals }))
     }
+
+    /// [`Store::person_facts`] for many persons in three queries (search results, worklists).
+    pub async fn person_facts_many(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, PersonFacts>> {
+        use std::collections::HashMap;
+        let mut out: HashMap<Uuid, PersonFacts> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let (registered, decisions, referrals): (
+                Vec<(Uuid, Uuid)>,
+                Vec<(Uuid, String, bool)>,
+                Vec<(Uuid, Uuid, String, String)>,
+            ) = with_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new("SELECT id, organisation_id FROM persons WHERE id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                let registered = q.build_query_as().fetch_all(pool).await?;
+                let mut q = sqlx::QueryBuilder::new("SELECT person_id, scope, given FROM consents WHERE person_id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(") ORDER BY recorded_at, id");
+                let decisions = q.build_query_as().fetch_all(pool).await?;
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT r.person_id, r.to_organisation_id, o.sector, r.status FROM referrals r \
+                     JOIN organisations o ON o.id = r.to_organisation_id WHERE r.person_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                let referrals = q.build_query_as().fetch_all(pool).await?;
+                (registered, decisions, referrals)
+            });
+            for (id, registered_by) in registered {
+                out.insert(id, PersonFacts { registered_by, consents: Vec::new(), open_referrals: Vec::new() });
+            }
+            for (id, scope, given) in decisions {
+                let Some(facts) = out.get_mut(&id) else { continue };
+                let scope: ConsentScope = scope.parse()?;
+                facts.consents.retain(|s| *s != scope);
+                if given {
+                    facts.consents.push(scope);
+                }
+            }
+            for (id, org, sector, status) in referrals {
+                let Some(facts) = out.get_mut(&id) else { continue };
+                if referral_is_open(status.parse::<ReferralStatus>()?) {
+                    facts.open_referrals.push((org, sector.parse()?));
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Gate<'_> {
@@ -187,8 +244,11 @@ impl Gate<'_> {
     async fn visible(&self, candidates: Vec<PersonSummary>, why: &str) -> Result<Vec<PersonSummary>> {
         let mut shown = Vec::new();
         let mut events = Vec::new();
+        let ids: Vec<Uuid> = candidates.iter().map(|c| c.id).collect();
+        let all_facts = self.store.person_facts_many(&ids).await?;
         for c in candidates {
-            let Some(facts) = self.store.person_facts(c.id).await? else { continue };
+            let Some(facts) = all_facts.get(&c.id) else { continue };
+            let facts = facts.clone();
             if person_access(self.principal, &facts, false).allowed() {
                 let mut e = NewAuditEvent::ok("read", "person", c.id).person(c.id);
                 e.detail = Some(why.to_owned());

@@ -7,7 +7,7 @@
 use hamroh_domain::model::Batch;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::audit::Actor;
+use crate::audit::{Actor, NewAuditEvent};
 use crate::outbox::OutboxMessage;
 use crate::{Result, Store, StoreError};
 
@@ -18,6 +18,8 @@ pub(crate) struct Pending {
     pub actor: Actor,
     pub batch: Batch,
     pub messages: Vec<OutboxMessage>,
+    /// Audit events of their own (reads, refusals), beside those of the batch's records.
+    pub events: Vec<NewAuditEvent>,
     /// The keyed request (caller, key) that sent this batch, if any.
     pub key: Option<(String, String)>,
     reply: oneshot::Sender<Result<()>>,
@@ -38,14 +40,24 @@ impl GroupCommit {
     }
 
     pub async fn write(&self, actor: &Actor, batch: &Batch, messages: &[OutboxMessage]) -> Result<()> {
+        self.send(actor, batch.clone(), messages.to_vec(), Vec::new()).await
+    }
+
+    /// Audit events alone (a read, a refusal): they share commits with everything else.
+    pub async fn audit(&self, actor: &Actor, events: &[NewAuditEvent]) -> Result<()> {
+        self.send(actor, Batch::default(), Vec::new(), events.to_vec()).await
+    }
+
+    async fn send(
+        &self,
+        actor: &Actor,
+        batch: Batch,
+        messages: Vec<OutboxMessage>,
+        events: Vec<NewAuditEvent>,
+    ) -> Result<()> {
         let (reply, answer) = oneshot::channel();
-        let pending = Pending {
-            actor: actor.clone(),
-            batch: batch.clone(),
-            messages: messages.to_vec(),
-            key: crate::idempotency::current(),
-            reply,
-        };
+        let pending =
+            Pending { actor: actor.clone(), batch, messages, events, key: crate::idempotency::current(), reply };
         self.queue.send(pending).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
@@ -60,8 +72,8 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
         if group.len() == 1 || store.write_group(&group).await.is_err() {
             for p in group.drain(..) {
-                let alone = store.write_batch_alone(&p.actor, &p.batch, &p.messages);
-                let result = match p.key {
+                let alone = store.write_pending_alone(&p);
+                let result = match p.key.clone() {
                     Some((caller, key)) => crate::idempotency::keyed(caller, key, alone).await,
                     None => alone.await,
                 };

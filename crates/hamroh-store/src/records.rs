@@ -385,14 +385,12 @@ impl Store {
         }
     }
 
-    /// One batch in its own transaction (the group writer's fallback).
-    pub(crate) async fn write_batch_alone(
-        &self,
-        actor: &Actor,
-        batch: &Batch,
-        messages: &[crate::outbox::OutboxMessage],
-    ) -> Result<()> {
-        self.write_batch(actor, batch, messages, None).await
+    /// One waiting write in its own transaction (the group writer's fallback).
+    pub(crate) async fn write_pending_alone(&self, p: &crate::group_commit::Pending) -> Result<()> {
+        if p.batch.is_empty() {
+            return self.audit_alone(&p.actor, &p.events).await;
+        }
+        self.write_batch(&p.actor, &p.batch, &p.messages, None).await
     }
 
     /// Stores the records of imported submissions and remembers each submission, in one
@@ -465,7 +463,12 @@ impl Store {
             // The cube's counts of every batch are added up and written once.
             let mut inc = crate::cube::Increments::default();
             for p in items {
-                write_in_tx!(tx, &p.actor, &p.batch, &p.messages, None, &mut inc);
+                if !p.batch.is_empty() {
+                    write_in_tx!(tx, &p.actor, &p.batch, &p.messages, None, &mut inc);
+                }
+                if !p.events.is_empty() {
+                    append_audit!(tx, &p.actor, &p.events);
+                }
                 mark_written!(tx, p.key.as_ref());
             }
             flush_cube!(tx, inc);

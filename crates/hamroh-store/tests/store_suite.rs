@@ -222,6 +222,18 @@ async fn concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone(db
     assert_eq!(db.store.verify_audit().await.unwrap(), Ok(after.audit_events as u64));
 }
 
+async fn the_facts_of_many_persons_at_once_are_the_facts_of_each(db: &TestDb) {
+    let full = demo_batch(80, 5);
+    db.store.insert_batch(&Actor::system("test"), &full).await.unwrap();
+    let ids: Vec<uuid::Uuid> = full.persons.iter().map(|p| p.person.id).chain([uuid::Uuid::now_v7()]).collect();
+    let many = db.store.person_facts_many(&ids).await.unwrap();
+    assert_eq!(many.len(), full.persons.len(), "an unknown id has no facts");
+    assert!(many.values().any(|f| !f.open_referrals.is_empty()) && many.values().any(|f| f.consents.len() > 1));
+    for id in &ids {
+        assert_eq!(many.get(id), db.store.person_facts(*id).await.unwrap().as_ref(), "{id}");
+    }
+}
+
 /// Every row of the cube, sorted, for comparing two states of it.
 async fn whole_cube(store: &Store) -> Vec<String> {
     let mut all = Vec::new();
@@ -279,6 +291,7 @@ async fn the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_reco
 }
 
 hamroh_store::on_both_backends!(
+    the_facts_of_many_persons_at_once_are_the_facts_of_each,
     concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone,
     the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_records,
     a_new_database_is_empty_and_migrating_again_changes_nothing,
