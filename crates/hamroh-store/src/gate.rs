@@ -15,6 +15,10 @@ use crate::audit::{Actor, AuditEvent, NewAuditEvent};
 use crate::clinical::{PersonSummary, ReferralLine};
 use crate::{Result, Store, StoreError, now_millis};
 
+/// Registering organisations, consent decisions and referrals (with the receiving sector) of a
+/// set of persons, as read for [`Store::person_facts_many`].
+type FactRows = (Vec<(Uuid, Uuid)>, Vec<(Uuid, String, bool)>, Vec<(Uuid, Uuid, String, String)>);
+
 /// A store seen through one principal's rights.
 pub struct Gate<'a> {
     store: &'a Store,
@@ -70,11 +74,7 @@ impl Store {
         use std::collections::HashMap;
         let mut out: HashMap<Uuid, PersonFacts> = HashMap::new();
         for chunk in ids.chunks(500) {
-            let (registered, decisions, referrals): (
-                Vec<(Uuid, Uuid)>,
-                Vec<(Uuid, String, bool)>,
-                Vec<(Uuid, Uuid, String, String)>,
-            ) = with_pool!(self, pool => {
+            let (registered, decisions, referrals): FactRows = with_pool!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new("SELECT id, organisation_id FROM persons WHERE id IN (");
                 let mut list = q.separated(", ");
                 for id in chunk {
