@@ -8,7 +8,7 @@ use hamroh_domain::model::{Batch, Organisation};
 use hamroh_domain::org::Sector;
 use hamroh_interop::sheet;
 use hamroh_interop::submissions::{self, Context, Mapping, Subject};
-use hamroh_store::{Actor, DbUrl, ImportedSubmission, Store};
+use hamroh_store::{Actor, ImportedSubmission, Store};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -142,28 +142,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("| read + check + score | {scored:.2} | {:.0} |", rate(scored));
 
     let dir = tempfile::tempdir()?;
-    let mut targets = vec![("SQLite", DbUrl::Sqlite(dir.path().join("bench.db")), None)];
-    if let Some(admin) = &args.postgres {
-        let name = format!("hamroh_bench_{}", uuid::Uuid::now_v7().simple());
-        let pool = sqlx::PgPool::connect(admin).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await?;
-        let url = hamroh_store::testing::with_database(admin, &name);
-        targets.push(("PostgreSQL", url.parse()?, Some((pool, name))));
-    }
+    let targets = crate::targets::fresh(dir.path(), args.postgres.as_deref()).await?;
     println!("\n| backend | rows stored in one transaction | seconds | rows/s |");
     println!("| --- | ---: | ---: | ---: |");
     let orgs = Batch { organisations: vec![organisation.clone()], ..Batch::default() };
-    for (label, url, admin) in targets {
-        let store = Store::open(&url).await?;
+    for target in targets {
+        let (label, url) = (target.label, &target.url);
+        let store = Store::open(url).await?;
         store.insert_batch(&Actor::system("bench"), &orgs).await?;
         let start = Instant::now();
         store.insert_imported(&Actor::system("bench"), &batch, "kobo:bench", &imported, "bench".into()).await?;
         let seconds = start.elapsed().as_secs_f64();
         println!("| {label} | {} | {seconds:.2} | {:.0} |", imported.len(), imported.len() as f64 / seconds);
         store.close().await;
-        if let Some((pool, name)) = admin {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&pool).await?;
-        }
+        target.finish().await?;
     }
     Ok(())
 }

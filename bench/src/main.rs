@@ -14,6 +14,7 @@ mod import;
 mod load;
 mod scoring;
 mod store_writes;
+mod targets;
 
 use clap::{Parser, Subcommand};
 

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use hamroh_demo::{DemoConfig, DemoPeople, directory};
 use hamroh_domain::model::{Batch, Screening};
-use hamroh_store::{Actor, DbUrl, Store};
+use hamroh_store::{Actor, Store};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -25,19 +25,13 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut targets = vec![("SQLite", DbUrl::Sqlite(dir.path().join("bench.db")), None)];
-    if let Some(admin) = &args.postgres {
-        let name = format!("hamroh_bench_{}", uuid::Uuid::now_v7().simple());
-        let pool = sqlx::PgPool::connect(admin).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await?;
-        let url = hamroh_store::testing::with_database(admin, &name);
-        targets.push(("PostgreSQL", url.parse()?, Some((pool, name))));
-    }
+    let targets = crate::targets::fresh(dir.path(), args.postgres.as_deref()).await?;
     let screenings = sample_screenings(args.screenings * 4);
     println!("| backend | mode | screenings | seconds | screenings/s | p50 ms | p99 ms |");
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-    for (label, url, admin) in targets {
-        let store = Store::open(&url).await?;
+    for target in targets {
+        let (label, url) = (target.label, &target.url);
+        let store = Store::open(url).await?;
         let people = setup(&store, &screenings).await?;
         let (single, rest) = screenings.split_at(args.screenings);
         let (batched, rest) = rest.split_at(args.screenings);
@@ -63,9 +57,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let verified = store.verify_audit().await?.map_err(|p| anyhow::anyhow!("{p}"))?;
         eprintln!("{label}: {people} people set up; audit chain intact ({verified} events)");
         store.close().await;
-        if let Some((pool, name)) = admin {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&pool).await?;
-        }
+        target.finish().await?;
     }
     Ok(())
 }

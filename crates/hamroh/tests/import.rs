@@ -1,23 +1,13 @@
 //! `hamroh import` as a data manager runs it: submissions exported from KoBoToolbox or ODK
 //! Central, and forms authored in XLSForm.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::{hamroh, text};
 use hamroh_store::{Counts, DbUrl, Store};
-
-fn hamroh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hamroh"))
-        .args(args)
-        .env_remove("HAMROH_DB")
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn with_store<T>(db: &str, f: impl AsyncFnOnce(&Store) -> T) -> T {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
