@@ -21,6 +21,9 @@ pub struct Args {
     /// Concurrent clients in the concurrent modes, each storing one screening per request
     #[arg(long, default_value_t = 64)]
     clients: usize,
+    /// Only the group-commit mode (to profile it alone)
+    #[arg(long)]
+    group_only: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -36,6 +39,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let (single, rest) = screenings.split_at(args.screenings);
         let (batched, rest) = rest.split_at(args.screenings);
         let (plain, grouped) = rest.split_at(args.screenings);
+        if args.group_only {
+            let mode = format!("{} clients, group commit", args.clients);
+            concurrent(label, &mode, store.clone().with_group_commit(), grouped, args.clients).await?;
+            store.close().await;
+            target.finish().await?;
+            continue;
+        }
         let start = Instant::now();
         for s in single {
             store

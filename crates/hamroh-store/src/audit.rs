@@ -124,39 +124,52 @@ impl Chain {
 /// Appends `$events` (an iterator of `&NewAuditEvent`) by `$actor` inside the transaction `$tx`.
 macro_rules! append_audit {
     ($tx:ident, $actor:expr, $events:expr) => {{
+        let actor: &$crate::audit::Actor = $actor;
+        append_audit_each!($tx, $events.into_iter().map(|e| (actor, e)));
+    }};
+}
+
+/// Appends `$events` (an iterator of `(&Actor, &NewAuditEvent)`) inside the transaction `$tx`:
+/// the head of the chain is locked and read, the events linked to it in order and inserted with
+/// one statement, and the new head written.
+macro_rules! append_audit_each {
+    ($tx:ident, $events:expr) => {{
         let (seq, hash): (i64, String) =
             sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
                 .fetch_one(&mut *$tx)
                 .await?;
         let mut chain = $crate::audit::Chain { seq, hash };
         let at = $crate::now_millis();
-        for event in $events {
-            let e = chain.link($actor, event, at);
-            sqlx::query(
+        let linked: Vec<$crate::audit::AuditEvent> =
+            $events.into_iter().map(|(actor, event)| chain.link(actor, event, at)).collect();
+        if !linked.is_empty() {
+            insert_rows!(
+                $tx,
                 "INSERT INTO audit_events (seq, at, actor, action, entity, entity_id, person_id, \
-                 address, outcome, detail, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(e.seq)
-            .bind(e.at)
-            .bind(&e.actor)
-            .bind(&e.action)
-            .bind(&e.entity)
-            .bind(&e.entity_id)
-            .bind(e.person_id)
-            .bind(&e.address)
-            .bind(&e.outcome)
-            .bind(&e.detail)
-            .bind(&e.prev_hash)
-            .bind(&e.hash)
-            .execute(&mut *$tx)
-            .await?;
+                 address, outcome, detail, prev_hash, hash) ",
+                &linked,
+                12,
+                |row, e| {
+                    row.push_bind(e.seq)
+                        .push_bind(e.at)
+                        .push_bind(e.actor.clone())
+                        .push_bind(e.action.clone())
+                        .push_bind(e.entity.clone())
+                        .push_bind(e.entity_id.clone())
+                        .push_bind(e.person_id)
+                        .push_bind(e.address.clone())
+                        .push_bind(e.outcome.clone())
+                        .push_bind(e.detail.clone())
+                        .push_bind(e.prev_hash.clone())
+                        .push_bind(e.hash.clone())
+                }
+            );
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(chain.seq)
+                .bind(&chain.hash)
+                .execute(&mut *$tx)
+                .await?;
         }
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(chain.seq)
-            .bind(&chain.hash)
-            .execute(&mut *$tx)
-            .await?;
     }};
 }
 

@@ -82,23 +82,24 @@ impl Increments {
 // the same order and cannot deadlock (PostgreSQL).
 macro_rules! flush_cube {
     ($tx:ident, $increments:expr) => {
-        for ((measure, category, month, dim, dim_value, value), n) in $increments.0.iter() {
-            sqlx::query(
-                "INSERT INTO indicator_cube (measure, category, month, dim, dim_value, value, n) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (dim, measure, category, month, dim_value, value) \
-                 DO UPDATE SET n = indicator_cube.n + excluded.n",
-            )
-            .bind(measure.as_str())
-            .bind(category)
-            .bind(*month)
-            .bind(*dim)
-            .bind(dim_value)
-            .bind(*value)
-            .bind(*n)
-            .execute(&mut *$tx)
-            .await?;
-        }
+        insert_rows!(
+            $tx,
+            "INSERT INTO indicator_cube (measure, category, month, dim, dim_value, value, n) ",
+            $increments.0.iter(),
+            7,
+            |row, cell| {
+                let ((measure, category, month, dim, dim_value, value), n) = cell;
+                row.push_bind(measure.as_str())
+                    .push_bind(category.clone())
+                    .push_bind(*month)
+                    .push_bind(*dim)
+                    .push_bind(dim_value.clone())
+                    .push_bind(*value)
+                    .push_bind(*n)
+            },
+            " ON CONFLICT (dim, measure, category, month, dim_value, value) \
+             DO UPDATE SET n = indicator_cube.n + excluded.n"
+        );
     };
 }
 
@@ -246,13 +247,16 @@ pub(crate) fn dims_of(rec: &hamroh_domain::model::PersonRecord) -> Dims {
 /// Counts a batch's records into the cube, inside the transaction `tx` that stores them; the
 /// counting rules are those of `Store::facts`.
 macro_rules! count_batch {
-    ($tx:ident, $batch:expr, $inc:expr) => {{
+    ($tx:ident, $batches:expr, $inc:expr) => {{
         use $crate::facts::Measure;
-        let batch = $batch;
+        let batches: Vec<&hamroh_domain::model::Batch> = $batches.collect();
+        let persons = || batches.iter().flat_map(|b| &b.persons);
+        let screenings = || batches.iter().flat_map(|b| &b.screenings);
+        let referrals = || batches.iter().flat_map(|b| &b.referrals);
         let inc: &mut $crate::cube::Increments = $inc;
         let mut dims: std::collections::HashMap<uuid::Uuid, Option<$crate::cube::Dims>> =
-            batch.persons.iter().map(|r| (r.person.id, Some($crate::cube::dims_of(r)))).collect();
-        for rec in &batch.persons {
+            persons().map(|r| (r.person.id, Some($crate::cube::dims_of(r)))).collect();
+        for rec in persons() {
             let d = $crate::cube::dims_of(rec);
             let month = hamroh_domain::model::period_month(rec.person.created_at);
             inc.add(Measure::Registered, "", month, &d, None, 1);
@@ -267,15 +271,27 @@ macro_rules! count_batch {
                 }
             }
         }
-        let mut need: Vec<uuid::Uuid> = batch.screenings.iter().map(|s| s.person_id).collect();
-        need.extend(batch.referrals.iter().map(|r| r.person_id));
-        for id in need {
-            if !dims.contains_key(&id) {
-                let found = person_dims!($tx, id);
-                dims.insert(id, found);
+        let mut need: Vec<uuid::Uuid> = screenings().map(|s| s.person_id).collect();
+        need.extend(referrals().map(|r| r.person_id));
+        need.retain(|id| !dims.contains_key(id));
+        need.sort_unstable();
+        need.dedup();
+        for chunk in need.chunks(1_000) {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT id, district, sex, birth_year, destination, work_sector FROM persons WHERE id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            let rows: Vec<(uuid::Uuid, String, String, i64, Option<String>, Option<String>)> =
+                q.build_query_as().persistent(false).fetch_all(&mut *$tx).await?;
+            for (id, district, sex, birth_year, destination, work_sector) in rows {
+                dims.insert(id, Some($crate::cube::Dims { district, sex, birth_year, destination, work_sector }));
             }
         }
-        for s in &batch.screenings {
+        for s in screenings() {
             let Some(Some(d)) = dims.get(&s.person_id) else { continue };
             let month = hamroh_domain::model::period_month(s.encounter_at);
             inc.add(Measure::Screened, &s.instrument, month, d, None, 1);
@@ -290,7 +306,7 @@ macro_rules! count_batch {
             }
         }
         let mut sectors: std::collections::HashMap<uuid::Uuid, String> = std::collections::HashMap::new();
-        for r in &batch.referrals {
+        for r in referrals() {
             let Some(Some(d)) = dims.get(&r.person_id) else { continue };
             if !sectors.contains_key(&r.service_id) {
                 let sector: String = sqlx::query_scalar("SELECT sector FROM services WHERE id = $1")

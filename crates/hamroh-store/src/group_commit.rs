@@ -69,6 +69,7 @@ fn stopped() -> StoreError {
 
 async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
+    let mut checkpoints = Checkpoints::default();
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
         if group.len() == 1 || store.write_group(&group).await.is_err() {
             for p in group.drain(..) {
@@ -84,5 +85,37 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
                 let _ = p.reply.send(Ok(()));
             }
         }
+        checkpoints.maybe_start(&store);
+    }
+}
+
+/// SQLite copies committed pages from its write-ahead log into the database file (a checkpoint)
+/// inside whichever commit makes the log long enough, which would stall the writer. While the
+/// writer is busy, this copies them on another connection, in parallel with the next commits; a
+/// passive checkpoint never blocks a writer or a reader. At most one runs at a time.
+#[derive(Default)]
+struct Checkpoints {
+    running: Option<tokio::task::JoinHandle<()>>,
+    last: Option<std::time::Instant>,
+}
+
+impl Checkpoints {
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(25);
+
+    fn maybe_start(&mut self, store: &Store) {
+        let crate::Backend::Sqlite(pool) = &store.backend else { return };
+        if self.running.as_ref().is_some_and(|t| !t.is_finished())
+            || self.last.is_some_and(|t| t.elapsed() < Self::EVERY)
+        {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        let pool = pool.clone();
+        self.running = Some(tokio::spawn(async move {
+            // A failed checkpoint loses nothing: the pages stay in the log for the next one.
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                tracing::debug!(error = %e, "background checkpoint failed");
+            }
+        }));
     }
 }

@@ -169,9 +169,18 @@ async fn connect_sqlite(path: &Path) -> Result<SqlitePool> {
         // Reads through a memory map (no copy per page) and a larger page cache per connection:
         // a district's database is read far more than it is written.
         .pragma("mmap_size", "1073741824")
-        .pragma("cache_size", "-32768");
+        .pragma("cache_size", "-32768")
+        // Statement journals of multi-row inserts stay in memory instead of spilling to a file.
+        .pragma("temp_store", "memory")
+        // Commits copy the log into the database file only once it holds 40 MB: under load a
+        // background checkpoint does it first (see `group_commit`), off the writer's path.
+        .pragma("wal_autocheckpoint", "10000")
+        // Multi-row inserts use a few statement texts per table (see `sql::insert_rows`): keep them.
+        .statement_cache_capacity(400);
     SqlitePoolOptions::new()
         .max_connections(8)
+        // A file, not a network peer: a connection cannot go stale, so no ping before each use.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await

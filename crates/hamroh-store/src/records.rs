@@ -90,279 +90,307 @@ fn parse_answers(text: &str) -> Result<Vec<Option<i64>>> {
         .collect()
 }
 
-/// Stores one batch (and, for an import, its submission ids) inside an open transaction `$tx`,
-/// with one audit event per record and the batch's messages; the indicator cube's counts are added
-/// to `$inc`, for the caller to write before the commit.
+/// What one caller writes in a shared transaction: a batch and its messages, or audit events of
+/// their own (a read, a refusal), all by one actor.
+pub(crate) struct Part<'a> {
+    pub actor: &'a Actor,
+    pub batch: &'a Batch,
+    pub messages: &'a [crate::outbox::OutboxMessage],
+    pub events: &'a [NewAuditEvent],
+}
+
+/// Stores the records of every part (and, for an import, its submission ids) inside an open
+/// transaction `$tx`, with one audit event per record, the parts' own events and messages; the
+/// indicator cube's counts are added to `$inc`, for the caller to write before the commit. Each
+/// table takes one statement for all the parts' rows of it.
 macro_rules! write_in_tx {
-    ($tx:ident, $actor:expr, $batch:expr, $messages:expr, $import:expr, $inc:expr) => {{
+    ($tx:ident, $parts:expr, $import:expr, $inc:expr) => {{
+        let parts: &[Part<'_>] = $parts;
         let import: Option<&Import<'_>> = $import;
-        let mut events = audit_events($batch);
-        if let Some(i) = &import {
+        let mut events: Vec<(&Actor, NewAuditEvent)> = Vec::new();
+        for part in parts {
+            events.extend(audit_events(part.batch).into_iter().map(|e| (part.actor, e)));
+            events.extend(part.events.iter().map(|e| (part.actor, e.clone())));
+        }
+        if let (Some(i), Some(first)) = (&import, parts.first()) {
             let mut e = NewAuditEvent::ok("import", "submissions", i.source);
             e.detail = Some(i.detail.clone());
-            events.push(e);
+            events.push((first.actor, e));
         }
         let now = $crate::now_millis();
-        for o in &$batch.organisations {
-            sqlx::query(
-                "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(o.id)
-            .bind(&o.name)
-            .bind(o.sector.as_str())
-            .bind(o.district.map(|d| d.as_str()))
-            .bind(o.uses_hamroh)
-            .bind(now)
-            .execute(&mut *$tx)
-            .await?;
-        }
-        for s in &$batch.services {
-            sqlx::query(
-                "INSERT INTO services (id, organisation_id, name, sector, service_type, response_days, \
-                 languages, cost, accessible, contact, opening_hours, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(s.id)
-            .bind(s.organisation_id)
-            .bind(&s.name)
-            .bind(s.sector.as_str())
-            .bind(&s.service_type)
-            .bind(s.response_days)
-            .bind(crate::directory::language_list(&s.languages))
-            .bind(s.cost.as_str())
-            .bind(s.accessible)
-            .bind(&s.contact)
-            .bind(&s.opening_hours)
-            .bind(now)
-            .execute(&mut *$tx)
-            .await?;
-            insert_service_districts!($tx, s);
-        }
-        for u in &$batch.users {
-            sqlx::query(
-                "INSERT INTO users (id, organisation_id, username, display_name, password_hash, lang, disabled, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(u.id)
-            .bind(u.organisation_id)
-            .bind(&u.username)
-            .bind(&u.display_name)
-            .bind(&u.password_hash)
-            .bind(u.lang.as_str())
-            .bind(u.disabled)
-            .bind(now)
-            .execute(&mut *$tx)
-            .await?;
-            for role in &u.roles {
-                sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                    .bind(u.id)
-                    .bind(role.as_str())
-                    .execute(&mut *$tx)
-                    .await?;
+        let batches = || parts.iter().map(|p| p.batch);
+        insert_rows!(
+            $tx,
+            "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at) ",
+            batches().flat_map(|b| &b.organisations),
+            6,
+            |row, o| {
+                row.push_bind(o.id)
+                    .push_bind(o.name.clone())
+                    .push_bind(o.sector.as_str())
+                    .push_bind(o.district.map(|d| d.as_str()))
+                    .push_bind(o.uses_hamroh)
+                    .push_bind(now)
             }
-        }
-        for rec in &$batch.persons {
-            let p = &rec.person;
-            let family = p.family_name.as_deref().map(hamroh_domain::names::keys);
-            let given = p.given_name.as_deref().map(hamroh_domain::names::keys);
-            // The last stay abroad gives the person's destination and work sector in indicators.
-            let last = rec.episodes.iter().max_by_key(|e| e.year_from);
-            sqlx::query(
-                "INSERT INTO persons (id, code, organisation_id, sex, birth_year, region, district, \
-                 given_name, family_name, phone, created_at, created_by, updated_at, \
-                 family_key, family_consonants, given_key, given_consonants, period_month, destination, work_sector) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, $17, $18, $19)",
-            )
-            .bind(p.id)
-            .bind(&p.code)
-            .bind(p.organisation_id)
-            .bind(p.sex.as_str())
-            .bind(i64::from(p.birth_year.get()))
-            .bind(p.district.region())
-            .bind(p.district.as_str())
-            .bind(&p.given_name)
-            .bind(&p.family_name)
-            .bind(p.phone.as_ref().map(Phone::as_str))
-            .bind(p.created_at)
-            .bind(p.created_by)
-            .bind(family.as_ref().map(|k| k.key.as_str()))
-            .bind(family.as_ref().map(|k| k.consonants.as_str()))
-            .bind(given.as_ref().map(|k| k.key.as_str()))
-            .bind(given.as_ref().map(|k| k.consonants.as_str()))
-            .bind(period_month(p.created_at))
-            .bind(last.map(|e| e.destination_country.as_str()))
-            .bind(last.map(|e| e.work_sector.as_str()))
-            .execute(&mut *$tx)
-            .await?;
-            for e in &rec.episodes {
-                sqlx::query(
-                    "INSERT INTO migration_episodes (id, person_id, destination_country, destination_region, \
-                     year_from, year_to, work_sector, occupation, legal_status, return_date, return_reason, \
-                     injury, injury_cause, injury_body_part, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                )
-                .bind(e.id)
-                .bind(e.person_id)
-                .bind(&e.destination_country)
-                .bind(&e.destination_region)
-                .bind(i64::from(e.year_from))
-                .bind(e.year_to.map(i64::from))
-                .bind(e.work_sector.as_str())
-                .bind(&e.occupation)
-                .bind(e.legal_status.as_str())
-                .bind(e.return_date.map(date_text))
-                .bind(e.return_reason.map(|r| r.as_str()))
-                .bind(e.injury.is_some())
-                .bind(e.injury.map(|i| i.cause.as_str()))
-                .bind(e.injury.map(|i| i.body_part.as_str()))
-                .bind(p.created_at)
-                .execute(&mut *$tx)
-                .await?;
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO services (id, organisation_id, name, sector, service_type, response_days, \
+             languages, cost, accessible, contact, opening_hours, created_at) ",
+            batches().flat_map(|b| &b.services),
+            12,
+            |row, s| {
+                row.push_bind(s.id)
+                    .push_bind(s.organisation_id)
+                    .push_bind(s.name.clone())
+                    .push_bind(s.sector.as_str())
+                    .push_bind(s.service_type.clone())
+                    .push_bind(s.response_days)
+                    .push_bind(crate::directory::language_list(&s.languages))
+                    .push_bind(s.cost.as_str())
+                    .push_bind(s.accessible)
+                    .push_bind(s.contact.clone())
+                    .push_bind(s.opening_hours.clone())
+                    .push_bind(now)
             }
-            for c in &rec.consents {
-                sqlx::query(
-                    "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(c.id)
-                .bind(c.person_id)
-                .bind(c.scope.to_string())
-                .bind(c.given)
-                .bind(c.recorded_at)
-                .bind(c.recorded_by)
-                .execute(&mut *$tx)
-                .await?;
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO service_districts (service_id, district) ",
+            batches().flat_map(|b| &b.services).flat_map(|s| s.districts.iter().map(move |d| (s.id, d))),
+            2,
+            |row, sd| { row.push_bind(sd.0).push_bind(sd.1.as_str()) }
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO users (id, organisation_id, username, display_name, password_hash, lang, disabled, created_at) ",
+            batches().flat_map(|b| &b.users),
+            8,
+            |row, u| {
+                row.push_bind(u.id)
+                    .push_bind(u.organisation_id)
+                    .push_bind(u.username.clone())
+                    .push_bind(u.display_name.clone())
+                    .push_bind(u.password_hash.clone())
+                    .push_bind(u.lang.as_str())
+                    .push_bind(u.disabled)
+                    .push_bind(now)
             }
-        }
-        for s in &$batch.screenings {
-            let o = &s.outcome;
-            sqlx::query(
-                "INSERT INTO screenings (id, person_id, organisation_id, user_id, encounter_at, period_month, \
-                 instrument, instrument_version, lang, answers, total, band, positive, flags, result, created_at, \
-                 encounter_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            )
-            .bind(s.id)
-            .bind(s.person_id)
-            .bind(s.organisation_id)
-            .bind(s.user_id)
-            .bind(s.encounter_at)
-            .bind(period_month(s.encounter_at))
-            .bind(&s.instrument)
-            .bind(&s.instrument_version)
-            .bind(s.lang.as_str())
-            .bind(answers_text(&s.answers))
-            .bind(o.total)
-            .bind(&o.band)
-            .bind(o.positive)
-            .bind(o.flags.join(","))
-            .bind(o.result.to_string())
-            .bind(now)
-            .bind(s.encounter_id)
-            .execute(&mut *$tx)
-            .await?;
-        }
-        for r in &$batch.referrals {
-            sqlx::query(
-                "INSERT INTO referrals (id, code, person_id, from_organisation_id, from_user_id, service_id, \
-                 to_organisation_id, screening_id, reason, urgency, due_date, status, note, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .bind(r.id)
-            .bind(&r.code)
-            .bind(r.person_id)
-            .bind(r.from_organisation_id)
-            .bind(r.from_user_id)
-            .bind(r.service_id)
-            .bind(r.to_organisation_id)
-            .bind(r.screening_id)
-            .bind(&r.reason)
-            .bind(r.urgency.as_str())
-            .bind(date_text(r.due_date))
-            .bind(r.status.as_str())
-            .bind(&r.note)
-            .bind(r.created_at)
-            .bind(r.events.last().map_or(r.created_at, |e| e.at))
-            .execute(&mut *$tx)
-            .await?;
-            for (seq, e) in r.events.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO referral_events (referral_id, seq, from_status, to_status, at, by_user_id, reason, barrier, note) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(r.id)
-                .bind(seq as i64)
-                .bind(e.from_status.map(|s| s.as_str()))
-                .bind(e.to_status.as_str())
-                .bind(e.at)
-                .bind(e.by_user_id)
-                .bind(&e.reason)
-                .bind(e.barrier.map(|b| b.as_str()))
-                .bind(&e.note)
-                .execute(&mut *$tx)
-                .await?;
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO user_roles (user_id, role) ",
+            batches().flat_map(|b| &b.users).flat_map(|u| u.roles.iter().map(move |r| (u.id, r))),
+            2,
+            |row, ur| { row.push_bind(ur.0).push_bind(ur.1.as_str()) }
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO persons (id, code, organisation_id, sex, birth_year, region, district, \
+             given_name, family_name, phone, created_at, created_by, updated_at, \
+             family_key, family_consonants, given_key, given_consonants, period_month, destination, work_sector) ",
+            batches().flat_map(|b| &b.persons),
+            20,
+            |row, rec| {
+                let p = &rec.person;
+                let family = p.family_name.as_deref().map(hamroh_domain::names::keys);
+                let given = p.given_name.as_deref().map(hamroh_domain::names::keys);
+                // The last stay abroad gives the person's destination and work sector in indicators.
+                let last = rec.episodes.iter().max_by_key(|e| e.year_from);
+                row.push_bind(p.id)
+                    .push_bind(p.code.clone())
+                    .push_bind(p.organisation_id)
+                    .push_bind(p.sex.as_str())
+                    .push_bind(i64::from(p.birth_year.get()))
+                    .push_bind(p.district.region())
+                    .push_bind(p.district.as_str())
+                    .push_bind(p.given_name.clone())
+                    .push_bind(p.family_name.clone())
+                    .push_bind(p.phone.as_ref().map(|ph| ph.as_str().to_owned()))
+                    .push_bind(p.created_at)
+                    .push_bind(p.created_by)
+                    .push_bind(p.created_at)
+                    .push_bind(family.as_ref().map(|k| k.key.clone()))
+                    .push_bind(family.as_ref().map(|k| k.consonants.clone()))
+                    .push_bind(given.as_ref().map(|k| k.key.clone()))
+                    .push_bind(given.as_ref().map(|k| k.consonants.clone()))
+                    .push_bind(period_month(p.created_at))
+                    .push_bind(last.map(|e| e.destination_country.clone()))
+                    .push_bind(last.map(|e| e.work_sector.as_str()))
             }
-        }
-        for f in &$batch.follow_ups {
-            sqlx::query(
-                "INSERT INTO follow_ups (id, person_id, organisation_id, referral_id, kind, due_date, status, note, \
-                 created_at, created_by, done_at, done_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(f.id)
-            .bind(f.person_id)
-            .bind(f.organisation_id)
-            .bind(f.referral_id)
-            .bind(f.kind.as_str())
-            .bind(date_text(f.due_date))
-            .bind(f.status.as_str())
-            .bind(&f.note)
-            .bind(f.created_at)
-            .bind(f.created_by)
-            .bind(f.done_at)
-            .bind(f.done_at.and(f.created_by))
-            .execute(&mut *$tx)
-            .await?;
-        }
-        for d in &$batch.decisions {
-            sqlx::query(
-                "INSERT INTO decisions (id, encounter_id, person_id, organisation_id, user_id, suggested, choice, \
-                 action, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(d.id)
-            .bind(d.encounter_id)
-            .bind(d.person_id)
-            .bind(d.organisation_id)
-            .bind(d.user_id)
-            .bind(d.suggested.join(","))
-            .bind(&d.choice)
-            .bind(&d.action)
-            .bind(&d.reason)
-            .bind(d.at)
-            .execute(&mut *$tx)
-            .await?;
-        }
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO migration_episodes (id, person_id, destination_country, destination_region, \
+             year_from, year_to, work_sector, occupation, legal_status, return_date, return_reason, \
+             injury, injury_cause, injury_body_part, created_at) ",
+            batches().flat_map(|b| &b.persons).flat_map(|r| r.episodes.iter().map(move |e| (e, r.person.created_at))),
+            15,
+            |row, ec| {
+                let (e, created_at) = ec;
+                row.push_bind(e.id)
+                    .push_bind(e.person_id)
+                    .push_bind(e.destination_country.clone())
+                    .push_bind(e.destination_region.clone())
+                    .push_bind(i64::from(e.year_from))
+                    .push_bind(e.year_to.map(i64::from))
+                    .push_bind(e.work_sector.as_str())
+                    .push_bind(e.occupation.clone())
+                    .push_bind(e.legal_status.as_str())
+                    .push_bind(e.return_date.map(date_text))
+                    .push_bind(e.return_reason.map(|r| r.as_str()))
+                    .push_bind(e.injury.is_some())
+                    .push_bind(e.injury.map(|i| i.cause.as_str()))
+                    .push_bind(e.injury.map(|i| i.body_part.as_str()))
+                    .push_bind(*created_at)
+            }
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) ",
+            batches().flat_map(|b| &b.persons).flat_map(|r| &r.consents),
+            6,
+            |row, c| {
+                row.push_bind(c.id)
+                    .push_bind(c.person_id)
+                    .push_bind(c.scope.to_string())
+                    .push_bind(c.given)
+                    .push_bind(c.recorded_at)
+                    .push_bind(c.recorded_by)
+            }
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO screenings (id, person_id, organisation_id, user_id, encounter_at, period_month, \
+             instrument, instrument_version, lang, answers, total, band, positive, flags, result, created_at, \
+             encounter_id) ",
+            batches().flat_map(|b| &b.screenings),
+            17,
+            |row, s| {
+                let o = &s.outcome;
+                row.push_bind(s.id)
+                    .push_bind(s.person_id)
+                    .push_bind(s.organisation_id)
+                    .push_bind(s.user_id)
+                    .push_bind(s.encounter_at)
+                    .push_bind(period_month(s.encounter_at))
+                    .push_bind(s.instrument.clone())
+                    .push_bind(s.instrument_version.clone())
+                    .push_bind(s.lang.as_str())
+                    .push_bind(answers_text(&s.answers))
+                    .push_bind(o.total)
+                    .push_bind(o.band.clone())
+                    .push_bind(o.positive)
+                    .push_bind(o.flags.join(","))
+                    .push_bind(o.result.to_string())
+                    .push_bind(now)
+                    .push_bind(s.encounter_id)
+            }
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO referrals (id, code, person_id, from_organisation_id, from_user_id, service_id, \
+             to_organisation_id, screening_id, reason, urgency, due_date, status, note, created_at, updated_at) ",
+            batches().flat_map(|b| &b.referrals),
+            15,
+            |row, r| {
+                row.push_bind(r.id)
+                    .push_bind(r.code.clone())
+                    .push_bind(r.person_id)
+                    .push_bind(r.from_organisation_id)
+                    .push_bind(r.from_user_id)
+                    .push_bind(r.service_id)
+                    .push_bind(r.to_organisation_id)
+                    .push_bind(r.screening_id)
+                    .push_bind(r.reason.clone())
+                    .push_bind(r.urgency.as_str())
+                    .push_bind(date_text(r.due_date))
+                    .push_bind(r.status.as_str())
+                    .push_bind(r.note.clone())
+                    .push_bind(r.created_at)
+                    .push_bind(r.events.last().map_or(r.created_at, |e| e.at))
+            }
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO referral_events (referral_id, seq, from_status, to_status, at, by_user_id, reason, barrier, note) ",
+            batches().flat_map(|b| &b.referrals).flat_map(|r| r.events.iter().enumerate().map(move |(seq, e)| (r.id, seq, e))),
+            9,
+            |row, re| {
+                let (id, seq, e) = re;
+                row.push_bind(*id)
+                    .push_bind(*seq as i64)
+                    .push_bind(e.from_status.map(|s| s.as_str()))
+                    .push_bind(e.to_status.as_str())
+                    .push_bind(e.at)
+                    .push_bind(e.by_user_id)
+                    .push_bind(e.reason.clone())
+                    .push_bind(e.barrier.map(|b| b.as_str()))
+                    .push_bind(e.note.clone())
+            }
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO follow_ups (id, person_id, organisation_id, referral_id, kind, due_date, status, note, \
+             created_at, created_by, done_at, done_by) ",
+            batches().flat_map(|b| &b.follow_ups),
+            12,
+            |row, f| {
+                row.push_bind(f.id)
+                    .push_bind(f.person_id)
+                    .push_bind(f.organisation_id)
+                    .push_bind(f.referral_id)
+                    .push_bind(f.kind.as_str())
+                    .push_bind(date_text(f.due_date))
+                    .push_bind(f.status.as_str())
+                    .push_bind(f.note.clone())
+                    .push_bind(f.created_at)
+                    .push_bind(f.created_by)
+                    .push_bind(f.done_at)
+                    .push_bind(f.done_at.and(f.created_by))
+            }
+        );
+        insert_rows!(
+            $tx,
+            "INSERT INTO decisions (id, encounter_id, person_id, organisation_id, user_id, suggested, choice, \
+             action, reason, at) ",
+            batches().flat_map(|b| &b.decisions),
+            10,
+            |row, d| {
+                row.push_bind(d.id)
+                    .push_bind(d.encounter_id)
+                    .push_bind(d.person_id)
+                    .push_bind(d.organisation_id)
+                    .push_bind(d.user_id)
+                    .push_bind(d.suggested.join(","))
+                    .push_bind(d.choice.clone())
+                    .push_bind(d.action.clone())
+                    .push_bind(d.reason.clone())
+                    .push_bind(d.at)
+            }
+        );
         if let Some(i) = &import {
-            for sub in i.submissions {
-                sqlx::query(
-                    "INSERT INTO imported_submissions (source, submission_id, digest, person_id, encounter_id, \
-                     imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(i.source)
-                .bind(&sub.submission_id)
-                .bind(&sub.digest)
-                .bind(sub.person_id)
-                .bind(sub.encounter_id)
-                .bind(now)
-                .bind($actor.user_id)
-                .execute(&mut *$tx)
-                .await?;
-            }
+            let by = parts.first().and_then(|p| p.actor.user_id);
+            insert_rows!(
+                $tx,
+                "INSERT INTO imported_submissions (source, submission_id, digest, person_id, encounter_id, \
+                 imported_at, imported_by) ",
+                i.submissions,
+                7,
+                |row, sub| {
+                    row.push_bind(i.source.to_owned())
+                        .push_bind(sub.submission_id.clone())
+                        .push_bind(sub.digest.clone())
+                        .push_bind(sub.person_id)
+                        .push_bind(sub.encounter_id)
+                        .push_bind(now)
+                        .push_bind(by)
+                }
+            );
         }
-        count_batch!($tx, $batch, $inc);
-        append_audit!($tx, $actor, &events);
-        enqueue_outbox!($tx, $messages);
+        count_batch!($tx, batches(), $inc);
+        append_audit_each!($tx, events.iter().map(|(actor, e)| (*actor, e)));
+        enqueue_outbox!($tx, parts.iter().flat_map(|p| p.messages));
     }};
 }
 
@@ -449,28 +477,28 @@ impl Store {
         if batch.is_empty() && import.is_none() {
             return Ok(());
         }
+        let parts = [Part { actor, batch, messages, events: &[] }];
         write_tx!(self, tx => {
             let mut inc = crate::cube::Increments::default();
-            write_in_tx!(tx, actor, batch, messages, import.as_ref(), &mut inc);
+            write_in_tx!(tx, &parts, import.as_ref(), &mut inc);
             flush_cube!(tx, inc);
         });
         Ok(())
     }
 
-    /// Stores several batches in one transaction (group commit): one fsync for all of them.
+    /// Stores several batches in one transaction (group commit): one fsync for all of them, and one
+    /// statement per table for all of them.
     pub(crate) async fn write_group(&self, items: &[crate::group_commit::Pending]) -> Result<()> {
+        let parts: Vec<Part<'_>> = items
+            .iter()
+            .map(|p| Part { actor: &p.actor, batch: &p.batch, messages: &p.messages, events: &p.events })
+            .collect();
+        let keys: Vec<&(String, String)> = items.iter().filter_map(|p| p.key.as_ref()).collect();
         write_tx!(self, tx => {
             // The cube's counts of every batch are added up and written once.
             let mut inc = crate::cube::Increments::default();
-            for p in items {
-                if !p.batch.is_empty() {
-                    write_in_tx!(tx, &p.actor, &p.batch, &p.messages, None, &mut inc);
-                }
-                if !p.events.is_empty() {
-                    append_audit!(tx, &p.actor, &p.events);
-                }
-                mark_written!(tx, p.key.as_ref());
-            }
+            write_in_tx!(tx, &parts, None, &mut inc);
+            mark_all_written!(tx, &keys);
             flush_cube!(tx, inc);
         });
         Ok(())

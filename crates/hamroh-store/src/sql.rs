@@ -28,6 +28,27 @@ macro_rules! mark_written {
     };
 }
 
+/// Records, inside the transaction `$tx`, that every keyed request of `$keys` (a slice of
+/// `&(caller, key)`) has written, with one statement.
+macro_rules! mark_all_written {
+    ($tx:ident, $keys:expr) => {
+        let keys: &[&(String, String)] = $keys;
+        let mut rest = keys;
+        while !rest.is_empty() {
+            let (chunk, after) = rest.split_at($crate::sql::chunk_len(rest.len(), 2));
+            rest = after;
+            let mut q = sqlx::QueryBuilder::new("UPDATE idempotency_keys SET written_at = ");
+            q.push_bind($crate::now_millis());
+            q.push(" WHERE (caller, key) IN (");
+            q.push_values(chunk, |mut row, k| {
+                row.push_bind(k.0.clone()).push_bind(k.1.clone());
+            });
+            q.push(")");
+            q.build().execute(&mut *$tx).await?;
+        }
+    };
+}
+
 macro_rules! write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match &$store.backend {
@@ -47,4 +68,63 @@ macro_rules! write_tx {
             }
         }
     };
+}
+
+/// Bind parameters one statement may carry: below SQLite's limit (32,766) and PostgreSQL's (65,535).
+pub(crate) const MAX_PARAMS: usize = 32_000;
+
+/// Inserts `$rows` (an iterator) inside the transaction `$tx` with a few statements instead of one
+/// per row: every statement is a round trip to the database's connection, and on SQLite that hop
+/// between threads costs more than the insert itself. `$head` is the statement up to `VALUES`,
+/// `$columns` the values each row binds (which `|$b, $row| $bind` pushes), `$tail` what follows the
+/// values (`ON CONFLICT …`). Rows go in chunks whose sizes are powers of two, so that each table
+/// has only a few statement texts, each prepared once per connection and then kept.
+macro_rules! insert_rows {
+    ($tx:ident, $head:expr, $rows:expr, $columns:expr, |$b:ident, $row:ident| $bind:block $(, $tail:expr)?) => {{
+        let rows: Vec<_> = $rows.into_iter().collect();
+        let mut rest = &rows[..];
+        while !rest.is_empty() {
+            let (chunk, after) = rest.split_at($crate::sql::chunk_len(rest.len(), $columns));
+            rest = after;
+            let mut q = sqlx::QueryBuilder::new($head);
+            q.push_values(chunk, |mut $b, $row| {
+                $bind;
+            });
+            $(q.push($tail);)?
+            q.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// Most rows one multi-row statement takes.
+const MAX_ROWS: usize = 256;
+
+/// How many of `remaining` rows of `columns` values the next statement takes: the largest power of
+/// two that fits, within the parameter limit and [`MAX_ROWS`].
+pub(crate) fn chunk_len(remaining: usize, columns: usize) -> usize {
+    let cap = (MAX_PARAMS / columns.max(1)).clamp(1, MAX_ROWS);
+    let n = remaining.min(cap);
+    1 << n.ilog2()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunk_len;
+
+    #[test]
+    fn chunks_are_powers_of_two_that_cover_every_row() {
+        for columns in [1, 7, 20, 40_000] {
+            for total in 1..1_200 {
+                let (mut left, mut sizes) = (total, Vec::new());
+                while left > 0 {
+                    let n = chunk_len(left, columns);
+                    assert!(n.is_power_of_two() && n <= left && n <= super::MAX_ROWS);
+                    assert!(n == 1 || n * columns <= super::MAX_PARAMS);
+                    sizes.push(n);
+                    left -= n;
+                }
+                assert_eq!(sizes.iter().sum::<usize>(), total);
+            }
+        }
+    }
 }
