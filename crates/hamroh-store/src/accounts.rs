@@ -486,10 +486,10 @@ impl Store {
 
     /// The principal behind a live API token, with the token's scopes.
     pub async fn token_principal(&self, token_hash: &[u8]) -> Result<Option<Principal>> {
-        type Row = (Uuid, Uuid, Uuid, String, String);
+        type Row = (Uuid, Uuid, Uuid, String, String, Option<i64>);
         let row: Option<Row> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT t.id, u.id, u.organisation_id, o.sector, t.scopes FROM api_tokens t \
+                "SELECT t.id, u.id, u.organisation_id, o.sector, t.scopes, t.last_used_at FROM api_tokens t \
                  JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id \
                  WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = FALSE",
             )
@@ -497,10 +497,14 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        let Some((token_id, user_id, organisation_id, sector, scopes)) = row else { return Ok(None) };
-        with_pool!(self, pool => {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now_millis()).bind(token_id).execute(pool).await?;
-        });
+        let Some((token_id, user_id, organisation_id, sector, scopes, last_used)) = row else { return Ok(None) };
+        // To the minute, as for sessions: a write per request would queue every read behind a commit.
+        let now = now_millis();
+        if last_used.is_none_or(|t| now - t > 60_000) {
+            with_pool!(self, pool => {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(token_id).execute(pool).await?;
+            });
+        }
         Ok(Some(Principal {
             user_id,
             organisation_id,

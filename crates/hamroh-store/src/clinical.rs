@@ -49,9 +49,14 @@ pub struct UrgentItem {
 
 const SUMMARY: &str = "p.id, p.code, p.organisation_id, p.sex, p.birth_year, p.district, p.given_name, p.family_name";
 
-/// Persons registered by the organisation, or with an open referral to it.
-const REACHABLE: &str = "(p.organisation_id = $1 OR EXISTS (SELECT 1 FROM referrals r WHERE r.person_id = p.id \
-    AND r.to_organisation_id = $1 AND r.status IN ('draft', 'sent', 'accepted', 'attended', 'no_show')))";
+/// Persons registered by the organisation (`$1`) that meet `{registered}`, and persons with an
+/// open referral to it that meet `{referred}`: two selects, so that each finds its rows through an
+/// index (an OR of the two would scan the registry).
+const REACHABLE: &str = "SELECT {SUMMARY} FROM persons p WHERE {registered} \
+    UNION SELECT {SUMMARY} FROM referrals r JOIN persons p ON p.id = r.person_id \
+    WHERE r.to_organisation_id = $1 AND r.status IN ('draft', 'sent', 'accepted', 'attended', 'no_show') AND {referred}";
+
+const ORG: &str = "p.organisation_id = $1";
 
 impl Store {
     /// Persons that an organisation can reach and that match the query, at most `limit`.
@@ -62,44 +67,59 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<PersonSummary>> {
         // Only the number of placeholders depends on the query; every value is bound.
-        let mut sql = format!("SELECT {SUMMARY} FROM persons p WHERE {REACHABLE} AND ");
+        let mut cond = String::new();
+        let mut registered = String::new();
         let mut texts: Vec<String> = Vec::new();
         let mut year: Option<i64> = None;
         match query {
             Query::Code(code) => {
-                sql.push_str("p.code = $2");
+                cond.push_str("p.code = $2");
                 texts.push(code.clone());
             }
             Query::Phone(digits) => {
-                sql.push_str("REPLACE(p.phone, '+', '') = $2");
+                cond.push_str("REPLACE(p.phone, '+', '') = $2");
                 texts.push(digits.clone());
             }
             Query::BirthYear(y) => {
-                sql.push_str("p.birth_year = $2");
+                cond.push_str("p.birth_year = $2");
                 year = Some(i64::from(*y));
             }
+            Query::Name { keys, .. } if keys.is_empty() => return Ok(Vec::new()),
             Query::Name { keys, birth_year } => {
                 let mut clauses = Vec::new();
-                for k in keys.iter().take(3) {
-                    let (a, b) = (texts.len() + 2, texts.len() + 3);
-                    clauses.push(format!(
-                        "(p.family_key = ${a} OR p.given_key = ${a} OR (LENGTH(${b}) >= 3 AND (p.family_consonants = ${b} OR p.given_consonants = ${b})))"
-                    ));
+                let mut first = Vec::new();
+                for (i, k) in keys.iter().take(3).enumerate() {
+                    let a = texts.len() + 2;
                     texts.push(k.key.clone());
-                    texts.push(k.consonants.clone());
+                    let mut terms = vec![format!("p.family_key = ${a}"), format!("p.given_key = ${a}")];
+                    // Consonants alone match too loosely below three letters.
+                    if k.consonants.chars().count() >= 3 {
+                        let b = texts.len() + 2;
+                        texts.push(k.consonants.clone());
+                        terms.push(format!("p.family_consonants = ${b}"));
+                        terms.push(format!("p.given_consonants = ${b}"));
+                    }
+                    if i == 0 {
+                        // Each alternative of the first name with the organisation, so that each
+                        // is one lookup in an (organisation, name) index.
+                        first = terms.iter().map(|t| format!("({ORG} AND {t})")).collect();
+                    }
+                    clauses.push(format!("({})", terms.join(" OR ")));
                 }
-                sql.push_str(&clauses.join(" AND "));
                 if let Some(y) = birth_year {
-                    sql.push_str(&format!(
-                        " AND p.birth_year BETWEEN ${} - 1 AND ${} + 1",
-                        texts.len() + 2,
-                        texts.len() + 2
-                    ));
+                    clauses.push(format!("p.birth_year BETWEEN ${} - 1 AND ${} + 1", texts.len() + 2, texts.len() + 2));
                     year = Some(i64::from(*y));
                 }
+                cond = clauses.join(" AND ");
+                registered = format!("({}) AND {cond}", first.join(" OR "));
             }
         }
-        sql.push_str(&format!(" ORDER BY p.family_name, p.given_name, p.code LIMIT {}", limit.clamp(1, 200)));
+        if registered.is_empty() {
+            registered = format!("{ORG} AND {cond}");
+        }
+        let mut sql =
+            REACHABLE.replace("{SUMMARY}", SUMMARY).replace("{registered}", &registered).replace("{referred}", &cond);
+        sql.push_str(&format!(" ORDER BY family_name, given_name, code LIMIT {}", limit.clamp(1, 200)));
         let rows: Vec<PersonSummary> = with_pool!(self, pool => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id);
             for t in &texts {

@@ -22,7 +22,27 @@ pub(crate) struct Pending {
     pub events: Vec<NewAuditEvent>,
     /// The keyed request (caller, key) that sent this batch, if any.
     pub key: Option<(String, String)>,
-    reply: oneshot::Sender<Result<()>>,
+    /// A step in the life of an idempotency key, instead of records.
+    pub key_step: Option<KeyStep>,
+    /// Answered with the rows the key step changed (0 for records), after the commit.
+    reply: oneshot::Sender<Result<u64>>,
+}
+
+/// Idempotency-key writes, which share commits with everything else rather than wait for the
+/// writer's lock on their own.
+#[derive(Debug, Clone)]
+pub(crate) enum KeyStep {
+    /// Claims a key for a request, if nobody holds it yet (1 row: claimed).
+    Claim { caller: String, key: String, method: String, path: String },
+    /// Keeps the answer to a keyed request.
+    Answer {
+        caller: String,
+        key: String,
+        status: u16,
+        content_type: Option<String>,
+        location: Option<String>,
+        body: Vec<u8>,
+    },
 }
 
 /// The queue to the writer task.
@@ -40,12 +60,17 @@ impl GroupCommit {
     }
 
     pub async fn write(&self, actor: &Actor, batch: &Batch, messages: &[OutboxMessage]) -> Result<()> {
-        self.send(actor, batch.clone(), messages.to_vec(), Vec::new()).await
+        self.send(actor, batch.clone(), messages.to_vec(), Vec::new(), None).await.map(drop)
     }
 
     /// Audit events alone (a read, a refusal): they share commits with everything else.
     pub async fn audit(&self, actor: &Actor, events: &[NewAuditEvent]) -> Result<()> {
-        self.send(actor, Batch::default(), Vec::new(), events.to_vec()).await
+        self.send(actor, Batch::default(), Vec::new(), events.to_vec(), None).await.map(drop)
+    }
+
+    /// A key step; returns the rows it changed.
+    pub async fn key_step(&self, step: KeyStep) -> Result<u64> {
+        self.send(&Actor::system("idempotency"), Batch::default(), Vec::new(), Vec::new(), Some(step)).await
     }
 
     async fn send(
@@ -54,10 +79,12 @@ impl GroupCommit {
         batch: Batch,
         messages: Vec<OutboxMessage>,
         events: Vec<NewAuditEvent>,
-    ) -> Result<()> {
+        key_step: Option<KeyStep>,
+    ) -> Result<u64> {
         let (reply, answer) = oneshot::channel();
-        let pending =
-            Pending { actor: actor.clone(), batch, messages, events, key: crate::idempotency::current(), reply };
+        // A key step is not itself the keyed request's write.
+        let key = if key_step.is_some() { None } else { crate::idempotency::current() };
+        let pending = Pending { actor: actor.clone(), batch, messages, events, key, key_step, reply };
         self.queue.send(pending).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
@@ -71,18 +98,22 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     let mut checkpoints = Checkpoints::default();
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
-        if group.len() == 1 || store.write_group(&group).await.is_err() {
-            for p in group.drain(..) {
-                let alone = store.write_pending_alone(&p);
-                let result = match p.key.clone() {
-                    Some((caller, key)) => crate::idempotency::keyed(caller, key, alone).await,
-                    None => alone.await,
-                };
-                let _ = p.reply.send(result);
+        let shared = if group.len() > 1 { store.write_group(&group).await.ok() } else { None };
+        match shared {
+            Some(changed) => {
+                for (p, n) in group.drain(..).zip(changed) {
+                    let _ = p.reply.send(Ok(n));
+                }
             }
-        } else {
-            for p in group.drain(..) {
-                let _ = p.reply.send(Ok(()));
+            None => {
+                for p in group.drain(..) {
+                    let alone = store.write_pending_alone(&p);
+                    let result = match p.key.clone() {
+                        Some((caller, key)) => crate::idempotency::keyed(caller, key, alone).await,
+                        None => alone.await,
+                    };
+                    let _ = p.reply.send(result);
+                }
             }
         }
         checkpoints.maybe_start(&store);

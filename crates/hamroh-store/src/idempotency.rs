@@ -1,7 +1,8 @@
 //! Idempotency keys: the first answer to a keyed request is kept, and a retry with the same key
 //! gets it again instead of running twice.
 
-use crate::{Result, Store, now_millis};
+use crate::group_commit::KeyStep;
+use crate::{Result, Store};
 
 tokio::task_local! {
     /// The keyed request (caller, key) the current task answers; every write transaction it makes
@@ -34,10 +35,11 @@ pub enum Begin {
     Replay { status: u16, content_type: Option<String>, location: Option<String>, body: Vec<u8> },
 }
 
-impl Store {
-    pub async fn idempotency_begin(&self, caller: &str, key: &str, method: &str, path: &str) -> Result<Begin> {
-        let inserted = with_pool!(self, pool => {
-            sqlx::query(
+/// Carries out a [`KeyStep`] inside the transaction `$tx`; evaluates to the rows it changed.
+macro_rules! key_step {
+    ($tx:ident, $step:expr) => {
+        match $step {
+            $crate::group_commit::KeyStep::Claim { caller, key, method, path } => sqlx::query(
                 "INSERT INTO idempotency_keys (caller, key, method, path, created_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (caller, key) DO NOTHING",
             )
@@ -45,12 +47,39 @@ impl Store {
             .bind(key)
             .bind(method)
             .bind(path)
-            .bind(now_millis())
-            .execute(pool)
+            .bind($crate::now_millis())
+            .execute(&mut *$tx)
             .await?
-            .rows_affected()
-        });
-        if inserted == 1 {
+            .rows_affected(),
+            $crate::group_commit::KeyStep::Answer { caller, key, status, content_type, location, body } => sqlx::query(
+                "UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3, location = $6 \
+                     WHERE caller = $4 AND key = $5",
+            )
+            .bind(i64::from(*status))
+            .bind(content_type)
+            .bind(body)
+            .bind(caller)
+            .bind(key)
+            .bind(location)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected(),
+        }
+    };
+}
+
+impl Store {
+    /// Claims or shares a commit for a key step (through group commit when it runs).
+    async fn key_step(&self, step: KeyStep) -> Result<u64> {
+        match &self.group {
+            Some(group) => group.key_step(step).await,
+            None => Ok(write_tx!(self, tx => { key_step!(tx, &step) })),
+        }
+    }
+
+    pub async fn idempotency_begin(&self, caller: &str, key: &str, method: &str, path: &str) -> Result<Begin> {
+        let claim = KeyStep::Claim { caller: caller.into(), key: key.into(), method: method.into(), path: path.into() };
+        if self.key_step(claim).await? == 1 {
             return Ok(Begin::Run);
         }
         type Row = (String, String, Option<i64>, Option<String>, Option<Vec<u8>>, Option<i64>, Option<String>);
@@ -82,18 +111,15 @@ impl Store {
         location: Option<&str>,
         body: &[u8],
     ) -> Result<()> {
-        with_pool!(self, pool => {
-            sqlx::query("UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3, location = $6 WHERE caller = $4 AND key = $5")
-                .bind(i64::from(status))
-                .bind(content_type)
-                .bind(body)
-                .bind(caller)
-                .bind(key)
-                .bind(location)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        let answer = KeyStep::Answer {
+            caller: caller.into(),
+            key: key.into(),
+            status,
+            content_type: content_type.map(str::to_owned),
+            location: location.map(str::to_owned),
+            body: body.to_vec(),
+        };
+        self.key_step(answer).await.map(drop)
     }
 
     /// Forgets a key whose request failed on our side before writing, so that a retry runs again;

@@ -22,6 +22,7 @@ mod error;
 pub mod facts;
 mod gate;
 mod group_commit;
+#[macro_use]
 pub mod idempotency;
 mod migrations;
 mod records;

@@ -413,12 +413,16 @@ impl Store {
         }
     }
 
-    /// One waiting write in its own transaction (the group writer's fallback).
-    pub(crate) async fn write_pending_alone(&self, p: &crate::group_commit::Pending) -> Result<()> {
-        if p.batch.is_empty() {
-            return self.audit_alone(&p.actor, &p.events).await;
+    /// One waiting write in its own transaction (the group writer's fallback); the rows its key
+    /// step changed.
+    pub(crate) async fn write_pending_alone(&self, p: &crate::group_commit::Pending) -> Result<u64> {
+        if let Some(step) = &p.key_step {
+            return Ok(write_tx!(self, tx => { key_step!(tx, step) }));
         }
-        self.write_batch(&p.actor, &p.batch, &p.messages, None).await
+        if p.batch.is_empty() {
+            return self.audit_alone(&p.actor, &p.events).await.map(|()| 0);
+        }
+        self.write_batch(&p.actor, &p.batch, &p.messages, None).await.map(|()| 0)
     }
 
     /// Stores the records of imported submissions and remembers each submission, in one
@@ -486,22 +490,31 @@ impl Store {
         Ok(())
     }
 
-    /// Stores several batches in one transaction (group commit): one fsync for all of them, and one
-    /// statement per table for all of them.
-    pub(crate) async fn write_group(&self, items: &[crate::group_commit::Pending]) -> Result<()> {
+    /// Stores several batches and key steps in one transaction (group commit): one fsync for all
+    /// of them, and one statement per table for all the batches. Returns the rows each key step
+    /// changed (0 for a batch), in order.
+    pub(crate) async fn write_group(&self, items: &[crate::group_commit::Pending]) -> Result<Vec<u64>> {
         let parts: Vec<Part<'_>> = items
             .iter()
             .map(|p| Part { actor: &p.actor, batch: &p.batch, messages: &p.messages, events: &p.events })
             .collect();
         let keys: Vec<&(String, String)> = items.iter().filter_map(|p| p.key.as_ref()).collect();
-        write_tx!(self, tx => {
+        let changed = write_tx!(self, tx => {
+            let mut changed = Vec::with_capacity(items.len());
+            for p in items {
+                changed.push(match &p.key_step {
+                    Some(step) => key_step!(tx, step),
+                    None => 0,
+                });
+            }
             // The cube's counts of every batch are added up and written once.
             let mut inc = crate::cube::Increments::default();
             write_in_tx!(tx, &parts, None, &mut inc);
             mark_all_written!(tx, &keys);
             flush_cube!(tx, inc);
+            changed
         });
-        Ok(())
+        Ok(changed)
     }
 
     /// Records one consent decision (given or withdrawn), audited.

@@ -234,6 +234,89 @@ async fn the_facts_of_many_persons_at_once_are_the_facts_of_each(db: &TestDb) {
     }
 }
 
+/// Whether a person's names match a search's name keys, as the search promises: every key is the
+/// family or given name's key, or (three letters or more) its consonants; a year within one.
+fn names_match(
+    person: &hamroh_domain::model::Person,
+    keys: &[hamroh_domain::names::NameKeys],
+    year: Option<i32>,
+) -> bool {
+    let names: Vec<_> = [&person.family_name, &person.given_name]
+        .into_iter()
+        .flatten()
+        .map(|n| hamroh_domain::names::keys(n))
+        .collect();
+    let each = keys.iter().take(3).all(|k| {
+        names.iter().any(|n| n.key == k.key || (k.consonants.chars().count() >= 3 && n.consonants == k.consonants))
+    });
+    each && year.is_none_or(|y| (person.birth_year.get() - y).abs() <= 1)
+}
+
+async fn search_finds_exactly_the_reachable_persons_that_match(db: &TestDb) {
+    use hamroh_domain::names::{Query, parse_query};
+    use hamroh_domain::referral::ReferralStatus as S;
+    let batch = demo_batch(120, 17);
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    let open = [S::Draft, S::Sent, S::Accepted, S::Attended, S::NoShow];
+    let mut queries: Vec<String> = Vec::new();
+    for rec in batch.persons.iter().step_by(7) {
+        let p = &rec.person;
+        queries.extend(p.family_name.clone());
+        queries.extend(p.given_name.clone());
+        // Another Latin spelling of the same consonants, as a name heard and written down again.
+        let respelled = |n: &String| {
+            hamroh_domain::names::keys(n)
+                .key
+                .chars()
+                .map(|c| if "aeiou".contains(c) { 'e' } else { c })
+                .collect::<String>()
+        };
+        queries.extend(p.family_name.as_ref().map(respelled));
+        queries.extend(p.given_name.as_ref().map(respelled));
+        queries.push(format!(
+            "{} {} {}",
+            p.given_name.as_deref().unwrap_or("x"),
+            p.family_name.as_deref().unwrap_or("y"),
+            p.birth_year.get()
+        ));
+        queries.push(p.code.to_lowercase().replace('-', ""));
+        queries.extend(p.phone.as_ref().map(|ph| ph.as_str().to_owned()));
+        queries.push(p.birth_year.get().to_string());
+    }
+    let mut found_any = 0;
+    for org in &batch.organisations {
+        for text in &queries {
+            let query = parse_query(text).expect("a query");
+            let mut expected: Vec<uuid::Uuid> = batch
+                .persons
+                .iter()
+                .map(|r| &r.person)
+                .filter(|p| {
+                    p.organisation_id == org.id
+                        || batch
+                            .referrals
+                            .iter()
+                            .any(|r| r.person_id == p.id && r.to_organisation_id == org.id && open.contains(&r.status))
+                })
+                .filter(|p| match &query {
+                    Query::Code(c) => &p.code == c,
+                    Query::Phone(d) => p.phone.as_ref().is_some_and(|ph| ph.as_str().replace('+', "") == *d),
+                    Query::BirthYear(y) => p.birth_year.get() == *y,
+                    Query::Name { keys, birth_year } => names_match(p, keys, *birth_year),
+                })
+                .map(|p| p.id)
+                .collect();
+            let mut got: Vec<uuid::Uuid> =
+                db.store.search_candidates(org.id, &query, 200).await.unwrap().into_iter().map(|s| s.id).collect();
+            expected.sort();
+            got.sort();
+            assert_eq!(got, expected, "organisation {} searching {text:?}", org.name);
+            found_any += got.len();
+        }
+    }
+    assert!(found_any > queries.len(), "the queries find people");
+}
+
 /// Every row of the cube, sorted, for comparing two states of it.
 async fn whole_cube(store: &Store) -> Vec<String> {
     let mut all = Vec::new();
@@ -291,6 +374,7 @@ async fn the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_reco
 }
 
 hamroh_store::on_both_backends!(
+    search_finds_exactly_the_reachable_persons_that_match,
     the_facts_of_many_persons_at_once_are_the_facts_of_each,
     concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone,
     the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_records,
