@@ -123,6 +123,11 @@ impl Store {
     }
 }
 
+/// How access was granted, as an audit event's detail.
+fn via(access: Access) -> String {
+    format!("via={}", serde_json::to_value(access).unwrap_or_default().as_str().unwrap_or(""))
+}
+
 impl Gate<'_> {
     pub fn principal(&self) -> &Principal {
         self.principal
@@ -149,7 +154,7 @@ impl Gate<'_> {
 
     async fn record_read(&self, person_id: Uuid, what: &'static str, access: Access) -> Result<()> {
         let mut event = NewAuditEvent::ok("read", what, person_id).person(person_id);
-        event.detail = Some(format!("via={}", serde_json::to_value(access).unwrap_or_default().as_str().unwrap_or("")));
+        event.detail = Some(via(access));
         self.store.audit(&self.actor, &[event]).await
     }
 
@@ -161,19 +166,30 @@ impl Gate<'_> {
         Ok(person)
     }
 
+    /// A person's record and the consent scopes in force, after one access check, with both reads
+    /// audited in one commit.
+    pub async fn person_with_consents(&self, person_id: Uuid) -> Result<(Person, Vec<ConsentScope>)> {
+        let (access, facts) = self.check(person_id, false, "person").await?;
+        let person = self.store.person(person_id).await?.ok_or(StoreError::NotFound)?;
+        let via = via(access);
+        let events: Vec<NewAuditEvent> = ["person", "consent"]
+            .into_iter()
+            .map(|what| {
+                let mut e = NewAuditEvent::ok("read", what, person_id).person(person_id);
+                e.detail = Some(via.clone());
+                e
+            })
+            .collect();
+        self.store.audit(&self.actor, &events).await?;
+        Ok((person, facts.consents))
+    }
+
     /// A person's screenings, with the read audited.
     pub async fn screenings_of(&self, person_id: Uuid) -> Result<Vec<Screening>> {
         let (access, _) = self.check(person_id, false, "screening").await?;
         let screenings = self.store.screenings_of(person_id).await?;
         self.record_read(person_id, "screening", access).await?;
         Ok(screenings)
-    }
-
-    /// The consent scopes in force for a person.
-    pub async fn consents_of(&self, person_id: Uuid) -> Result<Vec<ConsentScope>> {
-        let (access, facts) = self.check(person_id, false, "consent").await?;
-        self.record_read(person_id, "consent", access).await?;
-        Ok(facts.consents)
     }
 
     /// A person's audit trail: for coordinators and administrators who may see the person.

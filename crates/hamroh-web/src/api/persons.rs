@@ -58,8 +58,7 @@ pub async fn show(
 ) -> Result<Json<PersonView>, WebError> {
     let id = parse_id(&id)?;
     let gate = caller.gate(&state);
-    let person = gate.person(id).await?;
-    let consents = gate.consents_of(id).await?;
+    let (person, consents) = gate.person_with_consents(id).await?;
     Ok(Json(PersonView {
         id: person.id,
         code: person.code,

@@ -85,9 +85,8 @@ pub fn district_name(lang: Lang, code: hamroh_domain::person::DistrictCode) -> S
 
 async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uuid) -> Result<Response, WebError> {
     let gate = caller.gate(state);
-    let person = gate.person(id).await?;
+    let (person, consents) = gate.person_with_consents(id).await?;
     let screenings = gate.screenings_of(id).await?;
-    let consents = gate.consents_of(id).await?;
     let (follow_ups, referrals) = gate.timeline(id).await?;
     let t = &viewer.tr;
     let mut charts = Vec::new();

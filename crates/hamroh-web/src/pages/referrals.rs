@@ -61,8 +61,7 @@ async fn refer_page(
     f: &FormState,
 ) -> Result<Response, WebError> {
     let gate = caller.gate(state);
-    let person = gate.person(id).await?;
-    let consents = gate.consents_of(id).await?;
+    let (person, consents) = gate.person_with_consents(id).await?;
     let t = &viewer.tr;
     let services = state
         .store
