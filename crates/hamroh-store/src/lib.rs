@@ -182,6 +182,20 @@ async fn connect_sqlite(path: &Path) -> Result<SqlitePool> {
         .max_connections(8)
         // A file, not a network peer: a connection cannot go stale, so no ping before each use.
         .test_before_acquire(false)
+        // When a commit fails (an fsync error, a full disk), SQLite rolls the transaction back
+        // itself, and the driver's own rollback then fails and leaves it counting an open
+        // transaction: every later transaction on that connection would be refused. Such a
+        // connection is closed instead of going back to the pool. (The ping lets a rollback the
+        // driver has queued run first.)
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                if !sqlx::Connection::is_in_transaction(conn) {
+                    return Ok(true);
+                }
+                sqlx::Connection::ping(conn).await?;
+                Ok(!sqlx::Connection::is_in_transaction(conn))
+            })
+        })
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{get, hamroh, post_json, serve, text, token};
+use common::{get, hamroh, register, serve, text, token};
 
 /// A tmpfs of `megabytes` at `dir`, unmounted when dropped.
 struct Tmpfs<'a>(&'a Path);
@@ -26,13 +26,6 @@ fn mount(dir: &Path, megabytes: u32) -> Option<Tmpfs<'_>> {
         .status()
         .is_ok_and(|s| s.success());
     ok.then_some(Tmpfs(dir))
-}
-
-fn register(address: &str, auth: &str, name: &str) -> (u16, String) {
-    let body = format!(
-        r#"{{"given_name":"{name}","sex":"female","birth_year":"1988","district":"TJ-KT.kulob","consents":["care"],"confirm_new":true}}"#
-    );
-    post_json(address, "/api/v1/persons", &[("Authorization", auth)], &body).unwrap()
 }
 
 #[test]

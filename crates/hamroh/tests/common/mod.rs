@@ -37,11 +37,18 @@ pub fn serve(db: &str, extra: &[&str]) -> Server {
 
 /// Starts `serve` on `db` listening at `listen` and waits until it listens.
 pub fn serve_at(db: &str, listen: &str, extra: &[&str]) -> Server {
+    serve_with(db, listen, extra, &[])
+}
+
+/// Starts `serve` on `db` listening at `listen`, with environment variables `env` set, and waits
+/// until it listens.
+pub fn serve_with(db: &str, listen: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hamroh"))
         .args(["serve", "--db", db, "--listen", listen])
         .args(extra)
         .env_remove("HAMROH_DB")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -126,4 +133,12 @@ fn request(
         return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no answer"));
     };
     Ok((status, response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()))
+}
+
+/// Registers a person named `name` through the API; the status and body of the answer.
+pub fn register(address: &str, auth: &str, name: &str) -> (u16, String) {
+    let body = format!(
+        r#"{{"given_name":"{name}","sex":"female","birth_year":"1988","district":"TJ-KT.kulob","consents":["care"],"confirm_new":true}}"#
+    );
+    post_json(address, "/api/v1/persons", &[("Authorization", auth)], &body).unwrap()
 }
