@@ -42,6 +42,8 @@ pub struct Throttle {
     limits: ThrottleLimits,
     accounts: Mutex<HashMap<String, Record>>,
     addresses: Mutex<HashMap<String, Record>>,
+    /// Password hashes computed for log-ins: what a flood would cost, were it not held back.
+    hashes: std::sync::atomic::AtomicU64,
 }
 
 impl Throttle {
@@ -94,6 +96,16 @@ impl Throttle {
         if let Some(a) = address {
             bump(&self.addresses, a.to_owned());
         }
+    }
+
+    /// Counts one password hash computed for a log-in (after [`Throttle::check`] let it through).
+    pub fn hashing(&self) {
+        self.hashes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many password hashes log-ins have computed.
+    pub fn hashes_computed(&self) -> u64 {
+        self.hashes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn succeeded(&self, account: &str) {

@@ -19,6 +19,14 @@ fn login(username: &str, password: &str) -> axum::http::Request<axum::body::Body
     form("/login", None, &format!("username={username}&password={}", password.replace(' ', "+")))
 }
 
+/// A log-in sent from `address`.
+fn login_from(address: [u8; 4], username: &str, password: &str) -> axum::http::Request<axum::body::Body> {
+    let mut request = login(username, password);
+    let peer = std::net::SocketAddr::from((address, 40_000));
+    request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+    request
+}
+
 async fn repeated_failures_hold_an_account_back_before_any_hash_and_others_log_in(db: &TestDb) {
     world(db).await;
     let state = AppState::new(db.store.clone());
@@ -28,14 +36,38 @@ async fn repeated_failures_hold_an_account_back_before_any_hash_and_others_log_i
             StatusCode::UNAUTHORIZED
         );
     }
-    let held = send_with(state.clone(), login("clinician", PASSWORD)).await;
-    assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
-    assert!(held.headers.contains_key("retry-after"));
+    assert_eq!(state.throttle.hashes_computed(), 5);
+    for password in ["wrong password!", PASSWORD, "another guess 1", PASSWORD] {
+        let held = send_with(state.clone(), login("Clinician", password)).await;
+        assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+        assert!(held.headers.contains_key("retry-after"));
+    }
+    assert_eq!(state.throttle.hashes_computed(), 5, "a held-back log-in computes no hash");
     let ok = send_with(state.clone(), login("specialist", PASSWORD)).await;
     assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/"));
     let trail = db.store.audit_len().await.unwrap();
     assert!(trail > 0);
     assert_eq!(db.store.verify_audit().await.unwrap().map(|_| ()), Ok(()));
+}
+
+async fn a_flood_from_one_address_is_held_back_before_any_hash_and_other_addresses_log_in(db: &TestDb) {
+    world(db).await;
+    let state = AppState::new(db.store.clone());
+    let flooding = [203, 0, 113, 9];
+    // Guesses at many accounts, none more than the per-account limit.
+    for n in 0..20 {
+        let answer = send_with(state.clone(), login_from(flooding, &format!("guess{}", n % 5), "password123!")).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    let hashed = state.throttle.hashes_computed();
+    assert_eq!(hashed, 20);
+    for _ in 0..10 {
+        let held = send_with(state.clone(), login_from(flooding, "specialist", PASSWORD)).await;
+        assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "the address is held back, whatever the account");
+    }
+    assert_eq!(state.throttle.hashes_computed(), hashed, "a held-back address computes no hash");
+    let ok = send_with(state.clone(), login_from([198, 51, 100, 4], "specialist", PASSWORD)).await;
+    assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/"), "the same user from elsewhere logs in");
 }
 
 async fn a_second_factor_is_asked_after_the_password(db: &TestDb) {
@@ -179,6 +211,7 @@ async fn a_deployment_can_require_administrators_to_enrol_a_second_factor(db: &T
 
 hamroh_store::on_both_backends!(
     repeated_failures_hold_an_account_back_before_any_hash_and_others_log_in,
+    a_flood_from_one_address_is_held_back_before_any_hash_and_other_addresses_log_in,
     a_second_factor_is_asked_after_the_password,
     api_tokens_act_within_their_scopes_until_revoked,
     idle_sessions_end_and_log_out_everywhere_ends_them_all,

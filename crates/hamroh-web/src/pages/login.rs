@@ -98,6 +98,7 @@ pub async fn submit(
     let user = state.store.user_for_login(&username).await?;
     let hash = user.as_ref().map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
     let password = form.password;
+    state.throttle.hashing();
     let verified = tokio::task::spawn_blocking(move || crate::password::verify(&password, &hash))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
