@@ -19,6 +19,9 @@ pub struct Args {
     /// Seconds to run
     #[arg(long, default_value_t = 30)]
     seconds: u64,
+    /// Percent of requests that write (the rest read: 4 searches to 5 person records)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=100))]
+    writes: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -52,16 +55,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     for c in 0..args.clients {
         let (client, auth, url, people) = (client.clone(), auth.clone(), args.url.clone(), people.clone());
+        let writes = args.writes;
         tasks.push(tokio::spawn(async move {
             let mut seen: Vec<(Kind, f64, u16)> = Vec::new();
             let mut n: u64 = c as u64 * 7919;
             while Instant::now() < deadline {
                 n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let person = &people[(n >> 33) as usize % people.len()];
-                let kind = match (n >> 20) % 10 {
-                    0 => Kind::Write,
-                    1..=4 => Kind::Search,
-                    _ => Kind::Person,
+                let kind = if (n >> 20) % 100 < writes {
+                    Kind::Write
+                } else if (n >> 27) % 9 < 4 {
+                    Kind::Search
+                } else {
+                    Kind::Person
                 };
                 let asked = Instant::now();
                 let request = match kind {

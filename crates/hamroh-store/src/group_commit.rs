@@ -52,10 +52,11 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task on the current runtime; it ends when every store handle is gone.
-    pub fn start(store: Store) -> Self {
+    /// Starts the writer task on the current runtime, writing through `store` and checkpointing
+    /// through `shared` (the pool everyone else uses); it ends when every store handle is gone.
+    pub fn start(store: Store, shared: Store) -> Self {
         let (queue, rx) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(writer(store, rx));
+        tokio::spawn(writer(store, shared, rx));
         Self { queue }
     }
 
@@ -94,7 +95,7 @@ fn stopped() -> StoreError {
     StoreError::StorageFailed("the database writer has stopped".into())
 }
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
+async fn writer(store: Store, checkpoint_on: Store, mut rx: mpsc::Receiver<Pending>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     let mut checkpoints = Checkpoints::default();
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
@@ -116,7 +117,7 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
                 }
             }
         }
-        checkpoints.maybe_start(&store);
+        checkpoints.maybe_start(&checkpoint_on);
     }
 }
 

@@ -88,8 +88,18 @@ impl Store {
     /// From now on, concurrent [`Store::insert_batch`] calls through this handle (and its clones)
     /// share transactions: one commit, one fsync, for every batch waiting. Needs a Tokio runtime.
     pub fn with_group_commit(mut self) -> Self {
-        let writer = Self { backend: self.backend.clone(), group: None };
-        self.group = Some(group_commit::GroupCommit::start(writer));
+        let backend = match &self.backend {
+            // The writer keeps a connection of its own: a connection's page cache is discarded
+            // whenever another connection has written since its last transaction, so a writer
+            // taking any connection of the pool would start each commit with a cold cache.
+            Backend::Sqlite(pool) => {
+                Backend::Sqlite(sqlite_pool_options(1).connect_lazy_with((*pool.connect_options()).clone()))
+            }
+            Backend::Postgres(pool) => Backend::Postgres(pool.clone()),
+        };
+        let writer = Self { backend, group: None };
+        let shared = Self { backend: self.backend.clone(), group: None };
+        self.group = Some(group_commit::GroupCommit::start(writer, shared));
         self
     }
 
@@ -178,8 +188,15 @@ async fn connect_sqlite(path: &Path) -> Result<SqlitePool> {
         .pragma("wal_autocheckpoint", "10000")
         // Multi-row inserts use a few statement texts per table (see `sql::insert_rows`): keep them.
         .statement_cache_capacity(400);
+    sqlite_pool_options(8)
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Unwritable(format!("{shown}: {}", describe(&e))))
+}
+
+fn sqlite_pool_options(connections: u32) -> SqlitePoolOptions {
     SqlitePoolOptions::new()
-        .max_connections(8)
+        .max_connections(connections)
         // A file, not a network peer: a connection cannot go stale, so no ping before each use.
         .test_before_acquire(false)
         // When a commit fails (an fsync error, a full disk), SQLite rolls the transaction back
@@ -197,9 +214,6 @@ async fn connect_sqlite(path: &Path) -> Result<SqlitePool> {
             })
         })
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await
-        .map_err(|e| StoreError::Unwritable(format!("{shown}: {}", describe(&e))))
 }
 
 async fn connect_postgres(url: &str) -> Result<PgPool> {
