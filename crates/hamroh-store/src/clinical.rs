@@ -49,14 +49,12 @@ pub struct UrgentItem {
 
 const SUMMARY: &str = "p.id, p.code, p.organisation_id, p.sex, p.birth_year, p.district, p.given_name, p.family_name";
 
-/// Persons registered by the organisation (`$1`) that meet `{registered}`, and persons with an
-/// open referral to it that meet `{referred}`: two selects, so that each finds its rows through an
-/// index (an OR of the two would scan the registry).
-const REACHABLE: &str = "SELECT {SUMMARY} FROM persons p WHERE {registered} \
-    UNION SELECT {SUMMARY} FROM referrals r JOIN persons p ON p.id = r.person_id \
-    WHERE r.to_organisation_id = $1 AND r.status IN ('draft', 'sent', 'accepted', 'attended', 'no_show') AND {referred}";
+/// Persons registered by the organisation (`$1`) that meet `{cond}` and the index term `{term}`.
+const REGISTERED: &str = "SELECT {SUMMARY} FROM persons p WHERE p.organisation_id = $1 AND {term} AND {cond}";
 
-const ORG: &str = "p.organisation_id = $1";
+/// Persons with an open referral to the organisation that meet `{cond}`.
+const REFERRED: &str = "SELECT {SUMMARY} FROM referrals r JOIN persons p ON p.id = r.person_id \
+    WHERE r.to_organisation_id = $1 AND r.status IN ('draft', 'sent', 'accepted', 'attended', 'no_show') AND {cond}";
 
 impl Store {
     /// Persons that an organisation can reach and that match the query, at most `limit`.
@@ -68,7 +66,10 @@ impl Store {
     ) -> Result<Vec<PersonSummary>> {
         // Only the number of placeholders depends on the query; every value is bound.
         let mut cond = String::new();
-        let mut registered = String::new();
+        // The terms that find the registered persons: one select each, so that each is a lookup in
+        // an (organisation, term) index whatever the planner knows; an OR of them, or of the
+        // registered and the referred, lets a planner without statistics scan the organisation.
+        let mut terms: Vec<String> = Vec::new();
         let mut texts: Vec<String> = Vec::new();
         let mut year: Option<i64> = None;
         match query {
@@ -87,38 +88,36 @@ impl Store {
             Query::Name { keys, .. } if keys.is_empty() => return Ok(Vec::new()),
             Query::Name { keys, birth_year } => {
                 let mut clauses = Vec::new();
-                let mut first = Vec::new();
                 for (i, k) in keys.iter().take(3).enumerate() {
                     let a = texts.len() + 2;
                     texts.push(k.key.clone());
-                    let mut terms = vec![format!("p.family_key = ${a}"), format!("p.given_key = ${a}")];
+                    let mut alternatives = vec![format!("p.family_key = ${a}"), format!("p.given_key = ${a}")];
                     // Consonants alone match too loosely below three letters.
                     if k.consonants.chars().count() >= 3 {
                         let b = texts.len() + 2;
                         texts.push(k.consonants.clone());
-                        terms.push(format!("p.family_consonants = ${b}"));
-                        terms.push(format!("p.given_consonants = ${b}"));
+                        alternatives.push(format!("p.family_consonants = ${b}"));
+                        alternatives.push(format!("p.given_consonants = ${b}"));
                     }
+                    clauses.push(format!("({})", alternatives.join(" OR ")));
                     if i == 0 {
-                        // Each alternative of the first name with the organisation, so that each
-                        // is one lookup in an (organisation, name) index.
-                        first = terms.iter().map(|t| format!("({ORG} AND {t})")).collect();
+                        terms = alternatives;
                     }
-                    clauses.push(format!("({})", terms.join(" OR ")));
                 }
                 if let Some(y) = birth_year {
                     clauses.push(format!("p.birth_year BETWEEN ${} - 1 AND ${} + 1", texts.len() + 2, texts.len() + 2));
                     year = Some(i64::from(*y));
                 }
                 cond = clauses.join(" AND ");
-                registered = format!("({}) AND {cond}", first.join(" OR "));
             }
         }
-        if registered.is_empty() {
-            registered = format!("{ORG} AND {cond}");
+        if terms.is_empty() {
+            terms.push("TRUE".to_owned());
         }
-        let mut sql =
-            REACHABLE.replace("{SUMMARY}", SUMMARY).replace("{registered}", &registered).replace("{referred}", &cond);
+        let mut selects: Vec<String> =
+            terms.iter().map(|t| REGISTERED.replace("{term}", t).replace("{cond}", &cond)).collect();
+        selects.push(REFERRED.replace("{cond}", &cond));
+        let mut sql = selects.join(" UNION ").replace("{SUMMARY}", SUMMARY);
         sql.push_str(&format!(" ORDER BY family_name, given_name, code LIMIT {}", limit.clamp(1, 200)));
         let rows: Vec<PersonSummary> = with_pool!(self, pool => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id);
