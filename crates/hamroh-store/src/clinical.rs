@@ -49,12 +49,16 @@ pub struct UrgentItem {
 
 const SUMMARY: &str = "p.id, p.code, p.organisation_id, p.sex, p.birth_year, p.district, p.given_name, p.family_name";
 
-/// Persons registered by the organisation (`$1`) that meet `{cond}` and the index term `{term}`.
-const REGISTERED: &str = "SELECT {SUMMARY} FROM persons p WHERE p.organisation_id = $1 AND {term} AND {cond}";
+/// The first `{limit}` persons in name order registered by the organisation (`$1`) that meet
+/// `{cond}` and the index term `{term}` (read in order from an index that ends in the name).
+const REGISTERED: &str = "SELECT * FROM (SELECT {SUMMARY} FROM persons p WHERE p.organisation_id = $1 AND {term} \
+    AND {cond} ORDER BY p.family_name, p.given_name, p.code LIMIT {limit}) AS {alias}";
 
-/// Persons with an open referral to the organisation that meet `{cond}`.
-const REFERRED: &str = "SELECT {SUMMARY} FROM referrals r JOIN persons p ON p.id = r.person_id \
-    WHERE r.to_organisation_id = $1 AND r.status IN ('draft', 'sent', 'accepted', 'attended', 'no_show') AND {cond}";
+/// The first `{limit}` persons in name order with an open referral to the organisation that meet
+/// `{cond}`.
+const REFERRED: &str = "SELECT * FROM (SELECT {SUMMARY} FROM referrals r JOIN persons p ON p.id = r.person_id \
+    WHERE r.to_organisation_id = $1 AND r.status IN ('draft', 'sent', 'accepted', 'attended', 'no_show') AND {cond} \
+    ORDER BY p.family_name, p.given_name, p.code LIMIT {limit}) AS referred";
 
 impl Store {
     /// Persons that an organisation can reach and that match the query, at most `limit`.
@@ -114,11 +118,17 @@ impl Store {
         if terms.is_empty() {
             terms.push("TRUE".to_owned());
         }
-        let mut selects: Vec<String> =
-            terms.iter().map(|t| REGISTERED.replace("{term}", t).replace("{cond}", &cond)).collect();
+        let limit = limit.clamp(1, 200).to_string();
+        let mut selects: Vec<String> = terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                REGISTERED.replace("{term}", t).replace("{cond}", &cond).replace("{alias}", &format!("registered{i}"))
+            })
+            .collect();
         selects.push(REFERRED.replace("{cond}", &cond));
-        let mut sql = selects.join(" UNION ").replace("{SUMMARY}", SUMMARY);
-        sql.push_str(&format!(" ORDER BY family_name, given_name, code LIMIT {}", limit.clamp(1, 200)));
+        let mut sql = selects.join(" UNION ").replace("{SUMMARY}", SUMMARY).replace("{limit}", &limit);
+        sql.push_str(&format!(" ORDER BY family_name, given_name, code LIMIT {limit}"));
         let rows: Vec<PersonSummary> = with_pool!(self, pool => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id);
             for t in &texts {
