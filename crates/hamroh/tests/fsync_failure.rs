@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{get, hamroh, register, serve_with, text, token};
+use common::{check_whole, get, hamroh, register, serve_with, text, token};
 
 const SHIM: &str = r#"
 #define _GNU_SOURCE
@@ -82,22 +82,9 @@ fn a_failed_fsync_answers_503_and_nothing_is_stored() {
     assert_eq!(status, 201, "writes work again once the disk does: {body}");
     drop(server);
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let pool = sqlx::SqlitePool::connect(&db.replace("sqlite://", "sqlite:")).await.unwrap();
-        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await.unwrap();
-        assert_eq!(integrity, "ok");
-        let names: Vec<String> = sqlx::query_scalar(
-            "SELECT given_name FROM persons WHERE given_name IN ('Before', 'After') OR given_name LIKE 'Refused%' \
-             ORDER BY given_name",
-        )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-        assert_eq!(names, ["After", "Before"], "acknowledged writes once each, refused ones not at all");
-        pool.close().await;
-        let store = hamroh_store::Store::open(&db.parse().unwrap()).await.unwrap();
-        assert!(store.verify_audit().await.unwrap().is_ok(), "the audit chain is whole");
-        store.close().await;
-    });
+    assert_eq!(
+        check_whole(&db, &["Before", "After", "Refused"]),
+        ["After", "Before"],
+        "acknowledged writes once each, refused ones not at all"
+    );
 }

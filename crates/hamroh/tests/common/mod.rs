@@ -142,3 +142,25 @@ pub fn register(address: &str, auth: &str, name: &str) -> (u16, String) {
     );
     post_json(address, "/api/v1/persons", &[("Authorization", auth)], &body).unwrap()
 }
+
+/// Checks a SQLite database after a test has stopped its server: it passes its integrity check and
+/// its audit chain verifies. Returns the given names of the persons whose given name starts with
+/// one of `prefixes`, sorted.
+pub fn check_whole(db: &str, prefixes: &[&str]) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db.replace("sqlite://", "sqlite:")).await.unwrap();
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await.unwrap();
+        assert_eq!(integrity, "ok");
+        let all: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT given_name FROM persons").fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        let store = hamroh_store::Store::open(&db.parse().unwrap()).await.unwrap();
+        assert!(store.verify_audit().await.unwrap().is_ok(), "the audit chain is whole");
+        store.close().await;
+        let mut names: Vec<String> =
+            all.into_iter().flatten().filter(|n| prefixes.iter().any(|p| n.starts_with(p))).collect();
+        names.sort();
+        names
+    })
+}
