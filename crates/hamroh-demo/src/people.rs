@@ -11,6 +11,7 @@ use hamroh_domain::model::{
 };
 use hamroh_domain::org::{Lang, Sector};
 use hamroh_domain::person::{BirthYear, DistrictCode, Phone, Sex};
+use hamroh_domain::registration::code_of;
 use hamroh_domain::referral::{Barrier, FollowUpKind, FollowUpStatus, ReferralStatus, Urgency};
 use jiff::civil::Date;
 use jiff::{Span, Timestamp, ToSpan};
@@ -18,7 +19,7 @@ use rand::{RngExt, SeedableRng};
 use uuid::Uuid;
 
 use crate::directory::DemoDirectory;
-use crate::pick::{Rng, code, one, uuid_at, weighted};
+use crate::pick::{Rng, one, spread, uuid_at, weighted};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -36,6 +37,8 @@ pub struct DemoPeople<'a> {
     directory: &'a DemoDirectory,
     rng: Rng,
     next: u64,
+    /// Referrals made so far: the number each referral's code is spread from.
+    referrals_made: u64,
     as_of_ms: Millis,
 }
 
@@ -53,7 +56,7 @@ impl DemoConfig {
 impl<'a> DemoPeople<'a> {
     pub fn new(config: DemoConfig, directory: &'a DemoDirectory) -> Self {
         let as_of_ms = config.as_of_ms();
-        Self { config, directory, rng: Rng::seed_from_u64(config.seed), next: 0, as_of_ms }
+        Self { config, directory, rng: Rng::seed_from_u64(config.seed), next: 0, referrals_made: 0, as_of_ms }
     }
 
     /// The next `chunk` persons, or `None` when all have been generated.
@@ -92,7 +95,8 @@ impl<'a> DemoPeople<'a> {
         let named = rng.random_bool(0.7);
         let person = Person {
             id,
-            code: code(rng, "HM", 2),
+            // Codes spread from the person's number never repeat, however many are made.
+            code: code_of("HM", spread(self.next, self.config.seed)),
             organisation_id: clinic,
             sex,
             birth_year,
@@ -502,9 +506,10 @@ impl<'a> DemoPeople<'a> {
             }
         }
         let id = uuid_at(rng, at);
+        self.referrals_made += 1;
         batch.referrals.push(Referral {
             id,
-            code: code(rng, "R", 2),
+            code: code_of("R", spread(self.referrals_made, !self.config.seed)),
             person_id: person,
             from_organisation_id: clinic,
             from_user_id: None,

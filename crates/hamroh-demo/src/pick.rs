@@ -29,15 +29,40 @@ pub fn uuid_at(rng: &mut Rng, at_ms: i64) -> Uuid {
     uuid::Builder::from_unix_timestamp_millis(at_ms.max(0) as u64, &bytes).into_uuid()
 }
 
-/// A short code from an unambiguous alphabet (Crockford base 32: no I, L, O, U).
-pub fn code(rng: &mut Rng, prefix: &str, groups: usize) -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut out = String::from(prefix);
-    for _ in 0..groups {
-        out.push('-');
-        for _ in 0..4 {
-            out.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
-        }
+/// The `n`th of a shuffled sequence of 40-bit numbers, without repeats: a four-round Feistel
+/// network on two 20-bit halves, which is one-to-one whatever its round function, so distinct `n`
+/// below 2^40 give distinct codes however many are drawn (random draws repeat among a million or
+/// so). The key enters every round, so that two keys give unrelated sequences.
+pub fn spread(n: u64, key: u64) -> u64 {
+    const HALF: u64 = (1 << 20) - 1;
+    // SplitMix64's finaliser: a strong mix of all 64 bits.
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
-    out
+    let (mut left, mut right) = ((n >> 20) & HALF, n & HALF);
+    for round in 0..4_u64 {
+        let f = mix(right ^ key.rotate_left(20) ^ (round << 60)) & HALF;
+        (left, right) = (right, left ^ f);
+    }
+    (left << 20) | right
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_never_repeats() {
+        let mut seen = std::collections::HashSet::new();
+        for n in (0..200_000).chain((1 << 40) - 1000..(1 << 40)) {
+            let x = spread(n, 7);
+            assert!(x < 1 << 40);
+            assert!(seen.insert(x), "{n} repeats");
+        }
+        // Another key is another sequence, not the same one shifted.
+        let other: std::collections::HashSet<u64> = (0..1_000).map(|n| spread(n, 8)).collect();
+        assert!((0..1_000).all(|n| !other.contains(&spread(n, 7))));
+    }
 }

@@ -81,20 +81,39 @@ fn opt(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
-/// A short, unambiguous code from the person's id (Crockford base 32).
+/// A short, unambiguous code from the person's id (Crockford base 32): the low 40 bits of the v7
+/// id's random tail. Codes are unique in the store; at national scale two ids can share one (about
+/// two among two million people), so registering retries with a fresh id (see [`reissue`]).
 pub fn person_code(id: Uuid) -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let bytes = id.as_bytes();
-    // The random tail of a v7 id.
-    let mut n =
+    let tail =
         u64::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]]);
+    code_of("HM", tail)
+}
+
+/// A code of a number: its low 40 bits as `PREFIX-XXXX-XXXX`.
+pub fn code_of(prefix: &str, mut n: u64) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut chars = [0u8; 8];
     for c in chars.iter_mut().rev() {
         *c = ALPHABET[(n % 32) as usize];
         n /= 32;
     }
     let s = String::from_utf8_lossy(&chars).into_owned();
-    format!("HM-{}-{}", &s[..4], &s[4..])
+    format!("{prefix}-{}-{}", &s[..4], &s[4..])
+}
+
+/// Gives a validated record a new person id, and the code that goes with it, before it is stored
+/// again after its code was found taken.
+pub fn reissue(record: &mut PersonRecord, id: Uuid) {
+    record.person.id = id;
+    record.person.code = person_code(id);
+    for e in &mut record.episodes {
+        e.person_id = id;
+    }
+    for c in &mut record.consents {
+        c.person_id = id;
+    }
 }
 
 impl Registration {
@@ -311,5 +330,23 @@ mod tests {
         r.episodes = vec![EpisodeInput::default()];
         let rec = r.validate(&ctx()).unwrap();
         assert!(rec.episodes.is_empty() && rec.person.given_name.is_none());
+    }
+
+    #[test]
+    fn a_code_spells_the_low_forty_bits() {
+        assert_eq!(code_of("HM", 0), "HM-0000-0000");
+        assert_eq!(code_of("HM", 31), "HM-0000-000Z");
+        assert_eq!(code_of("R", (1 << 40) - 1), "R-ZZZZ-ZZZZ");
+        assert_eq!(code_of("HM", 1 << 40), "HM-0000-0000");
+    }
+
+    #[test]
+    fn a_reissued_record_belongs_to_the_new_id_throughout() {
+        let mut rec = valid().validate(&ctx()).unwrap();
+        let id = Uuid::now_v7();
+        reissue(&mut rec, id);
+        assert_eq!((rec.person.id, rec.person.code.clone()), (id, person_code(id)));
+        assert!(rec.episodes.iter().all(|e| e.person_id == id) && !rec.episodes.is_empty());
+        assert!(rec.consents.iter().all(|c| c.person_id == id) && !rec.consents.is_empty());
     }
 }

@@ -55,6 +55,18 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether this is a unique violation on `table.column`: SQLite names the column in its
+    /// message, PostgreSQL names the constraint (`table_column_key` for an inline UNIQUE).
+    pub(crate) fn is_unique_violation_on(&self, table: &str, column: &str) -> bool {
+        let Self::Database(e) = self else { return false };
+        let Some(db) = e.as_database_error() else { return false };
+        db.is_unique_violation()
+            && (db.constraint() == Some(format!("{table}_{column}_key").as_str())
+                || db.message().contains(&format!("{table}.{column}")))
+    }
+}
+
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Self::Migration(e.to_string())

@@ -15,6 +15,14 @@ use crate::audit::{Actor, AuditEvent, NewAuditEvent};
 use crate::clinical::{PersonSummary, ReferralLine};
 use crate::{Result, Store, StoreError, now_millis};
 
+/// How often a registration or a referral is stored again under a fresh code when its code is taken.
+const REGISTER_ATTEMPTS: u32 = 3;
+
+/// A fresh referral code, `R-XXXX-XXXX`.
+fn referral_code() -> String {
+    hamroh_domain::registration::code_of("R", Uuid::now_v7().as_u64_pair().1)
+}
+
 /// Registering organisations, consent decisions and referrals (with the receiving sector) of a
 /// set of persons, as read for [`Store::person_facts_many`].
 type FactRows = (Vec<(Uuid, Uuid)>, Vec<(Uuid, String, bool)>, Vec<(Uuid, Uuid, String, String)>);
@@ -279,14 +287,26 @@ impl Gate<'_> {
     }
 
     /// Registers a person for the principal's organisation, with the episodes and consents given.
-    pub async fn register(&self, record: &PersonRecord) -> Result<()> {
+    pub async fn register(&self, mut record: PersonRecord) -> Result<PersonRecord> {
         let allowed = self.principal.has_any_role(hamroh_domain::access::CARE_ROLES)
             && self.principal.has_scope(hamroh_domain::access::Scope::PersonsWrite)
             && record.person.organisation_id == self.principal.organisation_id;
         if !allowed {
             return Err(StoreError::Conflict("this account may not register people".into()));
         }
-        self.store.insert_batch(&self.actor, &Batch { persons: vec![record.clone()], ..Batch::default() }).await
+        // A person code is 40 bits of the id: at national scale a fresh id can draw a taken one.
+        // Nothing was written then, so the same record is stored again under another id.
+        let mut attempts = 0;
+        loop {
+            let batch = Batch { persons: vec![record.clone()], ..Batch::default() };
+            match self.store.insert_batch(&self.actor, &batch).await {
+                Err(e) if attempts < REGISTER_ATTEMPTS && e.is_unique_violation_on("persons", "code") => {
+                    attempts += 1;
+                    hamroh_domain::registration::reissue(&mut record, Uuid::now_v7());
+                }
+                other => return other.map(|()| record),
+            }
+        }
     }
 
     /// Stores one encounter's screenings (computed by the engine) for a person.
@@ -372,9 +392,9 @@ impl Gate<'_> {
         let now = now_millis();
         let due = request.today
             + jiff::Span::new().days(hamroh_domain::referral::due_in_days(request.urgency, service.response_days));
-        let referral = hamroh_domain::model::Referral {
+        let mut referral = hamroh_domain::model::Referral {
             id: Uuid::now_v7(),
-            code: hamroh_domain::registration::person_code(Uuid::now_v7()).replacen("HM", "R", 1),
+            code: referral_code(),
             person_id: request.person_id,
             from_organisation_id: self.principal.organisation_id,
             from_user_id: Some(self.principal.user_id),
@@ -397,22 +417,31 @@ impl Gate<'_> {
                 note: None,
             }],
         };
-        let notice = crate::outbox::ReferralNotice {
-            referral_id: referral.id,
-            code: referral.code.clone(),
-            service: service.name.clone(),
-            urgency: referral.urgency,
-            due_date: referral.due_date.to_string(),
-            status: referral.status,
-        };
         let contacts = if service.uses_hamroh {
             self.store.contacts(Some(service.organisation_id), None).await?
         } else {
             Vec::new()
         };
-        let messages = notifier.compose(&notice, crate::outbox::NoticeKind::Received, &contacts);
-        self.store.add_referral(&self.actor, &referral, &messages).await?;
-        Ok(referral)
+        let mut attempts = 0;
+        loop {
+            let notice = crate::outbox::ReferralNotice {
+                referral_id: referral.id,
+                code: referral.code.clone(),
+                service: service.name.clone(),
+                urgency: referral.urgency,
+                due_date: referral.due_date.to_string(),
+                status: referral.status,
+            };
+            let messages = notifier.compose(&notice, crate::outbox::NoticeKind::Received, &contacts);
+            // Like a person code, a referral code is 40 random bits: a taken one is drawn again.
+            match self.store.add_referral(&self.actor, &referral, &messages).await {
+                Err(e) if attempts < REGISTER_ATTEMPTS && e.is_unique_violation_on("referrals", "code") => {
+                    attempts += 1;
+                    referral.code = referral_code();
+                }
+                other => return other.map(|()| referral),
+            }
+        }
     }
 
     /// A referral, for the sending or the receiving organisation only (read audited).

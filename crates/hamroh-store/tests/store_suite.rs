@@ -373,7 +373,40 @@ async fn the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_reco
     assert_eq!(kept, whole_cube(store).await);
 }
 
+async fn a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id(db: &TestDb) {
+    use hamroh_domain::access::Principal;
+    use hamroh_domain::registration::{person_code, reissue};
+    let batch = demo_batch(1, 5);
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    let taken = &batch.persons[0].person;
+    let mut record = batch.persons[0].clone();
+    let drawn = uuid::Uuid::now_v7();
+    reissue(&mut record, drawn);
+    record.person.code = taken.code.clone();
+    record.episodes.iter_mut().for_each(|e| e.id = uuid::Uuid::now_v7());
+    record.consents.iter_mut().for_each(|c| c.id = uuid::Uuid::now_v7());
+    let principal = Principal {
+        user_id: uuid::Uuid::now_v7(),
+        organisation_id: taken.organisation_id,
+        sector: hamroh_domain::org::Sector::PrimaryCare,
+        roles: vec![hamroh_domain::org::Role::Clinician],
+        scopes: None,
+    };
+    let gate = db.store.gate(&principal, None);
+    let stored = gate.register(record.clone()).await.unwrap();
+    assert_ne!(stored.person.id, drawn);
+    assert_eq!(stored.person.code, person_code(stored.person.id));
+    assert_eq!(db.store.person(drawn).await.unwrap(), None, "nothing is left under the id that drew the taken code");
+    assert_eq!(db.store.person(taken.id).await.unwrap().as_ref(), Some(taken), "the holder of the code is untouched");
+    let (person, consents) = gate.person_with_consents(stored.person.id).await.unwrap();
+    assert_eq!(person, stored.person);
+    assert_eq!(consents.len(), record.consents.len());
+    assert_eq!(db.store.counts().await.unwrap().persons, 2);
+    assert_eq!(db.store.verify_audit().await.unwrap(), Ok(db.store.counts().await.unwrap().audit_events as u64));
+}
+
 hamroh_store::on_both_backends!(
+    a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id,
     search_finds_exactly_the_reachable_persons_that_match,
     the_facts_of_many_persons_at_once_are_the_facts_of_each,
     concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone,

@@ -132,8 +132,8 @@ pub async fn register(
             });
         }
     }
-    gate.register(&record).await?;
-    Ok((StatusCode::CREATED, Json(Registered { id: record.person.id, code: record.person.code })))
+    let stored = gate.register(record).await?;
+    Ok((StatusCode::CREATED, Json(Registered { id: stored.person.id, code: stored.person.code })))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -253,8 +253,8 @@ pub async fn register(State(state): State<AppState>, viewer: Viewer, caller: Cal
             Err(e) => return error_page(&viewer, e.into()),
         }
     }
-    match gate.register(&record).await {
-        Ok(()) => Redirect::to(&format!("/persons/{}", record.person.id)).into_response(),
+    match gate.register(record).await {
+        Ok(stored) => Redirect::to(&format!("/persons/{}", stored.person.id)).into_response(),
         Err(e) => error_page(&viewer, e.into()),
     }
 }
