@@ -1,7 +1,9 @@
 //! Load against a running `hamroh serve`: a realistic clinic mix over HTTP with keep-alive
 //! connections, 90% reads (person searches, person records, their screenings) and 10% writes
 //! (PHQ-9 + GAD-7 screenings, each with an Idempotency-Key). Prints requests per second and
-//! latency percentiles per kind.
+//! latency percentiles per kind. With `--rate`, requests are sent on a fixed schedule (open loop)
+//! and each latency counts from the moment its request was due, so that a server falling behind
+//! shows in the percentiles instead of slowing the clients down.
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +24,10 @@ pub struct Args {
     /// Percent of requests that write (the rest read: 4 searches to 5 person records)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=100))]
     writes: u64,
+    /// Requests per second in all, sent on schedule; without it each client sends its next
+    /// request as soon as the last is answered (the most the server can do)
+    #[arg(long)]
+    rate: Option<f64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -53,13 +59,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
+    // Each client's share of the schedule: one request every `period`, the clients staggered.
+    let period = args.rate.map(|r| Duration::from_secs_f64(args.clients as f64 / r));
     for c in 0..args.clients {
         let (client, auth, url, people) = (client.clone(), auth.clone(), args.url.clone(), people.clone());
         let writes = args.writes;
+        let mut due = period.map(|p| started + p.mul_f64(c as f64 / args.clients as f64));
         tasks.push(tokio::spawn(async move {
             let mut seen: Vec<(Kind, f64, u16)> = Vec::new();
             let mut n: u64 = c as u64 * 7919;
-            while Instant::now() < deadline {
+            while due.unwrap_or_else(Instant::now) < deadline {
                 n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let person = &people[(n >> 33) as usize % people.len()];
                 let kind = if (n >> 20) % 100 < writes {
@@ -69,7 +78,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 } else {
                     Kind::Person
                 };
-                let asked = Instant::now();
+                let asked = match (due.as_mut(), period) {
+                    (Some(at), Some(p)) => {
+                        tokio::time::sleep_until((*at).into()).await;
+                        std::mem::replace(at, *at + p)
+                    }
+                    _ => Instant::now(),
+                };
                 let request = match kind {
                     Kind::Search => client
                         .get(format!("{url}/api/v1/persons"))
@@ -101,6 +116,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         all.extend(t.await?);
     }
     let seconds = started.elapsed().as_secs_f64();
+    if let Some(rate) = args.rate {
+        println!("Asked for {rate:.0} requests/s on schedule; latencies count from when each was due.\n");
+    }
     let failed = all.iter().filter(|(_, _, s)| !(200..300).contains(s)).count();
     println!("| requests | failed | seconds | requests/s | p50 ms | p99 ms |");
     println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
