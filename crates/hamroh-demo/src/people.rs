@@ -11,8 +11,8 @@ use hamroh_domain::model::{
 };
 use hamroh_domain::org::{Lang, Sector};
 use hamroh_domain::person::{BirthYear, DistrictCode, Phone, Sex};
-use hamroh_domain::registration::code_of;
 use hamroh_domain::referral::{Barrier, FollowUpKind, FollowUpStatus, ReferralStatus, Urgency};
+use hamroh_domain::registration::code_of;
 use jiff::civil::Date;
 use jiff::{Span, Timestamp, ToSpan};
 use rand::{RngExt, SeedableRng};

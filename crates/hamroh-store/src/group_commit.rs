@@ -20,8 +20,8 @@ pub(crate) struct Pending {
     pub messages: Vec<OutboxMessage>,
     /// Audit events of their own (reads, refusals), beside those of the batch's records.
     pub events: Vec<NewAuditEvent>,
-    /// The keyed request (caller, key) that sent this batch, if any.
-    pub key: Option<(String, String)>,
+    /// The keyed request that sent this batch, if any.
+    pub key: Option<crate::idempotency::KeyedRequest>,
     /// A step in the life of an idempotency key, instead of records.
     pub key_step: Option<KeyStep>,
     /// Answered with the rows the key step changed (0 for records), after the commit.
@@ -32,12 +32,9 @@ pub(crate) struct Pending {
 /// writer's lock on their own.
 #[derive(Debug, Clone)]
 pub(crate) enum KeyStep {
-    /// Claims a key for a request, if nobody holds it yet (1 row: claimed).
-    Claim { caller: String, key: String, method: String, path: String },
-    /// Keeps the answer to a keyed request.
+    /// Keeps the answer to a keyed request (1 row, or 0 if another claim holds the key).
     Answer {
-        caller: String,
-        key: String,
+        request: crate::idempotency::KeyedRequest,
         status: u16,
         content_type: Option<String>,
         location: Option<String>,
@@ -110,7 +107,7 @@ async fn writer(store: Store, checkpoint_on: Store, mut rx: mpsc::Receiver<Pendi
                 for p in group.drain(..) {
                     let alone = store.write_pending_alone(&p);
                     let result = match p.key.clone() {
-                        Some((caller, key)) => crate::idempotency::keyed(caller, key, alone).await,
+                        Some(request) => crate::idempotency::keyed(request, alone).await,
                         None => alone.await,
                     };
                     let _ = p.reply.send(result);

@@ -1,30 +1,85 @@
 //! Idempotency keys: the first answer to a keyed request is kept, and a retry with the same key
 //! gets it again instead of running twice.
+//!
+//! A key is claimed in memory while its request runs (a second request with the key is told it is
+//! in progress); its row is written inside the request's first write transaction, marked written,
+//! and completed with the answer. So a keyed write costs two commits (records, answer), and a keyed
+//! request that writes nothing one. The row carries the claim of the request that wrote it, so
+//! that two servers sharing a PostgreSQL database cannot both write for one key: the second
+//! request's write fails and nothing of it is kept.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use crate::group_commit::KeyStep;
 use crate::{Result, Store};
 
-tokio::task_local! {
-    /// The keyed request (caller, key) the current task answers; every write transaction it makes
-    /// records that it wrote.
-    static REQUEST_KEY: (String, String);
+/// A running keyed request: who sent it, its key, what it asks, and the claim that marks its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedRequest {
+    pub caller: String,
+    pub key: String,
+    pub method: String,
+    pub path: String,
+    pub claim: String,
 }
 
-/// Runs `work` as the keyed request `caller`/`key`.
-pub async fn keyed<F: std::future::Future>(caller: String, key: String, work: F) -> F::Output {
-    REQUEST_KEY.scope((caller, key), work).await
+tokio::task_local! {
+    /// The keyed request the current task answers; every write transaction it makes records
+    /// that it wrote.
+    static REQUEST_KEY: KeyedRequest;
 }
 
 /// The keyed request the current task answers, if any.
-pub fn current() -> Option<(String, String)> {
+pub fn current() -> Option<KeyedRequest> {
     REQUEST_KEY.try_with(Clone::clone).ok()
 }
 
+/// Keys whose requests are running in this process.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Claims(Arc<Mutex<HashSet<(String, String)>>>);
+
+impl Claims {
+    fn take(&self, caller: &str, key: &str) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert((caller.to_owned(), key.to_owned()))
+    }
+
+    fn release(&self, caller: &str, key: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&(caller.to_owned(), key.to_owned()));
+    }
+}
+
+/// A key held by a running request; dropping it (the request ends, however) frees the key.
+#[derive(Debug)]
+pub struct KeyClaim {
+    claims: Claims,
+    request: KeyedRequest,
+}
+
+impl KeyClaim {
+    /// Runs `work` as the keyed request, so that its writes record the key.
+    pub async fn run<F: std::future::Future>(&self, work: F) -> F::Output {
+        keyed(self.request.clone(), work).await
+    }
+}
+
+/// Runs `work` as the keyed request `request`.
+pub(crate) async fn keyed<F: std::future::Future>(request: KeyedRequest, work: F) -> F::Output {
+    REQUEST_KEY.scope(request, work).await
+}
+
+impl Drop for KeyClaim {
+    fn drop(&mut self) {
+        self.claims.release(&self.request.caller, &self.request.key);
+    }
+}
+
 /// What a keyed request finds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Begin {
-    /// The key is new: run the request, then [`Store::idempotency_finish`] or `_abandon`.
-    Run,
+    /// The key is new: run the request under the claim, then [`Store::idempotency_finish`] (or
+    /// drop the claim to forget a request that failed before writing).
+    Run(KeyClaim),
     /// The same key is being answered right now.
     InProgress,
     /// The key's request wrote, but its answer was never kept (the process stopped in between).
@@ -39,37 +94,35 @@ pub enum Begin {
 macro_rules! key_step {
     ($tx:ident, $step:expr) => {
         match $step {
-            $crate::group_commit::KeyStep::Claim { caller, key, method, path } => sqlx::query(
-                "INSERT INTO idempotency_keys (caller, key, method, path, created_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (caller, key) DO NOTHING",
-            )
-            .bind(caller)
-            .bind(key)
-            .bind(method)
-            .bind(path)
-            .bind($crate::now_millis())
-            .execute(&mut *$tx)
-            .await?
-            .rows_affected(),
-            $crate::group_commit::KeyStep::Answer { caller, key, status, content_type, location, body } => sqlx::query(
-                "UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3, location = $6 \
-                     WHERE caller = $4 AND key = $5",
-            )
-            .bind(i64::from(*status))
-            .bind(content_type)
-            .bind(body)
-            .bind(caller)
-            .bind(key)
-            .bind(location)
-            .execute(&mut *$tx)
-            .await?
-            .rows_affected(),
+            $crate::group_commit::KeyStep::Answer { request, status, content_type, location, body } => {
+                let now = $crate::now_millis();
+                sqlx::query(
+                    "INSERT INTO idempotency_keys (caller, key, method, path, claim, created_at, status, content_type, \
+                     body, location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (caller, key) DO UPDATE SET status = excluded.status, \
+                     content_type = excluded.content_type, body = excluded.body, location = excluded.location \
+                     WHERE idempotency_keys.claim = excluded.claim",
+                )
+                .bind(&request.caller)
+                .bind(&request.key)
+                .bind(&request.method)
+                .bind(&request.path)
+                .bind(&request.claim)
+                .bind(now)
+                .bind(i64::from(*status))
+                .bind(content_type)
+                .bind(body)
+                .bind(location)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected()
+            }
         }
     };
 }
 
 impl Store {
-    /// Claims or shares a commit for a key step (through group commit when it runs).
+    /// Shares a commit for a key step (through group commit when it runs).
     async fn key_step(&self, step: KeyStep) -> Result<u64> {
         match &self.group {
             Some(group) => group.key_step(step).await,
@@ -78,10 +131,21 @@ impl Store {
     }
 
     pub async fn idempotency_begin(&self, caller: &str, key: &str, method: &str, path: &str) -> Result<Begin> {
-        let claim = KeyStep::Claim { caller: caller.into(), key: key.into(), method: method.into(), path: path.into() };
-        if self.key_step(claim).await? == 1 {
-            return Ok(Begin::Run);
+        // Claimed before the row is read: a request that finds no row then runs alone until it
+        // has kept its answer, so nobody can read "no row" between its answer and its release.
+        if !self.claims.take(caller, key) {
+            return Ok(Begin::InProgress);
         }
+        let claim = KeyClaim {
+            claims: self.claims.clone(),
+            request: KeyedRequest {
+                caller: caller.into(),
+                key: key.into(),
+                method: method.into(),
+                path: path.into(),
+                claim: uuid::Uuid::new_v4().to_string(),
+            },
+        };
         type Row = (String, String, Option<i64>, Option<String>, Option<Vec<u8>>, Option<i64>, Option<String>);
         let row: Option<Row> = with_pool!(self, pool => {
             sqlx::query_as("SELECT method, path, status, content_type, body, written_at, location FROM idempotency_keys WHERE caller = $1 AND key = $2")
@@ -91,9 +155,9 @@ impl Store {
                 .await?
         });
         Ok(match row {
-            // Abandoned between the two statements: try again as new.
-            None => Box::pin(self.idempotency_begin(caller, key, method, path)).await?,
+            None => Begin::Run(claim),
             Some((m, p, _, _, _, _, _)) if m != method || p != path => Begin::Mismatch,
+            // Another server's request holds the key (or held it and stopped before writing).
             Some((_, _, None, _, _, None, _)) => Begin::InProgress,
             Some((_, _, None, _, _, Some(_), _)) => Begin::WrittenAnswerLost,
             Some((_, _, Some(status), content_type, body, _, location)) => {
@@ -102,37 +166,23 @@ impl Store {
         })
     }
 
+    /// Keeps the answer to a keyed request, then frees its key.
     pub async fn idempotency_finish(
         &self,
-        caller: &str,
-        key: &str,
+        claim: KeyClaim,
         status: u16,
         content_type: Option<&str>,
         location: Option<&str>,
         body: &[u8],
     ) -> Result<()> {
         let answer = KeyStep::Answer {
-            caller: caller.into(),
-            key: key.into(),
+            request: claim.request.clone(),
             status,
             content_type: content_type.map(str::to_owned),
             location: location.map(str::to_owned),
             body: body.to_vec(),
         };
         self.key_step(answer).await.map(drop)
-    }
-
-    /// Forgets a key whose request failed on our side before writing, so that a retry runs again;
-    /// a key whose request wrote is kept, so that a retry cannot write twice.
-    pub async fn idempotency_abandon(&self, caller: &str, key: &str) -> Result<()> {
-        with_pool!(self, pool => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND status IS NULL AND written_at IS NULL")
-                .bind(caller)
-                .bind(key)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
     }
 
     /// At start-up, when no request can be running: keys whose request never wrote are released,

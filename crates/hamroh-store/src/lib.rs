@@ -66,6 +66,8 @@ pub struct Store {
     pub(crate) backend: Backend,
     /// Concurrent record writes share transactions through this, when started.
     pub(crate) group: Option<group_commit::GroupCommit>,
+    /// Idempotency keys whose requests are running in this process.
+    pub(crate) claims: idempotency::Claims,
 }
 
 /// The durability settings in force, reported at start-up.
@@ -82,7 +84,7 @@ impl Store {
             DbUrl::Sqlite(path) => Backend::Sqlite(connect_sqlite(path).await?),
             DbUrl::Postgres(raw) => Backend::Postgres(connect_postgres(raw).await?),
         };
-        Ok(Self { backend, group: None })
+        Ok(Self { backend, group: None, claims: idempotency::Claims::default() })
     }
 
     /// From now on, concurrent [`Store::insert_batch`] calls through this handle (and its clones)
@@ -97,8 +99,8 @@ impl Store {
             }
             Backend::Postgres(pool) => Backend::Postgres(pool.clone()),
         };
-        let writer = Self { backend, group: None };
-        let shared = Self { backend: self.backend.clone(), group: None };
+        let writer = Self { backend, group: None, claims: idempotency::Claims::default() };
+        let shared = Self { backend: self.backend.clone(), group: None, claims: self.claims.clone() };
         self.group = Some(group_commit::GroupCommit::start(writer, shared));
         self
     }

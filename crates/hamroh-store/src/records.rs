@@ -498,7 +498,10 @@ impl Store {
             .iter()
             .map(|p| Part { actor: &p.actor, batch: &p.batch, messages: &p.messages, events: &p.events })
             .collect();
-        let keys: Vec<&(String, String)> = items.iter().filter_map(|p| p.key.as_ref()).collect();
+        // Each keyed request once (one statement may not touch a row twice).
+        let mut keys: Vec<&crate::idempotency::KeyedRequest> = items.iter().filter_map(|p| p.key.as_ref()).collect();
+        keys.sort_by(|a, b| (&a.caller, &a.key).cmp(&(&b.caller, &b.key)));
+        keys.dedup_by(|a, b| (&a.caller, &a.key) == (&b.caller, &b.key));
         let changed = write_tx!(self, tx => {
             let mut changed = Vec::with_capacity(items.len());
             for p in items {
@@ -510,7 +513,7 @@ impl Store {
             // The cube's counts of every batch are added up and written once.
             let mut inc = crate::cube::Increments::default();
             write_in_tx!(tx, &parts, None, &mut inc);
-            mark_all_written!(tx, &keys);
+            mark_written!(tx, keys.iter().copied());
             flush_cube!(tx, inc);
             changed
         });

@@ -11,58 +11,63 @@ macro_rules! with_pool {
     };
 }
 
+/// Records, inside the transaction `$tx`, that the keyed requests `$requests` (an iterator of
+/// `&KeyedRequest`, each once) have written: their rows are inserted, or marked if their own
+/// request inserted them before. A row held by another claim fails the transaction.
+macro_rules! mark_written {
+    ($tx:ident, $requests:expr) => {
+        let requests: Vec<&$crate::idempotency::KeyedRequest> = $requests.into_iter().collect();
+        let mut rest = &requests[..];
+        while !rest.is_empty() {
+            let (chunk, after) = rest.split_at($crate::sql::chunk_len(rest.len(), 7));
+            rest = after;
+            let now = $crate::now_millis();
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO idempotency_keys (caller, key, method, path, claim, created_at, written_at) ",
+            );
+            q.push_values(chunk, |mut row, r| {
+                row.push_bind(r.caller.clone())
+                    .push_bind(r.key.clone())
+                    .push_bind(r.method.clone())
+                    .push_bind(r.path.clone())
+                    .push_bind(r.claim.clone())
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            q.push(
+                " ON CONFLICT (caller, key) DO UPDATE SET written_at = excluded.written_at \
+                 WHERE idempotency_keys.claim = excluded.claim",
+            );
+            let marked = q.build().execute(&mut *$tx).await?.rows_affected();
+            if marked != chunk.len() as u64 {
+                return Err($crate::StoreError::Conflict(
+                    "a request with this Idempotency-Key is being answered elsewhere".into(),
+                ));
+            }
+        }
+    };
+}
+
 /// Runs `$body` inside a write transaction bound to `$tx` and commits it; an early return through
 /// `?` drops the transaction, which rolls it back. SQLite transactions begin IMMEDIATE so that two
-/// writers queue on the lock instead of failing on a read-to-write upgrade.
-/// Records, inside the transaction `$tx`, that the keyed request `$key` (caller, key) has written.
-macro_rules! mark_written {
-    ($tx:ident, $key:expr) => {
-        if let Some((caller, key)) = $key {
-            sqlx::query("UPDATE idempotency_keys SET written_at = $1 WHERE caller = $2 AND key = $3")
-                .bind($crate::now_millis())
-                .bind(caller)
-                .bind(key)
-                .execute(&mut *$tx)
-                .await?;
-        }
-    };
-}
-
-/// Records, inside the transaction `$tx`, that every keyed request of `$keys` (a slice of
-/// `&(caller, key)`) has written, with one statement.
-macro_rules! mark_all_written {
-    ($tx:ident, $keys:expr) => {
-        let keys: &[&(String, String)] = $keys;
-        let mut rest = keys;
-        while !rest.is_empty() {
-            let (chunk, after) = rest.split_at($crate::sql::chunk_len(rest.len(), 2));
-            rest = after;
-            let mut q = sqlx::QueryBuilder::new("UPDATE idempotency_keys SET written_at = ");
-            q.push_bind($crate::now_millis());
-            q.push(" WHERE (caller, key) IN (");
-            q.push_values(chunk, |mut row, k| {
-                row.push_bind(k.0.clone()).push_bind(k.1.clone());
-            });
-            q.push(")");
-            q.build().execute(&mut *$tx).await?;
-        }
-    };
-}
-
+/// writers queue on the lock instead of failing on a read-to-write upgrade. A keyed request's
+/// transaction records its key as written.
 macro_rules! write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match &$store.backend {
             $crate::Backend::Sqlite(pool) => {
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
-                mark_written!($tx, $crate::idempotency::current());
+                let current = $crate::idempotency::current();
+                mark_written!($tx, current.as_ref());
                 $tx.commit().await?;
                 out
             }
             $crate::Backend::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
                 let out = $body;
-                mark_written!($tx, $crate::idempotency::current());
+                let current = $crate::idempotency::current();
+                mark_written!($tx, current.as_ref());
                 $tx.commit().await?;
                 out
             }

@@ -405,7 +405,45 @@ async fn a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_i
     assert_eq!(db.store.verify_audit().await.unwrap(), Ok(db.store.counts().await.unwrap().audit_events as u64));
 }
 
+async fn an_idempotency_key_is_held_by_one_request_and_written_by_one_server(db: &TestDb) {
+    use hamroh_store::idempotency::Begin;
+    let batch = demo_batch(2, 21);
+    let (earlier, keyed) = batch.persons.split_at(1);
+    let mut first = Batch { persons: earlier.to_vec(), ..Batch::default() };
+    first.organisations = batch.organisations.clone();
+    db.store.insert_batch(&Actor::system("test"), &first).await.unwrap();
+    let begin = |store: &Store| {
+        let store = store.clone();
+        async move { store.idempotency_begin("caller", "k1", "POST", "/api/v1/persons").await.unwrap() }
+    };
+    // The same server: a second request with the key is told it is in progress, until the first ends.
+    let Begin::Run(claim) = begin(&db.store).await else { panic!("a new key runs") };
+    assert!(matches!(begin(&db.store).await, Begin::InProgress));
+    drop(claim);
+    // Another server sharing the database: both find no row, only the first to write keeps it.
+    let other = Store::open(&db.url).await.unwrap();
+    let Begin::Run(here) = begin(&db.store).await else { panic!("a released key runs again") };
+    let Begin::Run(there) = begin(&other).await else { panic!("the other server holds no claim") };
+    let person = Batch { persons: keyed.to_vec(), ..Batch::default() };
+    here.run(db.store.insert_batch(&Actor::system("test"), &person)).await.unwrap();
+    let mut again = person.clone();
+    hamroh_domain::registration::reissue(&mut again.persons[0], uuid::Uuid::now_v7());
+    again.persons[0].episodes.iter_mut().for_each(|e| e.id = uuid::Uuid::now_v7());
+    again.persons[0].consents.iter_mut().for_each(|c| c.id = uuid::Uuid::now_v7());
+    let refused = there.run(other.insert_batch(&Actor::system("test"), &again)).await;
+    assert!(matches!(refused, Err(hamroh_store::StoreError::Conflict(_))), "{refused:?}");
+    assert_eq!(db.store.counts().await.unwrap().persons, 2, "the other server's write left nothing");
+    other.idempotency_finish(there, 201, None, None, b"theirs").await.unwrap();
+    db.store.idempotency_finish(here, 201, Some("application/json"), None, b"ours").await.unwrap();
+    match begin(&other).await {
+        Begin::Replay { status, body, .. } => assert_eq!((status, body.as_slice()), (201, &b"ours"[..])),
+        found => panic!("the first answer is replayed, found {found:?}"),
+    }
+    assert!(matches!(db.store.idempotency_begin("caller", "k1", "POST", "/elsewhere").await.unwrap(), Begin::Mismatch));
+}
+
 hamroh_store::on_both_backends!(
+    an_idempotency_key_is_held_by_one_request_and_written_by_one_server,
     a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id,
     search_finds_exactly_the_reachable_persons_that_match,
     the_facts_of_many_persons_at_once_are_the_facts_of_each,

@@ -2,10 +2,10 @@
 //! answer again and writes nothing twice. Keys belong to the credential they came with (the hash
 //! of the session cookie or bearer token), so nobody can replay another caller's answer.
 //!
-//! The request's writes record in their own transactions that the key has written. If the process
-//! dies before the answer is kept, the next start releases keys whose request never wrote (a retry
-//! runs again) and a retry of one that did is told so (409 `idempotency_answer_lost`): nothing is
-//! written twice, and nothing waits forever.
+//! The key is held in memory while its request runs; the request's writes record the key in their
+//! own transactions, and the answer is kept after. If the process dies before the answer is kept,
+//! a retry of a request that never wrote runs again, and a retry of one that did is told so (409
+//! `idempotency_answer_lost`): nothing is written twice, and nothing waits forever.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -114,22 +114,21 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             response
         }
-        Ok(Begin::Run) => {
-            let response = hamroh_store::idempotency::keyed(caller.clone(), key.clone(), next.run(req)).await;
+        Ok(Begin::Run(claim)) => {
+            let response = claim.run(next.run(req)).await;
             let (parts, body) = response.into_parts();
             let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-                let _ = store.idempotency_abandon(&caller, &key).await;
                 return WebError::Internal("an answer too large to keep".into()).into_response();
             };
-            let kept = if parts.status.is_server_error() {
-                store.idempotency_abandon(&caller, &key).await
-            } else {
+            // A failure on our side is not kept: if the request wrote nothing, a retry runs again
+            // (dropping the claim frees the key); if it wrote, a retry is told so.
+            if !parts.status.is_server_error() {
                 let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
                 let location = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok());
-                store.idempotency_finish(&caller, &key, parts.status.as_u16(), content_type, location, &bytes).await
-            };
-            if let Err(e) = kept {
-                tracing::error!(error = %e, "could not keep an idempotent answer");
+                let kept = store.idempotency_finish(claim, parts.status.as_u16(), content_type, location, &bytes).await;
+                if let Err(e) = kept {
+                    tracing::error!(error = %e, "could not keep an idempotent answer");
+                }
             }
             Response::from_parts(parts, Body::from(bytes))
         }
