@@ -154,6 +154,10 @@ pub async fn run(what: ImportWhat) -> Outcome {
             );
             let stored = Instant::now();
             if !imported.is_empty() {
+                let codes: Vec<String> = batch.persons.iter().map(|r| r.person.code.clone()).collect();
+                let mut taken: HashSet<String> =
+                    store.persons_by_code(&codes).await?.into_iter().map(|p| p.code).collect();
+                reissue_taken_codes(&mut batch, &mut imported, &mut taken);
                 store
                     .insert_imported(&Actor::user(principal.user_id, None), &batch, &mapping.source, &imported, detail)
                     .await?;
@@ -214,6 +218,30 @@ async fn clinician(store: &Store, username: &str) -> Result<Principal, Failure> 
     Ok(Principal { user_id: user.id, organisation_id: user.organisation_id, sector, roles: user.roles, scopes: None })
 }
 
+/// Gives every new person whose code is in `taken` (registered already, or drawn by an earlier row
+/// of the file) a fresh id, with their screenings and import records: a person code is 40 bits of
+/// the id, and in a national registry an import of thousands draws a taken one now and then.
+/// Returns how many were given a fresh id.
+fn reissue_taken_codes(batch: &mut Batch, imported: &mut [ImportedSubmission], taken: &mut HashSet<String>) -> usize {
+    let mut moved = HashMap::new();
+    for record in &mut batch.persons {
+        let drawn = record.person.id;
+        while !taken.insert(record.person.code.clone()) {
+            hamroh_domain::registration::reissue(record, uuid::Uuid::now_v7());
+        }
+        if record.person.id != drawn {
+            moved.insert(drawn, record.person.id);
+        }
+    }
+    for s in &mut batch.screenings {
+        s.person_id = moved.get(&s.person_id).copied().unwrap_or(s.person_id);
+    }
+    for i in imported.iter_mut() {
+        i.person_id = moved.get(&i.person_id).copied().unwrap_or(i.person_id);
+    }
+    moved.len()
+}
+
 /// The registered people that rows name by code, if the importing user may write to their record.
 async fn registered_people(
     store: &Store,
@@ -263,4 +291,50 @@ fn describe(s: &Submission, person: &Person, screenings: &[hamroh_domain::model:
         s.id,
         if scores.is_empty() { "no screening".into() } else { scores.join("; ") }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_persons_drawing_a_taken_code_get_fresh_ids_with_their_screenings() {
+        let dir = hamroh_demo::directory();
+        let config = hamroh_demo::DemoConfig { people: 30, seed: 3, as_of: jiff::civil::date(2026, 11, 1) };
+        let mut batch = hamroh_demo::DemoPeople::new(config, &dir).next_chunk(30).unwrap();
+        batch.persons.truncate(3);
+        let ids: Vec<uuid::Uuid> = batch.persons.iter().map(|r| r.person.id).collect();
+        batch.screenings.retain(|s| ids.contains(&s.person_id));
+        let registered = "HM-TAKE-N000".to_owned();
+        batch.persons[1].person.code = batch.persons[0].person.code.clone();
+        batch.persons[2].person.code = registered.clone();
+        let mut imported: Vec<ImportedSubmission> = ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| ImportedSubmission {
+                submission_id: n.to_string(),
+                digest: String::new(),
+                person_id: *id,
+                encounter_id: None,
+            })
+            .collect();
+        let screened: Vec<usize> =
+            ids.iter().map(|id| batch.screenings.iter().filter(|s| s.person_id == *id).count()).collect();
+        assert!(screened.iter().all(|&n| n > 0), "every demo person was screened");
+        let mut taken = HashSet::from([registered.clone()]);
+        assert_eq!(reissue_taken_codes(&mut batch, &mut imported, &mut taken), 2);
+
+        let now: Vec<uuid::Uuid> = batch.persons.iter().map(|r| r.person.id).collect();
+        assert_eq!(now[0], ids[0], "the first to draw a code keeps it");
+        assert!(now[1] != ids[1] && now[2] != ids[2]);
+        let codes: HashSet<&str> = batch.persons.iter().map(|r| r.person.code.as_str()).collect();
+        assert_eq!(codes.len(), 3);
+        assert!(!codes.contains(registered.as_str()));
+        for (n, record) in batch.persons.iter().enumerate() {
+            let id = record.person.id;
+            assert_eq!(imported[n].person_id, id);
+            assert_eq!(batch.screenings.iter().filter(|s| s.person_id == id).count(), screened[n]);
+            assert!(record.episodes.iter().all(|e| e.person_id == id));
+        }
+    }
 }
