@@ -206,11 +206,28 @@ pub fn read_sheets(bytes: &[u8], names: &[&str]) -> Result<Vec<Option<Sheet>>, R
     guarded(|| read_named_sheets(bytes, names))
 }
 
+thread_local! {
+    /// Set while [`guarded`] runs the reader: its panics are answered as errors, not reported.
+    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs the XLSX reader so that a damaged workbook it trips over (it can index past the end of
-/// its shared strings) is a refused file, not a crash.
+/// its shared strings) is a refused file, not a crash, and prints no panic message before the
+/// refusal (every other panic is reported as before).
 fn guarded<T>(read: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
-        .unwrap_or_else(|_| Err(ReadError::Xlsx("the workbook's contents are inconsistent".into())))
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !READING.with(std::cell::Cell::get) {
+                report(info);
+            }
+        }));
+    });
+    READING.with(|r| r.set(true));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    READING.with(|r| r.set(false));
+    outcome.unwrap_or_else(|_| Err(ReadError::Xlsx("the workbook's contents are inconsistent".into())))
 }
 
 fn read_named_sheets(bytes: &[u8], names: &[&str]) -> Result<Vec<Option<Sheet>>, ReadError> {
