@@ -1,7 +1,8 @@
 //! Load against a running `hamroh serve`: a realistic clinic mix over HTTP with keep-alive
-//! connections, 90% reads (person searches, person records, their screenings) and 10% writes
-//! (PHQ-9 + GAD-7 screenings, each with an Idempotency-Key). Prints requests per second and
-//! latency percentiles per kind. With `--rate`, requests are sent on a fixed schedule (open loop)
+//! connections. Reads: person searches, person records and the clinic's worklist page; writes
+//! (each with an Idempotency-Key): PHQ-9 + GAD-7 screenings and referrals to a service that covers
+//! the person's district and that the person consented to. Prints requests per second and latency
+//! percentiles per kind. With `--rate`, requests are sent on a fixed schedule (open loop)
 //! and each latency counts from the moment its request was due, so that a server falling behind
 //! shows in the percentiles instead of slowing the clients down.
 
@@ -21,7 +22,8 @@ pub struct Args {
     /// Seconds to run
     #[arg(long, default_value_t = 30)]
     seconds: u64,
-    /// Percent of requests that write (the rest read: 4 searches to 5 person records)
+    /// Percent of requests that write (7 screenings to 3 referrals; the rest read: 7 searches to 9
+    /// person records to 2 worklists)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=100))]
     writes: u64,
     /// Requests per second in all, sent on schedule; without it each client sends its next
@@ -34,7 +36,57 @@ pub struct Args {
 enum Kind {
     Search,
     Person,
-    Write,
+    Worklist,
+    Screening,
+    Referral,
+}
+
+impl Kind {
+    const ALL: [Kind; 5] = [Kind::Search, Kind::Person, Kind::Worklist, Kind::Screening, Kind::Referral];
+
+    /// The kind of the request drawn as `n`, with `writes` percent writes.
+    fn draw(n: u64, writes: u64) -> Kind {
+        if (n >> 20) % 100 < writes {
+            if (n >> 27) % 10 < 7 { Kind::Screening } else { Kind::Referral }
+        } else {
+            match (n >> 27) % 18 {
+                0..7 => Kind::Search,
+                7..16 => Kind::Person,
+                _ => Kind::Worklist,
+            }
+        }
+    }
+}
+
+/// (person, service) pairs a referral may be sent for: the service covers the person's district
+/// and the person consented to sharing with its sector.
+async fn referable(
+    client: &reqwest::Client,
+    url: &str,
+    auth: &str,
+    people: &[String],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let services: serde_json::Value = client.get(format!("{url}/api/v1/services")).send().await?.json().await?;
+    let services = services.as_array().cloned().unwrap_or_default();
+    let mut pairs = Vec::new();
+    for person in people.iter().take(300) {
+        let p: serde_json::Value = client
+            .get(format!("{url}/api/v1/persons/{person}"))
+            .header("Authorization", auth)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let consents: Vec<&str> = p["consents"].as_array().into_iter().flatten().filter_map(|c| c.as_str()).collect();
+        for s in &services {
+            let covers = s["districts"].as_array().into_iter().flatten().any(|d| d == &p["district"]);
+            let sector = s["sector"].as_str().unwrap_or_default();
+            if covers && consents.contains(&format!("sector:{sector}").as_str()) {
+                pairs.extend(s["id"].as_str().map(|id| (person.clone(), id.to_owned())));
+            }
+        }
+    }
+    Ok(pairs)
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -56,13 +108,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     people.sort();
     people.dedup();
     anyhow::ensure!(!people.is_empty(), "the clinician sees nobody: load a demo data set first");
+    let pairs = referable(&client, &args.url, &auth, &people).await?;
+    anyhow::ensure!(!pairs.is_empty(), "no person the clinician sees may be referred to any service");
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
     // Each client's share of the schedule: one request every `period`, the clients staggered.
     let period = args.rate.map(|r| Duration::from_secs_f64(args.clients as f64 / r));
     for c in 0..args.clients {
-        let (client, auth, url, people) = (client.clone(), auth.clone(), args.url.clone(), people.clone());
+        let (client, auth, url, people, pairs) =
+            (client.clone(), auth.clone(), args.url.clone(), people.clone(), pairs.clone());
         let writes = args.writes;
         let mut due = period.map(|p| started + p.mul_f64(c as f64 / args.clients as f64));
         tasks.push(tokio::spawn(async move {
@@ -71,13 +126,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             while due.unwrap_or_else(Instant::now) < deadline {
                 n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let person = &people[(n >> 33) as usize % people.len()];
-                let kind = if (n >> 20) % 100 < writes {
-                    Kind::Write
-                } else if (n >> 27) % 9 < 4 {
-                    Kind::Search
-                } else {
-                    Kind::Person
-                };
+                let kind = Kind::draw(n, writes);
                 let asked = match (due.as_mut(), period) {
                     (Some(at), Some(p)) => {
                         tokio::time::sleep_until((*at).into()).await;
@@ -90,7 +139,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                         .get(format!("{url}/api/v1/persons"))
                         .query(&[("q", ["Rahim", "Nazar", "1990", "Sharif", "Kar"][(n >> 40) as usize % 5])]),
                     Kind::Person => client.get(format!("{url}/api/v1/persons/{person}")),
-                    Kind::Write => client
+                    Kind::Worklist => client.get(format!("{url}/worklist")),
+                    Kind::Referral => {
+                        let (person, service) = &pairs[(n >> 33) as usize % pairs.len()];
+                        client
+                            .post(format!("{url}/api/v1/persons/{person}/referrals"))
+                            .header("Idempotency-Key", format!("load-{c}-{n}"))
+                            .json(&serde_json::json!({
+                                "service_id": service, "reason": "load test", "urgency": "routine"
+                            }))
+                    }
+                    Kind::Screening => client
                         .post(format!("{url}/api/v1/persons/{person}/encounters"))
                         .header("Idempotency-Key", format!("load-{c}-{n}"))
                         .json(&serde_json::json!({"screenings": [
@@ -132,7 +191,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     println!("\n| kind | requests | p50 ms | p99 ms |");
     println!("| --- | ---: | ---: | ---: |");
-    for kind in [Kind::Search, Kind::Person, Kind::Write] {
+    for kind in Kind::ALL {
         let mut l: Vec<f64> = all.iter().filter(|x| x.0 == kind).map(|x| x.1).collect();
         let n = l.len();
         println!("| {kind:?} | {n} | {:.1} | {:.1} |", percentile(&mut l, 0.5), percentile(&mut l, 0.99));
