@@ -323,9 +323,11 @@ impl Store {
 
     /// An organisation's referrals still open after their due date (`today` as `YYYY-MM-DD`).
     pub async fn overdue_referrals(&self, organisation_id: Option<Uuid>, before: &str) -> Result<Vec<ReferralItem>> {
+        // One text per case: "$1 IS NULL OR column = $1" would keep the planner from the index.
         let sql = format!(
-            "{ITEM} WHERE ($1 IS NULL OR r.from_organisation_id = $1) AND r.status IN ('sent', 'accepted') \
-             AND r.due_date < $2 ORDER BY r.due_date, r.code LIMIT 500"
+            "{ITEM} WHERE {} AND r.status IN ('sent', 'accepted') AND r.due_date < $2 \
+             ORDER BY r.due_date, r.code LIMIT 500",
+            if organisation_id.is_some() { "r.from_organisation_id = $1" } else { "$1 IS NULL" }
         );
         let rows: Vec<ItemRow> = with_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id).bind(before).fetch_all(pool).await?
@@ -351,12 +353,13 @@ impl Store {
         organisation_id: Option<Uuid>,
         until: &str,
     ) -> Result<Vec<(Uuid, Uuid, String, String, String)>> {
+        let sql = format!(
+            "SELECT f.id, f.person_id, p.code, f.kind, f.due_date FROM follow_ups f JOIN persons p ON p.id = f.person_id \
+             WHERE {} AND f.status = 'open' AND f.due_date <= $2 ORDER BY f.due_date LIMIT 500",
+            if organisation_id.is_some() { "f.organisation_id = $1" } else { "$1 IS NULL" }
+        );
         Ok(with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT f.id, f.person_id, p.code, f.kind, f.due_date FROM follow_ups f JOIN persons p ON p.id = f.person_id \
-                 WHERE ($1 IS NULL OR f.organisation_id = $1) AND f.status = 'open' AND f.due_date <= $2 \
-                 ORDER BY f.due_date LIMIT 500",
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(organisation_id)
             .bind(until)
             .fetch_all(pool)
