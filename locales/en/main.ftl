@@ -320,6 +320,7 @@ cost-fee = Fee
 cost-insurance = Covered by insurance
 worklist-late-follow-ups = Follow-ups more than { $days } days overdue (all organisations)
 worklist-count = { $count } open
+worklist-show-all = Show all { $count }
 worklist-barriers = Declined, missed or cancelled in the last 30 days, with the barrier (all organisations)
 notify-received-subject = New referral { $code }
 notify-received-body = A new referral ({ $urgency }) for { $service } is waiting for your answer in Hamroh: { $code }, due { $due }.

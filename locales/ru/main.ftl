@@ -320,6 +320,7 @@ cost-fee = Платно
 cost-insurance = Покрывается страховкой
 worklist-late-follow-ups = Наблюдение, просроченное более чем на { $days } дн. (все организации)
 worklist-count = открыто: { $count }
+worklist-show-all = Показать все ({ $count })
 worklist-barriers = Отклонённые, пропущенные или отменённые за 30 дней, с препятствием (все организации)
 notify-received-subject = Новое направление { $code }
 notify-received-body = Новое направление ({ $urgency }) в службу «{ $service }» ждёт вашего ответа в Хамрох: { $code }, срок { $due }.

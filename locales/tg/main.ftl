@@ -320,6 +320,7 @@ cost-fee = Пулакӣ
 cost-insurance = Бо суғурта
 worklist-late-follow-ups = Пайгирӣ, ки беш аз { $days } рӯз гузаштааст (ҳамаи ташкилотҳо)
 worklist-count = кушода: { $count }
+worklist-show-all = Ҳамаро нишон додан ({ $count })
 worklist-barriers = Раддшуда, наомада ё бекоршуда дар 30 рӯзи охир, бо монеа (ҳамаи ташкилотҳо)
 notify-received-subject = Роҳхати нав { $code }
 notify-received-body = Роҳхати нав ({ $urgency }) ба хизматрасонии «{ $service }» дар Ҳамроҳ ҷавоби шуморо интизор аст: { $code }, мӯҳлат { $due }.

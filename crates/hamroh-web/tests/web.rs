@@ -121,7 +121,55 @@ async fn assets_are_cached_for_long_and_unknown_pages_answer_404(db: &TestDb) {
     assert_eq!(send(db, get("/no/such/page")).await.0, StatusCode::NOT_FOUND);
 }
 
+async fn a_long_worklist_section_shows_its_first_rows_and_links_to_all(db: &TestDb) {
+    use hamroh_domain::model::FollowUp;
+    use hamroh_domain::referral::{FollowUpKind, FollowUpStatus};
+    with_user(db).await;
+    let dir = hamroh_demo::directory();
+    let config = hamroh_demo::DemoConfig { people: 1, seed: 2, as_of: jiff::civil::date(2026, 11, 1) };
+    let mut people = hamroh_demo::DemoPeople::new(config, &dir).next_chunk(1).unwrap();
+    let person = people.persons[0].person.id;
+    people.follow_ups = (0..60)
+        .map(|n| FollowUp {
+            id: uuid::Uuid::now_v7(),
+            person_id: person,
+            organisation_id: dir.organisations[0].id,
+            referral_id: None,
+            kind: FollowUpKind::Call,
+            due_date: jiff::civil::date(2026, 1, 1) + jiff::Span::new().days(n),
+            status: FollowUpStatus::Open,
+            note: None,
+            created_at: 0,
+            created_by: None,
+            done_at: None,
+        })
+        .collect();
+    people.referrals.clear();
+    people.decisions.clear();
+    db.store.insert_batch(&hamroh_store::Actor::system("test"), &people).await.unwrap();
+    let (_, headers, _) = send(db, login_form("nodira", PASSWORD)).await;
+    let session = headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let worklist = |uri: &str| Request::get(uri).header(header::COOKIE, &session).body(Body::empty()).unwrap();
+    let section = |body: &str| {
+        let start = body.find(r#"<h2 id="follow-ups">"#).expect("the follow-ups section");
+        let end = body[start..].find("</section>").unwrap() + start;
+        body[start..end].to_owned()
+    };
+    let (status, _, body) = send(db, worklist("/worklist")).await;
+    assert_eq!(status, StatusCode::OK);
+    let first = section(&body);
+    assert!(first.contains("(60)"), "the heading counts every row: {first}");
+    assert_eq!(first.matches("<li>").count(), 50);
+    assert!(first.contains("2026-01-01") && !first.contains("2026-03-01"), "the most overdue come first");
+    assert!(first.contains(r#"href="/worklist?all=follow-ups#follow-ups""#));
+    let (_, _, body) = send(db, worklist("/worklist?all=follow-ups")).await;
+    let whole = section(&body);
+    assert_eq!(whole.matches("<li>").count(), 60);
+    assert!(!whole.contains("?all=follow-ups"));
+}
+
 hamroh_store::on_both_backends!(
+    a_long_worklist_section_shows_its_first_rows_and_links_to_all,
     healthz_answers_200_while_the_database_does_and_503_after,
     the_login_page_speaks_the_browsers_language_and_sends_security_headers,
     a_right_password_opens_a_session_and_a_wrong_one_does_not,

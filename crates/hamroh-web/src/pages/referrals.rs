@@ -322,6 +322,20 @@ pub struct Section {
     pub title: String,
     /// (link, text, detail)
     pub rows: Vec<(String, String, String)>,
+    /// How many rows the section holds, before all but the first [`SHOWN`] were left off.
+    pub total: usize,
+    /// The label of the link to the whole section, when rows were left off.
+    pub more: Option<String>,
+}
+
+/// Rows a worklist section shows until asked for all: the most urgent come first, and a page of
+/// hundreds of rows helps nobody (it also cost as much as every other request together).
+const SHOWN: usize = 50;
+
+#[derive(Deserialize)]
+pub struct WorklistQuery {
+    /// The section to show whole.
+    all: Option<String>,
 }
 
 #[derive(Template)]
@@ -331,11 +345,21 @@ struct WorklistPage {
     sections: Vec<Section>,
 }
 
-pub async fn worklist(State(state): State<AppState>, viewer: Viewer, caller: Caller) -> Response {
-    build_worklist(&state, &viewer, &caller).await.unwrap_or_else(|e| error_page(&viewer, e))
+pub async fn worklist(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    Query(q): Query<WorklistQuery>,
+) -> Response {
+    build_worklist(&state, &viewer, &caller, q.all.as_deref()).await.unwrap_or_else(|e| error_page(&viewer, e))
 }
 
-async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> Result<Response, WebError> {
+async fn build_worklist(
+    state: &AppState,
+    viewer: &Viewer,
+    caller: &Caller,
+    all: Option<&str>,
+) -> Result<Response, WebError> {
     let t = &viewer.tr;
     let org = caller.principal.organisation_id;
     let today = workflow::today();
@@ -358,6 +382,8 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
             id: "inbox",
             title: t.get("worklist-inbox"),
             rows: state.store.inbox(org).await?.iter().map(referral_row).collect(),
+            total: 0,
+            more: None,
         },
         Section {
             id: "overdue",
@@ -369,6 +395,8 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
                 .iter()
                 .map(referral_row)
                 .collect(),
+            total: 0,
+            more: None,
         },
         Section {
             id: "follow-ups",
@@ -382,6 +410,8 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
                     (format!("/persons/{person}"), code, format!("{} · {due}", t.get(&format!("follow_up-{kind}"))))
                 })
                 .collect(),
+            total: 0,
+            more: None,
         },
         Section {
             id: "red-flags",
@@ -393,6 +423,8 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
                 .into_iter()
                 .map(|u| (format!("/encounters/{}", u.encounter_id), u.person_code, local_time(u.at)))
                 .collect(),
+            total: 0,
+            more: None,
         },
     ];
     if caller.principal.has_role(Role::Coordinator) {
@@ -414,6 +446,8 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
                     )
                 })
                 .collect(),
+            total: 0,
+            more: None,
         });
         let late_follow_ups = state.store.follow_ups_due(None, &grace).await?;
         sections.push(Section {
@@ -424,6 +458,8 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
                 t.with("worklist-count", &[("count", late_follow_ups.len().to_string())]),
                 String::new(),
             )],
+            total: 0,
+            more: None,
         });
         let month_ago = hamroh_store::now_millis() - 30 * 86_400_000;
         sections.push(Section {
@@ -443,6 +479,8 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
                     )
                 })
                 .collect(),
+            total: 0,
+            more: None,
         });
         let cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
         let lost = state.store.lost_to_follow_up(None, cutoff).await?;
@@ -457,7 +495,16 @@ async fn build_worklist(state: &AppState, viewer: &Viewer, caller: &Caller) -> R
             id: "lost",
             title: t.with("worklist-lost", &[("days", state.safety_net.lost_after_days.to_string())]),
             rows: by_org.into_iter().map(|(o, n)| (String::new(), o, n.to_string())).collect(),
+            total: 0,
+            more: None,
         });
+    }
+    for section in &mut sections {
+        section.total = section.rows.len();
+        if section.total > SHOWN && all != Some(section.id) {
+            section.rows.truncate(SHOWN);
+            section.more = Some(t.with("worklist-show-all", &[("count", section.total.to_string())]));
+        }
     }
     Ok(page(viewer, StatusCode::OK, &WorklistPage { c: Chrome::new(viewer), sections }))
 }
