@@ -288,11 +288,9 @@ impl Store {
         type Row = (Uuid, Uuid, String, i64, String);
         let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT s.encounter_id, s.person_id, p.code, s.encounter_at, s.flags FROM screenings s \
-                 JOIN persons p ON p.id = s.person_id \
-                 WHERE s.organisation_id = $1 AND s.flags <> '' AND s.encounter_id IS NOT NULL \
-                 AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.encounter_id = s.encounter_id) \
-                 ORDER BY s.encounter_at LIMIT 200",
+                "SELECT s.encounter_id, s.person_id, p.code, s.encounter_at, s.flags FROM open_red_flags f \
+                 JOIN screenings s ON s.id = f.screening_id JOIN persons p ON p.id = s.person_id \
+                 WHERE f.organisation_id = $1 ORDER BY f.encounter_at, f.screening_id LIMIT 200",
             )
             .bind(organisation_id)
             .fetch_all(pool)

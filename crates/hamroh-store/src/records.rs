@@ -287,6 +287,16 @@ macro_rules! write_in_tx {
                     .push_bind(s.encounter_id)
             }
         );
+        // A red flag waits for a decision on its encounter: the worklist reads these rows.
+        insert_rows!(
+            $tx,
+            "INSERT INTO open_red_flags (screening_id, organisation_id, encounter_id, encounter_at) ",
+            batches().flat_map(|b| &b.screenings).filter(|s| !s.outcome.flags.is_empty()),
+            4,
+            |row, s| {
+                row.push_bind(s.id).push_bind(s.organisation_id).push_bind(s.encounter_id).push_bind(s.encounter_at)
+            }
+        );
         insert_rows!(
             $tx,
             "INSERT INTO referrals (id, code, person_id, from_organisation_id, from_user_id, service_id, \
@@ -369,6 +379,17 @@ macro_rules! write_in_tx {
                     .push_bind(d.at)
             }
         );
+        // A decision on an encounter answers its red flags.
+        let decided: Vec<Uuid> = batches().flat_map(|b| &b.decisions).map(|d| d.encounter_id).collect();
+        for chunk in decided.chunks($crate::sql::MAX_ROWS) {
+            let mut q = sqlx::QueryBuilder::new("DELETE FROM open_red_flags WHERE encounter_id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.build().execute(&mut *$tx).await?;
+        }
         if let Some(i) = &import {
             let by = parts.first().and_then(|p| p.actor.user_id);
             insert_rows!(

@@ -102,7 +102,7 @@ macro_rules! insert_rows {
 }
 
 /// Most rows one multi-row statement takes.
-const MAX_ROWS: usize = 256;
+pub(crate) const MAX_ROWS: usize = 256;
 
 /// How many of `remaining` rows of `columns` values the next statement takes: the largest power of
 /// two that fits, within the parameter limit and [`MAX_ROWS`].

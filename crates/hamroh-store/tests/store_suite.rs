@@ -442,7 +442,39 @@ async fn an_idempotency_key_is_held_by_one_request_and_written_by_one_server(db:
     assert!(matches!(db.store.idempotency_begin("caller", "k1", "POST", "/elsewhere").await.unwrap(), Begin::Mismatch));
 }
 
+async fn red_flags_wait_on_the_worklist_until_their_encounter_is_decided(db: &TestDb) {
+    let batch = demo_batch(300, 23);
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    let decided: std::collections::HashSet<uuid::Uuid> = batch.decisions.iter().map(|d| d.encounter_id).collect();
+    let mut waiting_anywhere = 0;
+    for org in &batch.organisations {
+        let mut flagged: Vec<_> = batch
+            .screenings
+            .iter()
+            .filter(|s| s.organisation_id == org.id && !s.outcome.flags.is_empty())
+            .filter(|s| !decided.contains(&s.encounter_id))
+            .collect();
+        flagged.sort_by_key(|s| (s.encounter_at, s.id));
+        let mut expected: Vec<uuid::Uuid> = Vec::new();
+        for s in flagged.iter().take(200) {
+            if !expected.contains(&s.encounter_id) {
+                expected.push(s.encounter_id);
+            }
+        }
+        let got: Vec<uuid::Uuid> =
+            db.store.urgent_items(org.id).await.unwrap().iter().map(|u| u.encounter_id).collect();
+        assert_eq!(got, expected, "organisation {}", org.name);
+        waiting_anywhere += got.len();
+    }
+    assert!(waiting_anywhere > 0, "the demo leaves some red flags undecided");
+    assert!(
+        batch.screenings.iter().any(|s| !s.outcome.flags.is_empty() && decided.contains(&s.encounter_id)),
+        "and decides others"
+    );
+}
+
 hamroh_store::on_both_backends!(
+    red_flags_wait_on_the_worklist_until_their_encounter_is_decided,
     an_idempotency_key_is_held_by_one_request_and_written_by_one_server,
     a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id,
     search_finds_exactly_the_reachable_persons_that_match,
