@@ -49,7 +49,7 @@ pub use outbox::{
     Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage, ReferralNotice, Silent,
 };
 pub use records::{Counts, ImportedSubmission};
-pub use referrals::{HistoryLine, LostCase, ReferralDetail, ReferralItem, ServiceEntry};
+pub use referrals::{HistoryLine, LostCase, ReferralDetail, ReferralItem, ServiceEntry, WORKLIST_ROWS};
 pub use sqlx::Error as SqlxError;
 pub use url::{DbUrl, redact};
 

@@ -113,6 +113,10 @@ struct DetailRow {
     created_at: i64,
 }
 
+/// The most overdue referrals or due follow-ups a worklist reads: a section that holds this many
+/// may hold more.
+pub const WORKLIST_ROWS: usize = 500;
+
 const ITEM: &str = "SELECT r.id, r.code, p.code, s.name, fo.name, o.name, r.urgency, r.status, r.due_date \
     FROM referrals r JOIN persons p ON p.id = r.person_id JOIN services s ON s.id = r.service_id \
     JOIN organisations o ON o.id = r.to_organisation_id JOIN organisations fo ON fo.id = r.from_organisation_id";
@@ -326,7 +330,7 @@ impl Store {
         // One text per case: "$1 IS NULL OR column = $1" would keep the planner from the index.
         let sql = format!(
             "{ITEM} WHERE {} AND r.status IN ('sent', 'accepted') AND r.due_date < $2 \
-             ORDER BY r.due_date, r.code LIMIT 500",
+             ORDER BY r.due_date, r.code LIMIT {WORKLIST_ROWS}",
             if organisation_id.is_some() { "r.from_organisation_id = $1" } else { "$1 IS NULL" }
         );
         let rows: Vec<ItemRow> = with_pool!(self, pool => {
@@ -355,7 +359,7 @@ impl Store {
     ) -> Result<Vec<(Uuid, Uuid, String, String, String)>> {
         let sql = format!(
             "SELECT f.id, f.person_id, p.code, f.kind, f.due_date FROM follow_ups f JOIN persons p ON p.id = f.person_id \
-             WHERE {} AND f.status = 'open' AND f.due_date <= $2 ORDER BY f.due_date LIMIT 500",
+             WHERE {} AND f.status = 'open' AND f.due_date <= $2 ORDER BY f.due_date LIMIT {WORKLIST_ROWS}",
             if organisation_id.is_some() { "f.organisation_id = $1" } else { "$1 IS NULL" }
         );
         Ok(with_pool!(self, pool => {

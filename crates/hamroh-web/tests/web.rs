@@ -166,6 +166,23 @@ async fn a_long_worklist_section_shows_its_first_rows_and_links_to_all(db: &Test
     let whole = section(&body);
     assert_eq!(whole.matches("<li>").count(), 60);
     assert!(!whole.contains("?all=follow-ups"));
+
+    // A section holding as many rows as the store reads may hold more: its count says so.
+    let more = Batch {
+        follow_ups: (60..hamroh_store::WORKLIST_ROWS as i64 + 5)
+            .map(|n| FollowUp {
+                id: uuid::Uuid::now_v7(),
+                due_date: jiff::civil::date(2026, 1, 1) + jiff::Span::new().days(n % 300),
+                ..people.follow_ups[0].clone()
+            })
+            .collect(),
+        ..Batch::default()
+    };
+    db.store.insert_batch(&hamroh_store::Actor::system("test"), &more).await.unwrap();
+    let (_, _, body) = send(db, worklist("/worklist")).await;
+    let full = section(&body);
+    assert!(full.contains("(500+)"), "{full}");
+    assert_eq!(full.matches("<li>").count(), 50);
 }
 
 hamroh_store::on_both_backends!(

@@ -324,6 +324,8 @@ pub struct Section {
     pub rows: Vec<(String, String, String)>,
     /// How many rows the section holds, before all but the first [`SHOWN`] were left off.
     pub total: usize,
+    /// The count shown: `500+` for a section that holds as many rows as the store reads.
+    pub count: String,
     /// The label of the link to the whole section, when rows were left off.
     pub more: Option<String>,
 }
@@ -383,6 +385,7 @@ async fn build_worklist(
             title: t.get("worklist-inbox"),
             rows: state.store.inbox(org).await?.iter().map(referral_row).collect(),
             total: 0,
+            count: String::new(),
             more: None,
         },
         Section {
@@ -396,6 +399,7 @@ async fn build_worklist(
                 .map(referral_row)
                 .collect(),
             total: 0,
+            count: String::new(),
             more: None,
         },
         Section {
@@ -411,6 +415,7 @@ async fn build_worklist(
                 })
                 .collect(),
             total: 0,
+            count: String::new(),
             more: None,
         },
         Section {
@@ -424,6 +429,7 @@ async fn build_worklist(
                 .map(|u| (format!("/encounters/{}", u.encounter_id), u.person_code, local_time(u.at)))
                 .collect(),
             total: 0,
+            count: String::new(),
             more: None,
         },
     ];
@@ -447,6 +453,7 @@ async fn build_worklist(
                 })
                 .collect(),
             total: 0,
+            count: String::new(),
             more: None,
         });
         let late_follow_ups = state.store.follow_ups_due(None, &grace).await?;
@@ -459,6 +466,7 @@ async fn build_worklist(
                 String::new(),
             )],
             total: 0,
+            count: String::new(),
             more: None,
         });
         let month_ago = hamroh_store::now_millis() - 30 * 86_400_000;
@@ -480,6 +488,7 @@ async fn build_worklist(
                 })
                 .collect(),
             total: 0,
+            count: String::new(),
             more: None,
         });
         let cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
@@ -496,14 +505,19 @@ async fn build_worklist(
             title: t.with("worklist-lost", &[("days", state.safety_net.lost_after_days.to_string())]),
             rows: by_org.into_iter().map(|(o, n)| (String::new(), o, n.to_string())).collect(),
             total: 0,
+            count: String::new(),
             more: None,
         });
     }
     for section in &mut sections {
         section.total = section.rows.len();
+        // These sections read at most WORKLIST_ROWS rows: a full one may hold more.
+        let capped = matches!(section.id, "overdue" | "follow-ups" | "escalated")
+            && section.total >= hamroh_store::WORKLIST_ROWS;
+        section.count = if capped { format!("{}+", section.total) } else { section.total.to_string() };
         if section.total > SHOWN && all != Some(section.id) {
             section.rows.truncate(SHOWN);
-            section.more = Some(t.with("worklist-show-all", &[("count", section.total.to_string())]));
+            section.more = Some(t.with("worklist-show-all", &[("count", section.count.clone())]));
         }
     }
     Ok(page(viewer, StatusCode::OK, &WorklistPage { c: Chrome::new(viewer), sections }))
