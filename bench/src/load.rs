@@ -30,9 +30,12 @@ pub struct Args {
     /// request as soon as the last is answered (the most the server can do)
     #[arg(long)]
     rate: Option<f64>,
+    /// Send only requests of this kind (to see what one kind costs)
+    #[arg(long, value_enum)]
+    only: Option<Kind>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, clap::ValueEnum)]
 enum Kind {
     Search,
     Person,
@@ -118,7 +121,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for c in 0..args.clients {
         let (client, auth, url, people, pairs) =
             (client.clone(), auth.clone(), args.url.clone(), people.clone(), pairs.clone());
-        let writes = args.writes;
+        let (writes, only) = (args.writes, args.only);
         let mut due = period.map(|p| started + p.mul_f64(c as f64 / args.clients as f64));
         tasks.push(tokio::spawn(async move {
             let mut seen: Vec<(Kind, f64, u16)> = Vec::new();
@@ -126,7 +129,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             while due.unwrap_or_else(Instant::now) < deadline {
                 n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let person = &people[(n >> 33) as usize % people.len()];
-                let kind = Kind::draw(n, writes);
+                let kind = only.unwrap_or_else(|| Kind::draw(n, writes));
                 let asked = match (due.as_mut(), period) {
                     (Some(at), Some(p)) => {
                         tokio::time::sleep_until((*at).into()).await;

@@ -8,6 +8,7 @@ use hamroh_domain::referral::{FollowUpKind, FollowUpStatus, ReferralStatus, Urge
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::referrals::{Listing, WORKLIST_ROWS};
 use crate::{Result, Store, StoreError};
 
 /// One line of a search result.
@@ -283,22 +284,31 @@ impl Store {
             .collect()
     }
 
-    /// Encounters at an organisation with a red flag and no decision yet, oldest first.
-    pub async fn urgent_items(&self, organisation_id: Uuid) -> Result<Vec<UrgentItem>> {
+    /// Encounters at an organisation with a red flag and no decision yet, the `limit` oldest first.
+    pub async fn urgent_items(&self, organisation_id: Uuid, limit: usize) -> Result<Listing<UrgentItem>> {
+        // The first `limit` encounters, then their flagged screenings: an encounter is one item
+        // however many of its instruments raised a flag.
+        let first = format!(
+            "SELECT DISTINCT encounter_at, encounter_id FROM open_red_flags WHERE organisation_id = $1 \
+             ORDER BY encounter_at, encounter_id LIMIT {limit}"
+        );
+        let sql = format!(
+            "SELECT s.encounter_id, s.person_id, p.code, s.encounter_at, s.flags FROM ({first}) e \
+             JOIN open_red_flags f ON f.encounter_id = e.encounter_id JOIN screenings s ON s.id = f.screening_id \
+             JOIN persons p ON p.id = s.person_id ORDER BY e.encounter_at, e.encounter_id, s.id"
+        );
+        let count = format!(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT encounter_id FROM open_red_flags WHERE organisation_id = $1 \
+             LIMIT {WORKLIST_ROWS}) capped"
+        );
         type Row = (Uuid, Uuid, String, i64, String);
-        let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT s.encounter_id, s.person_id, p.code, s.encounter_at, s.flags FROM open_red_flags f \
-                 JOIN screenings s ON s.id = f.screening_id JOIN persons p ON p.id = s.person_id \
-                 WHERE f.organisation_id = $1 ORDER BY f.encounter_at, f.screening_id LIMIT 200",
-            )
-            .bind(organisation_id)
-            .fetch_all(pool)
-            .await?
-        });
+        let (rows, count): (Vec<Row>, i64) = with_pool!(self, pool => {(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).fetch_all(pool).await?,
+            sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).fetch_one(pool).await?,
+        )});
         let mut items: Vec<UrgentItem> = Vec::new();
         for (encounter_id, person_id, person_code, at, flags) in rows {
-            match items.iter_mut().find(|i| i.encounter_id == encounter_id) {
+            match items.last_mut().filter(|i| i.encounter_id == encounter_id) {
                 Some(item) => {
                     for f in flags.split(',') {
                         if !item.flags.split(',').any(|x| x == f) {
@@ -309,6 +319,6 @@ impl Store {
                 None => items.push(UrgentItem { encounter_id, person_id, person_code, at, flags }),
             }
         }
-        Ok(items)
+        Ok(Listing::of(items, count))
     }
 }

@@ -132,6 +132,14 @@ pub struct CubeRow {
     pub n: i64,
 }
 
+/// Records held, as counted by the cube.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub persons: i64,
+    pub screenings: i64,
+    pub referrals: i64,
+}
+
 impl Store {
     /// The cube's rows for one breakdown (see [`DIMS`]) and the months `from..=to`, for the
     /// measures asked, each limited to one category or (with `None`) all of them; every measure
@@ -184,6 +192,28 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// How many persons, screenings and referrals the database holds, from the cube's totals: a
+    /// few hundred rows, where counting the tables reads millions (the home page shows these).
+    pub async fn totals(&self) -> Result<Totals> {
+        let rows: Vec<(String, i64)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT measure, CAST(SUM(n) AS BIGINT) FROM indicator_cube WHERE dim = 'none' AND measure IN ($1, $2, $3) \
+                 GROUP BY measure",
+            )
+            .bind(Measure::Registered.as_str())
+            .bind(Measure::Screened.as_str())
+            .bind(Measure::ReferralSent.as_str())
+            .fetch_all(pool)
+            .await?
+        });
+        let of = |m: Measure| rows.iter().find(|(code, _)| code == m.as_str()).map_or(0, |(_, n)| *n);
+        Ok(Totals {
+            persons: of(Measure::Registered),
+            screenings: of(Measure::Screened),
+            referrals: of(Measure::ReferralSent),
+        })
     }
 
     /// Empties the cube and fills it again from the records. Returns the number of cube rows.

@@ -43,13 +43,14 @@ use sqlx::{PgPool, SqlitePool};
 pub use accounts::{ApiTokenInfo, LoginUser, SessionLimits, SessionUser, UserSummary};
 pub use audit::{Actor, AuditEvent, AuditProblem, NewAuditEvent};
 pub use clinical::{PersonSummary, ReferralLine, UrgentItem};
+pub use cube::Totals;
 pub use error::{Result, StoreError};
 pub use gate::{Gate, ReferralRequest};
 pub use outbox::{
     Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage, ReferralNotice, Silent,
 };
 pub use records::{Counts, ImportedSubmission};
-pub use referrals::{HistoryLine, LostCase, ReferralDetail, ReferralItem, ServiceEntry, WORKLIST_ROWS};
+pub use referrals::{HistoryLine, Listing, LostCase, ReferralDetail, ReferralItem, ServiceEntry, WORKLIST_ROWS};
 pub use sqlx::Error as SqlxError;
 pub use url::{DbUrl, redact};
 

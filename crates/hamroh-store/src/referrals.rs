@@ -113,13 +113,40 @@ struct DetailRow {
     created_at: i64,
 }
 
-/// The most overdue referrals or due follow-ups a worklist reads: a section that holds this many
-/// may hold more.
+/// The most rows a worklist section reads, and counts: a section that holds this many may hold more.
 pub const WORKLIST_ROWS: usize = 500;
 
-const ITEM: &str = "SELECT r.id, r.code, p.code, s.name, fo.name, o.name, r.urgency, r.status, r.due_date \
-    FROM referrals r JOIN persons p ON p.id = r.person_id JOIN services s ON s.id = r.service_id \
-    JOIN organisations o ON o.id = r.to_organisation_id JOIN organisations fo ON fo.id = r.from_organisation_id";
+/// The first rows of a worklist section, most urgent first, and how many rows the section holds,
+/// counted up to [`WORKLIST_ROWS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing<T> {
+    pub rows: Vec<T>,
+    pub count: usize,
+}
+
+impl<T> Listing<T> {
+    pub(crate) fn of(rows: Vec<T>, count: i64) -> Self {
+        let count = usize::try_from(count).unwrap_or_default().max(rows.len());
+        Self { rows, count }
+    }
+
+    /// Whether the section may hold more rows than its count.
+    pub fn capped(&self) -> bool {
+        self.count >= WORKLIST_ROWS
+    }
+}
+
+/// Counts the rows of `from` (a `FROM ... WHERE ...`) up to [`WORKLIST_ROWS`]: with an index on
+/// the condition this reads index entries only, where the rows shown need their joins.
+pub(crate) fn capped_count(from: &str) -> String {
+    format!("SELECT COUNT(*) FROM (SELECT 1 AS one {from} LIMIT {WORKLIST_ROWS}) capped")
+}
+
+/// A referral as a worklist lists it; `FROM referrals r ...` follows.
+const ITEM_SELECT: &str = "SELECT r.id, r.code, \
+    (SELECT p.code FROM persons p WHERE p.id = r.person_id), (SELECT s.name FROM services s WHERE s.id = r.service_id), \
+    (SELECT fo.name FROM organisations fo WHERE fo.id = r.from_organisation_id), \
+    (SELECT o.name FROM organisations o WHERE o.id = r.to_organisation_id), r.urgency, r.status, r.due_date";
 
 type ItemRow = (Uuid, String, String, String, String, String, String, String, String);
 
@@ -314,35 +341,45 @@ impl Store {
         Ok(sender.flatten())
     }
 
-    /// Referrals to an organisation that wait for its answer or for attendance.
-    pub async fn inbox(&self, organisation_id: Uuid) -> Result<Vec<ReferralItem>> {
-        let sql = format!(
-            "{ITEM} WHERE r.to_organisation_id = $1 AND r.status IN ('sent', 'accepted') ORDER BY r.due_date, r.code"
-        );
-        let rows: Vec<ItemRow> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id).fetch_all(pool).await?
-        });
-        rows.into_iter().map(item).collect()
+    /// Referrals to an organisation that wait for its answer or for attendance, the `limit`
+    /// due first.
+    pub async fn inbox(&self, organisation_id: Uuid, limit: usize) -> Result<Listing<ReferralItem>> {
+        let from = "FROM referrals r WHERE r.to_organisation_id = $1 AND r.status IN ('sent', 'accepted')";
+        let sql = format!("{ITEM_SELECT} {from} ORDER BY r.due_date, r.code LIMIT {limit}");
+        let count = capped_count(from);
+        let (rows, count): (Vec<ItemRow>, i64) = with_pool!(self, pool => {(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).fetch_all(pool).await?,
+            sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).fetch_one(pool).await?,
+        )});
+        Ok(Listing::of(rows.into_iter().map(item).collect::<Result<_>>()?, count))
     }
 
-    /// An organisation's referrals still open after their due date (`today` as `YYYY-MM-DD`).
-    pub async fn overdue_referrals(&self, organisation_id: Option<Uuid>, before: &str) -> Result<Vec<ReferralItem>> {
+    /// An organisation's referrals (every organisation's, for `None`) still open after their due
+    /// date (`before` as `YYYY-MM-DD`), the `limit` most overdue first.
+    pub async fn overdue_referrals(
+        &self,
+        organisation_id: Option<Uuid>,
+        before: &str,
+        limit: usize,
+    ) -> Result<Listing<ReferralItem>> {
         // One text per case: "$1 IS NULL OR column = $1" would keep the planner from the index.
-        let sql = format!(
-            "{ITEM} WHERE {} AND r.status IN ('sent', 'accepted') AND r.due_date < $2 \
-             ORDER BY r.due_date, r.code LIMIT {WORKLIST_ROWS}",
+        let from = format!(
+            "FROM referrals r WHERE {} AND r.status IN ('sent', 'accepted') AND r.due_date < $2",
             if organisation_id.is_some() { "r.from_organisation_id = $1" } else { "$1 IS NULL" }
         );
-        let rows: Vec<ItemRow> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id).bind(before).fetch_all(pool).await?
-        });
-        rows.into_iter().map(item).collect()
+        let sql = format!("{ITEM_SELECT} {from} ORDER BY r.due_date, r.code LIMIT {limit}");
+        let count = capped_count(&from);
+        let (rows, count): (Vec<ItemRow>, i64) = with_pool!(self, pool => {(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).bind(before).fetch_all(pool).await?,
+            sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).bind(before).fetch_one(pool).await?,
+        )});
+        Ok(Listing::of(rows.into_iter().map(item).collect::<Result<_>>()?, count))
     }
 
     /// Referrals from an organisation that changed state recently: what the sender should see.
     pub async fn sent_updates(&self, organisation_id: Uuid, since: i64) -> Result<Vec<ReferralItem>> {
         let sql = format!(
-            "{ITEM} WHERE r.from_organisation_id = $1 AND r.updated_at >= $2 ORDER BY r.updated_at DESC LIMIT 100"
+            "{ITEM_SELECT} FROM referrals r WHERE r.from_organisation_id = $1 AND r.updated_at >= $2 ORDER BY r.updated_at DESC LIMIT 100"
         );
         let rows: Vec<ItemRow> = with_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id).bind(since).fetch_all(pool).await?
@@ -350,25 +387,28 @@ impl Store {
         rows.into_iter().map(item).collect()
     }
 
-    /// Open follow-ups of an organisation due on or before a day (`YYYY-MM-DD`): (id, person id,
-    /// person code, kind, due date).
+    /// Open follow-ups of an organisation (every organisation's, for `None`) due on or before a
+    /// day (`YYYY-MM-DD`), the `limit` due first: (id, person id, person code, kind, due date).
     pub async fn follow_ups_due(
         &self,
         organisation_id: Option<Uuid>,
         until: &str,
-    ) -> Result<Vec<(Uuid, Uuid, String, String, String)>> {
-        let sql = format!(
-            "SELECT f.id, f.person_id, p.code, f.kind, f.due_date FROM follow_ups f JOIN persons p ON p.id = f.person_id \
-             WHERE {} AND f.status = 'open' AND f.due_date <= $2 ORDER BY f.due_date LIMIT {WORKLIST_ROWS}",
+        limit: usize,
+    ) -> Result<Listing<(Uuid, Uuid, String, String, String)>> {
+        let from = format!(
+            "FROM follow_ups f WHERE {} AND f.status = 'open' AND f.due_date <= $2",
             if organisation_id.is_some() { "f.organisation_id = $1" } else { "$1 IS NULL" }
         );
-        Ok(with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(organisation_id)
-            .bind(until)
-            .fetch_all(pool)
-            .await?
-        }))
+        let sql = format!(
+            "SELECT f.id, f.person_id, p.code, f.kind, f.due_date {} ORDER BY f.due_date LIMIT {limit}",
+            from.replacen("FROM follow_ups f", "FROM follow_ups f JOIN persons p ON p.id = f.person_id", 1)
+        );
+        let count = capped_count(&from);
+        let (rows, count) = with_pool!(self, pool => {(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).bind(until).fetch_all(pool).await?,
+            sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).bind(until).fetch_one(pool).await?,
+        )});
+        Ok(Listing::of(rows, count))
     }
 
     /// Referrals declined, missed or cancelled since `since`, with the barrier reported:

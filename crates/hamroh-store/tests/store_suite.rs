@@ -52,6 +52,12 @@ async fn records_read_back_as_they_were_written(db: &TestDb) {
     assert_eq!(counts.screenings, batch.screenings.len() as i64);
     assert_eq!(counts.referrals, batch.referrals.len() as i64);
     assert_eq!(counts.follow_ups, batch.follow_ups.len() as i64);
+    let totals = db.store.totals().await.unwrap();
+    assert_eq!(
+        (totals.persons, totals.screenings, totals.referrals),
+        (counts.persons, counts.screenings, counts.referrals),
+        "the cube's totals count the records"
+    );
     for rec in &batch.persons {
         let stored = db.store.person(rec.person.id).await.unwrap().expect("person stored");
         assert_eq!(stored, rec.person);
@@ -448,21 +454,31 @@ async fn red_flags_wait_on_the_worklist_until_their_encounter_is_decided(db: &Te
     let decided: std::collections::HashSet<uuid::Uuid> = batch.decisions.iter().map(|d| d.encounter_id).collect();
     let mut waiting_anywhere = 0;
     for org in &batch.organisations {
-        let mut flagged: Vec<_> = batch
+        let flagged: Vec<_> = batch
             .screenings
             .iter()
             .filter(|s| s.organisation_id == org.id && !s.outcome.flags.is_empty())
             .filter(|s| !decided.contains(&s.encounter_id))
             .collect();
-        flagged.sort_by_key(|s| (s.encounter_at, s.id));
-        let mut expected: Vec<uuid::Uuid> = Vec::new();
-        for s in flagged.iter().take(200) {
-            if !expected.contains(&s.encounter_id) {
-                expected.push(s.encounter_id);
-            }
+        let mut encounters: Vec<(i64, uuid::Uuid)> = flagged.iter().map(|s| (s.encounter_at, s.encounter_id)).collect();
+        encounters.sort();
+        encounters.dedup();
+        let expected: Vec<uuid::Uuid> = encounters.iter().take(20).map(|e| e.1).collect();
+        let listing = db.store.urgent_items(org.id, 20).await.unwrap();
+        assert_eq!(listing.count, encounters.len().min(hamroh_store::WORKLIST_ROWS), "organisation {}", org.name);
+        for item in &listing.rows {
+            let mut raised: Vec<&str> = flagged
+                .iter()
+                .filter(|s| s.encounter_id == item.encounter_id)
+                .flat_map(|s| s.outcome.flags.iter().map(|f| f.as_str()))
+                .collect();
+            raised.sort();
+            raised.dedup();
+            let mut shown: Vec<&str> = item.flags.split(',').collect();
+            shown.sort();
+            assert_eq!(shown, raised, "every flag of the encounter, each once");
         }
-        let got: Vec<uuid::Uuid> =
-            db.store.urgent_items(org.id).await.unwrap().iter().map(|u| u.encounter_id).collect();
+        let got: Vec<uuid::Uuid> = listing.rows.iter().map(|u| u.encounter_id).collect();
         assert_eq!(got, expected, "organisation {}", org.name);
         waiting_anywhere += got.len();
     }

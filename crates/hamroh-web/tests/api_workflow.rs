@@ -75,7 +75,7 @@ async fn register_search_screen_and_decide(db: &TestDb) {
     assert!(view["pathway"]["steps"].as_array().unwrap().iter().any(|s| s["action"] == "refer_non_health"));
     let encounter_id = view["encounter_id"].as_str().unwrap().to_owned();
 
-    let urgent = db.store.urgent_items(w.ours).await.unwrap();
+    let urgent = db.store.urgent_items(w.ours, 500).await.unwrap().rows;
     assert!(urgent.iter().any(|u| u.encounter_id.to_string() == encounter_id), "the red flag waits for an action");
     let other = send(
         db,
@@ -110,7 +110,15 @@ async fn register_search_screen_and_decide(db: &TestDb) {
     )
     .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    assert!(!db.store.urgent_items(w.ours).await.unwrap().iter().any(|u| u.encounter_id.to_string() == encounter_id));
+    assert!(
+        !db.store
+            .urgent_items(w.ours, 500)
+            .await
+            .unwrap()
+            .rows
+            .iter()
+            .any(|u| u.encounter_id.to_string() == encounter_id)
+    );
     let shown = send(db, request("GET", &format!("/api/v1/encounters/{encounter_id}"), c, None)).await;
     assert_eq!(shown.json()["decision"]["choice"], "follow");
     let follow_ups = db.store.follow_ups_of(uuid::Uuid::parse_str(&id).unwrap()).await.unwrap();

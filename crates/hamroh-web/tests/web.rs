@@ -185,8 +185,45 @@ async fn a_long_worklist_section_shows_its_first_rows_and_links_to_all(db: &Test
     assert_eq!(full.matches("<li>").count(), 50);
 }
 
+async fn the_home_page_lists_the_oldest_red_flags_counts_them_all_and_links_to_them(db: &TestDb) {
+    with_user(db).await;
+    let dir = hamroh_demo::directory();
+    let config = hamroh_demo::DemoConfig { people: 40, seed: 5, as_of: jiff::civil::date(2026, 11, 1) };
+    let mut people = hamroh_demo::DemoPeople::new(config, &dir).next_chunk(40).unwrap();
+    // Every screening of the chunk raised a flag at the user's clinic and waits for a decision.
+    for s in &mut people.screenings {
+        s.organisation_id = dir.organisations[0].id;
+        s.outcome.flags = vec!["self_harm".into()];
+    }
+    people.decisions.clear();
+    people.referrals.clear();
+    people.follow_ups.clear();
+    db.store.insert_batch(&hamroh_store::Actor::system("test"), &people).await.unwrap();
+    let mut encounters: Vec<(i64, uuid::Uuid)> =
+        people.screenings.iter().map(|s| (s.encounter_at, s.encounter_id)).collect();
+    encounters.sort();
+    encounters.dedup();
+    assert!(encounters.len() > 10, "the demo chunk has enough encounters: {}", encounters.len());
+
+    let (_, headers, _) = send(db, login_form("nodira", PASSWORD)).await;
+    let session = headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let (status, _, body) =
+        send(db, Request::get("/").header(header::COOKIE, &session).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let start = body.find(r#"<section class="alert""#).expect("the red flags come first");
+    let alert = &body[start..body[start..].find("</section>").unwrap() + start];
+    assert!(alert.contains(&format!("({})", encounters.len())), "the heading counts them all: {alert}");
+    assert_eq!(alert.matches("<li>").count(), 10);
+    let oldest = &people.screenings.iter().find(|s| s.encounter_id == encounters[0].1).unwrap().encounter_id;
+    assert!(alert.contains(&format!("/encounters/{oldest}")), "the oldest is listed");
+    assert!(alert.contains(r#"href="/worklist?all=red-flags#red-flags""#), "and the rest one link away");
+    let totals = format!("людей — {}, скринингов — {}, направлений — 0", people.persons.len(), people.screenings.len());
+    assert!(body.contains(&totals), "the totals count what was stored: {body}");
+}
+
 hamroh_store::on_both_backends!(
     a_long_worklist_section_shows_its_first_rows_and_links_to_all,
+    the_home_page_lists_the_oldest_red_flags_counts_them_all_and_links_to_them,
     healthz_answers_200_while_the_database_does_and_503_after,
     the_login_page_speaks_the_browsers_language_and_sends_security_headers,
     a_right_password_opens_a_session_and_a_wrong_one_does_not,

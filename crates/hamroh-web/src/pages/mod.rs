@@ -73,6 +73,10 @@ struct HomePage {
     can_care: bool,
     /// Encounter id, person code, date, flags.
     urgent: Vec<(uuid::Uuid, String, String, String)>,
+    /// How many encounters wait, `500+` past what the store counts.
+    urgent_count: String,
+    /// The link to all of them on the worklist, when some are left off here.
+    urgent_more: Option<String>,
 }
 
 #[derive(Template)]
@@ -108,29 +112,36 @@ pub fn role_label(t: &Tr, role: Role) -> String {
     t.get(&format!("role-{role}"))
 }
 
+/// Red flags the home page lists, the oldest first; the worklist lists them all.
+const HOME_RED_FLAGS: usize = 10;
+
 pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
     let Some(user) = viewer.user.clone() else { return Ok(axum::response::Redirect::to("/login").into_response()) };
     let t = &viewer.tr;
-    let counts = state.store.counts().await?;
+    let totals = state.store.totals().await?;
     let roles: Vec<String> = user.roles.iter().map(|r| role_label(t, *r)).collect();
     let can_care = user.roles.iter().any(|r| hamroh_domain::access::CARE_ROLES.contains(r));
-    let urgent = if can_care {
-        state
-            .store
-            .urgent_items(user.organisation_id)
-            .await?
-            .into_iter()
-            .map(|u| {
-                let flags = u.flags.split(',').map(|f| clinical::flag_label(t, f)).collect::<Vec<_>>().join(", ");
-                (u.encounter_id, u.person_code, persons::local_time(u.at), flags)
-            })
-            .collect()
+    let waiting = if can_care {
+        state.store.urgent_items(user.organisation_id, HOME_RED_FLAGS).await?
     } else {
-        Vec::new()
+        hamroh_store::Listing { rows: Vec::new(), count: 0 }
     };
+    let urgent_count = referrals::shown_count(&waiting);
+    let urgent_more =
+        (waiting.count > waiting.rows.len()).then(|| t.with("worklist-show-all", &[("count", urgent_count.clone())]));
+    let urgent = waiting
+        .rows
+        .into_iter()
+        .map(|u| {
+            let flags = u.flags.split(',').map(|f| clinical::flag_label(t, f)).collect::<Vec<_>>().join(", ");
+            (u.encounter_id, u.person_code, persons::local_time(u.at), flags)
+        })
+        .collect();
     let template = HomePage {
         can_care,
         urgent,
+        urgent_count,
+        urgent_more,
         c: Chrome::new(&viewer),
         welcome: t.with("home-welcome", &[("name", user.display_name.clone())]),
         organisation: t.with("home-organisation", &[("organisation", user.organisation_name.clone())]),
@@ -138,9 +149,9 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         counts: t.with(
             "home-counts",
             &[
-                ("persons", counts.persons.to_string()),
-                ("screenings", counts.screenings.to_string()),
-                ("referrals", counts.referrals.to_string()),
+                ("persons", totals.persons.to_string()),
+                ("screenings", totals.screenings.to_string()),
+                ("referrals", totals.referrals.to_string()),
             ],
         ),
     };

@@ -10,7 +10,7 @@ use hamroh_domain::consent::ConsentScope;
 use hamroh_domain::geo;
 use hamroh_domain::org::{Role, Sector};
 use hamroh_domain::referral::{Barrier, ReferralStatus, Side, Transition, Urgency, allowed_from};
-use hamroh_store::{ReferralDetail, ReferralRequest, ServiceEntry};
+use hamroh_store::{Listing, ReferralDetail, ReferralItem, ReferralRequest, ServiceEntry, WORKLIST_ROWS};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -322,12 +322,36 @@ pub struct Section {
     pub title: String,
     /// (link, text, detail)
     pub rows: Vec<(String, String, String)>,
-    /// How many rows the section holds, before all but the first [`SHOWN`] were left off.
-    pub total: usize,
-    /// The count shown: `500+` for a section that holds as many rows as the store reads.
+    /// How many rows the section holds: `500+` for one that holds as many as the store counts.
     pub count: String,
     /// The label of the link to the whole section, when rows were left off.
     pub more: Option<String>,
+}
+
+impl Section {
+    /// A section of listed rows, with the link to all of them when some were left off.
+    fn listed<T>(
+        t: &Tr,
+        id: &'static str,
+        title: String,
+        listing: Listing<T>,
+        row: impl Fn(T) -> (String, String, String),
+    ) -> Self {
+        let count = shown_count(&listing);
+        let more =
+            (listing.count > listing.rows.len()).then(|| t.with("worklist-show-all", &[("count", count.clone())]));
+        Self { id, title, rows: listing.rows.into_iter().map(row).collect(), count, more }
+    }
+
+    /// A section of rows that are all shown.
+    fn whole(id: &'static str, title: String, rows: Vec<(String, String, String)>) -> Self {
+        Self { id, title, count: rows.len().to_string(), rows, more: None }
+    }
+}
+
+/// A listing's count as shown: `500+` when the section may hold more than the store counts.
+pub fn shown_count<T>(listing: &Listing<T>) -> String {
+    if listing.capped() { format!("{}+", listing.count) } else { listing.count.to_string() }
 }
 
 /// Rows a worklist section shows until asked for all: the most urgent come first, and a page of
@@ -365,7 +389,9 @@ async fn build_worklist(
     let t = &viewer.tr;
     let org = caller.principal.organisation_id;
     let today = workflow::today();
-    let referral_row = |r: &hamroh_store::ReferralItem| {
+    // The rows read for a section: the first SHOWN, or as many as the store lists when asked for all.
+    let rows = |id: &str| if all == Some(id) { WORKLIST_ROWS } else { SHOWN };
+    let referral_row = |r: ReferralItem| {
         (
             format!("/referrals/{}", r.id),
             format!("{} · {}", r.code, r.person_code),
@@ -379,120 +405,75 @@ async fn build_worklist(
             ),
         )
     };
+    let store = &state.store;
     let mut sections = vec![
-        Section {
-            id: "inbox",
-            title: t.get("worklist-inbox"),
-            rows: state.store.inbox(org).await?.iter().map(referral_row).collect(),
-            total: 0,
-            count: String::new(),
-            more: None,
-        },
-        Section {
-            id: "overdue",
-            title: t.get("worklist-overdue"),
-            rows: state
-                .store
-                .overdue_referrals(Some(org), &today.to_string())
-                .await?
-                .iter()
-                .map(referral_row)
-                .collect(),
-            total: 0,
-            count: String::new(),
-            more: None,
-        },
-        Section {
-            id: "follow-ups",
-            title: t.get("worklist-follow-ups"),
-            rows: state
-                .store
-                .follow_ups_due(Some(org), &(today + jiff::Span::new().days(7)).to_string())
-                .await?
-                .into_iter()
-                .map(|(_, person, code, kind, due)| {
-                    (format!("/persons/{person}"), code, format!("{} · {due}", t.get(&format!("follow_up-{kind}"))))
-                })
-                .collect(),
-            total: 0,
-            count: String::new(),
-            more: None,
-        },
-        Section {
-            id: "red-flags",
-            title: t.get("urgent-title"),
-            rows: state
-                .store
-                .urgent_items(org)
-                .await?
-                .into_iter()
-                .map(|u| (format!("/encounters/{}", u.encounter_id), u.person_code, local_time(u.at)))
-                .collect(),
-            total: 0,
-            count: String::new(),
-            more: None,
-        },
+        Section::listed(t, "inbox", t.get("worklist-inbox"), store.inbox(org, rows("inbox")).await?, referral_row),
+        Section::listed(
+            t,
+            "overdue",
+            t.get("worklist-overdue"),
+            store.overdue_referrals(Some(org), &today.to_string(), rows("overdue")).await?,
+            referral_row,
+        ),
+        Section::listed(
+            t,
+            "follow-ups",
+            t.get("worklist-follow-ups"),
+            store
+                .follow_ups_due(Some(org), &(today + jiff::Span::new().days(7)).to_string(), rows("follow-ups"))
+                .await?,
+            |(_, person, code, kind, due)| {
+                (format!("/persons/{person}"), code, format!("{} · {due}", t.get(&format!("follow_up-{kind}"))))
+            },
+        ),
+        Section::listed(
+            t,
+            "red-flags",
+            t.get("urgent-title"),
+            store.urgent_items(org, rows("red-flags")).await?,
+            |u| (format!("/encounters/{}", u.encounter_id), u.person_code, local_time(u.at)),
+        ),
     ];
     if caller.principal.has_role(Role::Coordinator) {
+        let days = state.safety_net.escalation_grace_days.to_string();
         let grace = (today - jiff::Span::new().days(state.safety_net.escalation_grace_days)).to_string();
         // Coordinators chase organisations, not persons: referral codes and organisations only.
-        sections.push(Section {
-            id: "escalated",
-            title: t.with("worklist-escalated", &[("days", state.safety_net.escalation_grace_days.to_string())]),
-            rows: state
-                .store
-                .overdue_referrals(None, &grace)
-                .await?
-                .iter()
-                .map(|r| {
-                    (
-                        String::new(),
-                        r.code.clone(),
-                        format!("{} → {} · {} {}", r.from_organisation, r.service, t.get("referral-due"), r.due_date),
-                    )
-                })
-                .collect(),
-            total: 0,
-            count: String::new(),
-            more: None,
-        });
-        let late_follow_ups = state.store.follow_ups_due(None, &grace).await?;
-        sections.push(Section {
-            id: "late-follow-ups",
-            title: t.with("worklist-late-follow-ups", &[("days", state.safety_net.escalation_grace_days.to_string())]),
-            rows: vec![(
-                String::new(),
-                t.with("worklist-count", &[("count", late_follow_ups.len().to_string())]),
-                String::new(),
-            )],
-            total: 0,
-            count: String::new(),
-            more: None,
-        });
+        sections.push(Section::listed(
+            t,
+            "escalated",
+            t.with("worklist-escalated", &[("days", days.clone())]),
+            store.overdue_referrals(None, &grace, rows("escalated")).await?,
+            |r| {
+                (
+                    String::new(),
+                    r.code,
+                    format!("{} → {} · {} {}", r.from_organisation, r.service, t.get("referral-due"), r.due_date),
+                )
+            },
+        ));
+        let late = store.follow_ups_due(None, &grace, 0).await?;
+        sections.push(Section::whole(
+            "late-follow-ups",
+            t.with("worklist-late-follow-ups", &[("days", days)]),
+            vec![(String::new(), t.with("worklist-count", &[("count", shown_count(&late))]), String::new())],
+        ));
         let month_ago = hamroh_store::now_millis() - 30 * 86_400_000;
-        sections.push(Section {
-            id: "barriers",
-            title: t.get("worklist-barriers"),
-            rows: state
-                .store
-                .recent_barriers(month_ago)
-                .await?
-                .into_iter()
-                .map(|(code, from, to, status, barrier)| {
-                    let barrier = barrier.map(|b| t.get(&format!("barrier-{b}"))).unwrap_or_default();
-                    (
-                        String::new(),
-                        code,
-                        format!("{from} → {to} · {} · {barrier}", t.get(&format!("referral_status-{status}"))),
-                    )
-                })
-                .collect(),
-            total: 0,
-            count: String::new(),
-            more: None,
-        });
+        let barriers = store
+            .recent_barriers(month_ago)
+            .await?
+            .into_iter()
+            .map(|(code, from, to, status, barrier)| {
+                let barrier = barrier.map(|b| t.get(&format!("barrier-{b}"))).unwrap_or_default();
+                (
+                    String::new(),
+                    code,
+                    format!("{from} → {to} · {} · {barrier}", t.get(&format!("referral_status-{status}"))),
+                )
+            })
+            .collect();
+        sections.push(Section::whole("barriers", t.get("worklist-barriers"), barriers));
         let cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
-        let lost = state.store.lost_to_follow_up(None, cutoff).await?;
+        let lost = store.lost_to_follow_up(None, cutoff).await?;
         let mut by_org: Vec<(String, usize)> = Vec::new();
         for case in &lost {
             match by_org.iter_mut().find(|(o, _)| *o == case.organisation) {
@@ -500,25 +481,11 @@ async fn build_worklist(
                 None => by_org.push((case.organisation.clone(), 1)),
             }
         }
-        sections.push(Section {
-            id: "lost",
-            title: t.with("worklist-lost", &[("days", state.safety_net.lost_after_days.to_string())]),
-            rows: by_org.into_iter().map(|(o, n)| (String::new(), o, n.to_string())).collect(),
-            total: 0,
-            count: String::new(),
-            more: None,
-        });
-    }
-    for section in &mut sections {
-        section.total = section.rows.len();
-        // These sections read at most WORKLIST_ROWS rows: a full one may hold more.
-        let capped = matches!(section.id, "overdue" | "follow-ups" | "escalated")
-            && section.total >= hamroh_store::WORKLIST_ROWS;
-        section.count = if capped { format!("{}+", section.total) } else { section.total.to_string() };
-        if section.total > SHOWN && all != Some(section.id) {
-            section.rows.truncate(SHOWN);
-            section.more = Some(t.with("worklist-show-all", &[("count", section.count.clone())]));
-        }
+        sections.push(Section::whole(
+            "lost",
+            t.with("worklist-lost", &[("days", state.safety_net.lost_after_days.to_string())]),
+            by_org.into_iter().map(|(o, n)| (String::new(), o, n.to_string())).collect(),
+        ));
     }
     Ok(page(viewer, StatusCode::OK, &WorklistPage { c: Chrome::new(viewer), sections }))
 }
