@@ -9,6 +9,8 @@ use hamroh_domain::model::{Batch, ConsentRecord, Decision, FollowUp, Person, Per
 use hamroh_domain::names::Query;
 use hamroh_domain::org::Role;
 use hamroh_domain::referral::ReferralStatus;
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
 use crate::audit::{Actor, AuditEvent, NewAuditEvent};
@@ -23,9 +25,9 @@ fn referral_code() -> String {
     hamroh_domain::registration::code_of("R", Uuid::now_v7().as_u64_pair().1)
 }
 
-/// Registering organisations, consent decisions and referrals (with the receiving sector) of a
-/// set of persons, as read for [`Store::person_facts_many`].
-type FactRows = (Vec<(Uuid, Uuid)>, Vec<(Uuid, String, bool)>, Vec<(Uuid, Uuid, String, String)>);
+/// Consent decisions and referrals (with the receiving sector) of a set of persons, as read for
+/// [`Store::registered_persons_facts`].
+type FactRows = (Vec<(Uuid, String, bool)>, Vec<(Uuid, Uuid, String, String)>);
 
 /// A store seen through one principal's rights.
 pub struct Gate<'a> {
@@ -77,41 +79,44 @@ impl Store {
         Ok(Some(PersonFacts { registered_by, consents, open_referrals }))
     }
 
-    /// [`Store::person_facts`] for many persons in three queries (search results, worklists).
-    pub async fn person_facts_many(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, PersonFacts>> {
-        use std::collections::HashMap;
-        let mut out: HashMap<Uuid, PersonFacts> = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let (registered, decisions, referrals): FactRows = with_pool!(self, pool => {
+    /// [`Store::person_facts`] for many persons in three queries.
+    pub async fn person_facts_many(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, PersonFacts>> {
+        let mut registered: Vec<(Uuid, Uuid)> = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(FACT_CHUNK) {
+            let rows: Vec<(Uuid, Uuid)> = with_pool!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new("SELECT id, organisation_id FROM persons WHERE id IN (");
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                q.push(")");
-                let registered = q.build_query_as().fetch_all(pool).await?;
+                push_ids(&mut q, chunk);
+                q.build_query_as().fetch_all(pool).await?
+            });
+            registered.extend(rows);
+        }
+        self.registered_persons_facts(&registered).await
+    }
+
+    /// [`Store::person_facts`] of persons whose registering organisation is known (search
+    /// results carry it): (person, registering organisation) pairs, in two queries.
+    pub async fn registered_persons_facts(&self, registered: &[(Uuid, Uuid)]) -> Result<HashMap<Uuid, PersonFacts>> {
+        let mut out: HashMap<Uuid, PersonFacts> = registered
+            .iter()
+            .map(|(id, org)| {
+                (*id, PersonFacts { registered_by: *org, consents: Vec::new(), open_referrals: Vec::new() })
+            })
+            .collect();
+        let ids: Vec<Uuid> = registered.iter().map(|(id, _)| *id).collect();
+        for chunk in ids.chunks(FACT_CHUNK) {
+            let (decisions, referrals): FactRows = with_pool!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new("SELECT person_id, scope, given FROM consents WHERE person_id IN (");
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                q.push(") ORDER BY recorded_at, id");
+                push_ids(&mut q, chunk);
+                q.push(" ORDER BY recorded_at, id");
                 let decisions = q.build_query_as().fetch_all(pool).await?;
                 let mut q = sqlx::QueryBuilder::new(
                     "SELECT r.person_id, r.to_organisation_id, o.sector, r.status FROM referrals r \
                      JOIN organisations o ON o.id = r.to_organisation_id WHERE r.person_id IN (",
                 );
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                q.push(")");
+                push_ids(&mut q, chunk);
                 let referrals = q.build_query_as().fetch_all(pool).await?;
-                (registered, decisions, referrals)
+                (decisions, referrals)
             });
-            for (id, registered_by) in registered {
-                out.insert(id, PersonFacts { registered_by, consents: Vec::new(), open_referrals: Vec::new() });
-            }
             for (id, scope, given) in decisions {
                 let Some(facts) = out.get_mut(&id) else { continue };
                 let scope: ConsentScope = scope.parse()?;
@@ -129,6 +134,21 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Persons per query of [`Store::person_facts_many`]: the list of ids is bound, one value each.
+const FACT_CHUNK: usize = 500;
+
+/// Appends `id, id, ...)` to a query that ends in `IN (`.
+fn push_ids<DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<DB>, ids: &[Uuid])
+where
+    Uuid: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(")");
 }
 
 /// How access was granted, as an audit event's detail.
@@ -268,8 +288,8 @@ impl Gate<'_> {
     async fn visible(&self, candidates: Vec<PersonSummary>, why: &str) -> Result<Vec<PersonSummary>> {
         let mut shown = Vec::new();
         let mut events = Vec::new();
-        let ids: Vec<Uuid> = candidates.iter().map(|c| c.id).collect();
-        let all_facts = self.store.person_facts_many(&ids).await?;
+        let registered: Vec<(Uuid, Uuid)> = candidates.iter().map(|c| (c.id, c.organisation_id)).collect();
+        let all_facts = self.store.registered_persons_facts(&registered).await?;
         for c in candidates {
             let Some(facts) = all_facts.get(&c.id) else { continue };
             let facts = facts.clone();
