@@ -94,6 +94,11 @@ fn parse_roles(roles: &[String]) -> Result<Vec<Role>> {
     Ok(roles.iter().map(|r| r.parse()).collect::<Result<_, _>>()?)
 }
 
+/// The roles of rows read one per role (a user without roles reads one row without).
+fn roles_of_rows<R>(rows: &[R], role: impl Fn(&R) -> Option<&str>) -> Result<Vec<Role>> {
+    Ok(rows.iter().filter_map(role).map(str::parse).collect::<Result<_, _>>()?)
+}
+
 fn parse_scopes(text: &str) -> Result<Vec<Scope>> {
     Ok(text.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<_, _>>()?)
 }
@@ -331,21 +336,25 @@ impl Store {
     /// The user of a live session, or `None` for an unknown, expired or idle one. A live session's
     /// last-seen time moves forward (at most once a minute, to spare writes).
     pub async fn session_user(&self, token_hash: &[u8], limits: SessionLimits) -> Result<Option<SessionUser>> {
-        type Row = (Uuid, String, String, Uuid, String, String, String, Option<String>, bool, i64);
+        type Row = (Uuid, String, String, Uuid, String, String, String, Option<String>, bool, i64, Option<String>);
         let now = now_millis();
-        let row: Option<Row> = with_pool!(self, pool => {
+        // One row per role (the roles in the same statement: one statement per request fewer).
+        let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT u.id, u.username, u.display_name, u.organisation_id, o.name, o.sector, u.lang, u.totp_secret, \
-                 s.second_factor_pending, s.last_seen_at \
+                 s.second_factor_pending, s.last_seen_at, ur.role \
                  FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id \
-                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled = FALSE",
+                 LEFT JOIN user_roles ur ON ur.user_id = u.id \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled = FALSE \
+                 ORDER BY ur.role",
             )
             .bind(token_hash)
             .bind(now)
             .bind(now - limits.idle_ms)
-            .fetch_optional(pool)
+            .fetch_all(pool)
             .await?
         });
+        let roles = roles_of_rows(&rows, |r| r.10.as_deref())?;
         let Some((
             id,
             username,
@@ -357,7 +366,8 @@ impl Store {
             totp,
             pending,
             last_seen,
-        )) = row
+            _,
+        )) = rows.into_iter().next()
         else {
             return Ok(None);
         };
@@ -373,7 +383,7 @@ impl Store {
             organisation_id,
             organisation_name,
             sector: sector.parse()?,
-            roles: self.roles_of(id).await?,
+            roles,
             lang: lang.parse()?,
             has_totp: totp.is_some(),
             second_factor_pending: pending,
@@ -486,18 +496,23 @@ impl Store {
 
     /// The principal behind a live API token, with the token's scopes.
     pub async fn token_principal(&self, token_hash: &[u8]) -> Result<Option<Principal>> {
-        type Row = (Uuid, Uuid, Uuid, String, String, Option<i64>);
-        let row: Option<Row> = with_pool!(self, pool => {
+        type Row = (Uuid, Uuid, Uuid, String, String, Option<i64>, Option<String>);
+        // One row per role, as for sessions.
+        let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT t.id, u.id, u.organisation_id, o.sector, t.scopes, t.last_used_at FROM api_tokens t \
+                "SELECT t.id, u.id, u.organisation_id, o.sector, t.scopes, t.last_used_at, ur.role FROM api_tokens t \
                  JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id \
-                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = FALSE",
+                 LEFT JOIN user_roles ur ON ur.user_id = u.id \
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = FALSE ORDER BY ur.role",
             )
             .bind(token_hash)
-            .fetch_optional(pool)
+            .fetch_all(pool)
             .await?
         });
-        let Some((token_id, user_id, organisation_id, sector, scopes, last_used)) = row else { return Ok(None) };
+        let roles = roles_of_rows(&rows, |r| r.6.as_deref())?;
+        let Some((token_id, user_id, organisation_id, sector, scopes, last_used, _)) = rows.into_iter().next() else {
+            return Ok(None);
+        };
         // To the minute, as for sessions: a write per request would queue every read behind a commit.
         let now = now_millis();
         if last_used.is_none_or(|t| now - t > 60_000) {
@@ -509,7 +524,7 @@ impl Store {
             user_id,
             organisation_id,
             sector: sector.parse()?,
-            roles: self.roles_of(user_id).await?,
+            roles,
             scopes: Some(parse_scopes(&scopes)?),
         }))
     }

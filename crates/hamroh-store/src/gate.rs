@@ -47,36 +47,7 @@ impl Store {
             sqlx::query_scalar("SELECT organisation_id FROM persons WHERE id = $1").bind(person_id).fetch_optional(pool).await?
         });
         let Some(registered_by) = registered_by else { return Ok(None) };
-        let decisions: Vec<(String, bool)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT scope, given FROM consents WHERE person_id = $1 ORDER BY recorded_at, id")
-                .bind(person_id)
-                .fetch_all(pool)
-                .await?
-        });
-        let mut consents: Vec<ConsentScope> = Vec::new();
-        for (scope, given) in decisions {
-            let scope: ConsentScope = scope.parse()?;
-            consents.retain(|s| *s != scope);
-            if given {
-                consents.push(scope);
-            }
-        }
-        let referrals: Vec<(Uuid, String, String)> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT r.to_organisation_id, o.sector, r.status FROM referrals r \
-                 JOIN organisations o ON o.id = r.to_organisation_id WHERE r.person_id = $1",
-            )
-            .bind(person_id)
-            .fetch_all(pool)
-            .await?
-        });
-        let mut open_referrals = Vec::new();
-        for (org, sector, status) in referrals {
-            if referral_is_open(status.parse::<ReferralStatus>()?) {
-                open_referrals.push((org, sector.parse()?));
-            }
-        }
-        Ok(Some(PersonFacts { registered_by, consents, open_referrals }))
+        Ok(self.registered_persons_facts(&[(person_id, registered_by)]).await?.remove(&person_id))
     }
 
     /// [`Store::person_facts`] for many persons in three queries.
@@ -164,6 +135,31 @@ impl Gate<'_> {
     /// Decides, and records a refusal. `Err(NotFound)` for a missing or refused person.
     async fn check(&self, person_id: Uuid, write: bool, what: &'static str) -> Result<(Access, PersonFacts)> {
         let Some(facts) = self.store.person_facts(person_id).await? else { return Err(StoreError::NotFound) };
+        self.judge(person_id, facts, write, what).await
+    }
+
+    /// A person's record and what the access rules need to know, read together, after the
+    /// decision to read it (a refusal recorded and answered as `NotFound`).
+    async fn read_checked(&self, person_id: Uuid, what: &'static str) -> Result<(Person, Access, PersonFacts)> {
+        let person = self.store.person(person_id).await?.ok_or(StoreError::NotFound)?;
+        let facts = self
+            .store
+            .registered_persons_facts(&[(person_id, person.organisation_id)])
+            .await?
+            .remove(&person_id)
+            .ok_or(StoreError::NotFound)?;
+        let (access, facts) = self.judge(person_id, facts, false, what).await?;
+        Ok((person, access, facts))
+    }
+
+    /// Applies the access rules to a person's facts, and records a refusal.
+    async fn judge(
+        &self,
+        person_id: Uuid,
+        facts: PersonFacts,
+        write: bool,
+        what: &'static str,
+    ) -> Result<(Access, PersonFacts)> {
         let access = person_access(self.principal, &facts, write);
         if !access.allowed() {
             let event = NewAuditEvent {
@@ -188,8 +184,7 @@ impl Gate<'_> {
 
     /// A person's record, with the read audited.
     pub async fn person(&self, person_id: Uuid) -> Result<Person> {
-        let (access, _) = self.check(person_id, false, "person").await?;
-        let person = self.store.person(person_id).await?.ok_or(StoreError::NotFound)?;
+        let (person, access, _) = self.read_checked(person_id, "person").await?;
         self.record_read(person_id, "person", access).await?;
         Ok(person)
     }
@@ -197,8 +192,7 @@ impl Gate<'_> {
     /// A person's record and the consent scopes in force, after one access check, with both reads
     /// audited in one commit.
     pub async fn person_with_consents(&self, person_id: Uuid) -> Result<(Person, Vec<ConsentScope>)> {
-        let (access, facts) = self.check(person_id, false, "person").await?;
-        let person = self.store.person(person_id).await?.ok_or(StoreError::NotFound)?;
+        let (person, access, facts) = self.read_checked(person_id, "person").await?;
         let via = via(access);
         let events: Vec<NewAuditEvent> = ["person", "consent"]
             .into_iter()
