@@ -195,7 +195,11 @@ async fn connect_sqlite(path: &Path) -> Result<SqlitePool> {
         // largest size (875 MB was seen).
         .pragma("journal_size_limit", "67108864")
         // Multi-row inserts use a few statement texts per table (see `sql::insert_rows`): keep them.
-        .statement_cache_capacity(400);
+        .statement_cache_capacity(400)
+        // Rows travel from the connection's thread to the request one by one through a channel;
+        // with room for a whole answer (a search's consent decisions are a few hundred rows)
+        // the thread need not stop and wait for the request to take them.
+        .row_buffer_size(1024);
     sqlite_pool_options(8)
         .connect_with(options)
         .await
