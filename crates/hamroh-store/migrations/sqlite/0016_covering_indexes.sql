@@ -14,3 +14,7 @@ CREATE INDEX referrals_open_from ON referrals(from_organisation_id, due_date, co
 -- Red flags are listed by encounter, oldest first, in index order.
 DROP INDEX open_red_flags_waiting;
 CREATE INDEX open_red_flags_waiting ON open_red_flags(organisation_id, encounter_at, encounter_id);
+
+-- Access checks read where each person's referrals go and whether they are open.
+DROP INDEX referrals_person;
+CREATE INDEX referrals_person ON referrals(person_id, to_organisation_id, status);
