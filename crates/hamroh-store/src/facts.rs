@@ -5,6 +5,7 @@
 use hamroh_domain::model::period_month;
 use serde::Serialize;
 
+use crate::referrals::UNANSWERED;
 use crate::{Result, Store};
 
 /// What a fact counts.
@@ -233,11 +234,7 @@ impl Store {
             "SELECT MIN(s.encounter_at), {PERSON_DIMS} FROM screenings s JOIN persons p ON p.id = s.person_id \
              WHERE (s.positive = TRUE OR s.flags <> '') AND s.encounter_at < $1 \
              AND s.encounter_at >= $2 AND s.encounter_at < $3 \
-             AND NOT EXISTS (SELECT 1 FROM referral_events e JOIN referrals r ON r.id = e.referral_id \
-                 WHERE r.person_id = s.person_id AND e.to_status = 'attended' AND e.at >= s.encounter_at) \
-             AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.person_id = s.person_id AND f.status = 'done' \
-                 AND f.done_at >= s.encounter_at) \
-             GROUP BY p.id, {PERSON_DIMS}"
+             AND {UNANSWERED} GROUP BY p.id, {PERSON_DIMS}"
         );
         type LostRow = (i64, String, String, i64, Option<String>, Option<String>);
         let rows: Vec<LostRow> = with_pool!(self, pool => {

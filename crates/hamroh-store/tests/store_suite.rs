@@ -489,8 +489,45 @@ async fn red_flags_wait_on_the_worklist_until_their_encounter_is_decided(db: &Te
     );
 }
 
+async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: &TestDb) {
+    use hamroh_domain::referral::{FollowUpStatus, ReferralStatus};
+    let batch = demo_batch(300, 29);
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    let cutoff = AS_OF.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp().as_millisecond() - 30 * 86_400_000;
+    // Computed from the records: the first positive or flagged screening before the cut-off
+    // after which no referral of the person was attended and no follow-up done.
+    let mut expected: std::collections::BTreeMap<uuid::Uuid, i64> = std::collections::BTreeMap::new();
+    for s in &batch.screenings {
+        let raised = s.outcome.positive == Some(true) || !s.outcome.flags.is_empty();
+        if !raised || s.encounter_at >= cutoff {
+            continue;
+        }
+        let attended = batch
+            .referrals
+            .iter()
+            .filter(|r| r.person_id == s.person_id)
+            .any(|r| r.events.iter().any(|e| e.to_status == ReferralStatus::Attended && e.at >= s.encounter_at));
+        let done = batch.follow_ups.iter().any(|f| {
+            f.person_id == s.person_id
+                && f.status == FollowUpStatus::Done
+                && f.done_at.is_some_and(|at| at >= s.encounter_at)
+        });
+        if !attended && !done {
+            let since = expected.entry(s.person_id).or_insert(s.encounter_at);
+            *since = (*since).min(s.encounter_at);
+        }
+    }
+    let got: std::collections::BTreeMap<uuid::Uuid, i64> =
+        db.store.lost_to_follow_up(None, cutoff).await.unwrap().into_iter().map(|c| (c.person_id, c.since)).collect();
+    assert_eq!(got, expected);
+    assert!(!expected.is_empty(), "the demo loses some people");
+    let answered = batch.referrals.iter().filter(|r| r.events.iter().any(|e| e.to_status == ReferralStatus::Attended));
+    assert!(answered.clone().any(|r| !got.contains_key(&r.person_id)), "and answers others");
+}
+
 hamroh_store::on_both_backends!(
     red_flags_wait_on_the_worklist_until_their_encounter_is_decided,
+    lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since,
     an_idempotency_key_is_held_by_one_request_and_written_by_one_server,
     a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id,
     search_finds_exactly_the_reachable_persons_that_match,
