@@ -115,9 +115,22 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<()> {
+        let migrator = match &self.backend {
+            Backend::Sqlite(_) => migrations::sqlite(),
+            Backend::Postgres(_) => migrations::postgres(),
+        };
+        // An upgrade of a large database can take minutes (building an index over millions of
+        // rows): say so before the pause. A new database has no migrations table yet.
+        let applied: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations").fetch_one(pool).await.unwrap_or(0)
+        });
+        let pending = migrator.iter().filter(|m| m.version > applied).count();
+        if applied > 0 && pending > 0 {
+            tracing::info!(pending, "upgrading the database schema; on a large database this can take minutes");
+        }
         match &self.backend {
-            Backend::Sqlite(pool) => migrations::sqlite().run(pool).await?,
-            Backend::Postgres(pool) => migrations::postgres().run(pool).await?,
+            Backend::Sqlite(pool) => migrator.run(pool).await?,
+            Backend::Postgres(pool) => migrator.run(pool).await?,
         }
         Ok(())
     }
