@@ -5,7 +5,6 @@
 use hamroh_domain::model::period_month;
 use serde::Serialize;
 
-use crate::referrals::UNANSWERED;
 use crate::{Result, Store};
 
 /// What a fact counts.
@@ -225,16 +224,15 @@ impl Store {
     }
 
     /// Persons lost to follow-up whose first unanswered positive screen or red flag falls in the
-    /// months `from..=to` and before `lost_cutoff`. Computed live: it depends on the time of asking.
+    /// months `from..=to` and before `lost_cutoff`: each person once, in the month they have been
+    /// waiting since. Depends on the time of asking, so it is read live (from `unanswered`).
     pub async fn lost_facts(&self, from: i64, to: i64, lost_cutoff: i64) -> Result<Vec<Fact>> {
         let lo = month_start_ms(from);
         let hi = month_start_ms(next_month(to));
         let mut facts = Vec::new();
         let sql = format!(
-            "SELECT MIN(s.encounter_at), {PERSON_DIMS} FROM screenings s JOIN persons p ON p.id = s.person_id \
-             WHERE (s.positive = TRUE OR s.flags <> '') AND s.encounter_at < $1 \
-             AND s.encounter_at >= $2 AND s.encounter_at < $3 \
-             AND {UNANSWERED} GROUP BY p.id, {PERSON_DIMS}"
+            "SELECT u.since, {PERSON_DIMS} FROM unanswered u JOIN persons p ON p.id = u.person_id \
+             WHERE u.since < $1 AND u.since >= $2 AND u.since < $3"
         );
         type LostRow = (i64, String, String, i64, Option<String>, Option<String>);
         let rows: Vec<LostRow> = with_pool!(self, pool => {

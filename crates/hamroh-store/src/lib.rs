@@ -24,6 +24,8 @@ mod gate;
 mod group_commit;
 #[macro_use]
 pub mod idempotency;
+#[macro_use]
+mod lost;
 mod migrations;
 mod records;
 mod referrals;
@@ -46,11 +48,12 @@ pub use clinical::{PersonSummary, ReferralLine, UrgentItem};
 pub use cube::Totals;
 pub use error::{Result, StoreError};
 pub use gate::{Gate, ReferralRequest};
+pub use lost::{LostCase, LostCount};
 pub use outbox::{
     Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage, ReferralNotice, Silent,
 };
 pub use records::{Counts, ImportedSubmission};
-pub use referrals::{HistoryLine, Listing, LostCase, ReferralDetail, ReferralItem, ServiceEntry, WORKLIST_ROWS};
+pub use referrals::{HistoryLine, Listing, ReferralDetail, ReferralItem, ServiceEntry, WORKLIST_ROWS};
 pub use sqlx::Error as SqlxError;
 pub use url::{DbUrl, redact};
 

@@ -3,6 +3,7 @@
 
 use hamroh_domain::model::{Batch, Person, Screening, period_month};
 use hamroh_domain::person::{BirthYear, DistrictCode, Phone};
+use hamroh_domain::referral::ReferralStatus;
 use jiff::civil::Date;
 use uuid::Uuid;
 
@@ -409,6 +410,21 @@ macro_rules! write_in_tx {
                 }
             );
         }
+        // What may have raised or answered a screening: its person's first unanswered one again.
+        refresh_unanswered!(
+            $tx,
+            batches()
+                .flat_map(|b| &b.screenings)
+                .filter(|s| s.outcome.positive == Some(true) || !s.outcome.flags.is_empty())
+                .map(|s| s.person_id)
+                .chain(
+                    batches()
+                        .flat_map(|b| &b.referrals)
+                        .filter(|r| r.events.iter().any(|e| e.to_status == ReferralStatus::Attended))
+                        .map(|r| r.person_id)
+                )
+                .chain(batches().flat_map(|b| &b.follow_ups).filter(|f| f.done_at.is_some()).map(|f| f.person_id))
+        );
         count_batch!($tx, batches(), $inc);
         append_audit_each!($tx, events.iter().map(|(actor, e)| (*actor, e)));
         enqueue_outbox!($tx, parts.iter().flat_map(|p| p.messages));

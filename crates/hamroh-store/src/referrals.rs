@@ -79,17 +79,6 @@ pub struct ServiceEntry {
     pub districts: Vec<String>,
 }
 
-/// A person with a positive screen or a red flag, and no attended referral or completed follow-up
-/// since, for longer than the allowed days.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LostCase {
-    pub person_id: Uuid,
-    pub person_code: String,
-    pub organisation_id: Uuid,
-    pub organisation: String,
-    pub since: i64,
-}
-
 #[derive(sqlx::FromRow)]
 struct DetailRow {
     id: Uuid,
@@ -112,16 +101,6 @@ struct DetailRow {
     outcome: Option<String>,
     created_at: i64,
 }
-
-/// The condition on a positive or flagged screening `s` that nothing answered it since: no
-/// referral of the person attended and no follow-up done after it. The referral's own few events
-/// are read by its id: `|| ''` keeps SQLite's planner, which has no statistics, from the
-/// (status, time) index, where it walked every attendance since the screening for each screening
-/// (over five minutes for the whole country at two million people, 42 s with this).
-pub(crate) const UNANSWERED: &str = "NOT EXISTS (SELECT 1 FROM referrals r JOIN referral_events e ON e.referral_id = r.id \
-     WHERE r.person_id = s.person_id AND e.to_status || '' = 'attended' AND e.at >= s.encounter_at) \
-     AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.person_id = s.person_id AND f.status = 'done' \
-     AND f.done_at >= s.encounter_at)";
 
 /// The most rows a worklist section reads, and counts: a section that holds this many may hold more.
 pub const WORKLIST_ROWS: usize = 500;
@@ -337,6 +316,9 @@ impl Store {
             .bind(&event.note)
             .execute(&mut *tx)
             .await?;
+            if to == ReferralStatus::Attended {
+                refresh_unanswered!(tx, [referral.person_id]);
+            }
             append_audit!(tx, actor, [&audit]);
             enqueue_outbox!(tx, messages);
         });
@@ -452,6 +434,7 @@ impl Store {
                 // The gate found the follow-up: it is no longer open.
                 return Err(StoreError::Conflict("this follow-up is no longer open".into()));
             }
+            refresh_unanswered!(tx, [person_id]);
             append_audit!(tx, actor, [&event]);
         });
         Ok(())
@@ -461,37 +444,6 @@ impl Store {
         Ok(with_pool!(self, pool => {
             sqlx::query_scalar("SELECT person_id FROM follow_ups WHERE id = $1").bind(id).fetch_optional(pool).await?
         }))
-    }
-
-    /// Persons with a positive screen or a red flag older than `cutoff` and no attended referral or
-    /// completed follow-up since, optionally for one registering organisation.
-    pub async fn lost_to_follow_up(&self, organisation_id: Option<Uuid>, cutoff: i64) -> Result<Vec<LostCase>> {
-        type Row = (Uuid, String, Uuid, String, i64);
-        let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(
-                sqlx::AssertSqlSafe(format!(
-                    "SELECT p.id, p.code, p.organisation_id, o.name, MIN(s.encounter_at) FROM screenings s \
-                     JOIN persons p ON p.id = s.person_id JOIN organisations o ON o.id = p.organisation_id \
-                     WHERE (s.positive = TRUE OR s.flags <> '') AND s.encounter_at < $1 \
-                     AND ($2 IS NULL OR p.organisation_id = $2) AND {UNANSWERED} \
-                     GROUP BY p.id, p.code, p.organisation_id, o.name ORDER BY MIN(s.encounter_at) LIMIT 1000"
-                )),
-            )
-            .bind(cutoff)
-            .bind(organisation_id)
-            .fetch_all(pool)
-            .await?
-        });
-        Ok(rows
-            .into_iter()
-            .map(|(person_id, person_code, organisation_id, organisation, since)| LostCase {
-                person_id,
-                person_code,
-                organisation_id,
-                organisation,
-                since,
-            })
-            .collect())
     }
 
     /// A person's referrals as records, with every step (read through the gate, which audits).

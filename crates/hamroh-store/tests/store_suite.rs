@@ -1,6 +1,8 @@
 //! The store suite: every test runs on SQLite, and on PostgreSQL when `HAMROH_TEST_POSTGRES` is set
 //! (the README's test command always sets it).
 
+use std::collections::BTreeMap;
+
 use hamroh_demo::{DemoConfig, DemoPeople, directory};
 use hamroh_domain::model::Batch;
 use hamroh_store::testing::TestDb;
@@ -489,40 +491,150 @@ async fn red_flags_wait_on_the_worklist_until_their_encounter_is_decided(db: &Te
     );
 }
 
-async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: &TestDb) {
-    use hamroh_domain::referral::{FollowUpStatus, ReferralStatus};
-    let batch = demo_batch(300, 29);
-    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
-    let cutoff = AS_OF.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp().as_millisecond() - 30 * 86_400_000;
-    // Computed from the records: the first positive or flagged screening before the cut-off
-    // after which no referral of the person was attended and no follow-up done.
-    let mut expected: std::collections::BTreeMap<uuid::Uuid, i64> = std::collections::BTreeMap::new();
-    for s in &batch.screenings {
-        let raised = s.outcome.positive == Some(true) || !s.outcome.flags.is_empty();
-        if !raised || s.encounter_at >= cutoff {
-            continue;
-        }
-        let attended = batch
-            .referrals
-            .iter()
-            .filter(|r| r.person_id == s.person_id)
-            .any(|r| r.events.iter().any(|e| e.to_status == ReferralStatus::Attended && e.at >= s.encounter_at));
-        let done = batch.follow_ups.iter().any(|f| {
-            f.person_id == s.person_id
-                && f.status == FollowUpStatus::Done
-                && f.done_at.is_some_and(|at| at >= s.encounter_at)
-        });
-        if !attended && !done {
-            let since = expected.entry(s.person_id).or_insert(s.encounter_at);
-            *since = (*since).min(s.encounter_at);
+/// Who is lost, computed from the records: for each person, the first positive or flagged
+/// screening before the cut-off that no attendance or done follow-up of theirs at or after it
+/// answered.
+fn lost_from_records(
+    raised: &[(uuid::Uuid, i64)],
+    answers: &[(uuid::Uuid, i64)],
+    cutoff: i64,
+) -> BTreeMap<uuid::Uuid, i64> {
+    let mut lost = BTreeMap::new();
+    for &(person, at) in raised {
+        if at < cutoff && !answers.iter().any(|&(p, answered)| p == person && answered >= at) {
+            let since = lost.entry(person).or_insert(at);
+            *since = (*since).min(at);
         }
     }
-    let got: std::collections::BTreeMap<uuid::Uuid, i64> =
-        db.store.lost_to_follow_up(None, cutoff).await.unwrap().into_iter().map(|c| (c.person_id, c.since)).collect();
-    assert_eq!(got, expected);
-    assert!(!expected.is_empty(), "the demo loses some people");
-    let answered = batch.referrals.iter().filter(|r| r.events.iter().any(|e| e.to_status == ReferralStatus::Attended));
-    assert!(answered.clone().any(|r| !got.contains_key(&r.person_id)), "and answers others");
+    lost
+}
+
+async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: &TestDb) {
+    use hamroh_domain::referral::{FollowUpStatus, ReferralStatus};
+    let store = &db.store;
+    let actor = Actor::system("test");
+    let batch = demo_batch(300, 29);
+    store.insert_batch(&actor, &batch).await.unwrap();
+    let now = hamroh_store::now_millis();
+    let cutoff = now - 30 * 86_400_000;
+    let mut raised: Vec<(uuid::Uuid, i64)> = batch
+        .screenings
+        .iter()
+        .filter(|s| s.outcome.positive == Some(true) || !s.outcome.flags.is_empty())
+        .map(|s| (s.person_id, s.encounter_at))
+        .collect();
+    let mut answers: Vec<(uuid::Uuid, i64)> = batch
+        .referrals
+        .iter()
+        .flat_map(|r| r.events.iter().filter(|e| e.to_status == ReferralStatus::Attended).map(|e| (r.person_id, e.at)))
+        .chain(
+            batch
+                .follow_ups
+                .iter()
+                .filter(|f| f.status == FollowUpStatus::Done)
+                .filter_map(|f| f.done_at.map(|at| (f.person_id, at))),
+        )
+        .collect();
+    let lost = async || -> BTreeMap<uuid::Uuid, i64> {
+        store
+            .lost_to_follow_up(None, cutoff, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.person_id, c.since))
+            .collect()
+    };
+    let expected = lost_from_records(&raised, &answers, cutoff);
+    assert_eq!(lost().await, expected);
+    assert!(expected.len() > 4, "the demo loses some people");
+    assert!(answers.iter().any(|(p, _)| !expected.contains_key(p)), "and answers others");
+
+    // An attendance recorded later answers what came before it.
+    let referral = batch
+        .referrals
+        .iter()
+        .find(|r| {
+            expected.contains_key(&r.person_id) && matches!(r.status, ReferralStatus::Sent | ReferralStatus::Accepted)
+        })
+        .expect("a lost person with an open referral");
+    let detail = store.referral_detail(referral.id).await.unwrap().unwrap();
+    let step = hamroh_domain::model::ReferralEvent {
+        from_status: Some(referral.status),
+        to_status: ReferralStatus::Attended,
+        at: hamroh_store::now_millis(),
+        by_user_id: None,
+        reason: None,
+        barrier: None,
+        note: None,
+    };
+    store.record_transition(&actor, &detail, ReferralStatus::Attended, &step, None, &[]).await.unwrap();
+    answers.push((referral.person_id, step.at));
+    assert!(!lost().await.contains_key(&referral.person_id));
+    assert_eq!(lost().await, lost_from_records(&raised, &answers, cutoff));
+
+    // So does a follow-up, done through the worklist or stored done.
+    let mut waiting = lost().await.into_keys();
+    let (first, second) = (waiting.next().unwrap(), waiting.next().unwrap());
+    let template = batch.follow_ups.first().expect("the demo has follow-ups").clone();
+    let follow_up = |person_id, status, done_at| hamroh_domain::model::FollowUp {
+        id: uuid::Uuid::now_v7(),
+        person_id,
+        status,
+        done_at,
+        ..template.clone()
+    };
+    let open = follow_up(first, FollowUpStatus::Open, None);
+    store.insert_batch(&actor, &Batch { follow_ups: vec![open.clone()], ..Batch::default() }).await.unwrap();
+    assert!(lost().await.contains_key(&first), "an open follow-up answers nothing");
+    store.complete_follow_up(&actor, open.id, first).await.unwrap();
+    let done_at: i64 = hamroh_store::now_millis();
+    answers.push((first, done_at));
+    let done = follow_up(second, FollowUpStatus::Done, Some(done_at));
+    store.insert_batch(&actor, &Batch { follow_ups: vec![done], ..Batch::default() }).await.unwrap();
+    answers.push((second, done_at));
+    assert_eq!(lost().await, lost_from_records(&raised, &answers, cutoff));
+
+    // A positive screening that arrives late (an import) counts from its own time: before the
+    // person's last attendance it is answered already; for someone never raised it starts the wait.
+    let positive = batch.screenings.iter().find(|s| s.outcome.positive == Some(true)).unwrap();
+    let screening = |person_id, encounter_at| hamroh_domain::model::Screening {
+        id: uuid::Uuid::now_v7(),
+        encounter_id: uuid::Uuid::now_v7(),
+        person_id,
+        encounter_at,
+        ..positive.clone()
+    };
+    let lost_now = lost().await;
+    let (answered, at) = *answers.iter().find(|(p, _)| !lost_now.contains_key(p)).unwrap();
+    let never = batch.persons.iter().map(|p| p.person.id).find(|p| !raised.iter().any(|(r, _)| r == p)).unwrap();
+    let late = vec![screening(answered, at - 86_400_000), screening(never, cutoff - 86_400_000)];
+    store.insert_batch(&actor, &Batch { screenings: late.clone(), ..Batch::default() }).await.unwrap();
+    raised.extend(late.iter().map(|s| (s.person_id, s.encounter_at)));
+    let now_lost = lost().await;
+    assert!(!now_lost.contains_key(&answered));
+    assert_eq!(now_lost.get(&never), Some(&(cutoff - 86_400_000)));
+    assert_eq!(now_lost, lost_from_records(&raised, &answers, cutoff));
+
+    // The coordinator's counts cover every lost person, by registering organisation.
+    let by_organisation = store.lost_by_organisation(cutoff).await.unwrap();
+    assert_eq!(by_organisation.iter().map(|l| l.count).sum::<i64>(), now_lost.len() as i64);
+    let first_lost = store.lost_to_follow_up(None, cutoff, 1).await.unwrap();
+    let of_its_organisation =
+        store.lost_to_follow_up(Some(first_lost[0].organisation_id), cutoff, 10_000).await.unwrap();
+    let counted = by_organisation.iter().find(|l| l.organisation_id == first_lost[0].organisation_id).unwrap();
+    assert_eq!(counted.count, of_its_organisation.len() as i64);
+    assert_eq!(first_lost[0].since, *now_lost.values().min().unwrap(), "the longest waiting first");
+
+    // A database from before `unanswered` gets the same rows from the migration that made it.
+    let migration = match db.store.backend_name() {
+        "sqlite" => include_str!("../migrations/sqlite/0017_unanswered.sql"),
+        _ => include_str!("../migrations/postgres/0017_unanswered.sql"),
+    };
+    let fill = migration.split(';').find(|statement| statement.contains("INSERT INTO unanswered")).unwrap();
+    db.tamper("DELETE FROM unanswered").await;
+    assert!(lost().await.is_empty());
+    db.tamper(fill).await;
+    assert_eq!(lost().await, now_lost);
 }
 
 hamroh_store::on_both_backends!(

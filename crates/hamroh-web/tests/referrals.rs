@@ -257,7 +257,37 @@ fn hamroh_web_today() -> jiff::civil::Date {
     jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).date()
 }
 
+/// The coordinator's worklist section "lost to follow-up", as (heading, rows).
+async fn lost_section(db: &TestDb, coordinator: &str) -> (String, Vec<String>) {
+    let page = send(db, request("GET", "/worklist", Some(coordinator), None)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let start = page.body.find(r#"<h2 id="lost">"#).expect("the coordinator sees who is lost");
+    let section = &page.body[start..start + page.body[start..].find("</section>").unwrap()];
+    let heading = section[..section.find("</h2>").unwrap()].to_owned();
+    let rows = section.split("<li>").skip(1).map(|r| r[..r.find("</li>").unwrap()].to_owned()).collect();
+    (heading, rows)
+}
+
+/// Every person of the test world had a positive PHQ-2 in January and nothing since: all four are
+/// lost, two of each clinic. A follow-up done answers one of them.
+async fn the_coordinator_counts_everyone_lost_to_follow_up_by_registering_organisation(db: &TestDb) {
+    let w = support::world(db).await;
+    let coordinator = session_for(db, w.users.iter().find(|(r, _)| *r == Role::Coordinator).unwrap().1).await;
+    let (heading, rows) = lost_section(db, &coordinator).await;
+    assert!(heading.ends_with("(4)"), "{heading}");
+    assert_eq!(rows, ["Other clinic · 2", "Our clinic · 2"]);
+
+    let clinician = session_for(db, w.users.iter().find(|(r, _)| *r == Role::Clinician).unwrap().1).await;
+    let done =
+        send(db, request("POST", &format!("/follow-ups/{}/complete", w.follow_ups[0]), Some(&clinician), None)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let (heading, rows) = lost_section(db, &coordinator).await;
+    assert!(heading.ends_with("(3)"), "{heading}");
+    assert_eq!(rows, ["Other clinic · 2", "Our clinic · 1"]);
+}
+
 hamroh_store::on_both_backends!(
     the_loop_closes_across_organisations,
     the_receiver_and_the_sender_are_notified_at_least_once_in_their_language,
+    the_coordinator_counts_everyone_lost_to_follow_up_by_registering_organisation,
 );

@@ -473,19 +473,16 @@ async fn build_worklist(
             .collect();
         sections.push(Section::whole("barriers", t.get("worklist-barriers"), barriers));
         let cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
-        let lost = store.lost_to_follow_up(None, cutoff).await?;
-        let mut by_org: Vec<(String, usize)> = Vec::new();
-        for case in &lost {
-            match by_org.iter_mut().find(|(o, _)| *o == case.organisation) {
-                Some((_, n)) => *n += 1,
-                None => by_org.push((case.organisation.clone(), 1)),
-            }
-        }
-        sections.push(Section::whole(
+        // One row per registering organisation; the section counts persons.
+        let lost = store.lost_by_organisation(cutoff).await?;
+        let persons: i64 = lost.iter().map(|l| l.count).sum();
+        let mut section = Section::whole(
             "lost",
             t.with("worklist-lost", &[("days", state.safety_net.lost_after_days.to_string())]),
-            by_org.into_iter().map(|(o, n)| (String::new(), o, n.to_string())).collect(),
-        ));
+            lost.into_iter().map(|l| (String::new(), l.organisation, l.count.to_string())).collect(),
+        );
+        section.count = persons.to_string();
+        sections.push(section);
     }
     Ok(page(viewer, StatusCode::OK, &WorklistPage { c: Chrome::new(viewer), sections }))
 }

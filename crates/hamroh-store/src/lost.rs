@@ -1,0 +1,125 @@
+//! Lost to follow-up: persons with a positive or flagged screening that no attended referral and
+//! no done follow-up answered since. A screening is answered by an attendance or follow-up at or
+//! after its time, so what is unanswered is every such screening after the person's last answer;
+//! the first of them is kept in `unanswered`, one row per person, by every transaction that can
+//! change it ([`refresh_unanswered!`]). The person is lost once that screening is older than the
+//! cut-off, which depends on the time of asking. Reading this from the records meant looking for
+//! an answer after every positive screening in the country: 42 s at two million people.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{Result, Store};
+
+/// The condition on a positive or flagged screening `s` that nothing answered it since: no
+/// referral of the person attended and no follow-up done after it. The referral's own few events
+/// are read by its id: `|| ''` keeps SQLite's planner, which has no statistics, from the
+/// (status, time) index, where it walked every attendance since the screening for each screening.
+/// Migration 0017 fills `unanswered` with the same condition.
+pub(crate) const UNANSWERED: &str = "NOT EXISTS (SELECT 1 FROM referrals r JOIN referral_events e ON e.referral_id = r.id \
+     WHERE r.person_id = s.person_id AND e.to_status || '' = 'attended' AND e.at >= s.encounter_at) \
+     AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.person_id = s.person_id AND f.status = 'done' \
+     AND f.done_at >= s.encounter_at)";
+
+/// Recomputes, inside the open transaction `$tx`, the first unanswered positive or flagged
+/// screening of each person in `$persons` (person ids, repeats allowed): run it after writing a
+/// person's screenings, attendances or done follow-ups.
+macro_rules! refresh_unanswered {
+    ($tx:ident, $persons:expr) => {{
+        let mut persons: Vec<uuid::Uuid> = $persons.into_iter().collect();
+        persons.sort_unstable();
+        persons.dedup();
+        for chunk in persons.chunks($crate::sql::MAX_ROWS) {
+            let mut q = sqlx::QueryBuilder::new("DELETE FROM unanswered WHERE person_id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.build().execute(&mut *$tx).await?;
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO unanswered (person_id, organisation_id, since) \
+                 SELECT s.person_id, p.organisation_id, MIN(s.encounter_at) FROM screenings s \
+                 JOIN persons p ON p.id = s.person_id WHERE s.person_id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(") AND (s.positive = TRUE OR s.flags <> '') AND ");
+            q.push($crate::lost::UNANSWERED);
+            q.push(" GROUP BY s.person_id, p.organisation_id");
+            q.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// A person with a positive screen or a red flag, and no attended referral or completed follow-up
+/// since, for longer than the allowed days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LostCase {
+    pub person_id: Uuid,
+    pub person_code: String,
+    pub organisation_id: Uuid,
+    pub organisation: String,
+    pub since: i64,
+}
+
+/// How many persons registered by one organisation are lost to follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LostCount {
+    pub organisation_id: Uuid,
+    pub organisation: String,
+    pub count: i64,
+}
+
+impl Store {
+    /// Persons lost to follow-up (unanswered since before `cutoff`), optionally of one
+    /// registering organisation, the `limit` lost longest first.
+    pub async fn lost_to_follow_up(
+        &self,
+        organisation_id: Option<Uuid>,
+        cutoff: i64,
+        limit: usize,
+    ) -> Result<Vec<LostCase>> {
+        type Row = (Uuid, String, Uuid, String, i64);
+        let sql = format!(
+            "SELECT p.id, p.code, u.organisation_id, o.name, u.since FROM unanswered u \
+             JOIN persons p ON p.id = u.person_id JOIN organisations o ON o.id = u.organisation_id \
+             WHERE u.since < $1 AND ($2 IS NULL OR u.organisation_id = $2) ORDER BY u.since, p.code LIMIT {limit}"
+        );
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(cutoff).bind(organisation_id).fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(person_id, person_code, organisation_id, organisation, since)| LostCase {
+                person_id,
+                person_code,
+                organisation_id,
+                organisation,
+                since,
+            })
+            .collect())
+    }
+
+    /// How many persons each registering organisation has lost to follow-up (unanswered since
+    /// before `cutoff`), most first; organisations with none are left out.
+    pub async fn lost_by_organisation(&self, cutoff: i64) -> Result<Vec<LostCount>> {
+        type Row = (Uuid, String, i64);
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT o.id, o.name, c.n FROM (SELECT organisation_id, COUNT(*) AS n FROM unanswered \
+                 WHERE since < $1 GROUP BY organisation_id) c JOIN organisations o ON o.id = c.organisation_id \
+                 ORDER BY c.n DESC, o.name",
+            )
+            .bind(cutoff)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(organisation_id, organisation, count)| LostCount { organisation_id, organisation, count })
+            .collect())
+    }
+}
