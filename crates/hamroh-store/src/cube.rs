@@ -366,10 +366,12 @@ macro_rules! count_batch {
     }};
 }
 
-/// Counts one referral step into the cube, inside the transaction `tx` that records it, before
-/// the step's event is inserted (so that "first time accepted or attended" can be asked).
+/// Counts one referral step into `$inc`, inside the transaction `tx` that records it, before the
+/// step's event is inserted (so that "first time accepted or attended" can be asked). The caller
+/// writes the counts after the audit events, as every writer does: writers that lock the cube's
+/// rows and the audit chain's head in different orders can wait on each other forever.
 macro_rules! count_step {
-    ($tx:ident, $referral:expr, $event:expr) => {{
+    ($tx:ident, $referral:expr, $event:expr, $inc:expr) => {{
         use hamroh_domain::referral::ReferralStatus;
         use $crate::facts::Measure;
         let referral = $referral;
@@ -386,7 +388,7 @@ macro_rules! count_step {
                 .bind(referral.service_id)
                 .fetch_one(&mut *$tx)
                 .await?;
-            let mut inc = $crate::cube::Increments::default();
+            let inc: &mut $crate::cube::Increments = $inc;
             let month = hamroh_domain::model::period_month(referral.created_at);
             match event.to_status {
                 ReferralStatus::Accepted if first => inc.add(Measure::ReferralAccepted, &sector, month, &d, None, 1),
@@ -399,7 +401,6 @@ macro_rules! count_step {
             if let Some(b) = event.barrier {
                 inc.add(Measure::Barrier, b.as_str(), hamroh_domain::model::period_month(event.at), &d, None, 1);
             }
-            flush_cube!($tx, inc);
         }
     }};
 }

@@ -21,15 +21,54 @@ pub(crate) const UNANSWERED: &str = "NOT EXISTS (SELECT 1 FROM referrals r JOIN 
      AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.person_id = s.person_id AND f.status = 'done' \
      AND f.done_at >= s.encounter_at)";
 
+/// Whether a backend lets two transactions write at once, so that two refreshes of one person
+/// must take turns: PostgreSQL does, SQLite runs one writer at a time.
+pub(crate) trait ConcurrentWriters: sqlx::Database {
+    const CONCURRENT: bool;
+}
+
+impl ConcurrentWriters for sqlx::Sqlite {
+    const CONCURRENT: bool = false;
+}
+
+impl ConcurrentWriters for sqlx::Postgres {
+    const CONCURRENT: bool = true;
+}
+
+pub(crate) fn concurrent<DB: ConcurrentWriters>(_tx: &sqlx::Transaction<'_, DB>) -> bool {
+    DB::CONCURRENT
+}
+
+/// Makes concurrent transactions that refresh any of `$persons` (sorted ids) take turns until
+/// `$tx` ends. The row lock does not conflict with the key-share locks that inserting a person's
+/// records takes. A refresh made after the lock sees every record of the person committed before
+/// it, so whichever transaction refreshes last leaves the right row. Take it before the cube's
+/// rows, as every writer does, so that no two writers wait on each other.
+macro_rules! lock_persons {
+    ($tx:ident, $persons:expr) => {{
+        let persons: &[uuid::Uuid] = $persons;
+        if $crate::lost::concurrent(&$tx) && !persons.is_empty() {
+            let mut q = sqlx::QueryBuilder::new("SELECT id FROM persons WHERE id IN (");
+            let mut list = q.separated(", ");
+            for id in persons {
+                list.push_bind(*id);
+            }
+            q.push(") ORDER BY id FOR NO KEY UPDATE");
+            q.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 /// Recomputes, inside the open transaction `$tx`, the first unanswered positive or flagged
 /// screening of each person in `$persons` (person ids, repeats allowed): run it after writing a
-/// person's screenings, attendances or done follow-ups.
+/// person's screenings, attendances or done follow-ups, and before counting them in the cube.
 macro_rules! refresh_unanswered {
     ($tx:ident, $persons:expr) => {{
         let mut persons: Vec<uuid::Uuid> = $persons.into_iter().collect();
         persons.sort_unstable();
         persons.dedup();
         for chunk in persons.chunks($crate::sql::MAX_ROWS) {
+            lock_persons!($tx, chunk);
             let mut q = sqlx::QueryBuilder::new("DELETE FROM unanswered WHERE person_id IN (");
             let mut list = q.separated(", ");
             for id in chunk {

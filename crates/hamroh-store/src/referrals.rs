@@ -282,6 +282,9 @@ impl Store {
         let mut audit = NewAuditEvent::ok("transition", "referral", referral.id).person(referral.person_id);
         audit.detail = Some(format!("{} -> {}", referral.status, to));
         write_tx!(self, tx => {
+            if to == ReferralStatus::Attended {
+                lock_persons!(tx, &[referral.person_id]);
+            }
             let n = sqlx::query(
                 "UPDATE referrals SET status = $1, updated_at = $2, outcome = COALESCE($3, outcome) WHERE id = $4 AND status = $5",
             )
@@ -296,7 +299,8 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::Conflict("the referral changed meanwhile; reload it".into()));
             }
-            count_step!(tx, referral, event);
+            let mut inc = crate::cube::Increments::default();
+            count_step!(tx, referral, event, &mut inc);
             let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM referral_events WHERE referral_id = $1")
                 .bind(referral.id)
                 .fetch_one(&mut *tx)
@@ -320,6 +324,7 @@ impl Store {
                 refresh_unanswered!(tx, [referral.person_id]);
             }
             append_audit!(tx, actor, [&audit]);
+            flush_cube!(tx, inc);
             enqueue_outbox!(tx, messages);
         });
         Ok(())

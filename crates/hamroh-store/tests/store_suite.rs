@@ -509,21 +509,18 @@ fn lost_from_records(
     lost
 }
 
-async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: &TestDb) {
+/// The (person, time) of every positive or flagged screening of a batch, and of every attendance
+/// and done follow-up.
+type Times = Vec<(uuid::Uuid, i64)>;
+fn raised_and_answered(batch: &Batch) -> (Times, Times) {
     use hamroh_domain::referral::{FollowUpStatus, ReferralStatus};
-    let store = &db.store;
-    let actor = Actor::system("test");
-    let batch = demo_batch(300, 29);
-    store.insert_batch(&actor, &batch).await.unwrap();
-    let now = hamroh_store::now_millis();
-    let cutoff = now - 30 * 86_400_000;
-    let mut raised: Vec<(uuid::Uuid, i64)> = batch
+    let raised = batch
         .screenings
         .iter()
         .filter(|s| s.outcome.positive == Some(true) || !s.outcome.flags.is_empty())
         .map(|s| (s.person_id, s.encounter_at))
         .collect();
-    let mut answers: Vec<(uuid::Uuid, i64)> = batch
+    let answered = batch
         .referrals
         .iter()
         .flat_map(|r| r.events.iter().filter(|e| e.to_status == ReferralStatus::Attended).map(|e| (r.person_id, e.at)))
@@ -535,6 +532,89 @@ async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: 
                 .filter_map(|f| f.done_at.map(|at| (f.person_id, at))),
         )
         .collect();
+    (raised, answered)
+}
+
+/// Writers that raise and answer one person's screenings at the same time, each in its own
+/// transaction (PostgreSQL runs them concurrently), leave the row the records call for. (Without
+/// the person's lock, two of them inserted the same row, and one failed.)
+async fn concurrent_writes_for_one_person_leave_the_right_lost_since(db: &TestDb) {
+    use hamroh_domain::referral::FollowUpStatus;
+    // The person's own demo records are left out, so that only the writes below count.
+    let mut batch = demo_batch(3, 41);
+    let person = batch.persons[0].person.id;
+    batch.screenings.retain(|s| s.person_id != person);
+    batch.decisions.retain(|d| d.person_id != person);
+    batch.referrals.retain(|r| r.person_id != person);
+    batch.follow_ups.retain(|f| f.person_id != person);
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    let cutoff = hamroh_store::now_millis() - 30 * 86_400_000;
+    let day = 86_400_000;
+    let positive = demo_batch(40, 41).screenings.into_iter().find(|s| s.outcome.positive == Some(true)).unwrap();
+    let template = demo_batch(40, 41).follow_ups.into_iter().next().unwrap();
+    let mut writes = Vec::new();
+    for n in 0..48_i64 {
+        let mut write = Batch::default();
+        if n % 6 == 5 {
+            // An answer in the middle of the screenings below.
+            write.follow_ups.push(hamroh_domain::model::FollowUp {
+                id: uuid::Uuid::now_v7(),
+                person_id: person,
+                status: FollowUpStatus::Done,
+                done_at: Some(cutoff - (10 + n) * day - day / 2),
+                ..template.clone()
+            });
+        } else {
+            write.screenings.push(hamroh_domain::model::Screening {
+                id: uuid::Uuid::now_v7(),
+                encounter_id: uuid::Uuid::now_v7(),
+                person_id: person,
+                encounter_at: cutoff - (10 + n) * day,
+                ..positive.clone()
+            });
+        }
+        writes.push(write);
+    }
+    // Without group commit, every write is a transaction of its own.
+    let alone = Store::open(&db.url).await.unwrap();
+    let mut tasks = Vec::new();
+    for write in writes.clone() {
+        let store = alone.clone();
+        tasks.push(tokio::spawn(async move { store.insert_batch(&Actor::system("test"), &write).await }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    alone.close().await;
+    let (mut raised, mut answered) = raised_and_answered(&batch);
+    for write in &writes {
+        let (r, a) = raised_and_answered(write);
+        raised.extend(r);
+        answered.extend(a);
+    }
+    let expected = lost_from_records(&raised, &answered, cutoff);
+    let got: BTreeMap<uuid::Uuid, i64> = db
+        .store
+        .lost_to_follow_up(None, cutoff, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.person_id, c.since))
+        .collect();
+    assert_eq!(got.get(&person), expected.get(&person));
+    // The last answer came between the screenings of days 15 and 14 before the cut-off.
+    assert_eq!(got.get(&person), Some(&(cutoff - 14 * day)), "the first screening after the last answer");
+}
+
+async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: &TestDb) {
+    use hamroh_domain::referral::{FollowUpStatus, ReferralStatus};
+    let store = &db.store;
+    let actor = Actor::system("test");
+    let batch = demo_batch(300, 29);
+    store.insert_batch(&actor, &batch).await.unwrap();
+    let now = hamroh_store::now_millis();
+    let cutoff = now - 30 * 86_400_000;
+    let (mut raised, mut answers) = raised_and_answered(&batch);
     let lost = async || -> BTreeMap<uuid::Uuid, i64> {
         store
             .lost_to_follow_up(None, cutoff, 10_000)
@@ -640,6 +720,7 @@ async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: 
 hamroh_store::on_both_backends!(
     red_flags_wait_on_the_worklist_until_their_encounter_is_decided,
     lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since,
+    concurrent_writes_for_one_person_leave_the_right_lost_since,
     an_idempotency_key_is_held_by_one_request_and_written_by_one_server,
     a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id,
     search_finds_exactly_the_reachable_persons_that_match,
