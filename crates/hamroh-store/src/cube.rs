@@ -310,11 +310,7 @@ macro_rules! count_batch {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT id, district, sex, birth_year, destination, work_sector FROM persons WHERE id IN (",
             );
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            q.push(")");
+            $crate::sql::push_ids(&mut q, chunk);
             let rows: Vec<(uuid::Uuid, String, String, i64, Option<String>, Option<String>)> =
                 q.build_query_as().persistent(false).fetch_all(&mut *$tx).await?;
             for (id, district, sex, birth_year, destination, work_sector) in rows {

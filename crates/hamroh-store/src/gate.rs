@@ -56,7 +56,7 @@ impl Store {
         for chunk in ids.chunks(FACT_CHUNK) {
             let rows: Vec<(Uuid, Uuid)> = with_pool!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new("SELECT id, organisation_id FROM persons WHERE id IN (");
-                push_ids(&mut q, chunk);
+                crate::sql::push_ids(&mut q, chunk);
                 q.build_query_as().fetch_all(pool).await?
             });
             registered.extend(rows);
@@ -77,14 +77,14 @@ impl Store {
         for chunk in ids.chunks(FACT_CHUNK) {
             let (decisions, referrals): FactRows = with_pool!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new("SELECT person_id, scope, given FROM consents WHERE person_id IN (");
-                push_ids(&mut q, chunk);
+                crate::sql::push_ids(&mut q, chunk);
                 q.push(" ORDER BY recorded_at, id");
                 let decisions = q.build_query_as().fetch_all(pool).await?;
                 let mut q = sqlx::QueryBuilder::new(
                     "SELECT r.person_id, r.to_organisation_id, o.sector, r.status FROM referrals r \
                      JOIN organisations o ON o.id = r.to_organisation_id WHERE r.person_id IN (",
                 );
-                push_ids(&mut q, chunk);
+                crate::sql::push_ids(&mut q, chunk);
                 let referrals = q.build_query_as().fetch_all(pool).await?;
                 (decisions, referrals)
             });
@@ -109,18 +109,6 @@ impl Store {
 
 /// Persons per query of [`Store::person_facts_many`]: the list of ids is bound, one value each.
 const FACT_CHUNK: usize = 500;
-
-/// Appends `id, id, ...)` to a query that ends in `IN (`.
-fn push_ids<DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<DB>, ids: &[Uuid])
-where
-    Uuid: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    let mut list = q.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    q.push(")");
-}
 
 /// How access was granted, as an audit event's detail.
 fn via(access: Access) -> String {

@@ -49,11 +49,8 @@ macro_rules! lock_persons {
         let persons: &[uuid::Uuid] = $persons;
         if $crate::lost::concurrent(&$tx) && !persons.is_empty() {
             let mut q = sqlx::QueryBuilder::new("SELECT id FROM persons WHERE id IN (");
-            let mut list = q.separated(", ");
-            for id in persons {
-                list.push_bind(*id);
-            }
-            q.push(") ORDER BY id FOR NO KEY UPDATE");
+            $crate::sql::push_ids(&mut q, persons);
+            q.push(" ORDER BY id FOR NO KEY UPDATE");
             q.build().execute(&mut *$tx).await?;
         }
     }};
@@ -70,22 +67,15 @@ macro_rules! refresh_unanswered {
         for chunk in persons.chunks($crate::sql::MAX_ROWS) {
             lock_persons!($tx, chunk);
             let mut q = sqlx::QueryBuilder::new("DELETE FROM unanswered WHERE person_id IN (");
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            q.push(")");
+            $crate::sql::push_ids(&mut q, chunk);
             q.build().execute(&mut *$tx).await?;
             let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO unanswered (person_id, organisation_id, since) \
                  SELECT s.person_id, p.organisation_id, MIN(s.encounter_at) FROM screenings s \
                  JOIN persons p ON p.id = s.person_id WHERE s.person_id IN (",
             );
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            q.push(") AND (s.positive = TRUE OR s.flags <> '') AND ");
+            $crate::sql::push_ids(&mut q, chunk);
+            q.push(" AND (s.positive = TRUE OR s.flags <> '') AND ");
             q.push($crate::lost::UNANSWERED);
             q.push(" GROUP BY s.person_id, p.organisation_id");
             q.build().execute(&mut *$tx).await?;

@@ -384,11 +384,7 @@ macro_rules! write_in_tx {
         let decided: Vec<Uuid> = batches().flat_map(|b| &b.decisions).map(|d| d.encounter_id).collect();
         for chunk in decided.chunks($crate::sql::MAX_ROWS) {
             let mut q = sqlx::QueryBuilder::new("DELETE FROM open_red_flags WHERE encounter_id IN (");
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            q.push(")");
+            $crate::sql::push_ids(&mut q, chunk);
             q.build().execute(&mut *$tx).await?;
         }
         if let Some(i) = &import {

@@ -75,6 +75,18 @@ macro_rules! write_tx {
     };
 }
 
+/// Appends `id, id, ...)` to a query that ends in `IN (`.
+pub(crate) fn push_ids<DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<DB>, ids: &[uuid::Uuid])
+where
+    uuid::Uuid: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(")");
+}
+
 /// Bind parameters one statement may carry: below SQLite's limit (32,766) and PostgreSQL's (65,535).
 pub(crate) const MAX_PARAMS: usize = 32_000;
 
