@@ -361,6 +361,17 @@ impl Gate<'_> {
         request: &ReferralRequest,
         notifier: &dyn crate::outbox::Notifier,
     ) -> Result<hamroh_domain::model::Referral> {
+        self.refer_drawing(request, notifier, referral_code).await
+    }
+
+    /// [`Gate::refer`], with each referral code drawn by `draw`: a test draws a taken one.
+    #[doc(hidden)]
+    pub async fn refer_drawing(
+        &self,
+        request: &ReferralRequest,
+        notifier: &dyn crate::outbox::Notifier,
+        mut draw: impl FnMut() -> String + Send,
+    ) -> Result<hamroh_domain::model::Referral> {
         let (_, facts) = self.check(request.person_id, true, "referral").await?;
         let person = self.store.person(request.person_id).await?.ok_or(StoreError::NotFound)?;
         let service = self
@@ -396,7 +407,7 @@ impl Gate<'_> {
             + jiff::Span::new().days(hamroh_domain::referral::due_in_days(request.urgency, service.response_days));
         let mut referral = hamroh_domain::model::Referral {
             id: Uuid::now_v7(),
-            code: referral_code(),
+            code: draw(),
             person_id: request.person_id,
             from_organisation_id: self.principal.organisation_id,
             from_user_id: Some(self.principal.user_id),
@@ -439,7 +450,7 @@ impl Gate<'_> {
             match self.store.add_referral(&self.actor, &referral, &messages).await {
                 Err(e) if attempts < REGISTER_ATTEMPTS && e.is_unique_violation_on("referrals", "code") => {
                     attempts += 1;
-                    referral.code = referral_code();
+                    referral.code = draw();
                 }
                 other => return other.map(|()| referral),
             }

@@ -413,6 +413,64 @@ async fn a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_i
     assert_eq!(db.store.verify_audit().await.unwrap(), Ok(db.store.counts().await.unwrap().audit_events as u64));
 }
 
+/// A referral code is 40 random bits, so a fresh one can be taken at national scale: it is drawn
+/// again, and a code that stays taken fails the referral with nothing stored.
+async fn a_referral_that_draws_a_taken_code_is_stored_under_a_fresh_one(db: &TestDb) {
+    use hamroh_domain::access::Principal;
+    use hamroh_store::{ReferralRequest, Silent, StoreError};
+    let batch = demo_batch(30, 17);
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    // A referral whose person still consents to sharing with its service's sector.
+    let consents = |taken: &hamroh_domain::model::Referral| {
+        let sector = batch.services.iter().find(|s| s.id == taken.service_id).unwrap().sector;
+        let person = batch.persons.iter().find(|p| p.person.id == taken.person_id).unwrap();
+        let mut decisions: Vec<_> = person
+            .consents
+            .iter()
+            .filter(|c| c.scope == hamroh_domain::consent::ConsentScope::Sector(sector))
+            .collect();
+        decisions.sort_by_key(|c| c.recorded_at);
+        decisions.last().is_some_and(|c| c.given)
+    };
+    let taken = batch.referrals.iter().find(|r| consents(r)).expect("the demo refers someone with consent");
+    let person = batch.persons.iter().find(|p| p.person.id == taken.person_id).unwrap();
+    let principal = Principal {
+        user_id: batch.users[0].id,
+        organisation_id: person.person.organisation_id,
+        sector: hamroh_domain::org::Sector::PrimaryCare,
+        roles: vec![hamroh_domain::org::Role::Clinician],
+        scopes: None,
+    };
+    let gate = db.store.gate(&principal, None);
+    let request = ReferralRequest {
+        person_id: taken.person_id,
+        service_id: taken.service_id,
+        reason: "assessment".into(),
+        urgency: hamroh_domain::referral::Urgency::Routine,
+        screening_id: None,
+        note: None,
+        today: AS_OF,
+    };
+    let before = db.store.counts().await.unwrap();
+
+    let mut codes = vec![taken.code.clone(), taken.code.clone(), "R-FRSH-0001".to_owned()].into_iter();
+    let stored = gate.refer_drawing(&request, &Silent, || codes.next().unwrap()).await.unwrap();
+    assert_eq!(stored.code, "R-FRSH-0001");
+    assert_eq!(db.store.referral_detail(stored.id).await.unwrap().unwrap().code, "R-FRSH-0001");
+    let holder = db.store.referral_detail(taken.id).await.unwrap().unwrap();
+    assert_eq!(
+        (holder.code.as_str(), holder.person_id),
+        (taken.code.as_str(), taken.person_id),
+        "the holder is untouched"
+    );
+
+    let always_taken = gate.refer_drawing(&request, &Silent, || taken.code.clone()).await;
+    assert!(matches!(always_taken, Err(StoreError::Database(_))), "{always_taken:?}");
+    let after = db.store.counts().await.unwrap();
+    assert_eq!(after.referrals, before.referrals + 1, "one referral stored, none for the failed one");
+    assert_eq!(db.store.verify_audit().await.unwrap(), Ok(after.audit_events as u64));
+}
+
 async fn an_idempotency_key_is_held_by_one_request_and_written_by_one_server(db: &TestDb) {
     use hamroh_store::idempotency::Begin;
     let batch = demo_batch(2, 21);
@@ -723,6 +781,7 @@ hamroh_store::on_both_backends!(
     concurrent_writes_for_one_person_leave_the_right_lost_since,
     an_idempotency_key_is_held_by_one_request_and_written_by_one_server,
     a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id,
+    a_referral_that_draws_a_taken_code_is_stored_under_a_fresh_one,
     search_finds_exactly_the_reachable_persons_that_match,
     the_facts_of_many_persons_at_once_are_the_facts_of_each,
     concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone,
