@@ -223,16 +223,21 @@ impl Store {
         Ok(facts)
     }
 
-    /// Persons lost to follow-up whose first unanswered positive screen or red flag falls in the
-    /// months `from..=to` and before `lost_cutoff`: each person once, in the month they have been
-    /// waiting since. Depends on the time of asking, so it is read live (from `unanswered`).
+    /// Persons lost to follow-up with an unanswered positive screen or red flag in the months
+    /// `from..=to` and before `lost_cutoff`, each once, in the month of the first such screen.
+    /// Depends on the time of asking, so it is read live. A person's unanswered screens are the
+    /// positive ones from `unanswered.since` on (every answer came before it), so only persons
+    /// waiting since before the period's end are looked at.
     pub async fn lost_facts(&self, from: i64, to: i64, lost_cutoff: i64) -> Result<Vec<Fact>> {
         let lo = month_start_ms(from);
         let hi = month_start_ms(next_month(to));
         let mut facts = Vec::new();
         let sql = format!(
-            "SELECT u.since, {PERSON_DIMS} FROM unanswered u JOIN persons p ON p.id = u.person_id \
-             WHERE u.since < $1 AND u.since >= $2 AND u.since < $3"
+            "SELECT w.at, {PERSON_DIMS} FROM (SELECT u.person_id AS id, MIN(s.encounter_at) AS at \
+             FROM unanswered u JOIN screenings s ON s.person_id = u.person_id \
+             WHERE u.since < $1 AND u.since < $3 AND (s.positive = TRUE OR s.flags <> '') \
+             AND s.encounter_at >= u.since AND s.encounter_at < $1 AND s.encounter_at >= $2 AND s.encounter_at < $3 \
+             GROUP BY u.person_id) w JOIN persons p ON p.id = w.id"
         );
         type LostRow = (i64, String, String, i64, Option<String>, Option<String>);
         let rows: Vec<LostRow> = with_pool!(self, pool => {

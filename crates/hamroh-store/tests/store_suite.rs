@@ -745,12 +745,20 @@ async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: 
     let lost_now = lost().await;
     let (answered, at) = *answers.iter().find(|(p, _)| !lost_now.contains_key(p)).unwrap();
     let never = batch.persons.iter().map(|p| p.person.id).find(|p| !raised.iter().any(|(r, _)| r == p)).unwrap();
-    let late = vec![screening(answered, at - 86_400_000), screening(never, cutoff - 86_400_000)];
+    let (day, earlier) = (86_400_000, cutoff - 70 * 86_400_000);
+    let late = vec![screening(answered, at - day), screening(never, cutoff - day)];
     store.insert_batch(&actor, &Batch { screenings: late.clone(), ..Batch::default() }).await.unwrap();
     raised.extend(late.iter().map(|s| (s.person_id, s.encounter_at)));
     let now_lost = lost().await;
     assert!(!now_lost.contains_key(&answered));
-    assert_eq!(now_lost.get(&never), Some(&(cutoff - 86_400_000)));
+    assert_eq!(now_lost.get(&never), Some(&(cutoff - day)));
+    assert_eq!(now_lost, lost_from_records(&raised, &answers, cutoff));
+    // An earlier one moves the wait back.
+    let earliest = screening(never, earlier);
+    store.insert_batch(&actor, &Batch { screenings: vec![earliest.clone()], ..Batch::default() }).await.unwrap();
+    raised.push((never, earlier));
+    let now_lost = lost().await;
+    assert_eq!(now_lost.get(&never), Some(&earlier));
     assert_eq!(now_lost, lost_from_records(&raised, &answers, cutoff));
 
     // The coordinator's counts cover every lost person, by registering organisation.
@@ -762,6 +770,33 @@ async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: 
     let counted = by_organisation.iter().find(|l| l.organisation_id == first_lost[0].organisation_id).unwrap();
     assert_eq!(counted.count, of_its_organisation.len() as i64);
     assert_eq!(first_lost[0].since, *now_lost.values().min().unwrap(), "the longest waiting first");
+
+    // The indicator counts the persons with an unanswered positive screen in the period, once
+    // each, in the month of the first such screen (a person waiting since earlier counts too).
+    let last = hamroh_domain::model::period_month(cutoff - day);
+    assert!(last > hamroh_domain::model::period_month(earlier));
+    for (from, to) in [(202601, 202612), (202605, 202605), (202609, 202610), (202501, 202611), (last, last)] {
+        let lo = hamroh_store::facts::month_start_ms(from);
+        let hi = hamroh_store::facts::month_start_ms(hamroh_store::facts::next_month(to));
+        let mut first: BTreeMap<uuid::Uuid, i64> = BTreeMap::new();
+        for &(person, at) in &raised {
+            let unanswered = !answers.iter().any(|&(p, answered)| p == person && answered >= at);
+            if unanswered && at < cutoff && (lo..hi).contains(&at) {
+                let month = first.entry(person).or_insert(at);
+                *month = (*month).min(at);
+            }
+        }
+        let mut expected: Vec<i64> = first.values().map(|&at| hamroh_domain::model::period_month(at)).collect();
+        expected.sort_unstable();
+        let facts = store.lost_facts(from, to, cutoff).await.unwrap();
+        assert!(facts.iter().all(|f| f.n == 1));
+        let mut got: Vec<i64> = facts.iter().map(|f| f.month).collect();
+        got.sort_unstable();
+        assert_eq!(got, expected, "{from}..={to}");
+        if from == last {
+            assert!(first.contains_key(&never), "waiting since an earlier month, and unanswered again in this one");
+        }
+    }
 
     // A database from before `unanswered` gets the same rows from the migration that made it.
     let migration = match db.store.backend_name() {
