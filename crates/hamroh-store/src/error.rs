@@ -28,6 +28,11 @@ pub enum StoreError {
     /// Writing to disk failed (an I/O or fsync error): nothing was acknowledged.
     #[error("the database could not write to disk: {0}")]
     StorageFailed(String),
+    /// Another writer held the database for longer than a write may wait (SQLite's busy timeout),
+    /// or PostgreSQL gave the transaction up to a deadlock or a lock timeout: nothing was written,
+    /// and trying again is right.
+    #[error("the database is busy: {0}")]
+    Busy(String),
     #[error("database error: {0}")]
     Database(sqlx::Error),
 }
@@ -46,6 +51,11 @@ impl From<sqlx::Error> for StoreError {
             }
             if sqlite_primary == Some(10) || code == "58030" {
                 return Self::StorageFailed(db.message().to_owned());
+            }
+            // SQLite 5 busy, 6 locked; PostgreSQL 40001 serialization failure, 40P01 deadlock,
+            // 55P03 lock not available.
+            if matches!(sqlite_primary, Some(5 | 6)) || matches!(code.as_str(), "40001" | "40P01" | "55P03") {
+                return Self::Busy(db.message().to_owned());
             }
         }
         if let sqlx::Error::Io(io) = &e {

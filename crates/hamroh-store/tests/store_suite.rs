@@ -830,3 +830,22 @@ hamroh_store::on_both_backends!(
     concurrent_writers_each_get_their_place_in_the_chain,
     acknowledged_writes_are_durable,
 );
+
+/// A write that waited out SQLite's busy timeout (another process held the database) is told
+/// apart from other failures, so that callers can answer "busy, try again" instead of a fault.
+#[tokio::test]
+async fn a_write_that_finds_the_database_locked_is_busy() {
+    let db = TestDb::sqlite().await;
+    let hamroh_store::DbUrl::Sqlite(path) = &db.url else { unreachable!("a SQLite test database") };
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+    let holder = sqlx::SqlitePool::connect_with(options.clone()).await.unwrap();
+    let held = holder.begin_with("BEGIN IMMEDIATE").await.unwrap();
+    let impatient = sqlx::SqlitePool::connect_with(options.busy_timeout(std::time::Duration::ZERO)).await.unwrap();
+    let refused = sqlx::query("UPDATE audit_head SET seq = seq").execute(&impatient).await.unwrap_err();
+    let error = hamroh_store::StoreError::from(refused);
+    assert!(matches!(error, hamroh_store::StoreError::Busy(_)), "{error:?}");
+    drop(held);
+    sqlx::query("UPDATE audit_head SET seq = seq").execute(&impatient).await.unwrap();
+    impatient.close().await;
+    holder.close().await;
+}

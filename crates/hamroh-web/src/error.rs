@@ -42,6 +42,9 @@ pub enum WebError {
     /// 503: the write could not be made durable (an I/O or fsync error); nothing was stored.
     #[error("the record could not be written to disk and was not stored; try again shortly")]
     WriteFailed,
+    /// 503: another writer held the database too long; nothing was stored.
+    #[error("the database is busy with other work and nothing was stored; try again shortly")]
+    Busy,
     /// 507: the disk or database is full; nothing was stored, reading still works.
     #[error("the database is full: nothing was stored; records can still be read. Tell the administrator")]
     StorageFull,
@@ -82,6 +85,10 @@ impl From<StoreError> for WebError {
                 tracing::error!(error = %detail, "write failed: the database could not write to disk");
                 Self::WriteFailed
             }
+            StoreError::Busy(detail) => {
+                tracing::warn!(error = %detail, "write gave up waiting for the database");
+                Self::Busy
+            }
             StoreError::Database(e) if is_connection_error(&e) => Self::Unavailable,
             other => Self::Internal(other.to_string()),
         }
@@ -110,7 +117,7 @@ impl WebError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable | Self::WriteFailed => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::WriteFailed | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -128,6 +135,7 @@ impl WebError {
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Unavailable => "unavailable",
             Self::WriteFailed => "write_failed",
+            Self::Busy => "busy",
             Self::StorageFull => "storage_full",
             Self::Internal(_) => "internal",
         }
@@ -142,6 +150,7 @@ impl IntoResponse for WebError {
         }
         let retry = match &self {
             Self::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            Self::Busy => Some(2),
             _ => None,
         };
         let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message: self.to_string() } };
@@ -150,5 +159,17 @@ impl IntoResponse for WebError {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_answers_503_with_a_time_to_try_again() {
+        let response = WebError::from(StoreError::Busy("database is locked".into())).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "2");
     }
 }

@@ -124,6 +124,56 @@ fn kobo_submissions_import_all_or_nothing_once_and_a_dry_run_stores_nothing() {
     assert_eq!(imported_at.len(), 3);
 }
 
+/// A large export is stored in parts of 1,000 submissions, one transaction each, so that a server
+/// writing to the same database is never kept waiting for long; each part is audited.
+#[test]
+fn a_large_import_is_stored_in_audited_parts_and_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let mapping = dir.path().join("mapping.toml");
+    std::fs::write(&mapping, KOBO_MAPPING).unwrap();
+    let n = 2_345;
+    let rows: Vec<[String; 6]> = (0..n)
+        .map(|i| {
+            [
+                format!("k-{i}"),
+                format!("2026-09-{:02}T08:00:00", 1 + i % 28),
+                "Aziz".into(),
+                "m".into(),
+                "1988".into(),
+                "TJ-KT.kulob".into(),
+            ]
+        })
+        .collect();
+    let rows: Vec<[&str; 6]> = rows.iter().map(|r| [0, 1, 2, 3, 4, 5].map(|c| r[c].as_str())).collect();
+    let csv = dir.path().join("kobo.csv");
+    std::fs::write(&csv, kobo_csv(&rows, &vec!["yes;0;1;0;1;0;1;1"; n])).unwrap();
+    let before = counts(&db);
+
+    let done = import(&db, &csv, &mapping, &[]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let after = counts(&db);
+    assert_eq!((after.persons - before.persons, after.screenings - before.screenings), (n as i64, n as i64));
+    let parts = with_store(&db, async |s| s.audit_of_entity("submissions", "kobo:aT3st", 10).await.unwrap());
+    let mut details: Vec<String> = parts.iter().map(|e| e.detail.clone().unwrap_or_default()).collect();
+    details.sort();
+    assert_eq!(details.len(), 3, "{details:?}");
+    for (detail, part) in
+        details.iter().zip(["part=1/3 submissions=1000", "part=2/3 submissions=1000", "part=3/3 submissions=345"])
+    {
+        assert!(detail.ends_with(part), "{detail}");
+    }
+    let imported = with_store(&db, async |s| s.imported_submissions("kobo:aT3st").await.unwrap());
+    assert_eq!(imported.len(), n);
+
+    let again = import(&db, &csv, &mapping, &[]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(text(&again.stderr).contains(&format!("{n} imported before")), "{}", text(&again.stderr));
+    assert_eq!(counts(&db).persons, after.persons, "nothing is created twice");
+    let verify = hamroh(&["audit", "verify", "--db", &db]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+}
+
 #[test]
 fn odk_xlsx_submissions_screen_people_already_registered_by_their_code() {
     let dir = tempfile::tempdir().unwrap();

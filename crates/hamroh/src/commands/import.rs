@@ -143,8 +143,8 @@ pub async fn run(what: ImportWhat) -> Outcome {
                 eprintln!("hamroh: dry run, nothing stored: {summary} (checked in {:.1?})", checked);
                 return Ok(ExitCode::SUCCESS);
             }
-            let storing = spinner(format!("storing {} submissions", imported.len()));
-            let detail = format!(
+            let storing = bar(imported.len() as u64, "storing");
+            let file_detail = format!(
                 "file_sha256={} rows={} imported={} persons={} screenings={} skipped={skipped}",
                 hex::encode(Sha256::digest(&bytes)),
                 sheet.rows.len(),
@@ -158,9 +158,29 @@ pub async fn run(what: ImportWhat) -> Outcome {
                 let mut taken: HashSet<String> =
                     store.persons_by_code(&codes).await?.into_iter().map(|p| p.code).collect();
                 reissue_taken_codes(&mut batch, &mut imported, &mut taken);
-                store
-                    .insert_imported(&Actor::user(principal.user_id, None), &batch, &mapping.source, &imported, detail)
-                    .await?;
+                let parts = in_parts(batch, imported, STORE_PART);
+                let count = parts.len();
+                for (n, (part, submissions)) in parts.into_iter().enumerate() {
+                    let detail = format!("{file_detail} part={}/{count} submissions={}", n + 1, submissions.len());
+                    let actor = Actor::user(principal.user_id, None);
+                    if let Err(e) = store.insert_imported(&actor, &part, &mapping.source, &submissions, detail).await {
+                        storing.abandon();
+                        eprintln!(
+                            "hamroh: {} of {count} parts stored ({} submissions); run the same import again \
+                             to store the rest (what is stored is skipped)",
+                            n,
+                            storing.position()
+                        );
+                        return Err(e.into());
+                    }
+                    storing.inc(submissions.len() as u64);
+                    if n + 1 < count {
+                        // Writers that found the lock taken sleep and try again (SQLite's busy
+                        // handler backs off up to 100 ms): without a pause the next part would
+                        // take the lock first, every time, until the import ends.
+                        tokio::time::sleep(PART_PAUSE).await;
+                    }
+                }
             }
             store.close().await;
             storing.finish_and_clear();
@@ -222,6 +242,42 @@ async fn clinician(store: &Store, username: &str) -> Result<Principal, Failure> 
 /// of the file) a fresh id, with their screenings and import records: a person code is 40 bits of
 /// the id, and in a national registry an import of thousands draws a taken one now and then.
 /// Returns how many were given a fresh id.
+/// Submissions stored per transaction. A transaction holds the database's write lock: a server
+/// answering clinics meanwhile waits for each part (under a second), where one transaction for a
+/// whole export held it for minutes and its writes failed when their wait ran out.
+const STORE_PART: usize = 1_000;
+
+/// The pause between two parts, long enough for every writer waiting on the lock to get it.
+const PART_PAUSE: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// Splits checked submissions and their records into parts of `size` submissions, each with its
+/// new persons and its encounter's screenings, in file order.
+fn in_parts(batch: Batch, imported: Vec<ImportedSubmission>, size: usize) -> Vec<(Batch, Vec<ImportedSubmission>)> {
+    let mut part_of_person = HashMap::new();
+    let mut part_of_encounter = HashMap::new();
+    for (i, s) in imported.iter().enumerate() {
+        part_of_person.entry(s.person_id).or_insert(i / size);
+        if let Some(e) = s.encounter_id {
+            part_of_encounter.insert(e, i / size);
+        }
+    }
+    let count = imported.len().div_ceil(size);
+    let mut parts: Vec<(Batch, Vec<ImportedSubmission>)> = (0..count).map(|_| Default::default()).collect();
+    let last = count.saturating_sub(1);
+    for record in batch.persons {
+        let part = part_of_person.get(&record.person.id).copied().unwrap_or(0);
+        parts[part].0.persons.push(record);
+    }
+    for screening in batch.screenings {
+        let part = part_of_encounter.get(&screening.encounter_id).copied().unwrap_or(last);
+        parts[part].0.screenings.push(screening);
+    }
+    for (i, s) in imported.into_iter().enumerate() {
+        parts[i / size].1.push(s);
+    }
+    parts
+}
+
 fn reissue_taken_codes(batch: &mut Batch, imported: &mut [ImportedSubmission], taken: &mut HashSet<String>) -> usize {
     let mut moved = HashMap::new();
     for record in &mut batch.persons {
