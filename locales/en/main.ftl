@@ -309,6 +309,7 @@ worklist-overdue = Our referrals past their due date
 worklist-follow-ups = Follow-ups due this week or overdue
 worklist-escalated = Referrals more than { $days } days overdue (all organisations)
 worklist-lost = Lost to follow-up: positive screen and nothing attended or done in { $days } days, by organisation
+worklist-lost-here = Our people lost to follow-up: positive screen and nothing attended or done in { $days } days (waiting since)
 follow-up-done = Mark done
 directory-title = Find help
 directory-intro = Services for returned migrants and their families, by district and need.

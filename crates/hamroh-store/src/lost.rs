@@ -9,6 +9,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::referrals::Listing;
 use crate::{Result, Store};
 
 /// The condition on a positive or flagged screening `s` that nothing answered it since: no
@@ -103,24 +104,35 @@ pub struct LostCount {
 }
 
 impl Store {
-    /// Persons lost to follow-up (unanswered since before `cutoff`), optionally of one
-    /// registering organisation, the `limit` lost longest first.
+    /// Persons lost to follow-up (unanswered since before `cutoff`), of one registering
+    /// organisation or of all (`None`): the `limit` lost longest first, and how many there are,
+    /// counted up to [`crate::WORKLIST_ROWS`].
     pub async fn lost_to_follow_up(
         &self,
         organisation_id: Option<Uuid>,
         cutoff: i64,
         limit: usize,
-    ) -> Result<Vec<LostCase>> {
+    ) -> Result<Listing<LostCase>> {
         type Row = (Uuid, String, Uuid, String, i64);
-        let sql = format!(
-            "SELECT p.id, p.code, u.organisation_id, o.name, u.since FROM unanswered u \
-             JOIN persons p ON p.id = u.person_id JOIN organisations o ON o.id = u.organisation_id \
-             WHERE u.since < $1 AND ($2 IS NULL OR u.organisation_id = $2) ORDER BY u.since, p.code LIMIT {limit}"
+        // One text per case: "$2 IS NULL OR column = $2" would keep the planner from the index.
+        let from = format!(
+            "FROM unanswered u WHERE u.since < $1 AND {}",
+            if organisation_id.is_some() { "u.organisation_id = $2" } else { "$2 IS NULL" }
         );
-        let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(cutoff).bind(organisation_id).fetch_all(pool).await?
-        });
-        Ok(rows
+        let sql = format!(
+            "SELECT p.id, p.code, u.organisation_id, o.name, u.since {} ORDER BY u.since, p.code LIMIT {limit}",
+            from.replacen(
+                "FROM unanswered u",
+                "FROM unanswered u JOIN persons p ON p.id = u.person_id JOIN organisations o ON o.id = u.organisation_id",
+                1
+            )
+        );
+        let count = crate::referrals::capped_count(&from);
+        let (rows, count): (Vec<Row>, i64) = with_pool!(self, pool => {(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(cutoff).bind(organisation_id).fetch_all(pool).await?,
+            sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(cutoff).bind(organisation_id).fetch_one(pool).await?,
+        )});
+        let rows = rows
             .into_iter()
             .map(|(person_id, person_code, organisation_id, organisation, since)| LostCase {
                 person_id,
@@ -129,7 +141,8 @@ impl Store {
                 organisation,
                 since,
             })
-            .collect())
+            .collect();
+        Ok(Listing::of(rows, count))
     }
 
     /// How many persons each registering organisation has lost to follow-up (unanswered since

@@ -567,6 +567,12 @@ fn lost_from_records(
     lost
 }
 
+/// Who is lost to follow-up and since when, as the store lists them.
+async fn lost_since(store: &Store, cutoff: i64) -> BTreeMap<uuid::Uuid, i64> {
+    let listing = store.lost_to_follow_up(None, cutoff, 10_000).await.unwrap();
+    listing.rows.into_iter().map(|c| (c.person_id, c.since)).collect()
+}
+
 /// The (person, time) of every positive or flagged screening of a batch, and of every attendance
 /// and done follow-up.
 type Times = Vec<(uuid::Uuid, i64)>;
@@ -651,14 +657,7 @@ async fn concurrent_writes_for_one_person_leave_the_right_lost_since(db: &TestDb
         answered.extend(a);
     }
     let expected = lost_from_records(&raised, &answered, cutoff);
-    let got: BTreeMap<uuid::Uuid, i64> = db
-        .store
-        .lost_to_follow_up(None, cutoff, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| (c.person_id, c.since))
-        .collect();
+    let got = lost_since(&db.store, cutoff).await;
     assert_eq!(got.get(&person), expected.get(&person));
     // The last answer came between the screenings of days 15 and 14 before the cut-off.
     assert_eq!(got.get(&person), Some(&(cutoff - 14 * day)), "the first screening after the last answer");
@@ -673,15 +672,7 @@ async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: 
     let now = hamroh_store::now_millis();
     let cutoff = now - 30 * 86_400_000;
     let (mut raised, mut answers) = raised_and_answered(&batch);
-    let lost = async || -> BTreeMap<uuid::Uuid, i64> {
-        store
-            .lost_to_follow_up(None, cutoff, 10_000)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| (c.person_id, c.since))
-            .collect()
-    };
+    let lost = async || lost_since(store, cutoff).await;
     let expected = lost_from_records(&raised, &answers, cutoff);
     assert_eq!(lost().await, expected);
     assert!(expected.len() > 4, "the demo loses some people");
@@ -764,12 +755,16 @@ async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: 
     // The coordinator's counts cover every lost person, by registering organisation.
     let by_organisation = store.lost_by_organisation(cutoff).await.unwrap();
     assert_eq!(by_organisation.iter().map(|l| l.count).sum::<i64>(), now_lost.len() as i64);
-    let first_lost = store.lost_to_follow_up(None, cutoff, 1).await.unwrap();
-    let of_its_organisation =
-        store.lost_to_follow_up(Some(first_lost[0].organisation_id), cutoff, 10_000).await.unwrap();
-    let counted = by_organisation.iter().find(|l| l.organisation_id == first_lost[0].organisation_id).unwrap();
-    assert_eq!(counted.count, of_its_organisation.len() as i64);
-    assert_eq!(first_lost[0].since, *now_lost.values().min().unwrap(), "the longest waiting first");
+    let everyone = store.lost_to_follow_up(None, cutoff, 1).await.unwrap();
+    assert_eq!((everyone.rows.len(), everyone.count), (1, now_lost.len()), "one row shown, all counted");
+    let first_lost = &everyone.rows[0];
+    assert_eq!(first_lost.since, *now_lost.values().min().unwrap(), "the longest waiting first");
+    // A clinic's own list: its persons only, the longest waiting first.
+    let here = store.lost_to_follow_up(Some(first_lost.organisation_id), cutoff, 10_000).await.unwrap();
+    let counted = by_organisation.iter().find(|l| l.organisation_id == first_lost.organisation_id).unwrap();
+    assert_eq!((here.rows.len() as i64, here.count as i64), (counted.count, counted.count));
+    assert!(here.rows.iter().all(|l| l.organisation_id == first_lost.organisation_id));
+    assert!(here.rows.windows(2).all(|w| w[0].since <= w[1].since));
 
     // The indicator counts the persons with an unanswered positive screen in the period, once
     // each, in the month of the first such screen (a person waiting since earlier counts too).

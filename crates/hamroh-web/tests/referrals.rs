@@ -257,11 +257,12 @@ fn hamroh_web_today() -> jiff::civil::Date {
     jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).date()
 }
 
-/// The coordinator's worklist section "lost to follow-up", as (heading, rows).
-async fn lost_section(db: &TestDb, coordinator: &str) -> (String, Vec<String>) {
-    let page = send(db, request("GET", "/worklist", Some(coordinator), None)).await;
+/// A worklist section ("lost": the coordinator's counts; "lost-here": a clinic's own persons), as
+/// (heading, rows).
+async fn lost_section(db: &TestDb, session: &str, id: &str) -> (String, Vec<String>) {
+    let page = send(db, request("GET", "/worklist", Some(session), None)).await;
     assert_eq!(page.status, StatusCode::OK);
-    let start = page.body.find(r#"<h2 id="lost">"#).expect("the coordinator sees who is lost");
+    let start = page.body.find(&format!(r#"<h2 id="{id}">"#)).expect("the section is shown");
     let section = &page.body[start..start + page.body[start..].find("</section>").unwrap()];
     let heading = section[..section.find("</h2>").unwrap()].to_owned();
     let rows = section.split("<li>").skip(1).map(|r| r[..r.find("</li>").unwrap()].to_owned()).collect();
@@ -269,25 +270,34 @@ async fn lost_section(db: &TestDb, coordinator: &str) -> (String, Vec<String>) {
 }
 
 /// Every person of the test world had a positive PHQ-2 in January and nothing since: all four are
-/// lost, two of each clinic. A follow-up done answers one of them.
-async fn the_coordinator_counts_everyone_lost_to_follow_up_by_registering_organisation(db: &TestDb) {
+/// lost, two of each clinic. The coordinator sees counts by organisation; a clinician sees their
+/// clinic's own, each linked. A follow-up done answers one of them.
+async fn lost_to_follow_up_is_counted_for_the_coordinator_and_listed_for_the_clinic(db: &TestDb) {
     let w = support::world(db).await;
     let coordinator = session_for(db, w.users.iter().find(|(r, _)| *r == Role::Coordinator).unwrap().1).await;
-    let (heading, rows) = lost_section(db, &coordinator).await;
+    let (heading, rows) = lost_section(db, &coordinator, "lost").await;
     assert!(heading.ends_with("(4)"), "{heading}");
     assert_eq!(rows, ["Other clinic · 2", "Our clinic · 2"]);
-
     let clinician = session_for(db, w.users.iter().find(|(r, _)| *r == Role::Clinician).unwrap().1).await;
+    let (heading, rows) = lost_section(db, &clinician, "lost-here").await;
+    assert!(heading.ends_with("(2)"), "{heading}");
+    let own = format!(r#"<a href="/persons/{}">HM-OWN1</a>"#, w.own_person);
+    let withdrawn = format!(r#"<a href="/persons/{}">HM-WDR1</a>"#, w.withdrawn_person);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().any(|r| r.starts_with(&own)) && rows.iter().any(|r| r.starts_with(&withdrawn)), "{rows:?}");
+
     let done =
         send(db, request("POST", &format!("/follow-ups/{}/complete", w.follow_ups[0]), Some(&clinician), None)).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let (heading, rows) = lost_section(db, &coordinator).await;
+    let (heading, rows) = lost_section(db, &coordinator, "lost").await;
     assert!(heading.ends_with("(3)"), "{heading}");
     assert_eq!(rows, ["Other clinic · 2", "Our clinic · 1"]);
+    let (heading, rows) = lost_section(db, &clinician, "lost-here").await;
+    assert!(heading.ends_with("(1)") && rows.len() == 1 && rows[0].starts_with(&withdrawn), "{heading} {rows:?}");
 }
 
 hamroh_store::on_both_backends!(
     the_loop_closes_across_organisations,
     the_receiver_and_the_sender_are_notified_at_least_once_in_their_language,
-    the_coordinator_counts_everyone_lost_to_follow_up_by_registering_organisation,
+    lost_to_follow_up_is_counted_for_the_coordinator_and_listed_for_the_clinic,
 );

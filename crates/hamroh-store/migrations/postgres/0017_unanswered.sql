@@ -5,7 +5,8 @@
 -- attended referral, a done follow-up). A screening is answered by an attendance or follow-up at
 -- or after its time, so this is the first such screening after the person's last answer; the
 -- person is lost once it is older than the cut-off. The registering organisation, which never
--- changes, is kept beside it for the coordinator's counts by organisation. Keep in step with ../sqlite/.
+-- changes, is kept beside it for the coordinator's counts by organisation and each clinic's list.
+-- Keep in step with ../sqlite/.
 
 CREATE TABLE unanswered (
     person_id UUID PRIMARY KEY REFERENCES persons(id),
@@ -21,3 +22,4 @@ INSERT INTO unanswered (person_id, organisation_id, since)
         AND f.done_at >= s.encounter_at)
     GROUP BY s.person_id, p.organisation_id;
 CREATE INDEX unanswered_since ON unanswered(since, organisation_id, person_id);
+CREATE INDEX unanswered_organisation ON unanswered(organisation_id, since, person_id);

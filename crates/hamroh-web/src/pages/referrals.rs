@@ -406,6 +406,7 @@ async fn build_worklist(
         )
     };
     let store = &state.store;
+    let lost_cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
     let mut sections = vec![
         Section::listed(t, "inbox", t.get("worklist-inbox"), store.inbox(org, rows("inbox")).await?, referral_row),
         Section::listed(
@@ -432,6 +433,13 @@ async fn build_worklist(
             t.get("urgent-title"),
             store.urgent_items(org, rows("red-flags")).await?,
             |u| (format!("/encounters/{}", u.encounter_id), u.person_code, local_time(u.at)),
+        ),
+        Section::listed(
+            t,
+            "lost-here",
+            t.with("worklist-lost-here", &[("days", state.safety_net.lost_after_days.to_string())]),
+            store.lost_to_follow_up(Some(org), lost_cutoff, rows("lost-here")).await?,
+            |l| (format!("/persons/{}", l.person_id), l.person_code, local_time(l.since)),
         ),
     ];
     if caller.principal.has_role(Role::Coordinator) {
@@ -472,9 +480,8 @@ async fn build_worklist(
             })
             .collect();
         sections.push(Section::whole("barriers", t.get("worklist-barriers"), barriers));
-        let cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
         // One row per registering organisation; the section counts persons.
-        let lost = store.lost_by_organisation(cutoff).await?;
+        let lost = store.lost_by_organisation(lost_cutoff).await?;
         let persons: i64 = lost.iter().map(|l| l.count).sum();
         let mut section = Section::whole(
             "lost",
