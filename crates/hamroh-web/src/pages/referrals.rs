@@ -439,7 +439,10 @@ async fn build_worklist(
             "lost-here",
             t.with("worklist-lost-here", &[("days", state.safety_net.lost_after_days.to_string())]),
             store.lost_to_follow_up(Some(org), lost_cutoff, rows("lost-here")).await?,
-            |l| (format!("/persons/{}", l.person_id), l.person_code, local_time(l.since)),
+            |l| {
+                let since = format!("{} {}", t.get("worklist-waiting-since"), local_time(l.since));
+                (format!("/persons/{}", l.person_id), l.person_code, since)
+            },
         ),
     ];
     if caller.principal.has_role(Role::Coordinator) {
