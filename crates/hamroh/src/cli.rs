@@ -174,6 +174,10 @@ pub enum ImportWhat {
         /// Check every row and print what each would create; store nothing
         #[arg(long)]
         dry_run: bool,
+        /// Milliseconds to pause between parts of 1,000 submissions, so that a server using the
+        /// same database keeps writing meanwhile; 0 when nothing else writes
+        #[arg(long, default_value_t = 150)]
+        pause_ms: u64,
         #[command(flatten)]
         cutoffs: CutoffsArg,
     },

@@ -150,7 +150,7 @@ fn a_large_import_is_stored_in_audited_parts_and_nothing_twice() {
     std::fs::write(&csv, kobo_csv(&rows, &vec!["yes;0;1;0;1;0;1;1"; n])).unwrap();
     let before = counts(&db);
 
-    let done = import(&db, &csv, &mapping, &[]);
+    let done = import(&db, &csv, &mapping, &["--pause-ms", "0"]);
     assert!(done.status.success(), "{}", text(&done.stderr));
     let after = counts(&db);
     assert_eq!((after.persons - before.persons, after.screenings - before.screenings), (n as i64, n as i64));

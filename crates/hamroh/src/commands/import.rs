@@ -42,7 +42,7 @@ fn spinner(message: String) -> ProgressBar {
 
 pub async fn run(what: ImportWhat) -> Outcome {
     match what {
-        ImportWhat::Submissions { db, file, mapping, user, dry_run, cutoffs } => {
+        ImportWhat::Submissions { db, file, mapping, user, dry_run, pause_ms, cutoffs } => {
             let text = std::fs::read_to_string(&mapping)
                 .map_err(|e| Failure::usage(format!("cannot read the mapping {}: {e}", mapping.display())))?;
             let mapping =
@@ -174,11 +174,11 @@ pub async fn run(what: ImportWhat) -> Outcome {
                         return Err(e.into());
                     }
                     storing.inc(submissions.len() as u64);
-                    if n + 1 < count {
+                    if n + 1 < count && pause_ms > 0 {
                         // Writers that found the lock taken sleep and try again (SQLite's busy
                         // handler backs off up to 100 ms): without a pause the next part would
                         // take the lock first, every time, until the import ends.
-                        tokio::time::sleep(PART_PAUSE).await;
+                        tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
                     }
                 }
             }
@@ -246,9 +246,6 @@ async fn clinician(store: &Store, username: &str) -> Result<Principal, Failure> 
 /// answering clinics meanwhile waits for each part (under a second), where one transaction for a
 /// whole export held it for minutes and its writes failed when their wait ran out.
 const STORE_PART: usize = 1_000;
-
-/// The pause between two parts, long enough for every writer waiting on the lock to get it.
-const PART_PAUSE: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// Splits checked submissions and their records into parts of `size` submissions, each with its
 /// new persons and its encounter's screenings, in file order.
