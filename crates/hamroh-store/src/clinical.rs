@@ -57,9 +57,12 @@ const REGISTERED: &str = "SELECT * FROM (SELECT {SUMMARY} FROM persons p WHERE p
 
 /// The first `{limit}` persons in name order with an open referral to the organisation that meet
 /// `{cond}`.
-const REFERRED: &str = "SELECT * FROM (SELECT {SUMMARY} FROM referrals r JOIN persons p ON p.id = r.person_id \
-    WHERE r.to_organisation_id = $1 AND r.status IN ('draft', 'sent', 'accepted', 'attended', 'no_show') AND {cond} \
-    ORDER BY p.family_name, p.given_name, p.code LIMIT {limit}) AS referred";
+const REFERRED: &str = concat!(
+    "SELECT * FROM (SELECT {SUMMARY} FROM referrals r JOIN persons p ON p.id = r.person_id \
+     WHERE r.to_organisation_id = $1 AND r.status IN ",
+    open_referral_statuses!(),
+    " AND {cond} ORDER BY p.family_name, p.given_name, p.code LIMIT {limit}) AS referred"
+);
 
 impl Store {
     /// Persons that an organisation can reach and that match the query, at most `limit`.

@@ -80,10 +80,13 @@ impl Store {
                 crate::sql::push_ids(&mut q, chunk);
                 q.push(" ORDER BY recorded_at, id");
                 let decisions = q.build_query_as().fetch_all(pool).await?;
-                let mut q = sqlx::QueryBuilder::new(
+                // Only open referrals grant access; a long history of closed ones is not read.
+                let mut q = sqlx::QueryBuilder::new(concat!(
                     "SELECT r.person_id, r.to_organisation_id, o.sector, r.status FROM referrals r \
-                     JOIN organisations o ON o.id = r.to_organisation_id WHERE r.person_id IN (",
-                );
+                     JOIN organisations o ON o.id = r.to_organisation_id WHERE r.status NOT IN ",
+                    ended_referral_statuses!(),
+                    " AND r.person_id IN ("
+                ));
                 crate::sql::push_ids(&mut q, chunk);
                 let referrals = q.build_query_as().fetch_all(pool).await?;
                 (decisions, referrals)

@@ -87,6 +87,23 @@ where
     q.push(")");
 }
 
+/// The statuses that keep a referral open ([`hamroh_domain::access::referral_is_open`]), as an SQL
+/// list; a macro so that it can stand in `concat!`.
+macro_rules! open_referral_statuses {
+    () => {
+        "('draft', 'sent', 'accepted', 'attended', 'no_show')"
+    };
+}
+
+/// The statuses that end a referral, the complement of [`open_referral_statuses`]. `status NOT IN`
+/// this list keeps a planner without statistics (SQLite's) from walking an index on the status
+/// when the query also names the persons.
+macro_rules! ended_referral_statuses {
+    () => {
+        "('declined', 'redirected', 'cancelled', 'closed')"
+    };
+}
+
 /// Bind parameters one statement may carry: below SQLite's limit (32,766) and PostgreSQL's (65,535).
 pub(crate) const MAX_PARAMS: usize = 32_000;
 
@@ -127,6 +144,18 @@ pub(crate) fn chunk_len(remaining: usize, columns: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::chunk_len;
+    use hamroh_domain::access::referral_is_open;
+    use hamroh_domain::referral::ReferralStatus;
+
+    #[test]
+    fn the_sql_list_of_open_statuses_is_the_domain_rule() {
+        let open: Vec<String> =
+            ReferralStatus::ALL.iter().filter(|s| referral_is_open(**s)).map(|s| format!("'{s}'")).collect();
+        assert_eq!(open_referral_statuses!(), format!("({})", open.join(", ")));
+        let ended: Vec<String> =
+            ReferralStatus::ALL.iter().filter(|s| !referral_is_open(**s)).map(|s| format!("'{s}'")).collect();
+        assert_eq!(ended_referral_statuses!(), format!("({})", ended.join(", ")));
+    }
 
     #[test]
     fn chunks_are_powers_of_two_that_cover_every_row() {
