@@ -35,7 +35,7 @@ pub struct Args {
     only: Option<Kind>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, clap::ValueEnum)]
 enum Kind {
     Search,
     Person,
@@ -119,6 +119,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let pairs = referable(&client, &args.url, &auth, &people).await?;
     anyhow::ensure!(!pairs.is_empty(), "no person the clinician sees may be referred to any service");
     eprintln!("{} persons to read and write; {} (person, service) pairs to refer", people.len(), pairs.len());
+    // Every run draws the same sequence of requests, so the keys carry the run's start: a key
+    // seen before would replay the stored answer (or refuse a different request) and write nothing.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -153,14 +156,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                         let (person, service) = &pairs[(n >> 33) as usize % pairs.len()];
                         client
                             .post(format!("{url}/api/v1/persons/{person}/referrals"))
-                            .header("Idempotency-Key", format!("load-{c}-{n}"))
+                            .header("Idempotency-Key", format!("load-{run}-{c}-{n}"))
                             .json(&serde_json::json!({
                                 "service_id": service, "reason": "load test", "urgency": "routine"
                             }))
                     }
                     Kind::Screening => client
                         .post(format!("{url}/api/v1/persons/{person}/encounters"))
-                        .header("Idempotency-Key", format!("load-{c}-{n}"))
+                        .header("Idempotency-Key", format!("load-{run}-{c}-{n}"))
                         .json(&serde_json::json!({"screenings": [
                             {"instrument": "phq9", "answers": [1, 0, 2, 1, 0, 1, 0, 0, 0]},
                             {"instrument": "gad7", "answers": [1, 1, 0, 0, 2, 1, 0]}
@@ -198,6 +201,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         percentile(&mut latencies, 0.5),
         percentile(&mut latencies, 0.99)
     );
+    let mut failures: std::collections::BTreeMap<(u16, Kind), usize> = Default::default();
+    for (kind, _, status) in all.iter().filter(|(_, _, s)| !(200..300).contains(s)) {
+        *failures.entry((*status, *kind)).or_default() += 1;
+    }
+    for ((status, kind), n) in failures {
+        // Status 0: no answer at all (connection refused or reset).
+        println!("failed: {n} {kind:?} with status {status}");
+    }
     println!("\n| kind | requests | p50 ms | p99 ms |");
     println!("| --- | ---: | ---: | ---: |");
     for kind in Kind::ALL {
