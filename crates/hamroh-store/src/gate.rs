@@ -43,11 +43,15 @@ impl Store {
 
     /// What the access rules need to know about a person, or `None` if there is no such person.
     pub async fn person_facts(&self, person_id: Uuid) -> Result<Option<PersonFacts>> {
+        self.one_persons_facts(person_id, None).await
+    }
+
+    async fn one_persons_facts(&self, person_id: Uuid, viewer_org: Option<Uuid>) -> Result<Option<PersonFacts>> {
         let registered_by: Option<Uuid> = with_pool!(self, pool => {
             sqlx::query_scalar("SELECT organisation_id FROM persons WHERE id = $1").bind(person_id).fetch_optional(pool).await?
         });
         let Some(registered_by) = registered_by else { return Ok(None) };
-        Ok(self.registered_persons_facts(&[(person_id, registered_by)]).await?.remove(&person_id))
+        Ok(self.facts_read(&[(person_id, registered_by)], viewer_org).await?.remove(&person_id))
     }
 
     /// [`Store::person_facts`] for many persons in three queries.
@@ -67,28 +71,54 @@ impl Store {
     /// [`Store::person_facts`] of persons whose registering organisation is known (search
     /// results carry it): (person, registering organisation) pairs, in two queries.
     pub async fn registered_persons_facts(&self, registered: &[(Uuid, Uuid)]) -> Result<HashMap<Uuid, PersonFacts>> {
+        self.facts_read(registered, None).await
+    }
+
+    /// [`Store::registered_persons_facts`] as far as they decide for a viewer of `viewer_org`:
+    /// referrals open access only to another organisation's persons, so those of persons that
+    /// `viewer_org` registered are not read (their `open_referrals` stay empty). Most persons a
+    /// clinic reads are its own, so this saves a query and its pages on most reads.
+    pub async fn facts_deciding_for(
+        &self,
+        viewer_org: Uuid,
+        registered: &[(Uuid, Uuid)],
+    ) -> Result<HashMap<Uuid, PersonFacts>> {
+        self.facts_read(registered, Some(viewer_org)).await
+    }
+
+    async fn facts_read(
+        &self,
+        registered: &[(Uuid, Uuid)],
+        viewer_org: Option<Uuid>,
+    ) -> Result<HashMap<Uuid, PersonFacts>> {
         let mut out: HashMap<Uuid, PersonFacts> = registered
             .iter()
             .map(|(id, org)| {
                 (*id, PersonFacts { registered_by: *org, consents: Vec::new(), open_referrals: Vec::new() })
             })
             .collect();
-        let ids: Vec<Uuid> = registered.iter().map(|(id, _)| *id).collect();
-        for chunk in ids.chunks(FACT_CHUNK) {
+        for chunk in registered.chunks(FACT_CHUNK) {
+            let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
+            let others: Vec<Uuid> =
+                chunk.iter().filter(|(_, org)| Some(*org) != viewer_org).map(|(id, _)| *id).collect();
             let (decisions, referrals): FactRows = with_pool!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new("SELECT person_id, scope, given FROM consents WHERE person_id IN (");
-                crate::sql::push_ids(&mut q, chunk);
+                crate::sql::push_ids(&mut q, &ids);
                 q.push(" ORDER BY recorded_at, id");
                 let decisions = q.build_query_as().fetch_all(pool).await?;
-                // Only open referrals grant access; a long history of closed ones is not read.
-                let mut q = sqlx::QueryBuilder::new(concat!(
-                    "SELECT r.person_id, r.to_organisation_id, o.sector, r.status FROM referrals r \
-                     JOIN organisations o ON o.id = r.to_organisation_id WHERE r.status NOT IN ",
-                    ended_referral_statuses!(),
-                    " AND r.person_id IN ("
-                ));
-                crate::sql::push_ids(&mut q, chunk);
-                let referrals = q.build_query_as().fetch_all(pool).await?;
+                let referrals = if others.is_empty() {
+                    Vec::new()
+                } else {
+                    // Only open referrals grant access; a long history of closed ones is not read.
+                    let mut q = sqlx::QueryBuilder::new(concat!(
+                        "SELECT r.person_id, r.to_organisation_id, o.sector, r.status FROM referrals r \
+                         JOIN organisations o ON o.id = r.to_organisation_id WHERE r.status NOT IN ",
+                        ended_referral_statuses!(),
+                        " AND r.person_id IN ("
+                    ));
+                    crate::sql::push_ids(&mut q, &others);
+                    q.build_query_as().fetch_all(pool).await?
+                };
                 (decisions, referrals)
             });
             for (id, scope, given) in decisions {
@@ -123,9 +153,14 @@ impl Gate<'_> {
         self.principal
     }
 
+    /// What decides this principal's access to a person, or `None` if there is no such person.
+    async fn facts(&self, person_id: Uuid) -> Result<Option<PersonFacts>> {
+        self.store.one_persons_facts(person_id, Some(self.principal.organisation_id)).await
+    }
+
     /// Decides, and records a refusal. `Err(NotFound)` for a missing or refused person.
     async fn check(&self, person_id: Uuid, write: bool, what: &'static str) -> Result<(Access, PersonFacts)> {
-        let Some(facts) = self.store.person_facts(person_id).await? else { return Err(StoreError::NotFound) };
+        let Some(facts) = self.facts(person_id).await? else { return Err(StoreError::NotFound) };
         self.judge(person_id, facts, write, what).await
     }
 
@@ -135,7 +170,7 @@ impl Gate<'_> {
         let person = self.store.person(person_id).await?.ok_or(StoreError::NotFound)?;
         let facts = self
             .store
-            .registered_persons_facts(&[(person_id, person.organisation_id)])
+            .facts_deciding_for(self.principal.organisation_id, &[(person_id, person.organisation_id)])
             .await?
             .remove(&person_id)
             .ok_or(StoreError::NotFound)?;
@@ -230,12 +265,12 @@ impl Gate<'_> {
     /// person who withdrew consent to care can give it again); others need access to the record.
     /// Withdrawal takes effect at once: the next request is judged by it.
     pub async fn record_consent(&self, person_id: Uuid, scope: ConsentScope, given: bool) -> Result<ConsentRecord> {
-        let Some(facts) = self.store.person_facts(person_id).await? else { return Err(StoreError::NotFound) };
+        let Some(facts) = self.facts(person_id).await? else { return Err(StoreError::NotFound) };
         let registering = facts.registered_by == self.principal.organisation_id
             && self.principal.has_any_role(hamroh_domain::access::CARE_ROLES)
             && self.principal.has_scope(hamroh_domain::access::Scope::PersonsWrite);
         if !registering {
-            self.check(person_id, true, "consent").await?;
+            self.judge(person_id, facts, true, "consent").await?;
         }
         let record = ConsentRecord {
             id: Uuid::now_v7(),
@@ -274,7 +309,7 @@ impl Gate<'_> {
         let mut shown = Vec::new();
         let mut events = Vec::new();
         let registered: Vec<(Uuid, Uuid)> = candidates.iter().map(|c| (c.id, c.organisation_id)).collect();
-        let all_facts = self.store.registered_persons_facts(&registered).await?;
+        let all_facts = self.store.facts_deciding_for(self.principal.organisation_id, &registered).await?;
         for c in candidates {
             let Some(facts) = all_facts.get(&c.id) else { continue };
             let facts = facts.clone();

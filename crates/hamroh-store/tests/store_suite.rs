@@ -240,6 +240,37 @@ async fn the_facts_of_many_persons_at_once_are_the_facts_of_each(db: &TestDb) {
     for id in &ids {
         assert_eq!(many.get(id), db.store.person_facts(*id).await.unwrap().as_ref(), "{id}");
     }
+    // The facts read for one viewer decide that viewer's access exactly as the full facts do, for
+    // the registering organisation and for every organisation a referral went to.
+    use hamroh_domain::access::{Principal, person_access};
+    let registered: Vec<(uuid::Uuid, uuid::Uuid)> = many.iter().map(|(id, f)| (*id, f.registered_by)).collect();
+    let viewers: std::collections::BTreeSet<(uuid::Uuid, hamroh_domain::org::Sector)> =
+        many.values().flat_map(|f| f.open_referrals.iter().copied()).collect();
+    let registering = registered[0].1;
+    let mut granted = Vec::new();
+    for (org, sector) in viewers.into_iter().chain([(registering, hamroh_domain::org::Sector::PrimaryCare)]) {
+        let principal = Principal {
+            user_id: uuid::Uuid::now_v7(),
+            organisation_id: org,
+            sector,
+            roles: vec![hamroh_domain::org::Role::Clinician, hamroh_domain::org::Role::CaseWorker],
+            scopes: None,
+        };
+        let seen = db.store.facts_deciding_for(org, &registered).await.unwrap();
+        granted.extend(seen.values().map(|f| person_access(&principal, f, false)));
+        assert_eq!(seen.len(), many.len());
+        for (id, facts) in &many {
+            for write in [false, true] {
+                assert_eq!(
+                    person_access(&principal, &seen[id], write),
+                    person_access(&principal, facts, write),
+                    "{id}"
+                );
+            }
+        }
+    }
+    use hamroh_domain::access::Access;
+    assert!(granted.contains(&Access::Registering) && granted.contains(&Access::Referral), "{granted:?}");
 }
 
 /// Whether a person's names match a search's name keys, as the search promises: every key is the
