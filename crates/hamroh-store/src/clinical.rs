@@ -22,6 +22,11 @@ pub struct PersonSummary {
     pub district: String,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    /// Whether consent to care is in force (the person's row keeps the latest care decision of
+    /// the consent ledger, migration 0018): enough to decide access for the registering
+    /// organisation. Not shown.
+    #[serde(skip)]
+    pub care_consent: bool,
 }
 
 /// A referral as a person's timeline shows it.
@@ -48,7 +53,8 @@ pub struct UrgentItem {
     pub flags: String,
 }
 
-const SUMMARY: &str = "p.id, p.code, p.organisation_id, p.sex, p.birth_year, p.district, p.given_name, p.family_name";
+const SUMMARY: &str =
+    "p.id, p.code, p.organisation_id, p.sex, p.birth_year, p.district, p.given_name, p.family_name, p.care_consent";
 
 /// The first `{limit}` persons in name order registered by the organisation (`$1`) that meet
 /// `{cond}` and the index term `{term}` (read in order from an index that ends in the name).

@@ -308,11 +308,20 @@ impl Gate<'_> {
     async fn visible(&self, candidates: Vec<PersonSummary>, why: &str) -> Result<Vec<PersonSummary>> {
         let mut shown = Vec::new();
         let mut events = Vec::new();
-        let registered: Vec<(Uuid, Uuid)> = candidates.iter().map(|c| (c.id, c.organisation_id)).collect();
-        let all_facts = self.store.facts_deciding_for(self.principal.organisation_id, &registered).await?;
+        // The clinic's own persons are decided by their care consent, which the candidate's row
+        // carries; only the others' facts are read.
+        let org = self.principal.organisation_id;
+        let others: Vec<(Uuid, Uuid)> =
+            candidates.iter().filter(|c| c.organisation_id != org).map(|c| (c.id, c.organisation_id)).collect();
+        let others_facts = self.store.facts_deciding_for(org, &others).await?;
         for c in candidates {
-            let Some(facts) = all_facts.get(&c.id) else { continue };
-            let facts = facts.clone();
+            let facts = if c.organisation_id == org {
+                let consents = if c.care_consent { vec![ConsentScope::Care] } else { Vec::new() };
+                PersonFacts { registered_by: org, consents, open_referrals: Vec::new() }
+            } else {
+                let Some(facts) = others_facts.get(&c.id) else { continue };
+                facts.clone()
+            };
             if person_access(self.principal, &facts, false).allowed() {
                 let mut e = NewAuditEvent::ok("read", "person", c.id).person(c.id);
                 e.detail = Some(why.to_owned());

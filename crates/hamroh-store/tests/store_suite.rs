@@ -273,6 +273,52 @@ async fn the_facts_of_many_persons_at_once_are_the_facts_of_each(db: &TestDb) {
     assert!(granted.contains(&Access::Registering) && granted.contains(&Access::Referral), "{granted:?}");
 }
 
+async fn a_persons_care_consent_on_its_row_follows_the_ledger(db: &TestDb) {
+    use hamroh_domain::consent::ConsentScope;
+    use hamroh_domain::model::ConsentRecord;
+    use hamroh_domain::names::Query;
+    let batch = demo_batch(60, 11);
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    let org = batch.persons[0].person.organisation_id;
+    let mine: Vec<_> = batch.persons.iter().map(|r| &r.person).filter(|p| p.organisation_id == org).collect();
+    // The flag the search reads from the row, and what the ledger says.
+    let both = |p: &hamroh_domain::model::Person| {
+        let (id, code) = (p.id, p.code.clone());
+        async move {
+            let found = db.store.search_candidates(org, &Query::Code(code), 5).await.unwrap();
+            let facts = db.store.person_facts(id).await.unwrap().unwrap();
+            (found[0].care_consent, facts.consents.contains(&ConsentScope::Care))
+        }
+    };
+    let mut seen = Vec::new();
+    for p in &mine {
+        let (row, ledger) = both(p).await;
+        assert_eq!(row, ledger, "{}", p.code);
+        seen.push(row);
+    }
+    assert!(seen.contains(&true), "the demo gives consent to care");
+    let person = mine.iter().find(|p| seen[mine.iter().position(|q| q.id == p.id).unwrap()]).unwrap();
+    let now = hamroh_store::now_millis();
+    let decide = |given: bool, recorded_at: i64| ConsentRecord {
+        id: uuid::Uuid::now_v7(),
+        person_id: person.id,
+        scope: ConsentScope::Care,
+        given,
+        recorded_at,
+        recorded_by: None,
+    };
+    let actor = Actor::system("test");
+    db.store.insert_consent(&actor, &decide(false, now)).await.unwrap();
+    assert_eq!(both(person).await, (false, false), "a withdrawal takes effect on the row at once");
+    db.store.insert_consent(&actor, &decide(true, now - 60_000)).await.unwrap();
+    assert_eq!(both(person).await, (false, false), "a decision recorded late does not override a newer one");
+    let other = ConsentRecord { scope: ConsentScope::Research, ..decide(true, now + 1) };
+    db.store.insert_consent(&actor, &other).await.unwrap();
+    assert_eq!(both(person).await, (false, false), "another scope leaves care alone");
+    db.store.insert_consent(&actor, &decide(true, now + 2)).await.unwrap();
+    assert_eq!(both(person).await, (true, true));
+}
+
 /// Whether a person's names match a search's name keys, as the search promises: every key is the
 /// family or given name's key, or (three letters or more) its consonants; a year within one.
 fn names_match(
@@ -845,6 +891,7 @@ hamroh_store::on_both_backends!(
     a_referral_that_draws_a_taken_code_is_stored_under_a_fresh_one,
     search_finds_exactly_the_reachable_persons_that_match,
     the_facts_of_many_persons_at_once_are_the_facts_of_each,
+    a_persons_care_consent_on_its_row_follows_the_ledger,
     concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone,
     the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_records,
     a_new_database_is_empty_and_migrating_again_changes_nothing,
