@@ -302,21 +302,23 @@ impl Store {
              ORDER BY encounter_at, encounter_id LIMIT {limit}"
         );
         let sql = format!(
-            "SELECT s.encounter_id, s.person_id, p.code, s.encounter_at, s.flags FROM ({first}) e \
+            "SELECT s.encounter_id, s.person_id, s.encounter_at, s.flags FROM ({first}) e \
              JOIN open_red_flags f ON f.encounter_id = e.encounter_id JOIN screenings s ON s.id = f.screening_id \
-             JOIN persons p ON p.id = s.person_id ORDER BY e.encounter_at, e.encounter_id, s.id"
+             ORDER BY e.encounter_at, e.encounter_id, s.id"
         );
         let count = format!(
             "SELECT COUNT(*) FROM (SELECT DISTINCT encounter_id FROM open_red_flags WHERE organisation_id = $1 \
              LIMIT {WORKLIST_ROWS}) capped"
         );
-        type Row = (Uuid, Uuid, String, i64, String);
+        type Row = (Uuid, Uuid, i64, String);
         let (rows, count): (Vec<Row>, i64) = with_pool!(self, pool => {(
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).fetch_all(pool).await?,
             sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).fetch_one(pool).await?,
         )});
+        let codes = self.person_codes(rows.iter().map(|r| r.1)).await?;
         let mut items: Vec<UrgentItem> = Vec::new();
-        for (encounter_id, person_id, person_code, at, flags) in rows {
+        for (encounter_id, person_id, at, flags) in rows {
+            let person_code = codes.get(&person_id).cloned().unwrap_or_default();
             match items.last_mut().filter(|i| i.encounter_id == encounter_id) {
                 Some(item) => {
                     for f in flags.split(',') {

@@ -27,6 +27,7 @@ pub mod idempotency;
 #[macro_use]
 mod lost;
 mod migrations;
+mod person_codes;
 mod records;
 mod referrals;
 mod url;
@@ -72,6 +73,8 @@ pub struct Store {
     pub(crate) group: Option<group_commit::GroupCommit>,
     /// Idempotency keys whose requests are running in this process.
     pub(crate) claims: idempotency::Claims,
+    /// Person codes read before, for the worklists.
+    pub(crate) codes: person_codes::PersonCodes,
 }
 
 /// The durability settings in force, reported at start-up.
@@ -88,7 +91,7 @@ impl Store {
             DbUrl::Sqlite(path) => Backend::Sqlite(connect_sqlite(path).await?),
             DbUrl::Postgres(raw) => Backend::Postgres(connect_postgres(raw).await?),
         };
-        Ok(Self { backend, group: None, claims: idempotency::Claims::default() })
+        Ok(Self { backend, group: None, claims: idempotency::Claims::default(), codes: Default::default() })
     }
 
     /// From now on, concurrent [`Store::insert_batch`] calls through this handle (and its clones)
@@ -103,8 +106,9 @@ impl Store {
             }
             Backend::Postgres(pool) => Backend::Postgres(pool.clone()),
         };
-        let writer = Self { backend, group: None, claims: idempotency::Claims::default() };
-        let shared = Self { backend: self.backend.clone(), group: None, claims: self.claims.clone() };
+        let writer = Self { backend, group: None, claims: idempotency::Claims::default(), codes: Default::default() };
+        let shared =
+            Self { backend: self.backend.clone(), group: None, claims: self.claims.clone(), codes: self.codes.clone() };
         self.group = Some(group_commit::GroupCommit::start(writer, shared));
         self
     }

@@ -113,30 +113,27 @@ impl Store {
         cutoff: i64,
         limit: usize,
     ) -> Result<Listing<LostCase>> {
-        type Row = (Uuid, String, Uuid, String, i64);
+        type Row = (Uuid, Uuid, String, i64);
         // One text per case: "$2 IS NULL OR column = $2" would keep the planner from the index.
         let from = format!(
             "FROM unanswered u WHERE u.since < $1 AND {}",
             if organisation_id.is_some() { "u.organisation_id = $2" } else { "$2 IS NULL" }
         );
         let sql = format!(
-            "SELECT p.id, p.code, u.organisation_id, o.name, u.since {} ORDER BY u.since, p.code LIMIT {limit}",
-            from.replacen(
-                "FROM unanswered u",
-                "FROM unanswered u JOIN persons p ON p.id = u.person_id JOIN organisations o ON o.id = u.organisation_id",
-                1
-            )
+            "SELECT u.person_id, u.organisation_id, o.name, u.since {} ORDER BY u.since, u.person_id LIMIT {limit}",
+            from.replacen("FROM unanswered u", "FROM unanswered u JOIN organisations o ON o.id = u.organisation_id", 1)
         );
         let count = crate::referrals::capped_count(&from);
         let (rows, count): (Vec<Row>, i64) = with_pool!(self, pool => {(
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(cutoff).bind(organisation_id).fetch_all(pool).await?,
             sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(cutoff).bind(organisation_id).fetch_one(pool).await?,
         )});
+        let codes = self.person_codes(rows.iter().map(|r| r.0)).await?;
         let rows = rows
             .into_iter()
-            .map(|(person_id, person_code, organisation_id, organisation, since)| LostCase {
+            .map(|(person_id, organisation_id, organisation, since)| LostCase {
                 person_id,
-                person_code,
+                person_code: codes.get(&person_id).cloned().unwrap_or_default(),
                 organisation_id,
                 organisation,
                 since,

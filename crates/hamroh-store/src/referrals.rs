@@ -6,6 +6,7 @@ use hamroh_domain::org::Sector;
 use hamroh_domain::referral::{Barrier, ReferralStatus, Urgency};
 use hamroh_domain::service::{Cost, ServiceLanguage};
 use serde::Serialize;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::audit::{Actor, NewAuditEvent};
@@ -133,18 +134,18 @@ pub(crate) fn capped_count(from: &str) -> String {
 
 /// A referral as a worklist lists it; `FROM referrals r ...` follows.
 const ITEM_SELECT: &str = "SELECT r.id, r.code, \
-    (SELECT p.code FROM persons p WHERE p.id = r.person_id), (SELECT s.name FROM services s WHERE s.id = r.service_id), \
+    r.person_id, (SELECT s.name FROM services s WHERE s.id = r.service_id), \
     (SELECT fo.name FROM organisations fo WHERE fo.id = r.from_organisation_id), \
     (SELECT o.name FROM organisations o WHERE o.id = r.to_organisation_id), r.urgency, r.status, r.due_date";
 
-type ItemRow = (Uuid, String, String, String, String, String, String, String, String);
+type ItemRow = (Uuid, String, Uuid, String, String, String, String, String, String);
 
-fn item(row: ItemRow) -> Result<ReferralItem> {
-    let (id, code, person_code, service, from_organisation, to_organisation, urgency, status, due_date) = row;
+fn item(row: ItemRow, codes: &HashMap<Uuid, String>) -> Result<ReferralItem> {
+    let (id, code, person_id, service, from_organisation, to_organisation, urgency, status, due_date) = row;
     Ok(ReferralItem {
         id,
         code,
-        person_code,
+        person_code: codes.get(&person_id).cloned().unwrap_or_default(),
         service,
         from_organisation,
         to_organisation,
@@ -155,6 +156,12 @@ fn item(row: ItemRow) -> Result<ReferralItem> {
 }
 
 impl Store {
+    /// Listed referrals, with their persons' codes.
+    async fn items(&self, rows: Vec<ItemRow>) -> Result<Vec<ReferralItem>> {
+        let codes = self.person_codes(rows.iter().map(|r| r.2)).await?;
+        rows.into_iter().map(|r| item(r, &codes)).collect()
+    }
+
     pub async fn services(&self) -> Result<Vec<ServiceEntry>> {
         type Row = (
             Uuid,
@@ -348,7 +355,7 @@ impl Store {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).fetch_all(pool).await?,
             sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).fetch_one(pool).await?,
         )});
-        Ok(Listing::of(rows.into_iter().map(item).collect::<Result<_>>()?, count))
+        Ok(Listing::of(self.items(rows).await?, count))
     }
 
     /// An organisation's referrals (every organisation's, for `None`) still open after their due
@@ -370,7 +377,7 @@ impl Store {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).bind(before).fetch_all(pool).await?,
             sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).bind(before).fetch_one(pool).await?,
         )});
-        Ok(Listing::of(rows.into_iter().map(item).collect::<Result<_>>()?, count))
+        Ok(Listing::of(self.items(rows).await?, count))
     }
 
     /// Referrals from an organisation that changed state recently: what the sender should see.
@@ -381,7 +388,7 @@ impl Store {
         let rows: Vec<ItemRow> = with_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id).bind(since).fetch_all(pool).await?
         });
-        rows.into_iter().map(item).collect()
+        self.items(rows).await
     }
 
     /// Open follow-ups of an organisation (every organisation's, for `None`) due on or before a
@@ -396,15 +403,17 @@ impl Store {
             "FROM follow_ups f WHERE {} AND f.status = 'open' AND f.due_date <= $2",
             if organisation_id.is_some() { "f.organisation_id = $1" } else { "$1 IS NULL" }
         );
-        let sql = format!(
-            "SELECT f.id, f.person_id, p.code, f.kind, f.due_date {} ORDER BY f.due_date LIMIT {limit}",
-            from.replacen("FROM follow_ups f", "FROM follow_ups f JOIN persons p ON p.id = f.person_id", 1)
-        );
+        let sql = format!("SELECT f.id, f.person_id, f.kind, f.due_date {from} ORDER BY f.due_date LIMIT {limit}");
         let count = capped_count(&from);
-        let (rows, count) = with_pool!(self, pool => {(
+        let (rows, count): (Vec<(Uuid, Uuid, String, String)>, i64) = with_pool!(self, pool => {(
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).bind(until).fetch_all(pool).await?,
             sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).bind(until).fetch_one(pool).await?,
         )});
+        let codes = self.person_codes(rows.iter().map(|r| r.1)).await?;
+        let rows = rows
+            .into_iter()
+            .map(|(id, person, kind, due)| (id, person, codes.get(&person).cloned().unwrap_or_default(), kind, due))
+            .collect();
         Ok(Listing::of(rows, count))
     }
 

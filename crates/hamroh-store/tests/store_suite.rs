@@ -319,6 +319,42 @@ async fn a_persons_care_consent_on_its_row_follows_the_ledger(db: &TestDb) {
     assert_eq!(both(person).await, (true, true));
 }
 
+async fn worklists_show_each_rows_own_person_code(db: &TestDb) {
+    let batch = demo_batch(300, 13);
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    let code: std::collections::HashMap<uuid::Uuid, &str> =
+        batch.persons.iter().map(|r| (r.person.id, r.person.code.as_str())).collect();
+    let person_of: std::collections::HashMap<&str, uuid::Uuid> =
+        batch.referrals.iter().map(|r| (r.code.as_str(), r.person_id)).collect();
+    let store = &db.store;
+    // Twice: the second time the codes come from memory.
+    for _ in 0..2 {
+        let overdue = store.overdue_referrals(None, "2100-01-01", 10_000).await.unwrap().rows;
+        assert!(!overdue.is_empty());
+        for r in &overdue {
+            assert_eq!(r.person_code, code[&person_of[r.code.as_str()]], "{}", r.code);
+        }
+        let follow_ups = store.follow_ups_due(None, "2100-01-01", 10_000).await.unwrap().rows;
+        assert!(!follow_ups.is_empty());
+        for (_, person, person_code, _, _) in &follow_ups {
+            assert_eq!(person_code, code[person]);
+        }
+        let lost = store.lost_to_follow_up(None, i64::MAX, 10_000).await.unwrap().rows;
+        assert!(!lost.is_empty());
+        for l in &lost {
+            assert_eq!(l.person_code, code[&l.person_id]);
+        }
+        let mut urgent = 0;
+        for org in batch.persons.iter().map(|r| r.person.organisation_id).collect::<std::collections::BTreeSet<_>>() {
+            for u in store.urgent_items(org, 10_000).await.unwrap().rows {
+                assert_eq!(u.person_code, code[&u.person_id]);
+                urgent += 1;
+            }
+        }
+        assert!(urgent > 0);
+    }
+}
+
 /// Whether a person's names match a search's name keys, as the search promises: every key is the
 /// family or given name's key, or (three letters or more) its consonants; a year within one.
 fn names_match(
@@ -892,6 +928,7 @@ hamroh_store::on_both_backends!(
     search_finds_exactly_the_reachable_persons_that_match,
     the_facts_of_many_persons_at_once_are_the_facts_of_each,
     a_persons_care_consent_on_its_row_follows_the_ledger,
+    worklists_show_each_rows_own_person_code,
     concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone,
     the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_records,
     a_new_database_is_empty_and_migrating_again_changes_nothing,
