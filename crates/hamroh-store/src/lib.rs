@@ -201,8 +201,10 @@ async fn connect_sqlite(path: &Path) -> Result<SqlitePool> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
         // Reads through a memory map (no copy per page) and a larger page cache per connection:
-        // a district's database is read far more than it is written. (A map of a whole national
-        // database, 17 GB, made the load slower: SQLite maps again as the file grows.)
+        // a district's database is read far more than it is written. A bigger map does not help:
+        // SQLite caps it at 2 GB unless built otherwise, and with the cap raised a map of a whole
+        // national database made the load slower, since every commit makes each reader drop its
+        // map and fault the pages in again (BENCHMARKS.md).
         .pragma("mmap_size", "1073741824")
         .pragma("cache_size", "-32768")
         // Statement journals of multi-row inserts stay in memory instead of spilling to a file.
