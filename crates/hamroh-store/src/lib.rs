@@ -121,6 +121,24 @@ impl Store {
         Ok(store)
     }
 
+    /// Applies the migrations up to `version` only: a test fills a database as an older release
+    /// left it, then upgrades it with [`Store::migrate`].
+    #[cfg(feature = "testing")]
+    #[doc(hidden)]
+    pub async fn migrate_through(&self, version: i64) -> Result<()> {
+        let all = match &self.backend {
+            Backend::Sqlite(_) => migrations::sqlite(),
+            Backend::Postgres(_) => migrations::postgres(),
+        };
+        let some =
+            sqlx::migrate::Migrator::with_migrations(all.iter().filter(|m| m.version <= version).cloned().collect());
+        match &self.backend {
+            Backend::Sqlite(pool) => some.run(pool).await?,
+            Backend::Postgres(pool) => some.run(pool).await?,
+        }
+        Ok(())
+    }
+
     pub async fn migrate(&self) -> Result<()> {
         let migrator = match &self.backend {
             Backend::Sqlite(_) => migrations::sqlite(),

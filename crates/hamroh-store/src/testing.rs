@@ -20,15 +20,24 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn sqlite() -> Self {
+        Self::sqlite_through(None).await
+    }
+
+    /// A SQLite database with the migrations up to `version` only (all for `None`).
+    pub async fn sqlite_through(version: Option<i64>) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = DbUrl::Sqlite(dir.path().join("hamroh.db"));
-        // Every store test writes through group commit, as `serve` does.
-        let store = Store::open(&url).await.expect("open SQLite").with_group_commit();
+        let store = open_through(&url, version).await;
         Self { store, url, admin: None, _dir: Some(dir) }
     }
 
     /// `None` when no PostgreSQL server was given.
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_through(None).await
+    }
+
+    /// [`TestDb::postgres`] with the migrations up to `version` only (all for `None`).
+    pub async fn postgres_through(version: Option<i64>) -> Option<Self> {
         let admin_url = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())?;
         let name = format!("hamroh_test_{}", Uuid::now_v7().simple());
         let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to HAMROH_TEST_POSTGRES");
@@ -38,7 +47,7 @@ impl TestDb {
             .expect("create test database");
         admin.close().await;
         let url = DbUrl::from_str(&with_database(&admin_url, &name)).expect("test URL");
-        let store = Store::open(&url).await.expect("open PostgreSQL").with_group_commit();
+        let store = open_through(&url, version).await;
         Some(Self { store, url, admin: Some((admin_url, name)), _dir: None })
     }
 
@@ -66,6 +75,20 @@ impl TestDb {
             admin.close().await;
         }
     }
+}
+
+/// Opens a test database, migrated up to `version` (all for `None`). Every store test writes
+/// through group commit, as `serve` does.
+async fn open_through(url: &DbUrl, version: Option<i64>) -> Store {
+    let store = match version {
+        None => Store::open(url).await.expect("open the test database"),
+        Some(v) => {
+            let store = Store::connect(url).await.expect("connect to the test database");
+            store.migrate_through(v).await.expect("migrate the test database");
+            store
+        }
+    };
+    store.with_group_commit()
 }
 
 /// Runs raw SQL against a database, bypassing the store (and its audit trail).

@@ -959,3 +959,45 @@ async fn a_write_that_finds_the_database_locked_is_busy() {
     impatient.close().await;
     holder.close().await;
 }
+
+/// Upgrading a database filled before migration 0018 gives each person the care consent its
+/// consent ledger holds, withdrawals and late-recorded older decisions included, on both backends.
+#[tokio::test]
+async fn the_upgrade_to_care_consent_on_the_row_fills_it_from_the_ledger() {
+    use hamroh_domain::consent::ConsentScope;
+    use hamroh_domain::model::ConsentRecord;
+    use hamroh_domain::names::Query;
+    let mut dbs = vec![TestDb::sqlite_through(Some(17)).await];
+    dbs.extend(TestDb::postgres_through(Some(17)).await);
+    for db in dbs {
+        let batch = demo_batch(60, 19);
+        let actor = Actor::system("test");
+        db.store.insert_batch(&actor, &batch).await.unwrap();
+        let now = hamroh_store::now_millis();
+        for (i, r) in batch.persons.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+            let decide = |given: bool, recorded_at: i64| ConsentRecord {
+                id: uuid::Uuid::now_v7(),
+                person_id: r.person.id,
+                scope: ConsentScope::Care,
+                given,
+                recorded_at,
+                recorded_by: None,
+            };
+            db.store.insert_consent(&actor, &decide(false, now)).await.unwrap();
+            if i % 2 == 0 {
+                db.store.insert_consent(&actor, &decide(true, now - 60_000)).await.unwrap();
+            }
+        }
+        db.store.migrate().await.unwrap();
+        let mut seen = Vec::new();
+        for r in &batch.persons {
+            let p = &r.person;
+            let found = db.store.search_candidates(p.organisation_id, &Query::Code(p.code.clone()), 5).await.unwrap();
+            let facts = db.store.person_facts(p.id).await.unwrap().unwrap();
+            assert_eq!(found[0].care_consent, facts.consents.contains(&ConsentScope::Care), "{}", p.code);
+            seen.push(found[0].care_consent);
+        }
+        assert!(seen.contains(&true) && seen.contains(&false), "{seen:?}");
+        db.cleanup().await;
+    }
+}
