@@ -353,6 +353,19 @@ async fn worklists_show_each_rows_own_person_code(db: &TestDb) {
         }
         assert!(urgent > 0);
     }
+    // A whole section is counted by its rows; one cut short by its capped count.
+    let cap = hamroh_store::WORKLIST_ROWS;
+    let whole = store.overdue_referrals(None, "2100-01-01", 10_000).await.unwrap();
+    let first = store.overdue_referrals(None, "2100-01-01", 1).await.unwrap();
+    assert_eq!((whole.count, first.count), (whole.rows.len(), whole.rows.len().min(cap)));
+    let whole = store.follow_ups_due(None, "2100-01-01", 10_000).await.unwrap();
+    let first = store.follow_ups_due(None, "2100-01-01", 1).await.unwrap();
+    assert_eq!((whole.count, first.count), (whole.rows.len(), whole.rows.len().min(cap)));
+    let none = store.follow_ups_due(None, "2100-01-01", 0).await.unwrap();
+    assert_eq!((none.rows.len(), none.count), (0, whole.rows.len().min(cap)), "a count alone");
+    let whole = store.lost_to_follow_up(None, i64::MAX, 10_000).await.unwrap();
+    let first = store.lost_to_follow_up(None, i64::MAX, 1).await.unwrap();
+    assert_eq!((whole.count, first.count), (whole.rows.len(), whole.rows.len().min(cap)));
 }
 
 /// Whether a person's names match a search's name keys, as the search promises: every key is the
