@@ -368,6 +368,69 @@ async fn worklists_show_each_rows_own_person_code(db: &TestDb) {
     assert_eq!((whole.count, first.count), (whole.rows.len(), whole.rows.len().min(cap)));
 }
 
+/// Attendances, done follow-ups and positive screenings of the same persons, all at once: each
+/// recomputes the persons' lost-to-follow-up rows, appends to the audit chain and counts in the
+/// indicator cube. On PostgreSQL they take their locks in one order (ARCHITECTURE.md "Lock
+/// order"), so none waits for another in a cycle and every one succeeds.
+async fn concurrent_writers_on_the_same_persons_never_deadlock(db: &TestDb) {
+    use hamroh_domain::referral::{FollowUpStatus, ReferralStatus};
+    let batch = demo_batch(2000, 23);
+    let actor = Actor::system("test");
+    db.store.insert_batch(&actor, &batch).await.unwrap();
+    let open: Vec<_> = batch
+        .referrals
+        .iter()
+        .filter(|r| matches!(r.status, ReferralStatus::Sent | ReferralStatus::Accepted))
+        .collect();
+    let follow_ups: Vec<_> = batch.follow_ups.iter().filter(|f| f.status == FollowUpStatus::Open).collect();
+    let template =
+        batch.screenings.iter().find(|s| s.outcome.positive == Some(true)).expect("a positive screening").clone();
+    // Rounds of 50 attendances and 150 follow-ups: a wrong order makes a cycle in some rounds, not
+    // in every one.
+    let rounds = open.chunks(50).zip(follow_ups.chunks(150)).take(4);
+    assert_eq!(rounds.clone().count(), 4, "{} referrals, {} follow-ups", open.len(), follow_ups.len());
+    for (open, follow_ups) in rounds {
+        let mut tasks = tokio::task::JoinSet::new();
+        for referral in open.iter().map(|r| (*r).clone()) {
+            let (store, actor) = (db.store.clone(), actor.clone());
+            tasks.spawn(async move {
+                let detail = store.referral_detail(referral.id).await?.expect("a stored referral");
+                let step = hamroh_domain::model::ReferralEvent {
+                    from_status: Some(referral.status),
+                    to_status: ReferralStatus::Attended,
+                    at: hamroh_store::now_millis(),
+                    by_user_id: None,
+                    reason: None,
+                    barrier: None,
+                    note: None,
+                };
+                store.record_transition(&actor, &detail, ReferralStatus::Attended, &step, None, &[]).await
+            });
+        }
+        for f in follow_ups.iter().map(|f| (*f).clone()) {
+            let (store, actor) = (db.store.clone(), actor.clone());
+            tasks.spawn(async move { store.complete_follow_up(&actor, f.id, f.person_id).await });
+        }
+        // Two screenings each, so that writers of one person meet more often.
+        let screened = open.iter().map(|r| r.person_id).chain(follow_ups.iter().map(|f| f.person_id));
+        for person in screened.clone().chain(screened) {
+            let (store, actor) = (db.store.clone(), actor.clone());
+            let mut screening = template.clone();
+            (screening.id, screening.encounter_id, screening.person_id) =
+                (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), person);
+            screening.encounter_at = hamroh_store::now_millis();
+            tasks.spawn(async move {
+                store.insert_batch(&actor, &Batch { screenings: vec![screening], ..Batch::default() }).await
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            result.unwrap().unwrap();
+        }
+    }
+    let counts = db.store.counts().await.unwrap();
+    assert_eq!(db.store.verify_audit().await.unwrap(), Ok(counts.audit_events as u64));
+}
+
 /// Whether a person's names match a search's name keys, as the search promises: every key is the
 /// family or given name's key, or (three letters or more) its consonants; a year within one.
 fn names_match(
@@ -942,6 +1005,7 @@ hamroh_store::on_both_backends!(
     the_facts_of_many_persons_at_once_are_the_facts_of_each,
     a_persons_care_consent_on_its_row_follows_the_ledger,
     worklists_show_each_rows_own_person_code,
+    concurrent_writers_on_the_same_persons_never_deadlock,
     concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone,
     the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_records,
     a_new_database_is_empty_and_migrating_again_changes_nothing,
