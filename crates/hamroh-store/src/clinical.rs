@@ -311,17 +311,7 @@ impl Store {
              LIMIT {WORKLIST_ROWS}) capped"
         );
         type Row = (Uuid, Uuid, i64, String);
-        let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).fetch_all(pool).await?
-        });
-        // A list shorter than asked for is the whole section: no count is read.
-        let count: i64 = if rows.len() < limit {
-            0
-        } else {
-            with_pool!(self, pool => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).fetch_one(pool).await?
-            })
-        };
+        let (rows, count): (Vec<Row>, i64) = section_rows!(self, limit, sql, count, organisation_id);
         let codes = self.person_codes(rows.iter().map(|r| r.1)).await?;
         let mut items: Vec<UrgentItem> = Vec::new();
         for (encounter_id, person_id, at, flags) in rows {

@@ -124,17 +124,7 @@ impl Store {
             from.replacen("FROM unanswered u", "FROM unanswered u JOIN organisations o ON o.id = u.organisation_id", 1)
         );
         let count = crate::referrals::capped_count(&from);
-        let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(cutoff).bind(organisation_id).fetch_all(pool).await?
-        });
-        // A list shorter than asked for is the whole section: no count is read.
-        let count: i64 = if rows.len() < limit {
-            0
-        } else {
-            with_pool!(self, pool => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(cutoff).bind(organisation_id).fetch_one(pool).await?
-            })
-        };
+        let (rows, count): (Vec<Row>, i64) = section_rows!(self, limit, sql, count, cutoff, organisation_id);
         let codes = self.person_codes(rows.iter().map(|r| r.0)).await?;
         let rows = rows
             .into_iter()

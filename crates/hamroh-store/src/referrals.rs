@@ -351,17 +351,7 @@ impl Store {
         let from = "FROM referrals r WHERE r.to_organisation_id = $1 AND r.status IN ('sent', 'accepted')";
         let sql = format!("{ITEM_SELECT} {from} ORDER BY r.due_date, r.code LIMIT {limit}");
         let count = capped_count(from);
-        let rows: Vec<ItemRow> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).fetch_all(pool).await?
-        });
-        // A list shorter than asked for is the whole section: no count is read.
-        let count: i64 = if rows.len() < limit {
-            0
-        } else {
-            with_pool!(self, pool => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).fetch_one(pool).await?
-            })
-        };
+        let (rows, count): (Vec<ItemRow>, i64) = section_rows!(self, limit, sql, count, organisation_id);
         Ok(Listing::of(self.items(rows).await?, count))
     }
 
@@ -380,17 +370,7 @@ impl Store {
         );
         let sql = format!("{ITEM_SELECT} {from} ORDER BY r.due_date, r.code LIMIT {limit}");
         let count = capped_count(&from);
-        let rows: Vec<ItemRow> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).bind(before).fetch_all(pool).await?
-        });
-        // A list shorter than asked for is the whole section: no count is read.
-        let count: i64 = if rows.len() < limit {
-            0
-        } else {
-            with_pool!(self, pool => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).bind(before).fetch_one(pool).await?
-            })
-        };
+        let (rows, count): (Vec<ItemRow>, i64) = section_rows!(self, limit, sql, count, organisation_id, before);
         Ok(Listing::of(self.items(rows).await?, count))
     }
 
@@ -419,17 +399,8 @@ impl Store {
         );
         let sql = format!("SELECT f.id, f.person_id, f.kind, f.due_date {from} ORDER BY f.due_date LIMIT {limit}");
         let count = capped_count(&from);
-        let rows: Vec<(Uuid, Uuid, String, String)> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(organisation_id).bind(until).fetch_all(pool).await?
-        });
-        // A list shorter than asked for is the whole section: no count is read.
-        let count: i64 = if rows.len() < limit {
-            0
-        } else {
-            with_pool!(self, pool => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(organisation_id).bind(until).fetch_one(pool).await?
-            })
-        };
+        let (rows, count): (Vec<(Uuid, Uuid, String, String)>, i64) =
+            section_rows!(self, limit, sql, count, organisation_id, until);
         let codes = self.person_codes(rows.iter().map(|r| r.1)).await?;
         let rows = rows
             .into_iter()

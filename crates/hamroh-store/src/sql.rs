@@ -11,6 +11,29 @@ macro_rules! with_pool {
     };
 }
 
+/// A worklist section: its rows from the SQL text `$rows` and its capped count from `$count`, both
+/// with the values `$bind`. The count is not read when fewer rows than `$limit` came back, since
+/// they are then the whole section (`Listing::of` counts them); it is 0 then.
+macro_rules! section_rows {
+    ($store:expr, $limit:expr, $rows:expr, $count:expr, $($bind:expr),+ $(,)?) => {{
+        let rows: Vec<_> = with_pool!($store, pool => {
+            let q = sqlx::query_as(sqlx::AssertSqlSafe($rows));
+            $(let q = q.bind($bind);)+
+            q.fetch_all(pool).await?
+        });
+        let count: i64 = if rows.len() < $limit {
+            0
+        } else {
+            with_pool!($store, pool => {
+                let q = sqlx::query_scalar(sqlx::AssertSqlSafe($count));
+                $(let q = q.bind($bind);)+
+                q.fetch_one(pool).await?
+            })
+        };
+        (rows, count)
+    }};
+}
+
 /// Records, inside the transaction `$tx`, that the keyed requests `$requests` (an iterator of
 /// `&KeyedRequest`, each once) have written: their rows are inserted, or marked if their own
 /// request inserted them before. A row held by another claim fails the transaction.

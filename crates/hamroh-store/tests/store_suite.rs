@@ -395,15 +395,7 @@ async fn concurrent_writers_on_the_same_persons_never_deadlock(db: &TestDb) {
             let (store, actor) = (db.store.clone(), actor.clone());
             tasks.spawn(async move {
                 let detail = store.referral_detail(referral.id).await?.expect("a stored referral");
-                let step = hamroh_domain::model::ReferralEvent {
-                    from_status: Some(referral.status),
-                    to_status: ReferralStatus::Attended,
-                    at: hamroh_store::now_millis(),
-                    by_user_id: None,
-                    reason: None,
-                    barrier: None,
-                    note: None,
-                };
+                let step = attendance(referral.status);
                 store.record_transition(&actor, &detail, ReferralStatus::Attended, &step, None, &[]).await
             });
         }
@@ -429,6 +421,19 @@ async fn concurrent_writers_on_the_same_persons_never_deadlock(db: &TestDb) {
     }
     let counts = db.store.counts().await.unwrap();
     assert_eq!(db.store.verify_audit().await.unwrap(), Ok(counts.audit_events as u64));
+}
+
+/// The step that records a person's attendance of a referral now.
+fn attendance(from: hamroh_domain::referral::ReferralStatus) -> hamroh_domain::model::ReferralEvent {
+    hamroh_domain::model::ReferralEvent {
+        from_status: Some(from),
+        to_status: hamroh_domain::referral::ReferralStatus::Attended,
+        at: hamroh_store::now_millis(),
+        by_user_id: None,
+        reason: None,
+        barrier: None,
+        note: None,
+    }
 }
 
 /// Whether a person's names match a search's name keys, as the search promises: every key is the
@@ -876,15 +881,7 @@ async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: 
         })
         .expect("a lost person with an open referral");
     let detail = store.referral_detail(referral.id).await.unwrap().unwrap();
-    let step = hamroh_domain::model::ReferralEvent {
-        from_status: Some(referral.status),
-        to_status: ReferralStatus::Attended,
-        at: hamroh_store::now_millis(),
-        by_user_id: None,
-        reason: None,
-        barrier: None,
-        note: None,
-    };
+    let step = attendance(referral.status);
     store.record_transition(&actor, &detail, ReferralStatus::Attended, &step, None, &[]).await.unwrap();
     answers.push((referral.person_id, step.at));
     assert!(!lost().await.contains_key(&referral.person_id));
