@@ -429,3 +429,20 @@ indicator-barriers = Barriers reported
 indicator-barriers-definition = Barriers recorded with a declined, missed or cancelled referral in the period; by category, per barrier.
 indicator-lost_to_follow_up = Lost to follow-up
 indicator-lost_to_follow_up-definition = Persons whose positive screen or red flag in the period has had no attended referral or completed follow-up for longer than the deployment allows (30 days by default).
+
+## Account security
+login-throttled-short = Too many failed attempts. Please wait a few minutes and try again.
+account-password = Password
+account-password-current = Current password
+account-password-new = New password (at least 10 characters)
+account-password-change = Change the password
+account-password-changed = Your password has been changed.
+account-password-wrong = The current password is not right.
+account-totp-replace = Replace the second factor
+account-totp-current-code = Code from your current authenticator app
+account-totp-new-code = Code from the new key
+account-totp-replace-failed = The password or the code from your current authenticator app is not right; the second factor was not changed.
+admin-reset-totp = Remove the second factor
+error-forbidden = You do not have permission to open this page. If you need it, ask your administrator.
+error-bad-request = This address or form is not valid. Go back and try again.
+error-session-required = This page is for people signed in with a browser; an API token cannot open it.

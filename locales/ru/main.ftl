@@ -429,3 +429,20 @@ indicator-barriers = Названные препятствия
 indicator-barriers-definition = Препятствия, записанные при отказе, неявке или отмене в периоде; по категориям — по видам.
 indicator-lost_to_follow_up = Выбывшие из наблюдения
 indicator-lost_to_follow_up-definition = Лица, у которых положительный скрининг или тревожный признак в периоде дольше допустимого срока (по умолчанию 30 дней) остаётся без посещённого направления или завершённого наблюдения.
+
+## Account security
+login-throttled-short = Слишком много неудачных попыток. Подождите несколько минут и попробуйте снова.
+account-password = Пароль
+account-password-current = Текущий пароль
+account-password-new = Новый пароль (не менее 10 символов)
+account-password-change = Сменить пароль
+account-password-changed = Ваш пароль изменён.
+account-password-wrong = Текущий пароль неверен.
+account-totp-replace = Заменить второй фактор
+account-totp-current-code = Код из нынешнего приложения-аутентификатора
+account-totp-new-code = Код для нового ключа
+account-totp-replace-failed = Пароль или код из нынешнего приложения-аутентификатора неверен; второй фактор не изменён.
+admin-reset-totp = Снять второй фактор
+error-forbidden = У вас нет прав открыть эту страницу. Если она вам нужна, обратитесь к администратору.
+error-bad-request = Этот адрес или форма неверны. Вернитесь и попробуйте снова.
+error-session-required = Эта страница для пользователей, вошедших через браузер; API-токен её не открывает.

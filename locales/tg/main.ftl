@@ -429,3 +429,20 @@ indicator-barriers = Монеаҳои номбаршуда
 indicator-barriers-definition = Монеаҳое, ки ҳангоми рад, наомадан ё бекоркунӣ дар давра сабт шудаанд; аз рӯи категория — аз рӯи навъ.
 indicator-lost_to_follow_up = Аз назорат берун мондагон
 indicator-lost_to_follow_up-definition = Шахсоне, ки скрининги мусбат ё нишонаи хатарашон дар давра зиёда аз мӯҳлати иҷозатдода (бо пешфарз 30 рӯз) бе роҳхати омада ё назорати анҷомёфта мондааст.
+
+## Account security
+login-throttled-short = Кӯшишҳои ноком аз ҳад зиёданд. Чанд дақиқа интизор шавед ва бори дигар кӯшиш кунед.
+account-password = Рамз
+account-password-current = Рамзи ҳозира
+account-password-new = Рамзи нав (на камтар аз 10 аломат)
+account-password-change = Иваз кардани рамз
+account-password-changed = Рамзи шумо иваз карда шуд.
+account-password-wrong = Рамзи ҳозира нодуруст аст.
+account-totp-replace = Иваз кардани омили дуюм
+account-totp-current-code = Рамз аз барномаи аутентификатори ҳозира
+account-totp-new-code = Рамз барои калиди нав
+account-totp-replace-failed = Рамз ё коди барномаи аутентификатори ҳозира нодуруст аст; омили дуюм иваз нашуд.
+admin-reset-totp = Бекор кардани омили дуюм
+error-forbidden = Шумо ҳуқуқи кушодани ин саҳифаро надоред. Агар лозим бошад, ба маъмур муроҷиат кунед.
+error-bad-request = Ин суроға ё шакл нодуруст аст. Баргардед ва бори дигар кӯшиш кунед.
+error-session-required = Ин саҳифа барои корбароне аст, ки тавассути браузер ворид шудаанд; токени API онро намекушояд.

@@ -23,8 +23,15 @@ pub struct Principal {
     pub organisation_id: Uuid,
     pub sector: Sector,
     pub roles: Vec<Role>,
-    /// For an API token: what the token may do; `None` for a signed-in user.
-    pub scopes: Option<Vec<Scope>>,
+    /// For an API token: which token, and what it may do; `None` for a signed-in user.
+    pub token: Option<TokenGrant>,
+}
+
+/// An API token the request came with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenGrant {
+    pub id: Uuid,
+    pub scopes: Vec<Scope>,
 }
 
 crate::code_enum!(
@@ -50,7 +57,7 @@ impl Principal {
 
     /// Whether a token (if this is one) carries the scope; a signed-in user has every scope.
     pub fn has_scope(&self, scope: Scope) -> bool {
-        self.scopes.as_ref().is_none_or(|s| s.contains(&scope))
+        self.token.as_ref().is_none_or(|t| t.scopes.contains(&scope))
     }
 }
 
@@ -107,12 +114,66 @@ pub fn person_access(principal: &Principal, facts: &PersonFacts, write: bool) ->
     if referred && shared { Access::Referral } else { Access::Denied }
 }
 
+/// How much of a referral a principal may see and do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralAccess {
+    /// The whole referral, clinical content included, and every step of the caller's side.
+    Full,
+    /// The receiving organisation after the person withdrew consent to share with it: what it
+    /// needs to end the referral (its code, service, state, dates), without clinical content, and
+    /// only the steps that end it.
+    Restricted,
+    Denied,
+}
+
+/// The parties of a referral, as the access rules see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferralParties {
+    pub from_organisation: Uuid,
+    pub to_organisation: Uuid,
+    pub to_sector: Sector,
+}
+
+/// May this principal read (or, with `write`, step) this referral of a person with `facts`? The
+/// sender sees it as it may see the person's record (a withdrawn care consent closes both); the
+/// receiver while the person's consent to share with it, or its sector, is in force, and in
+/// [`ReferralAccess::Restricted`] form after a withdrawal.
+pub fn referral_access(
+    principal: &Principal,
+    facts: &PersonFacts,
+    parties: &ReferralParties,
+    write: bool,
+) -> ReferralAccess {
+    let scope = if write { Scope::PersonsWrite } else { Scope::PersonsRead };
+    if !principal.has_any_role(CARE_ROLES) || !principal.has_scope(scope) {
+        return ReferralAccess::Denied;
+    }
+    let org = principal.organisation_id;
+    if org == parties.from_organisation && person_access(principal, facts, write).allowed() {
+        return ReferralAccess::Full;
+    }
+    if org != parties.to_organisation {
+        return ReferralAccess::Denied;
+    }
+    let shared = facts.consents.contains(&ConsentScope::Organisation(org))
+        || facts.consents.contains(&ConsentScope::Sector(parties.to_sector));
+    if shared { ReferralAccess::Full } else { ReferralAccess::Restricted }
+}
+
+/// The steps a receiver with [`ReferralAccess::Restricted`] may still take: those that end the
+/// referral.
+pub fn restricted_step_allowed(step: &crate::referral::Transition) -> bool {
+    use crate::referral::Transition;
+    matches!(step, Transition::Decline { .. } | Transition::Cancel { .. } | Transition::Close { .. })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn principal(roles: &[Role], org: Uuid, sector: Sector) -> Principal {
-        Principal { user_id: Uuid::now_v7(), organisation_id: org, sector, roles: roles.to_vec(), scopes: None }
+        Principal { user_id: Uuid::now_v7(), organisation_id: org, sector, roles: roles.to_vec(), token: None }
     }
 
     #[test]
@@ -156,11 +217,43 @@ mod tests {
     }
 
     #[test]
+    fn a_referral_follows_the_persons_consent_on_both_sides() {
+        let (clinic, rehab) = (Uuid::now_v7(), Uuid::now_v7());
+        let parties =
+            ReferralParties { from_organisation: clinic, to_organisation: rehab, to_sector: Sector::Rehabilitation };
+        let sender = principal(&[Role::Clinician], clinic, Sector::PrimaryCare);
+        let receiver = principal(&[Role::CaseWorker], rehab, Sector::Rehabilitation);
+        let stranger = principal(&[Role::Clinician], Uuid::now_v7(), Sector::PrimaryCare);
+        let mut facts = PersonFacts {
+            registered_by: clinic,
+            consents: vec![ConsentScope::Care, ConsentScope::Sector(Sector::Rehabilitation)],
+            open_referrals: vec![(rehab, Sector::Rehabilitation)],
+        };
+        assert_eq!(referral_access(&sender, &facts, &parties, true), ReferralAccess::Full);
+        assert_eq!(referral_access(&receiver, &facts, &parties, true), ReferralAccess::Full);
+        assert_eq!(referral_access(&stranger, &facts, &parties, false), ReferralAccess::Denied);
+        facts.consents = vec![ConsentScope::Care];
+        assert_eq!(referral_access(&receiver, &facts, &parties, false), ReferralAccess::Restricted);
+        assert_eq!(referral_access(&sender, &facts, &parties, false), ReferralAccess::Full);
+        facts.consents.clear();
+        assert_eq!(referral_access(&sender, &facts, &parties, false), ReferralAccess::Denied, "care withdrawn");
+        let mut export_only = principal(&[Role::Clinician], clinic, Sector::PrimaryCare);
+        export_only.token = Some(TokenGrant { id: Uuid::now_v7(), scopes: vec![Scope::Export] });
+        facts.consents = vec![ConsentScope::Care];
+        assert_eq!(referral_access(&export_only, &facts, &parties, false), ReferralAccess::Denied);
+        use crate::referral::{Barrier, Transition};
+        assert!(restricted_step_allowed(&Transition::Close { outcome: "seen".into() }));
+        assert!(restricted_step_allowed(&Transition::Decline { reason: "r".into(), barrier: Barrier::Other }));
+        assert!(!restricted_step_allowed(&Transition::Accept));
+        assert!(!restricted_step_allowed(&Transition::Attend));
+    }
+
+    #[test]
     fn a_token_acts_only_within_its_scopes() {
         let clinic = Uuid::now_v7();
         let facts = PersonFacts { registered_by: clinic, consents: vec![ConsentScope::Care], open_referrals: vec![] };
         let mut p = principal(&[Role::Clinician], clinic, Sector::PrimaryCare);
-        p.scopes = Some(vec![Scope::PersonsRead]);
+        p.token = Some(TokenGrant { id: Uuid::now_v7(), scopes: vec![Scope::PersonsRead] });
         assert!(person_access(&p, &facts, false).allowed());
         assert!(!person_access(&p, &facts, true).allowed());
     }

@@ -1,7 +1,7 @@
 //! Users, organisations, sessions and API tokens. Secrets are stored only as hashes: session and
 //! API tokens as SHA-256, passwords as Argon2id PHC strings made by the caller.
 
-use hamroh_domain::access::{Principal, Scope};
+use hamroh_domain::access::{Principal, Scope, TokenGrant};
 use hamroh_domain::model::{Organisation, User};
 use hamroh_domain::org::{Lang, Role, Sector};
 use uuid::Uuid;
@@ -56,13 +56,21 @@ impl SessionUser {
             organisation_id: self.organisation_id,
             sector: self.sector,
             roles: self.roles.clone(),
-            scopes: None,
+            token: None,
         }
     }
 
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+}
+
+/// The user behind an API token, as the token may act for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPrincipal {
+    pub principal: Principal,
+    /// The user has enrolled a second factor (a deployment may require it of administrators).
+    pub has_totp: bool,
 }
 
 /// Session lifetimes: idle and absolute, in milliseconds.
@@ -175,6 +183,7 @@ impl Store {
     pub async fn set_password(&self, actor: &Actor, user_id: Uuid, password_hash: &str) -> Result<()> {
         let event = NewAuditEvent::ok("reset_password", "user", user_id);
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                 .bind(password_hash)
                 .bind(user_id)
@@ -195,6 +204,7 @@ impl Store {
         let event = NewAuditEvent::ok(if disabled { "disable" } else { "enable" }, "user", user_id);
         let now = now_millis();
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             let n = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
                 .bind(disabled)
                 .bind(user_id)
@@ -222,6 +232,7 @@ impl Store {
         let mut event = NewAuditEvent::ok("set_roles", "user", user_id);
         event.detail = Some(roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","));
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
             for role in roles {
                 sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
@@ -245,11 +256,20 @@ impl Store {
         Ok(())
     }
 
-    /// Sets (or, with `None`, removes) the user's TOTP secret.
+    /// Sets (or, with `None`, removes) the user's TOTP secret; every secret offered to the user's
+    /// sessions is withdrawn.
     pub async fn set_totp(&self, actor: &Actor, user_id: Uuid, secret: Option<&str>) -> Result<()> {
-        let event = NewAuditEvent::ok(if secret.is_some() { "enable_totp" } else { "disable_totp" }, "user", user_id);
+        let action = match (secret.is_some(), actor.user_id == Some(user_id)) {
+            (true, _) => "enable_totp",
+            (false, true) => "disable_totp",
+            // An administrator's reset of another user's second factor.
+            (false, false) => "reset_totp",
+        };
+        let event = NewAuditEvent::ok(action, "user", user_id);
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2").bind(secret).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE sessions SET totp_offer = NULL WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
             append_audit!(tx, actor, [&event]);
         });
         Ok(())
@@ -432,6 +452,7 @@ impl Store {
         let mut event = NewAuditEvent::ok("create_token", "api_token", id);
         event.detail = Some(scopes_text.clone());
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             sqlx::query(
                 "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
@@ -451,6 +472,7 @@ impl Store {
     pub async fn revoke_api_token(&self, actor: &Actor, id: Uuid, owner: Option<Uuid>) -> Result<()> {
         let event = NewAuditEvent::ok("revoke_token", "api_token", id);
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             let n = sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR user_id = $3)",
             )
@@ -495,12 +517,13 @@ impl Store {
     }
 
     /// The principal behind a live API token, with the token's scopes.
-    pub async fn token_principal(&self, token_hash: &[u8]) -> Result<Option<Principal>> {
-        type Row = (Uuid, Uuid, Uuid, String, String, Option<i64>, Option<String>);
+    pub async fn token_principal(&self, token_hash: &[u8]) -> Result<Option<TokenPrincipal>> {
+        type Row = (Uuid, Uuid, Uuid, String, String, Option<i64>, Option<String>, bool);
         // One row per role, as for sessions.
         let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT t.id, u.id, u.organisation_id, o.sector, t.scopes, t.last_used_at, ur.role FROM api_tokens t \
+                "SELECT t.id, u.id, u.organisation_id, o.sector, t.scopes, t.last_used_at, ur.role, \
+                 u.totp_secret IS NOT NULL FROM api_tokens t \
                  JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id \
                  LEFT JOIN user_roles ur ON ur.user_id = u.id \
                  WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = FALSE ORDER BY ur.role",
@@ -510,7 +533,9 @@ impl Store {
             .await?
         });
         let roles = roles_of_rows(&rows, |r| r.6.as_deref())?;
-        let Some((token_id, user_id, organisation_id, sector, scopes, last_used, _)) = rows.into_iter().next() else {
+        let Some((token_id, user_id, organisation_id, sector, scopes, last_used, _, has_totp)) =
+            rows.into_iter().next()
+        else {
             return Ok(None);
         };
         // To the minute, as for sessions: a write per request would queue every read behind a commit.
@@ -520,13 +545,38 @@ impl Store {
                 sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(token_id).execute(pool).await?;
             });
         }
-        Ok(Some(Principal {
+        let principal = Principal {
             user_id,
             organisation_id,
             sector: sector.parse()?,
             roles,
-            scopes: Some(parse_scopes(&scopes)?),
-        }))
+            token: Some(TokenGrant { id: token_id, scopes: parse_scopes(&scopes)? }),
+        };
+        Ok(Some(TokenPrincipal { principal, has_totp }))
+    }
+
+    /// The second-factor secret offered to a session's user, if one is waiting to be confirmed.
+    pub async fn totp_offer(&self, token_hash: &[u8]) -> Result<Option<String>> {
+        let offer: Option<Option<String>> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT totp_offer FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(offer.flatten())
+    }
+
+    /// Offers a second-factor secret, chosen by the server, to a session's user: only an offered
+    /// secret can be enrolled.
+    pub async fn offer_totp(&self, token_hash: &[u8], secret: &str) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE sessions SET totp_offer = $1 WHERE token_hash = $2")
+                .bind(secret)
+                .bind(token_hash)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
     }
 
     /// Whether the database holds any person (the demo refuses to add to real data).

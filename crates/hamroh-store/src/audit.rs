@@ -27,6 +27,19 @@ impl Actor {
         Self { id: format!("user:{id}"), user_id: Some(id), address }
     }
 
+    /// The principal a request acts for: its user, and the API token if it came with one, so that
+    /// the trail tells what each token did.
+    pub fn of(principal: &hamroh_domain::access::Principal, address: Option<String>) -> Self {
+        match &principal.token {
+            Some(token) => Self {
+                id: format!("user:{} token:{}", principal.user_id, token.id),
+                user_id: Some(principal.user_id),
+                address,
+            },
+            None => Self::user(principal.user_id, address),
+        }
+    }
+
     pub fn system(name: &str) -> Self {
         Self { id: format!("system:{name}"), user_id: None, address: None }
     }
@@ -244,7 +257,8 @@ impl Store {
         Ok(Ok((expected_seq - 1) as u64))
     }
 
-    async fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEvent>> {
+    /// Up to `limit` events after the one numbered `after`, in order.
+    pub async fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEvent>> {
         let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
         Ok(with_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(pool).await?

@@ -113,6 +113,7 @@ impl Store {
         let mut event = NewAuditEvent::ok("update", "service", service.id);
         event.detail = Some(changed.join(","));
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             sqlx::query(
                 "UPDATE services SET name = $1, sector = $2, service_type = $3, response_days = $4, languages = $5, \
                  cost = $6, accessible = $7, contact = $8, opening_hours = $9 WHERE id = $10",

@@ -3,7 +3,10 @@
 //! and answers a refusal exactly like a record that does not exist, so that nobody learns that a
 //! person is registered elsewhere.
 
-use hamroh_domain::access::{Access, PersonFacts, Principal, person_access, referral_is_open};
+use hamroh_domain::access::{
+    Access, PersonFacts, Principal, ReferralAccess, person_access, referral_access, referral_is_open,
+    restricted_step_allowed,
+};
 use hamroh_domain::consent::ConsentScope;
 use hamroh_domain::model::{Batch, ConsentRecord, Decision, FollowUp, Person, PersonRecord, Screening};
 use hamroh_domain::names::Query;
@@ -38,7 +41,7 @@ pub struct Gate<'a> {
 
 impl Store {
     pub fn gate<'a>(&'a self, principal: &'a Principal, address: Option<String>) -> Gate<'a> {
-        Gate { store: self, principal, actor: Actor::user(principal.user_id, address) }
+        Gate { store: self, principal, actor: Actor::of(principal, address) }
     }
 
     /// What the access rules need to know about a person, or `None` if there is no such person.
@@ -504,25 +507,34 @@ impl Gate<'_> {
         }
     }
 
-    /// A referral, for the sending or the receiving organisation only (read audited).
+    /// A referral, for the sending or the receiving organisation only, as the person's consent
+    /// allows (read audited): see [`hamroh_domain::access::referral_access`].
     pub async fn referral(&self, id: Uuid) -> Result<crate::ReferralDetail> {
+        self.referral_as(id, false).await.map(|(detail, _)| detail)
+    }
+
+    /// The referral and the access that let it through, for reading or (with `write`) stepping.
+    async fn referral_as(&self, id: Uuid, write: bool) -> Result<(crate::ReferralDetail, ReferralAccess)> {
         let detail = self.store.referral_detail(id).await?.ok_or(StoreError::NotFound)?;
-        let ours = detail.from_organisation_id == self.principal.organisation_id
-            || detail.to_organisation_id == self.principal.organisation_id;
-        if !ours || !self.principal.has_any_role(hamroh_domain::access::CARE_ROLES) {
-            let event = NewAuditEvent {
-                action: "read",
-                entity: "referral",
-                entity_id: Some(id.to_string()),
-                person_id: Some(detail.person_id),
-                outcome: "denied",
-                detail: None,
-            };
-            self.store.audit(&self.actor, &[event]).await?;
-            return Err(StoreError::NotFound);
+        let facts = self.store.person_facts(detail.person_id).await?.ok_or(StoreError::NotFound)?;
+        let access = referral_access(self.principal, &facts, &detail.parties(), write);
+        let mut event = NewAuditEvent::ok("read", "referral", id).person(detail.person_id);
+        match access {
+            ReferralAccess::Denied => {
+                event.outcome = "denied";
+                self.store.audit(&self.actor, &[event]).await?;
+                Err(StoreError::NotFound)
+            }
+            ReferralAccess::Restricted => {
+                event.detail = Some("restricted".into());
+                self.store.audit(&self.actor, &[event]).await?;
+                Ok((detail.without_clinical_content(), access))
+            }
+            ReferralAccess::Full => {
+                self.store.audit(&self.actor, &[event]).await?;
+                Ok((detail, access))
+            }
         }
-        self.store.audit(&self.actor, &[NewAuditEvent::ok("read", "referral", id).person(detail.person_id)]).await?;
-        Ok(detail)
     }
 
     /// Moves a referral one step, as the diagram and the acting side allow.
@@ -533,9 +545,14 @@ impl Gate<'_> {
         notifier: &dyn crate::outbox::Notifier,
     ) -> Result<crate::ReferralDetail> {
         use hamroh_domain::referral::{Side, apply};
-        let detail = self.referral(id).await?;
-        if !self.principal.has_scope(hamroh_domain::access::Scope::PersonsWrite) {
-            return Err(StoreError::NotFound);
+        let (detail, access) = self.referral_as(id, true).await?;
+        if access == ReferralAccess::Restricted && !restricted_step_allowed(step) {
+            return Err(StoreError::Refused {
+                code: "consent_withdrawn",
+                message: "the person withdrew consent to share with your organisation: the referral can only be \
+                          declined, cancelled or closed"
+                    .into(),
+            });
         }
         let side =
             if detail.to_organisation_id == self.principal.organisation_id { Side::Receiver } else { Side::Sender };
@@ -574,7 +591,8 @@ impl Gate<'_> {
             _ => Vec::new(),
         };
         self.store.record_transition(&self.actor, &detail, to, &event, outcome, &messages).await?;
-        self.store.referral_detail(id).await?.ok_or(StoreError::NotFound)
+        let after = self.store.referral_detail(id).await?.ok_or(StoreError::NotFound)?;
+        Ok(if access == ReferralAccess::Restricted { after.without_clinical_content() } else { after })
     }
 
     /// Marks a follow-up of a person this principal may write done.

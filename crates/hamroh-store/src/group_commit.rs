@@ -57,18 +57,21 @@ impl GroupCommit {
         Self { queue }
     }
 
+    /// Records of the keyed request the task answers, if any: their commit marks its key written.
     pub async fn write(&self, actor: &Actor, batch: &Batch, messages: &[OutboxMessage]) -> Result<()> {
-        self.send(actor, batch.clone(), messages.to_vec(), Vec::new(), None).await.map(drop)
+        let key = crate::idempotency::current();
+        self.send(actor, batch.clone(), messages.to_vec(), Vec::new(), None, key).await.map(drop)
     }
 
-    /// Audit events alone (a read, a refusal): they share commits with everything else.
+    /// Audit events alone (a read, a refusal): they share commits with everything else, and mark
+    /// no key, since a read is not the keyed request's write.
     pub async fn audit(&self, actor: &Actor, events: &[NewAuditEvent]) -> Result<()> {
-        self.send(actor, Batch::default(), Vec::new(), events.to_vec(), None).await.map(drop)
+        self.send(actor, Batch::default(), Vec::new(), events.to_vec(), None, None).await.map(drop)
     }
 
     /// A key step; returns the rows it changed.
     pub async fn key_step(&self, step: KeyStep) -> Result<u64> {
-        self.send(&Actor::system("idempotency"), Batch::default(), Vec::new(), Vec::new(), Some(step)).await
+        self.send(&Actor::system("idempotency"), Batch::default(), Vec::new(), Vec::new(), Some(step), None).await
     }
 
     async fn send(
@@ -78,10 +81,9 @@ impl GroupCommit {
         messages: Vec<OutboxMessage>,
         events: Vec<NewAuditEvent>,
         key_step: Option<KeyStep>,
+        key: Option<crate::idempotency::KeyedRequest>,
     ) -> Result<u64> {
         let (reply, answer) = oneshot::channel();
-        // A key step is not itself the keyed request's write.
-        let key = if key_step.is_some() { None } else { crate::idempotency::current() };
         let pending = Pending { actor: actor.clone(), batch, messages, events, key, key_step, reply };
         self.queue.send(pending).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?

@@ -21,6 +21,8 @@ pub struct KeyedRequest {
     pub key: String,
     pub method: String,
     pub path: String,
+    /// SHA-256 of the request's body: a retry must send the same body.
+    pub body_hash: Vec<u8>,
     pub claim: String,
 }
 
@@ -84,7 +86,7 @@ pub enum Begin {
     InProgress,
     /// The key's request wrote, but its answer was never kept (the process stopped in between).
     WrittenAnswerLost,
-    /// The key was used for another method or path.
+    /// The key was used for another method, path or body.
     Mismatch,
     /// The key was answered: the status, content type and body to send again.
     Replay { status: u16, content_type: Option<String>, location: Option<String>, body: Vec<u8> },
@@ -98,7 +100,7 @@ macro_rules! key_step {
                 let now = $crate::now_millis();
                 sqlx::query(
                     "INSERT INTO idempotency_keys (caller, key, method, path, claim, created_at, status, content_type, \
-                     body, location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     body, location, body_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                      ON CONFLICT (caller, key) DO UPDATE SET status = excluded.status, \
                      content_type = excluded.content_type, body = excluded.body, location = excluded.location \
                      WHERE idempotency_keys.claim = excluded.claim",
@@ -113,6 +115,7 @@ macro_rules! key_step {
                 .bind(content_type)
                 .bind(body)
                 .bind(location)
+                .bind(&request.body_hash)
                 .execute(&mut *$tx)
                 .await?
                 .rows_affected()
@@ -130,7 +133,15 @@ impl Store {
         }
     }
 
-    pub async fn idempotency_begin(&self, caller: &str, key: &str, method: &str, path: &str) -> Result<Begin> {
+    /// Starts a keyed request: `body_hash` is the SHA-256 of its body, which a retry must repeat.
+    pub async fn idempotency_begin(
+        &self,
+        caller: &str,
+        key: &str,
+        method: &str,
+        path: &str,
+        body_hash: &[u8],
+    ) -> Result<Begin> {
         // Claimed before the row is read: a request that finds no row then runs alone until it
         // has kept its answer, so nobody can read "no row" between its answer and its release.
         if !self.claims.take(caller, key) {
@@ -143,12 +154,22 @@ impl Store {
                 key: key.into(),
                 method: method.into(),
                 path: path.into(),
+                body_hash: body_hash.to_vec(),
                 claim: uuid::Uuid::new_v4().to_string(),
             },
         };
-        type Row = (String, String, Option<i64>, Option<String>, Option<Vec<u8>>, Option<i64>, Option<String>);
+        type Row = (
+            String,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<Vec<u8>>,
+            Option<i64>,
+            Option<String>,
+            Option<Vec<u8>>,
+        );
         let row: Option<Row> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT method, path, status, content_type, body, written_at, location FROM idempotency_keys WHERE caller = $1 AND key = $2")
+            sqlx::query_as("SELECT method, path, status, content_type, body, written_at, location, body_hash FROM idempotency_keys WHERE caller = $1 AND key = $2")
                 .bind(caller)
                 .bind(key)
                 .fetch_optional(pool)
@@ -156,11 +177,16 @@ impl Store {
         });
         Ok(match row {
             None => Begin::Run(claim),
-            Some((m, p, _, _, _, _, _)) if m != method || p != path => Begin::Mismatch,
+            // Rows kept before bodies were hashed are compared by method and path alone.
+            Some((m, p, _, _, _, _, _, hash))
+                if m != method || p != path || hash.as_deref().is_some_and(|h| h != body_hash) =>
+            {
+                Begin::Mismatch
+            }
             // Another server's request holds the key (or held it and stopped before writing).
-            Some((_, _, None, _, _, None, _)) => Begin::InProgress,
-            Some((_, _, None, _, _, Some(_), _)) => Begin::WrittenAnswerLost,
-            Some((_, _, Some(status), content_type, body, _, location)) => {
+            Some((_, _, None, _, _, None, _, _)) => Begin::InProgress,
+            Some((_, _, None, _, _, Some(_), _, _)) => Begin::WrittenAnswerLost,
+            Some((_, _, Some(status), content_type, body, _, location, _)) => {
                 Begin::Replay { status: status as u16, content_type, location, body: body.unwrap_or_default() }
             }
         })

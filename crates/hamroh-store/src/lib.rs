@@ -43,7 +43,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use accounts::{ApiTokenInfo, LoginUser, SessionLimits, SessionUser, UserSummary};
+pub use accounts::{ApiTokenInfo, LoginUser, SessionLimits, SessionUser, TokenPrincipal, UserSummary};
 pub use audit::{Actor, AuditEvent, AuditProblem, NewAuditEvent};
 pub use clinical::{PersonSummary, ReferralLine, UrgentItem};
 pub use cube::Totals;

@@ -516,6 +516,7 @@ impl Store {
         }
         let parts = [Part { actor, batch, messages, events: &[] }];
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             let mut inc = crate::cube::Increments::default();
             write_in_tx!(tx, &parts, import.as_ref(), &mut inc);
             flush_cube!(tx, inc);
@@ -546,7 +547,7 @@ impl Store {
             // The cube's counts of every batch are added up and written once.
             let mut inc = crate::cube::Increments::default();
             write_in_tx!(tx, &parts, None, &mut inc);
-            mark_written!(tx, keys.iter().copied());
+            mark_written!(tx, keys.iter().copied())?;
             flush_cube!(tx, inc);
             changed
         });
@@ -559,6 +560,7 @@ impl Store {
         event.detail = Some(c.scope.to_string());
         let event = event.person(c.person_id);
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             sqlx::query(
                 "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)",
             )

@@ -35,6 +35,32 @@ pub struct ReferralDetail {
     pub outcome: Option<String>,
     pub created_at: i64,
     pub history: Vec<HistoryLine>,
+    /// Clinical content (reason, note, outcome, the reasons of steps) is withheld: the person
+    /// withdrew consent to share with the receiver reading it.
+    pub restricted: bool,
+}
+
+impl ReferralDetail {
+    /// The referral as the access rules see its parties.
+    pub fn parties(&self) -> hamroh_domain::access::ReferralParties {
+        hamroh_domain::access::ReferralParties {
+            from_organisation: self.from_organisation_id,
+            to_organisation: self.to_organisation_id,
+            to_sector: self.to_sector,
+        }
+    }
+
+    /// The referral without its clinical content.
+    pub fn without_clinical_content(mut self) -> Self {
+        self.reason = String::new();
+        self.note = None;
+        self.outcome = None;
+        for line in &mut self.history {
+            line.reason = None;
+        }
+        self.restricted = true;
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -271,6 +297,7 @@ impl Store {
             outcome: r.outcome,
             created_at: r.created_at,
             history,
+            restricted: false,
         }))
     }
 
@@ -289,6 +316,7 @@ impl Store {
         let mut audit = NewAuditEvent::ok("transition", "referral", referral.id).person(referral.person_id);
         audit.detail = Some(format!("{} -> {}", referral.status, to));
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             if to == ReferralStatus::Attended {
                 lock_persons!(tx, &[referral.person_id]);
             }
@@ -429,6 +457,7 @@ impl Store {
     pub async fn complete_follow_up(&self, actor: &Actor, id: Uuid, person_id: Uuid) -> Result<()> {
         let event = NewAuditEvent::ok("complete", "follow_up", id).person(person_id);
         write_tx!(self, tx => {
+            mark_request_written!(tx)?;
             let n = sqlx::query("UPDATE follow_ups SET status = 'done', done_at = $1, done_by = $2 WHERE id = $3 AND status = 'open'")
                 .bind(now_millis())
                 .bind(actor.user_id)

@@ -36,23 +36,29 @@ macro_rules! section_rows {
 
 /// Records, inside the transaction `$tx`, that the keyed requests `$requests` (an iterator of
 /// `&KeyedRequest`, each once) have written: their rows are inserted, or marked if their own
-/// request inserted them before. A row held by another claim fails the transaction.
+/// request inserted them before. Evaluates to a `Result`: a row held by another claim is a
+/// conflict, which the caller's `?` turns into a rollback.
+///
+/// Only the transaction that makes a keyed request's own change calls this (an audited read does
+/// not: a key marked by one would tell a retry that a write was carried out that never was).
 macro_rules! mark_written {
-    ($tx:ident, $requests:expr) => {
+    ($tx:ident, $requests:expr) => {{
         let requests: Vec<&$crate::idempotency::KeyedRequest> = $requests.into_iter().collect();
         let mut rest = &requests[..];
+        let mut outcome: $crate::Result<()> = Ok(());
         while !rest.is_empty() {
-            let (chunk, after) = rest.split_at($crate::sql::chunk_len(rest.len(), 7));
+            let (chunk, after) = rest.split_at($crate::sql::chunk_len(rest.len(), 8));
             rest = after;
             let now = $crate::now_millis();
             let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO idempotency_keys (caller, key, method, path, claim, created_at, written_at) ",
+                "INSERT INTO idempotency_keys (caller, key, method, path, body_hash, claim, created_at, written_at) ",
             );
             q.push_values(chunk, |mut row, r| {
                 row.push_bind(r.caller.clone())
                     .push_bind(r.key.clone())
                     .push_bind(r.method.clone())
                     .push_bind(r.path.clone())
+                    .push_bind(r.body_hash.clone())
                     .push_bind(r.claim.clone())
                     .push_bind(now)
                     .push_bind(now);
@@ -61,36 +67,49 @@ macro_rules! mark_written {
                 " ON CONFLICT (caller, key) DO UPDATE SET written_at = excluded.written_at \
                  WHERE idempotency_keys.claim = excluded.claim",
             );
-            let marked = q.build().execute(&mut *$tx).await?.rows_affected();
-            if marked != chunk.len() as u64 {
-                return Err($crate::StoreError::Conflict(
-                    "a request with this Idempotency-Key is being answered elsewhere".into(),
-                ));
+            match q.build().execute(&mut *$tx).await {
+                Ok(done) if done.rows_affected() == chunk.len() as u64 => {}
+                Ok(_) => {
+                    outcome = Err($crate::StoreError::Conflict(
+                        "a request with this Idempotency-Key is being answered elsewhere".into(),
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    outcome = Err(e.into());
+                    break;
+                }
             }
         }
-    };
+        outcome
+    }};
+}
+
+/// Marks the keyed request the current task answers (if any) as written, inside `$tx`: the call
+/// every state-changing transaction makes, next to the change it records.
+macro_rules! mark_request_written {
+    ($tx:ident) => {{
+        let current = $crate::idempotency::current();
+        mark_written!($tx, current.as_ref())
+    }};
 }
 
 /// Runs `$body` inside a write transaction bound to `$tx` and commits it; an early return through
 /// `?` drops the transaction, which rolls it back. SQLite transactions begin IMMEDIATE so that two
-/// writers queue on the lock instead of failing on a read-to-write upgrade. A keyed request's
-/// transaction records its key as written.
+/// writers queue on the lock instead of failing on a read-to-write upgrade. A transaction that
+/// makes a keyed request's change says so itself ([`mark_request_written`]).
 macro_rules! write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match &$store.backend {
             $crate::Backend::Sqlite(pool) => {
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
-                let current = $crate::idempotency::current();
-                mark_written!($tx, current.as_ref());
                 $tx.commit().await?;
                 out
             }
             $crate::Backend::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
                 let out = $body;
-                let current = $crate::idempotency::current();
-                mark_written!($tx, current.as_ref());
                 $tx.commit().await?;
                 out
             }

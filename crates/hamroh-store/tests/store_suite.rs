@@ -254,7 +254,7 @@ async fn the_facts_of_many_persons_at_once_are_the_facts_of_each(db: &TestDb) {
             organisation_id: org,
             sector,
             roles: vec![hamroh_domain::org::Role::Clinician, hamroh_domain::org::Role::CaseWorker],
-            scopes: None,
+            token: None,
         };
         let seen = db.store.facts_deciding_for(org, &registered).await.unwrap();
         granted.extend(seen.values().map(|f| person_access(&principal, f, false)));
@@ -592,7 +592,7 @@ async fn a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_i
         organisation_id: taken.organisation_id,
         sector: hamroh_domain::org::Sector::PrimaryCare,
         roles: vec![hamroh_domain::org::Role::Clinician],
-        scopes: None,
+        token: None,
     };
     let gate = db.store.gate(&principal, None);
     let stored = gate.register(record.clone()).await.unwrap();
@@ -633,7 +633,7 @@ async fn a_referral_that_draws_a_taken_code_is_stored_under_a_fresh_one(db: &Tes
         organisation_id: person.person.organisation_id,
         sector: hamroh_domain::org::Sector::PrimaryCare,
         roles: vec![hamroh_domain::org::Role::Clinician],
-        scopes: None,
+        token: None,
     };
     let gate = db.store.gate(&principal, None);
     let request = ReferralRequest {
@@ -674,7 +674,7 @@ async fn an_idempotency_key_is_held_by_one_request_and_written_by_one_server(db:
     db.store.insert_batch(&Actor::system("test"), &first).await.unwrap();
     let begin = |store: &Store| {
         let store = store.clone();
-        async move { store.idempotency_begin("caller", "k1", "POST", "/api/v1/persons").await.unwrap() }
+        async move { store.idempotency_begin("caller", "k1", "POST", "/api/v1/persons", b"body").await.unwrap() }
     };
     // The same server: a second request with the key is told it is in progress, until the first ends.
     let Begin::Run(claim) = begin(&db.store).await else { panic!("a new key runs") };
@@ -699,7 +699,38 @@ async fn an_idempotency_key_is_held_by_one_request_and_written_by_one_server(db:
         Begin::Replay { status, body, .. } => assert_eq!((status, body.as_slice()), (201, &b"ours"[..])),
         found => panic!("the first answer is replayed, found {found:?}"),
     }
-    assert!(matches!(db.store.idempotency_begin("caller", "k1", "POST", "/elsewhere").await.unwrap(), Begin::Mismatch));
+    assert!(matches!(
+        db.store.idempotency_begin("caller", "k1", "POST", "/elsewhere", b"body").await.unwrap(),
+        Begin::Mismatch
+    ));
+    assert!(
+        matches!(
+            db.store.idempotency_begin("caller", "k1", "POST", "/api/v1/persons", b"another body").await.unwrap(),
+            Begin::Mismatch
+        ),
+        "the same key with another body is refused, not replayed"
+    );
+}
+
+/// An audited read inside a keyed request is not the request's write: if the process stops after
+/// the read and before the write, a retry must run again, not be told the write was carried out.
+async fn an_audited_read_does_not_mark_a_key_written(db: &TestDb) {
+    use hamroh_store::idempotency::Begin;
+    // Alone, and through the group writer that `serve` uses.
+    for (n, store) in [db.store.clone(), Store::open(&db.url).await.unwrap().with_group_commit()].iter().enumerate() {
+        let key = format!("read-{n}");
+        let Begin::Run(claim) = store.idempotency_begin("caller", &key, "POST", "/p", b"x").await.unwrap() else {
+            panic!("a new key runs")
+        };
+        claim.run(store.audit(&Actor::system("test"), &[NewAuditEvent::ok("read", "person", "p1")])).await.unwrap();
+        // The process stops here: the claim is gone, the answer was never kept.
+        drop(claim);
+        store.idempotency_release_unwritten().await.unwrap();
+        assert!(
+            matches!(store.idempotency_begin("caller", &key, "POST", "/p", b"x").await.unwrap(), Begin::Run(_)),
+            "nothing was written, so the retry runs (store {n})"
+        );
+    }
 }
 
 async fn red_flags_wait_on_the_worklist_until_their_encounter_is_decided(db: &TestDb) {
@@ -996,6 +1027,7 @@ hamroh_store::on_both_backends!(
     lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since,
     concurrent_writes_for_one_person_leave_the_right_lost_since,
     an_idempotency_key_is_held_by_one_request_and_written_by_one_server,
+    an_audited_read_does_not_mark_a_key_written,
     a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id,
     a_referral_that_draws_a_taken_code_is_stored_under_a_fresh_one,
     search_finds_exactly_the_reachable_persons_that_match,

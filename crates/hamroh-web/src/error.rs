@@ -31,6 +31,9 @@ pub enum WebError {
     /// 429: too many failed attempts; try again later.
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_secs: u64 },
+    /// 413: the body is larger than the route reads.
+    #[error("{message}")]
+    PayloadTooLarge { message: String },
     /// 415: the body is not of the content type the route takes.
     #[error("{message}")]
     UnsupportedMediaType { message: String },
@@ -75,6 +78,10 @@ impl From<StoreError> for WebError {
             StoreError::Refused { code: "referral_illegal_step", message } => {
                 Self::Conflict { code: "referral_illegal_step", message }
             }
+            // A consent the person withdrew is a permission the caller no longer has.
+            StoreError::Refused { code: "consent_withdrawn", message } => {
+                Self::Forbidden { code: "consent_withdrawn", message }
+            }
             StoreError::Refused { code, message } => Self::Invalid { code, message },
             StoreError::Unreachable(_) => Self::Unavailable,
             StoreError::StorageFull(detail) => {
@@ -112,6 +119,7 @@ impl WebError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -133,6 +141,7 @@ impl WebError {
             Self::Unauthenticated { .. } => "unauthenticated",
             Self::TooManyRequests { .. } => "too_many_attempts",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Unavailable => "unavailable",
             Self::WriteFailed => "write_failed",
             Self::Busy => "busy",

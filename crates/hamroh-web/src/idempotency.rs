@@ -13,6 +13,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hamroh_store::idempotency::Begin;
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::WebError;
@@ -36,29 +37,57 @@ const FORM_FIELD: &str = "idempotency_key";
 /// The largest form body read to find its key.
 const MAX_FORM: usize = 1024 * 1024;
 
-/// The key of a request: the `Idempotency-Key` header, or a form post's `idempotency_key` field.
-/// The request is given back whole (a form's body is read and put back).
-async fn key_of(req: Request) -> Result<(Request, Option<String>), Response> {
-    if let Some(key) = req.headers().get("idempotency-key") {
-        let key = key.to_str().ok().map(str::to_owned);
-        return Ok((req, Some(key.unwrap_or_default())));
+/// The largest keyed API body read to hash it (a FHIR Bundle of responses can be large).
+const MAX_KEYED_BODY: usize = 16 * 1024 * 1024;
+
+/// Whether reading a body failed because it was larger than the limit (not because it stalled).
+fn too_large(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
     }
+    false
+}
+
+/// A keyed request: its key and the SHA-256 of its body.
+struct Keyed {
+    key: String,
+    body_hash: Vec<u8>,
+}
+
+/// The key of a request: the `Idempotency-Key` header, or a form post's `idempotency_key` field,
+/// with the hash of the body it came with. The request is given back whole (its body is read and
+/// put back).
+async fn key_of(req: Request) -> Result<(Request, Option<Keyed>), Response> {
+    let header_key = req.headers().get("idempotency-key").map(|k| k.to_str().unwrap_or_default().to_owned());
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if header_key.is_none() && !is_form {
         return Ok((req, None));
     }
+    let limit = if header_key.is_some() { MAX_KEYED_BODY } else { MAX_FORM };
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_FORM).await else {
-        return Err(
-            WebError::BadRequest { code: "form_too_large", message: "the form is too large".into() }.into_response()
-        );
+    let bytes = match to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(e) if too_large(&e) => {
+            let message = format!("the body is larger than {limit} bytes");
+            return Err(WebError::PayloadTooLarge { message }.into_response());
+        }
+        Err(_) => {
+            let message = "the body could not be read: it stalled or the connection broke".into();
+            return Err(WebError::BadRequest { code: "body_unreadable", message }.into_response());
+        }
     };
-    let key = form_urlencoded::parse(&bytes).find(|(name, _)| name == FORM_FIELD).map(|(_, v)| v.into_owned());
-    Ok((Request::from_parts(parts, Body::from(bytes)), key))
+    let key = header_key
+        .or_else(|| form_urlencoded::parse(&bytes).find(|(name, _)| name == FORM_FIELD).map(|(_, v)| v.into_owned()));
+    let keyed = key.map(|key| Keyed { key, body_hash: Sha256::digest(&bytes).to_vec() });
+    Ok((Request::from_parts(parts, Body::from(bytes)), keyed))
 }
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -69,7 +98,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Ok(found) => found,
         Err(refused) => return refused,
     };
-    let Some(key) = key else { return next.run(req).await };
+    let Some(Keyed { key, body_hash }) = key else { return next.run(req).await };
     let key = match key {
         k if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => k,
         _ => {
@@ -83,7 +112,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let Some(caller) = caller_of(&req) else { return next.run(req).await };
     let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
     let store = &state.store;
-    match store.idempotency_begin(&caller, &key, &method, &path).await {
+    match store.idempotency_begin(&caller, &key, &method, &path, &body_hash).await {
         Err(e) => WebError::from(e).into_response(),
         Ok(Begin::InProgress) => WebError::Conflict {
             code: "idempotency_in_progress",
@@ -99,7 +128,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         .into_response(),
         Ok(Begin::Mismatch) => WebError::Invalid {
             code: "idempotency_key_reused",
-            message: "this Idempotency-Key was used for another request; use a new key".into(),
+            message: "this Idempotency-Key was used for another request (another path or body); use a new key".into(),
         }
         .into_response(),
         Ok(Begin::Replay { status, content_type, location, body }) => {

@@ -13,7 +13,9 @@ mod idempotency;
 pub mod notify;
 mod pages;
 pub mod password;
+pub mod proxy;
 mod routes;
+pub mod server;
 mod session;
 mod throttle;
 pub mod totp;
@@ -21,7 +23,6 @@ mod workflow;
 pub use workflow::today;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -35,7 +36,7 @@ use tower_http::csrf::CsrfLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-pub use auth::Rule;
+pub use auth::{Credentials, Rule, TokenScope};
 pub use error::WebError;
 pub use i18n::{Tr, negotiate};
 pub use pages::admin::valid_username;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub safety_net: SafetyNet,
     /// The smallest count any aggregate may publish (disclosure control).
     pub disclosure_k: i64,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client's address.
+    pub proxies: proxy::TrustedProxies,
 }
 
 /// When overdue work escalates to coordinators, and when a person counts as lost to follow-up.
@@ -92,6 +95,7 @@ impl AppState {
             notifier: Arc::new(notify::FluentNotifier),
             safety_net: SafetyNet::default(),
             disclosure_k: hamroh_analytics::DEFAULT_K,
+            proxies: proxy::TrustedProxies::default(),
         }
     }
 }
@@ -117,6 +121,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(CsrfLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        // Pages and answers carry people's records: no browser or proxy keeps a copy. Static
+        // assets set their own (long) lifetime.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
@@ -128,12 +135,12 @@ pub fn router(state: AppState) -> Router {
         }))
 }
 
-/// Serves until `shutdown` completes, then lets in-flight requests finish.
+/// Serves until `shutdown` completes, then lets in-flight requests finish, with the default
+/// connection limits ([`server::Limits`]).
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    server::run(router(state), listener, server::Limits::default(), shutdown).await
 }

@@ -1,5 +1,6 @@
 //! Every page route with its access rule. The router is built from this table, so a route cannot
-//! be added without a rule; the authorisation tests walk the same table.
+//! be added without a rule; the authorisation tests walk the same table. Pages take a browser
+//! session only: an API token is refused on every one of them.
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -8,7 +9,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
 use hamroh_domain::access::CARE_ROLES;
 
-use crate::auth::{ADMIN, AUDITORS, DIRECTORY_KEEPERS, EVIDENCE_READERS, Rule, enforce};
+use crate::auth::{ADMIN, AUDITORS, Credentials, DIRECTORY_KEEPERS, EVIDENCE_READERS, Rule, enforce};
 use crate::pages::{account, admin, clinical, dashboard, login, persons, referrals, services};
 use crate::{AppState, assets, health, pages};
 
@@ -31,6 +32,7 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::GET, "/account", SignedIn, get(account::show)),
         (Method::POST, "/account/language", SignedIn, post(account::set_language)),
         (Method::POST, "/account/totp", SignedIn, post(account::enable_totp)),
+        (Method::POST, "/account/password", SignedIn, post(account::change_password)),
         (Method::POST, "/account/tokens", SignedIn, post(account::create_token)),
         (Method::POST, "/account/tokens/{id}/revoke", SignedIn, post(account::revoke_token)),
         (Method::POST, "/account/logout-everywhere", SignedIn, post(account::logout_everywhere)),
@@ -39,6 +41,7 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::POST, "/admin/users/{id}/disable", Roles(ADMIN), post(admin::disable_user)),
         (Method::POST, "/admin/users/{id}/enable", Roles(ADMIN), post(admin::enable_user)),
         (Method::POST, "/admin/users/{id}/password", Roles(ADMIN), post(admin::reset_password)),
+        (Method::POST, "/admin/users/{id}/totp/reset", Roles(ADMIN), post(admin::reset_totp)),
         (Method::POST, "/admin/users/{id}/roles", Roles(ADMIN), post(admin::set_roles)),
         (Method::GET, "/admin/organisations", Roles(ADMIN), get(admin::organisations)),
         (Method::POST, "/admin/organisations", Roles(ADMIN), post(admin::create_organisation)),
@@ -75,7 +78,9 @@ pub fn pages(state: &AppState) -> Router<AppState> {
     table().into_iter().fold(Router::new(), |router, (_, path, rule, handler)| {
         let handler = handler.route_layer(from_fn_with_state(
             state.clone(),
-            move |State(s): State<AppState>, req: Request, next: Next| enforce(rule, s, req, next),
+            move |State(s): State<AppState>, req: Request, next: Next| {
+                enforce(rule, Credentials::Session, s, req, next)
+            },
         ));
         router.route(path, handler)
     })

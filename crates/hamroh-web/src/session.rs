@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::WebError;
 use crate::i18n::{Tr, negotiate};
+use crate::proxy::TrustedProxies;
 
 pub const SESSION_COOKIE: &str = "hamroh_session";
 pub const LANG_COOKIE: &str = "hamroh_lang";
@@ -80,8 +81,10 @@ pub fn lang_cookie(lang: Lang) -> HeaderValue {
     HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000")).expect("ascii")
 }
 
-pub fn client_address(parts: &Parts) -> Option<String> {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+/// The client's address, as the connection (or a trusted proxy in front of it) gives it.
+pub fn client_address(parts: &Parts, proxies: &TrustedProxies) -> Option<String> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    Some(proxies.client(peer, &parts.headers).to_string())
 }
 
 pub fn is_https(headers: &HeaderMap) -> bool {
@@ -113,7 +116,7 @@ impl FromRequestParts<AppState> for Viewer {
         if let (Some(lang), Some(u)) = (chosen_lang, user.as_mut())
             && u.lang != lang
         {
-            state.store.set_user_lang(&Actor::user(u.id, client_address(parts)), u.id, lang).await?;
+            state.store.set_user_lang(&Actor::user(u.id, client_address(parts, &state.proxies)), u.id, lang).await?;
             u.lang = lang;
         }
         let cookie_lang = cookie(&parts.headers, LANG_COOKIE).and_then(|l| l.parse().ok());
@@ -125,7 +128,7 @@ impl FromRequestParts<AppState> for Viewer {
             user,
             pending,
             tr: Tr::new(lang),
-            address: client_address(parts),
+            address: client_address(parts, &state.proxies),
             token_hash,
             chosen_lang,
             cookie_lang,

@@ -1,6 +1,8 @@
 //! Log-in throttling, checked before any password hash is computed: after repeated failures for one
-//! account, or from one address, further attempts are refused for a while, the wait doubling with
-//! each further failure. Other accounts and addresses are not affected.
+//! account from one address, or from one address across accounts, further attempts from that
+//! address are refused for a while, the wait doubling with each further failure. An account is
+//! never locked for everyone: the right password from an address that has not failed is always
+//! let through, so that nobody can lock a colleague out by typing wrong passwords.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,7 +10,7 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleLimits {
-    /// Failures allowed for one account before it is held back.
+    /// Failures allowed for one account from one address before that address is held back for it.
     pub per_account: u32,
     /// Failures allowed from one address before it is held back.
     pub per_address: u32,
@@ -63,12 +65,12 @@ impl Throttle {
         (until > now).then(|| until - now)
     }
 
-    /// How long this account or address must still wait, if it must.
+    /// How long this account must still wait from this address, if it must.
     pub fn check(&self, account: &str, address: Option<&str>) -> Option<Duration> {
         let now = Instant::now();
         let account_wait = {
             let accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
-            self.wait(accounts.get(&account.to_lowercase()), self.limits.per_account, now)
+            self.wait(accounts.get(&pair(account, address)), self.limits.per_account, now)
         };
         let address_wait = address.and_then(|a| {
             let addresses = self.addresses.lock().unwrap_or_else(|e| e.into_inner());
@@ -92,7 +94,7 @@ impl Throttle {
             r.failures += 1;
             r.last = Some(now);
         };
-        bump(&self.accounts, account.to_lowercase());
+        bump(&self.accounts, pair(account, address));
         if let Some(a) = address {
             bump(&self.addresses, a.to_owned());
         }
@@ -108,9 +110,14 @@ impl Throttle {
         self.hashes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    pub fn succeeded(&self, account: &str) {
-        self.accounts.lock().unwrap_or_else(|e| e.into_inner()).remove(&account.to_lowercase());
+    pub fn succeeded(&self, account: &str, address: Option<&str>) {
+        self.accounts.lock().unwrap_or_else(|e| e.into_inner()).remove(&pair(account, address));
     }
+}
+
+/// The key of an account's failures from one address.
+fn pair(account: &str, address: Option<&str>) -> String {
+    format!("{}\n{}", account.to_lowercase(), address.unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -118,18 +125,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_account_is_held_back_after_repeated_failures_and_others_are_not() {
+    fn an_account_is_held_back_from_the_failing_address_only() {
         let t = Throttle::new(ThrottleLimits::default());
         for _ in 0..4 {
             t.failed("malika", Some("10.0.0.1"));
             assert!(t.check("malika", Some("10.0.0.1")).is_none());
         }
         t.failed("malika", Some("10.0.0.1"));
-        let wait = t.check("Malika", Some("10.0.0.9")).expect("held back, whatever the case or address");
+        let wait = t.check("Malika", Some("10.0.0.1")).expect("held back, whatever the case");
         assert!(wait > Duration::from_secs(20));
+        assert!(t.check("malika", Some("10.0.0.9")).is_none(), "Malika herself, from her own desk, gets in");
         assert!(t.check("farhod", Some("10.0.0.2")).is_none());
-        t.failed("malika", None);
-        assert!(t.check("malika", None).unwrap() > Duration::from_secs(40), "the hold doubles");
+        t.failed("malika", Some("10.0.0.1"));
+        assert!(t.check("malika", Some("10.0.0.1")).unwrap() > Duration::from_secs(40), "the hold doubles");
     }
 
     #[test]
@@ -148,7 +156,7 @@ mod tests {
         for _ in 0..3 {
             t.failed("nodira", None);
         }
-        t.succeeded("nodira");
+        t.succeeded("nodira", None);
         for _ in 0..4 {
             t.failed("nodira", None);
         }

@@ -125,7 +125,8 @@ async fn api_tokens_act_within_their_scopes_until_revoked(db: &TestDb) {
         ),
     )
     .await;
-    assert_eq!(write.status, StatusCode::NOT_FOUND, "a read-only token writes nothing");
+    assert_eq!(write.status, StatusCode::FORBIDDEN, "a read-only token writes nothing");
+    assert_eq!(write.json()["error"]["code"], "scope_required");
     db.store.revoke_api_token(&Actor::system("test"), token_id, None).await.unwrap();
     assert_eq!(send(db, bearer("GET", "/api/v1/me", None)).await.status, StatusCode::UNAUTHORIZED);
 }

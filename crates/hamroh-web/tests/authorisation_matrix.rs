@@ -44,6 +44,7 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
         (
             "POST",
             "/account/language"
+            | "/account/password"
             | "/account/totp"
             | "/account/tokens"
             | "/account/tokens/{id}/revoke"

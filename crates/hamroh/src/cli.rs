@@ -64,6 +64,11 @@ pub enum Command {
         /// The smallest count the dashboard and the indicators API publish (at least 2)
         #[arg(long, env = "HAMROH_DISCLOSURE_K", default_value_t = 5)]
         disclosure_k: i64,
+        /// A reverse proxy in front of Hamroh (an address or a network such as 10.0.0.0/8; repeat
+        /// or separate with commas): only from it is `X-Forwarded-For` taken as the client's
+        /// address, for log-in throttling and the audit trail
+        #[arg(long, env = "HAMROH_TRUSTED_PROXY", value_delimiter = ',')]
+        trusted_proxy: Vec<String>,
     },
     /// Manage users: add, list, disable, enable, reset a password
     User {

@@ -14,7 +14,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::routing::get;
 use axum::{Json, Router};
-use hamroh_domain::access::CARE_ROLES;
+use hamroh_domain::access::{CARE_ROLES, Scope};
 use serde::de::DeserializeOwned;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{AUDITORS, EVIDENCE_READERS, Rule, enforce};
+use crate::auth::{AUDITORS, Credentials, EVIDENCE_READERS, Rule, TokenScope, enforce};
 use crate::error::{ErrorBody, WebError};
 
 #[derive(OpenApi)]
@@ -86,15 +86,22 @@ fn takes(req: &Request) -> bool {
     METHODS.get(path.as_str()).is_none_or(|m| m.contains(req.method()))
 }
 
-/// Applies `rule` to every route of `group` (when serving; the document needs no state).
-fn guard(state: Option<&AppState>, rule: Rule, group: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+/// Applies `rule` to every route of `group`, for a session or a token with `scope` (when serving;
+/// the document needs no state).
+fn guard(
+    state: Option<&AppState>,
+    rule: Rule,
+    scope: TokenScope,
+    group: OpenApiRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    let credentials = Credentials::SessionOrToken(scope);
     match state {
         Some(state) => group.route_layer(from_fn_with_state(
             state.clone(),
             move |State(s): State<AppState>, req: Request, next: Next| async move {
                 // A method the route does not take is answered 405 by the router, not refused by
                 // the access rule first.
-                if takes(&req) { enforce(rule, s, req, next).await } else { next.run(req).await }
+                if takes(&req) { enforce(rule, credentials, s, req, next).await } else { next.run(req).await }
             },
         )),
         None => group,
@@ -109,10 +116,11 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(instruments::score))
         .routes(routes!(fhir::instrument_questionnaire))
         .routes(routes!(referrals::services));
-    let signed_in = guard(state, Rule::SignedIn, OpenApiRouter::new().routes(routes!(persons::me)));
+    let signed_in = guard(state, Rule::SignedIn, TokenScope::Any, OpenApiRouter::new().routes(routes!(persons::me)));
     let care = guard(
         state,
         Rule::Roles(CARE_ROLES),
+        TokenScope::Persons,
         OpenApiRouter::new()
             .routes(routes!(clinical::search, clinical::register))
             .routes(routes!(persons::show))
@@ -125,10 +133,16 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
             .routes(routes!(referrals::show))
             .routes(routes!(referrals::transition)),
     );
-    let auditors = guard(state, Rule::Roles(AUDITORS), OpenApiRouter::new().routes(routes!(persons::audit)));
+    let auditors = guard(
+        state,
+        Rule::Roles(AUDITORS),
+        TokenScope::Only(Scope::PersonsRead),
+        OpenApiRouter::new().routes(routes!(persons::audit)),
+    );
     let evidence = guard(
         state,
         Rule::Roles(EVIDENCE_READERS),
+        TokenScope::Only(Scope::Export),
         OpenApiRouter::new().routes(routes!(indicators::catalogue)).routes(routes!(indicators::data)),
     );
     let (router, mut doc) = public.merge(signed_in).merge(care).merge(auditors).merge(evidence).split_for_parts();

@@ -207,6 +207,6 @@ pub async fn me(caller: Caller) -> Json<Me> {
         organisation_id: p.organisation_id,
         sector: p.sector,
         roles: p.roles,
-        scopes: p.scopes.map(|s| s.iter().map(|s| s.as_str().to_owned()).collect()),
+        scopes: p.token.map(|t| t.scopes.iter().map(|s| s.as_str().to_owned()).collect()),
     })
 }

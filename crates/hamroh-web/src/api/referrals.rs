@@ -58,6 +58,10 @@ pub struct ReferralView {
     /// The steps possible now, from the diagram (whichever side may take them).
     pub allowed: Vec<String>,
     pub history: Vec<HistoryView>,
+    /// The clinical content (reason, outcome, the reasons of steps) is withheld: the person
+    /// withdrew consent to share with the caller's organisation, which can now only decline,
+    /// cancel or close the referral.
+    pub restricted: bool,
 }
 
 fn view(r: ReferralDetail) -> ReferralView {
@@ -87,6 +91,7 @@ fn view(r: ReferralDetail) -> ReferralView {
         due_date: r.due_date,
         status: r.status.as_str().to_owned(),
         outcome: r.outcome,
+        restricted: r.restricted,
     }
 }
 

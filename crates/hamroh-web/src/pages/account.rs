@@ -1,4 +1,7 @@
-//! The signed-in user's own account: interface language, second factor, API tokens, sessions.
+//! The signed-in user's own account: interface language, password, second factor, API tokens,
+//! sessions. What could take the account over (a new password, a new second factor) needs the
+//! current password, and a new second factor also a code from the current one: a session left
+//! open on a shared computer is not enough.
 
 use askama::Template;
 use axum::Form;
@@ -50,7 +53,7 @@ async fn render(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let user = signed_in(viewer)?;
-    let secret = crate::totp::new_secret();
+    let secret = offered_secret(state, viewer).await?;
     let tokens = state
         .store
         .api_tokens_of(user.id)
@@ -75,6 +78,27 @@ async fn render(
         scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
     };
     Ok(page(viewer, status, &template))
+}
+
+/// The second-factor secret this session is offered: the server chooses it and keeps it with the
+/// session, so that the form cannot bring a secret of the client's choosing.
+async fn offered_secret(state: &AppState, viewer: &Viewer) -> Result<String, WebError> {
+    let hash = viewer.token_hash.as_deref().ok_or(WebError::Unauthenticated { message: "sign in first".into() })?;
+    if let Some(secret) = state.store.totp_offer(hash).await? {
+        return Ok(secret);
+    }
+    let secret = crate::totp::new_secret();
+    state.store.offer_totp(hash, &secret).await?;
+    Ok(secret)
+}
+
+/// Whether `password` is the user's current one (hashed off the async threads).
+async fn password_is_right(state: &AppState, username: &str, password: String) -> Result<bool, WebError> {
+    let Some(stored) = state.store.user_for_login(username).await? else { return Ok(false) };
+    let hash = stored.password_hash;
+    tokio::task::spawn_blocking(move || crate::password::verify(&password, &hash))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Response {
@@ -105,8 +129,13 @@ pub async fn set_language(
 
 #[derive(Deserialize)]
 pub struct TotpForm {
-    secret: String,
+    /// A code from the offered secret.
     code: String,
+    /// To replace a second factor: the password and a code from the current one.
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    current_code: String,
 }
 
 pub async fn enable_totp(
@@ -115,12 +144,74 @@ pub async fn enable_totp(
     Form(form): Form<TotpForm>,
 ) -> Result<Response, WebError> {
     let user = signed_in(&viewer)?;
-    if !crate::totp::verify(&form.secret, &user.username, form.code.trim()) {
-        let message = viewer.tr.get("totp-failed");
-        return render(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, None, None, Some(message)).await;
+    let refuse = |key: &str| {
+        let message = viewer.tr.get(key);
+        render(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, None, None, Some(message))
+    };
+    let throttle_key = format!("totp-enrol:{}", user.id);
+    let address = viewer.address.as_deref();
+    if state.throttle.check(&throttle_key, address).is_some() {
+        return refuse("login-throttled-short").await;
     }
-    state.store.set_totp(&viewer.actor(), user.id, Some(&form.secret)).await?;
+    let Some(secret) = viewer.token_hash.as_deref() else { return Err(WebError::not_found()) };
+    let Some(secret) = state.store.totp_offer(secret).await? else { return refuse("totp-failed").await };
+    if user.has_totp {
+        let current = state.store.user_for_login(&user.username).await?.and_then(|u| u.totp_secret);
+        let proven = password_is_right(&state, &user.username, form.password).await?
+            && current.is_some_and(|c| crate::totp::verify(&c, &user.username, form.current_code.trim()));
+        if !proven {
+            state.throttle.failed(&throttle_key, address);
+            return refuse("account-totp-replace-failed").await;
+        }
+    }
+    if !crate::totp::verify(&secret, &user.username, form.code.trim()) {
+        state.throttle.failed(&throttle_key, address);
+        return refuse("totp-failed").await;
+    }
+    state.throttle.succeeded(&throttle_key, address);
+    state.store.set_totp(&viewer.actor(), user.id, Some(&secret)).await?;
     Ok(Redirect::to("/account").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+}
+
+/// The user's own change of password: the current one, and a new one under the same policy as
+/// everywhere else.
+pub async fn change_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    let user = signed_in(&viewer)?;
+    let refuse = |key: &str| {
+        let message = viewer.tr.get(key);
+        render(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, None, None, Some(message))
+    };
+    let throttle_key = format!("password-change:{}", user.id);
+    let address = viewer.address.as_deref();
+    if state.throttle.check(&throttle_key, address).is_some() {
+        return refuse("login-throttled-short").await;
+    }
+    if !password_is_right(&state, &user.username, form.current).await? {
+        state.throttle.failed(&throttle_key, address);
+        return refuse("account-password-wrong").await;
+    }
+    state.throttle.succeeded(&throttle_key, address);
+    if let Err(e) = crate::password::check_policy(&form.new, &user.username) {
+        return refuse(e.code()).await;
+    }
+    let new = form.new;
+    let hash = tokio::task::spawn_blocking(move || crate::password::hash(&new))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(WebError::Internal)?;
+    state.store.set_password(&viewer.actor(), user.id, &hash).await?;
+    let notice = viewer.tr.get("account-password-changed");
+    render(&state, &viewer, StatusCode::OK, Some(notice), None, None).await
 }
 
 pub async fn create_token(State(state): State<AppState>, viewer: Viewer, body: String) -> Result<Response, WebError> {

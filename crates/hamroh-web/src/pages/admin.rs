@@ -189,6 +189,20 @@ pub async fn reset_password(
     Ok(Redirect::to("/admin/users").into_response())
 }
 
+/// An administrator removes a user's second factor (a lost phone), so that the user can enrol a
+/// new one; audited as `reset_totp`.
+pub async fn reset_totp(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Uuid>,
+) -> Result<Response, WebError> {
+    if !state.store.users().await?.iter().any(|u| u.id == id) {
+        return Err(WebError::not_found());
+    }
+    state.store.set_totp(&viewer.actor(), id, None).await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
 pub async fn set_roles(
     State(state): State<AppState>,
     viewer: Viewer,

@@ -22,11 +22,40 @@ struct LoginPage {
     next: String,
 }
 
-/// Where to go after log-in: a path on this site only, never another site.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
+/// Where to go after log-in: a path on this site only, never another site. Browsers drop tabs and
+/// line breaks from an address and read `\` as `/`, so `/\t/evil.example` would lead off-site:
+/// control characters and backslashes are removed before the path is checked. A line break is
+/// refused outright (it could only be an attempt to split the `Location` header).
+fn safe_next(next: Option<&str>) -> Result<String, WebError> {
+    let Some(next) = next else { return Ok("/".to_owned()) };
+    if next.contains(['\r', '\n']) {
+        return Err(WebError::BadRequest {
+            code: "invalid_next",
+            message: "the address to go to holds a line break".into(),
+        });
+    }
+    let cleaned: String = next.chars().filter(|c| !c.is_control() && *c != '\\').collect();
+    let same_site = cleaned.starts_with('/') && !cleaned.starts_with("//");
+    Ok(if same_site { cleaned } else { "/".to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn after_log_in_only_a_path_on_this_site() {
+        let next = |n: &str| safe_next(Some(n)).unwrap();
+        assert_eq!(next("/persons?q=1"), "/persons?q=1");
+        for off_site in
+            ["//evil.example", "/\t/evil.example", "/\\/evil.example", "https://evil.example", "/\u{0}/evil.example"]
+        {
+            assert_eq!(next(off_site), "/", "{off_site:?}");
+        }
+        // What is left is a path here, never a host.
+        assert_eq!(next("/\\evil.example"), "/evil.example");
+        assert!(safe_next(Some("/\r\nSet-Cookie: x=1")).is_err());
+        assert_eq!(safe_next(None).unwrap(), "/");
     }
 }
 
@@ -43,7 +72,10 @@ struct TotpPage {
 }
 
 pub async fn page_get(viewer: Viewer, Query(query): Query<NextQuery>) -> Response {
-    let next = safe_next(query.next.as_deref());
+    let next = match safe_next(query.next.as_deref()) {
+        Ok(next) => next,
+        Err(e) => return super::error_page(&viewer, e),
+    };
     if viewer.user.is_some() {
         return Redirect::to(&next).into_response();
     }
@@ -76,7 +108,10 @@ pub async fn submit(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     let username = form.username.trim().to_owned();
-    let next = safe_next(form.next.as_deref());
+    let next = match safe_next(form.next.as_deref()) {
+        Ok(next) => next,
+        Err(e) => return Ok(super::error_page(&viewer, e)),
+    };
     let address = viewer.address.as_deref();
     // Throttle before any hash is computed: a flood costs us nothing.
     if let Some(wait) = state.throttle.check(&username, address) {
@@ -104,7 +139,7 @@ pub async fn submit(
         .map_err(|e| WebError::Internal(e.to_string()))?;
     match user {
         Some(user) if verified && !user.disabled => {
-            state.throttle.succeeded(&username);
+            state.throttle.succeeded(&username, address);
             // A new session id at every log-in; any session the browser held ends.
             if let Some(old) = &viewer.token_hash {
                 state.store.end_session(&viewer.actor(), old).await?;
@@ -167,7 +202,7 @@ pub async fn totp_submit(
     let secret = state.store.user_for_login(&user.username).await?.and_then(|u| u.totp_secret);
     let actor = Actor::user(user.id, viewer.address.clone());
     if secret.is_some_and(|s| crate::totp::verify(&s, &user.username, form.code.trim())) {
-        state.throttle.succeeded(&key);
+        state.throttle.succeeded(&key, viewer.address.as_deref());
         let token = session::new_token();
         state.store.complete_second_factor(&actor, old_hash, &session::token_hash(&token)).await?;
         let mut headers = HeaderMap::new();

@@ -167,6 +167,9 @@ pub async fn not_found(viewer: Viewer) -> Response {
 pub fn error_page(viewer: &Viewer, err: WebError) -> Response {
     let (status, key) = match &err {
         WebError::NotFound { .. } => (StatusCode::NOT_FOUND, "error-not-found"),
+        WebError::Forbidden { code: "session_required", .. } => (StatusCode::FORBIDDEN, "error-session-required"),
+        WebError::Forbidden { .. } => (StatusCode::FORBIDDEN, "error-forbidden"),
+        WebError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "error-bad-request"),
         WebError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
         WebError::WriteFailed => (StatusCode::SERVICE_UNAVAILABLE, "error-write-failed"),
         WebError::StorageFull => (StatusCode::INSUFFICIENT_STORAGE, "error-storage-full"),

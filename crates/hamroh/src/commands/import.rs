@@ -235,7 +235,7 @@ async fn clinician(store: &Store, username: &str) -> Result<Principal, Failure> 
         .find(|o| o.id == user.organisation_id)
         .map(|o| o.sector)
         .ok_or_else(|| Failure::usage("the user's organisation is missing"))?;
-    Ok(Principal { user_id: user.id, organisation_id: user.organisation_id, sector, roles: user.roles, scopes: None })
+    Ok(Principal { user_id: user.id, organisation_id: user.organisation_id, sector, roles: user.roles, token: None })
 }
 
 /// Gives every new person whose code is in `taken` (registered already, or drawn by an earlier row

@@ -98,10 +98,17 @@ pub async fn run(cli: Cli) -> Outcome {
             escalation_grace_days,
             lost_after_days,
             disclosure_k,
+            trusted_proxy,
         } => {
             if disclosure_k < 2 {
                 return Err(Failure::usage("--disclosure-k must be at least 2"));
             }
+            let proxies = trusted_proxy
+                .iter()
+                .map(|p| {
+                    hamroh_web::proxy::parse_network(p).map_err(|e| Failure::usage(format!("--trusted-proxy: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let settings = serve::Settings {
                 cutoffs: load_cutoffs(&cutoffs)?,
                 require_admin_totp,
@@ -115,6 +122,7 @@ pub async fn run(cli: Cli) -> Outcome {
                     lost_after_days: lost_after_days.max(1),
                 },
                 disclosure_k,
+                proxies: hamroh_web::proxy::TrustedProxies::new(proxies),
             };
             serve::run(&db.db, &listen, demo.then_some(demo_people), settings).await
         }

@@ -18,6 +18,7 @@ pub struct Settings {
     pub outbox_file: Option<std::path::PathBuf>,
     pub safety_net: hamroh_web::SafetyNet,
     pub disclosure_k: i64,
+    pub proxies: hamroh_web::proxy::TrustedProxies,
 }
 
 pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Settings) -> Outcome {
@@ -61,6 +62,7 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
             limits: settings.limits,
             safety_net: settings.safety_net,
             disclosure_k: settings.disclosure_k,
+            proxies: settings.proxies,
             ..AppState::new(store.clone())
         },
         listener,
