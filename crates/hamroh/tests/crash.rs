@@ -43,7 +43,7 @@ fn request_of(n: usize, persons: &[String]) -> (String, String) {
             r#"{"screenings":[{"instrument":"phq2","answers":[1,2]}]}"#.into(),
         ),
         _ => {
-            (format!("/api/v1/persons/{person}/consents"), format!(r#"{{"scope":"research","given":{}}}"#, n % 2 == 0))
+            (format!("/api/v1/persons/{person}/consents"), format!(r#"{{"scope":"research","given":{}}}"#, n.is_multiple_of(2)))
         }
     }
 }
