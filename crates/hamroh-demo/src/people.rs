@@ -337,7 +337,31 @@ impl<'a> DemoPeople<'a> {
                     action: pathway.steps.iter().map(|s| s.action.as_str()).collect::<Vec<_>>().join(","),
                     reason: None,
                     at: at + 1_800_000,
+                    amends: None,
                 });
+                // And assessed each red flag (mhGAP SUI): a safety plan, managed in primary care.
+                // The id is drawn from the encounter's, so the rest of the data set stays as it was.
+                for flag in encounter.iter().flat_map(|s| &s.outcome.flags).collect::<std::collections::BTreeSet<_>>() {
+                    batch.safety_assessments.push(hamroh_domain::model::SafetyAssessment {
+                        id: Uuid::from_u128(visit_id.as_u128() ^ 0x5afe),
+                        encounter_id: visit_id,
+                        person_id: person,
+                        organisation_id: clinic,
+                        flag: flag.clone(),
+                        record: hamroh_domain::safety::SafetyRecord::Assessed(hamroh_domain::safety::Assessment {
+                            thoughts: true,
+                            plan: false,
+                            act_past_year: false,
+                            imminent_risk: false,
+                            means_counselled: true,
+                            safety_plan: "Demo: who to call, where to go, what helps.".into(),
+                            action: hamroh_domain::safety::SafetyAction::ManageInPrimaryCare,
+                            note: None,
+                        }),
+                        user_id: None,
+                        at: at + 1_800_000,
+                    });
+                }
             }
             batch.screenings.extend(encounter);
             distress = (distress + self.rng.random_range(-0.25..0.15)).clamp(0.02, 0.95);
@@ -415,6 +439,9 @@ impl<'a> DemoPeople<'a> {
             created_at: at,
             created_by: None,
             done_at: done.then_some(due_ms),
+            source: if self_harm { "self_harm" } else { "pathway" }.into(),
+            encounter_id: None,
+            outcome: None,
         });
     }
 

@@ -14,4 +14,5 @@ pub mod pathway;
 pub mod person;
 pub mod referral;
 pub mod registration;
+pub mod safety;
 pub mod service;

@@ -180,7 +180,16 @@ pub struct FollowUp {
     pub created_at: Millis,
     pub created_by: Option<Uuid>,
     pub done_at: Option<Millis>,
+    /// What set it: a pathway rule or flag (`self_harm`, `depression`, ...) or `manual`.
+    pub source: String,
+    /// The encounter whose pathway set it, if one did.
+    pub encounter_id: Option<Uuid>,
+    /// What came of it (done), or why it was cancelled.
+    pub outcome: Option<String>,
 }
+
+/// Where a follow-up set by hand comes from.
+pub const MANUAL: &str = "manual";
 
 /// The clinician's decision on an encounter's suggested pathway.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -196,8 +205,10 @@ pub struct Decision {
     pub choice: String,
     /// What was chosen: the suggested actions, or the clinician's own.
     pub action: String,
-    /// Why another choice was made (required for `other`).
+    /// Why another choice was made (required for `other`), or why the decision was amended.
     pub reason: Option<String>,
+    /// The decision this one amends (the earlier stays in the history).
+    pub amends: Option<Uuid>,
     pub at: Millis,
 }
 
@@ -212,6 +223,23 @@ pub struct Batch {
     pub referrals: Vec<Referral>,
     pub follow_ups: Vec<FollowUp>,
     pub decisions: Vec<Decision>,
+    pub safety_assessments: Vec<SafetyAssessment>,
+    /// Encounters captured without a face-to-face visit (an import, the API, a form filled
+    /// offline): their red flags ask to contact the person today.
+    pub remote_encounters: Vec<Uuid>,
+}
+
+/// The safety assessment of one red flag of an encounter, or why none could be made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SafetyAssessment {
+    pub id: Uuid,
+    pub encounter_id: Uuid,
+    pub person_id: Uuid,
+    pub organisation_id: Uuid,
+    pub flag: String,
+    pub record: crate::safety::SafetyRecord,
+    pub user_id: Option<Uuid>,
+    pub at: Millis,
 }
 
 /// A person with the episodes and consents recorded at registration.
@@ -232,6 +260,7 @@ impl Batch {
             && self.referrals.is_empty()
             && self.follow_ups.is_empty()
             && self.decisions.is_empty()
+            && self.safety_assessments.is_empty()
     }
 }
 

@@ -84,12 +84,21 @@ pub struct FollowUpRule {
     pub repeat: u32,
     #[serde(default)]
     pub every_days: i64,
+    /// Then this many more, each `then_every_days` after the previous (a slower series after the
+    /// first, as mhGAP's self-harm follow-up: weekly, then every two to four weeks).
+    #[serde(default)]
+    pub then_repeat: u32,
+    #[serde(default)]
+    pub then_every_days: i64,
 }
 
 impl FollowUpRule {
     /// The days, counted from the encounter, of every follow-up of the series.
     pub fn schedule(&self) -> Vec<i64> {
-        (0..=i64::from(self.repeat)).map(|n| self.days + n * self.every_days.max(1)).collect()
+        let mut days: Vec<i64> = (0..=i64::from(self.repeat)).map(|n| self.days + n * self.every_days.max(1)).collect();
+        let last = days.last().copied().unwrap_or(self.days);
+        days.extend((1..=i64::from(self.then_repeat)).map(|n| last + n * self.then_every_days.max(1)));
+        days
     }
 }
 
@@ -313,8 +322,8 @@ mod tests {
         assert_eq!(p.steps[0].action, Action::UrgentAssessment);
         let series = p.steps[0].follow_up.expect("a follow-up series");
         assert_eq!(series.kind, FollowUpKind::Call);
-        // Weekly for the first two months (mhGAP SUI).
-        assert_eq!(series.schedule(), [7, 14, 21, 28, 35, 42, 49, 56]);
+        // Weekly for the first two months, then every 2-4 weeks (mhGAP SUI 2.4).
+        assert_eq!(series.schedule(), [7, 14, 21, 28, 35, 42, 49, 56, 84, 112]);
     }
 
     #[test]

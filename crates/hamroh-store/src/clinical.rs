@@ -2,14 +2,23 @@
 //! follow-ups and referrals, and the red flags still waiting for an action. Person-level access is
 //! the gate's business; these functions only fetch.
 
-use hamroh_domain::model::{Decision, FollowUp, Screening};
+use hamroh_domain::model::{Decision, FollowUp, SafetyAssessment, Screening};
 use hamroh_domain::names::Query;
 use hamroh_domain::referral::{FollowUpKind, FollowUpStatus, ReferralStatus, Urgency};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::audit::{Actor, NewAuditEvent};
 use crate::referrals::{Listing, WORKLIST_ROWS};
 use crate::{Result, Store, StoreError};
+
+/// The columns [`FollowUpRow`] reads, in its order.
+macro_rules! follow_up_columns {
+    () => {
+        "id, person_id, organisation_id, referral_id, kind, due_date, status, note, created_at, created_by, done_at, \
+         source, encounter_id, outcome"
+    };
+}
 
 /// One line of a search result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -46,11 +55,20 @@ pub struct ReferralLine {
 /// An encounter with a red flag and no recorded decision: urgent work for the organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UrgentItem {
+    /// The person's latest flagged encounter still waiting for its assessment.
     pub encounter_id: Uuid,
     pub person_id: Uuid,
     pub person_code: String,
+    /// When the person's first waiting flag was raised.
     pub at: i64,
+    /// Every waiting flag of the person, each once (comma-separated).
     pub flags: String,
+    /// How many of the person's encounters wait.
+    pub encounters: usize,
+    /// A flag arrived without a face-to-face visit: contact the person today.
+    pub contact_today: bool,
+    /// Not assessed within the deployment's limit: escalated to the coordinators.
+    pub escalated: bool,
 }
 
 const SUMMARY: &str =
@@ -192,76 +210,91 @@ impl Store {
         Ok(self.screenings_of(person).await?.into_iter().filter(|s| s.encounter_id == encounter_id).collect())
     }
 
+    /// The decision in force on an encounter: the latest (an amendment replaces the one before).
     pub async fn decision_for(&self, encounter_id: Uuid) -> Result<Option<Decision>> {
-        type Row = (Uuid, Uuid, Uuid, Uuid, Option<Uuid>, String, String, String, Option<String>, i64);
-        let row: Option<Row> = with_pool!(self, pool => {
+        Ok(self.decisions_of(encounter_id).await?.pop())
+    }
+
+    /// Every decision on an encounter, the first first: amendments keep the history.
+    pub async fn decisions_of(&self, encounter_id: Uuid) -> Result<Vec<Decision>> {
+        type Row = (Uuid, Uuid, Uuid, Uuid, Option<Uuid>, String, String, String, Option<String>, i64, Option<Uuid>);
+        let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT id, encounter_id, person_id, organisation_id, user_id, suggested, choice, action, reason, at \
-                 FROM decisions WHERE encounter_id = $1 ORDER BY at DESC LIMIT 1",
+                "SELECT id, encounter_id, person_id, organisation_id, user_id, suggested, choice, action, reason, at, amends \
+                 FROM decisions WHERE encounter_id = $1 ORDER BY at, id",
             )
             .bind(encounter_id)
-            .fetch_optional(pool)
+            .fetch_all(pool)
             .await?
         });
-        Ok(row.map(|(id, encounter_id, person_id, organisation_id, user_id, suggested, choice, action, reason, at)| {
-            Decision {
-                id,
-                encounter_id,
-                person_id,
-                organisation_id,
-                user_id,
-                suggested: suggested.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-                choice,
-                action,
-                reason,
-                at,
-            }
-        }))
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    encounter_id,
+                    person_id,
+                    organisation_id,
+                    user_id,
+                    suggested,
+                    choice,
+                    action,
+                    reason,
+                    at,
+                    amends,
+                )| {
+                    Decision {
+                        id,
+                        encounter_id,
+                        person_id,
+                        organisation_id,
+                        user_id,
+                        suggested: suggested.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                        choice,
+                        action,
+                        reason,
+                        at,
+                        amends,
+                    }
+                },
+            )
+            .collect())
     }
 
     pub async fn follow_ups_of(&self, person_id: Uuid) -> Result<Vec<FollowUp>> {
-        type Row =
-            (Uuid, Uuid, Uuid, Option<Uuid>, String, String, String, Option<String>, i64, Option<Uuid>, Option<i64>);
-        let rows: Vec<Row> = with_pool!(self, pool => {
+        let rows: Vec<FollowUpRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", follow_up_columns!(), " FROM follow_ups WHERE person_id = $1 ORDER BY due_date, id"))
+                .bind(person_id)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(FollowUpRow::into_follow_up).collect()
+    }
+
+    /// One follow-up, if there is one.
+    pub async fn follow_up(&self, id: Uuid) -> Result<Option<FollowUp>> {
+        let row: Option<FollowUpRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", follow_up_columns!(), " FROM follow_ups WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(FollowUpRow::into_follow_up).transpose()
+    }
+
+    /// The safety assessments of a person, the latest last.
+    pub async fn safety_assessments_of(&self, person_id: Uuid) -> Result<Vec<SafetyAssessment>> {
+        let rows: Vec<SafetyRow> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT id, person_id, organisation_id, referral_id, kind, due_date, status, note, created_at, created_by, done_at \
-                 FROM follow_ups WHERE person_id = $1 ORDER BY due_date, id",
+                "SELECT id, encounter_id, person_id, organisation_id, flag, outcome, thoughts, plan, act_past_year, \
+                 imminent_risk, means_counselled, safety_plan, action, not_possible, attempts, note, user_id, at \
+                 FROM safety_assessments WHERE person_id = $1 ORDER BY at, id",
             )
             .bind(person_id)
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(
-                |(
-                    id,
-                    person_id,
-                    organisation_id,
-                    referral_id,
-                    kind,
-                    due,
-                    status,
-                    note,
-                    created_at,
-                    created_by,
-                    done_at,
-                )| {
-                    Ok(FollowUp {
-                        id,
-                        person_id,
-                        organisation_id,
-                        referral_id,
-                        kind: kind.parse::<FollowUpKind>()?,
-                        due_date: due.parse().map_err(|_| StoreError::Corrupt(format!("due date {due}")))?,
-                        status: status.parse::<FollowUpStatus>()?,
-                        note,
-                        created_at,
-                        created_by,
-                        done_at,
-                    })
-                },
-            )
-            .collect()
+        rows.into_iter().map(SafetyRow::into_assessment).collect()
     }
 
     pub async fn referrals_of(&self, person_id: Uuid) -> Result<Vec<ReferralLine>> {
@@ -293,40 +326,233 @@ impl Store {
             .collect()
     }
 
-    /// Encounters at an organisation with a red flag and no decision yet, the `limit` oldest first.
+    /// Persons of an organisation with a red flag waiting for its safety assessment, the `limit`
+    /// who have waited longest first, one item per person with all their waiting flags.
     pub async fn urgent_items(&self, organisation_id: Uuid, limit: usize) -> Result<Listing<UrgentItem>> {
-        // The first `limit` encounters, then their flagged screenings: an encounter is one item
-        // however many of its instruments raised a flag.
+        self.waiting_flags(Some(organisation_id), false, limit).await
+    }
+
+    /// Red flags escalated for want of an assessment, of one organisation or (`None`) all.
+    pub async fn escalated_items(&self, organisation_id: Option<Uuid>, limit: usize) -> Result<Listing<UrgentItem>> {
+        self.waiting_flags(organisation_id, true, limit).await
+    }
+
+    async fn waiting_flags(
+        &self,
+        organisation_id: Option<Uuid>,
+        escalated_only: bool,
+        limit: usize,
+    ) -> Result<Listing<UrgentItem>> {
+        let filter = match (organisation_id.is_some(), escalated_only) {
+            (true, false) => "organisation_id = $1",
+            (true, true) => "organisation_id = $1 AND escalated_at IS NOT NULL",
+            (false, _) => "escalated_at IS NOT NULL AND $1 IS NULL",
+        };
         let first = format!(
-            "SELECT DISTINCT encounter_at, encounter_id FROM open_red_flags WHERE organisation_id = $1 \
-             ORDER BY encounter_at, encounter_id LIMIT {limit}"
+            "SELECT person_id, MIN(encounter_at) AS first_at FROM open_red_flags WHERE {filter} \
+             GROUP BY person_id ORDER BY first_at, person_id LIMIT {limit}"
         );
         let sql = format!(
-            "SELECT s.encounter_id, s.person_id, s.encounter_at, s.flags FROM ({first}) e \
-             JOIN open_red_flags f ON f.encounter_id = e.encounter_id JOIN screenings s ON s.id = f.screening_id \
-             ORDER BY e.encounter_at, e.encounter_id, s.id"
+            "SELECT p.person_id, p.first_at, f.encounter_id, f.encounter_at, s.flags, f.contact_today, \
+             f.escalated_at IS NOT NULL FROM ({first}) p \
+             JOIN open_red_flags f ON f.person_id = p.person_id JOIN screenings s ON s.id = f.screening_id \
+             ORDER BY p.first_at, p.person_id, f.encounter_at, f.encounter_id"
         );
         let count = format!(
-            "SELECT COUNT(*) FROM (SELECT DISTINCT encounter_id FROM open_red_flags WHERE organisation_id = $1 \
+            "SELECT COUNT(*) FROM (SELECT DISTINCT person_id FROM open_red_flags WHERE {filter} \
              LIMIT {WORKLIST_ROWS}) capped"
         );
-        type Row = (Uuid, Uuid, i64, String);
+        type Row = (Uuid, i64, Uuid, i64, String, bool, bool);
         let (rows, count): (Vec<Row>, i64) = section_rows!(self, limit, sql, count, organisation_id);
-        let codes = self.person_codes(rows.iter().map(|r| r.1)).await?;
+        let codes = self.person_codes(rows.iter().map(|r| r.0)).await?;
         let mut items: Vec<UrgentItem> = Vec::new();
-        for (encounter_id, person_id, at, flags) in rows {
-            let person_code = codes.get(&person_id).cloned().unwrap_or_default();
-            match items.last_mut().filter(|i| i.encounter_id == encounter_id) {
-                Some(item) => {
-                    for f in flags.split(',') {
-                        if !item.flags.split(',').any(|x| x == f) {
-                            item.flags = format!("{},{f}", item.flags);
-                        }
-                    }
+        for (person_id, at, encounter_id, _, flags, contact_today, escalated) in rows {
+            let item = match items.last_mut().filter(|i| i.person_id == person_id) {
+                Some(item) => item,
+                None => {
+                    let person_code = codes.get(&person_id).cloned().unwrap_or_default();
+                    items.push(UrgentItem {
+                        encounter_id,
+                        person_id,
+                        person_code,
+                        at,
+                        flags: String::new(),
+                        encounters: 0,
+                        contact_today: false,
+                        escalated: false,
+                    });
+                    items.last_mut().expect("just pushed")
                 }
-                None => items.push(UrgentItem { encounter_id, person_id, person_code, at, flags }),
+            };
+            if item.encounter_id != encounter_id || item.encounters == 0 {
+                item.encounters += 1;
+            }
+            item.encounter_id = encounter_id;
+            item.contact_today |= contact_today;
+            item.escalated |= escalated;
+            for f in flags.split(',').filter(|f| !f.is_empty()) {
+                if !item.flags.split(',').any(|x| x == f) {
+                    item.flags = if item.flags.is_empty() { f.to_owned() } else { format!("{},{f}", item.flags) };
+                }
             }
         }
         Ok(Listing::of(items, count))
+    }
+
+    /// Marks the red flags raised before `cutoff` and still not assessed as escalated (each once),
+    /// and tells the coordinators through the outbox, in the same transaction. Returns the
+    /// persons escalated now.
+    pub async fn escalate_red_flags(
+        &self,
+        cutoff: i64,
+        now: i64,
+        notifier: &dyn crate::outbox::Notifier,
+    ) -> Result<Vec<Uuid>> {
+        type Row = (Uuid, Uuid);
+        let due: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT DISTINCT person_id, organisation_id FROM open_red_flags \
+                 WHERE escalated_at IS NULL AND encounter_at < $1 ORDER BY person_id",
+            )
+            .bind(cutoff)
+            .fetch_all(pool)
+            .await?
+        });
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let coordinators = self.coordinator_contacts().await?;
+        let codes = self.person_codes(due.iter().map(|d| d.0)).await?;
+        let mut messages = Vec::new();
+        let mut events = Vec::new();
+        for (person, _) in &due {
+            let alert = crate::outbox::Alert {
+                kind: crate::outbox::AlertKind::Escalated,
+                person_code: codes.get(person).cloned().unwrap_or_default(),
+                flag: "self_harm".into(),
+            };
+            messages.extend(notifier.alert(&alert, &coordinators));
+            events.push(NewAuditEvent::ok("escalate", "red_flag", person).person(*person));
+        }
+        let actor = Actor::system("safety-net");
+        write_tx!(self, tx => {
+            sqlx::query("UPDATE open_red_flags SET escalated_at = $1 WHERE escalated_at IS NULL AND encounter_at < $2")
+                .bind(now)
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await?;
+            append_audit!(tx, &actor, events.iter());
+            enqueue_outbox!(tx, messages.iter());
+        });
+        Ok(due.into_iter().map(|d| d.0).collect())
+    }
+
+    /// Every coordinator who can be reached by e-mail or SMS.
+    pub async fn coordinator_contacts(&self) -> Result<Vec<crate::outbox::Contact>> {
+        let rows: Vec<(Option<String>, Option<String>, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT u.email, u.phone, u.lang FROM users u JOIN user_roles r ON r.user_id = u.id \
+                 WHERE r.role = 'coordinator' AND u.disabled = FALSE AND (u.email IS NOT NULL OR u.phone IS NOT NULL) \
+                 ORDER BY u.username",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(email, phone, lang)| crate::outbox::Contact { email, phone, lang }).collect())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct FollowUpRow {
+    id: Uuid,
+    person_id: Uuid,
+    organisation_id: Uuid,
+    referral_id: Option<Uuid>,
+    kind: String,
+    due_date: String,
+    status: String,
+    note: Option<String>,
+    created_at: i64,
+    created_by: Option<Uuid>,
+    done_at: Option<i64>,
+    source: String,
+    encounter_id: Option<Uuid>,
+    outcome: Option<String>,
+}
+
+impl FollowUpRow {
+    fn into_follow_up(self) -> Result<FollowUp> {
+        Ok(FollowUp {
+            id: self.id,
+            person_id: self.person_id,
+            organisation_id: self.organisation_id,
+            referral_id: self.referral_id,
+            kind: self.kind.parse::<FollowUpKind>()?,
+            due_date: self.due_date.parse().map_err(|_| StoreError::Corrupt(format!("due date {}", self.due_date)))?,
+            status: self.status.parse::<FollowUpStatus>()?,
+            note: self.note,
+            created_at: self.created_at,
+            created_by: self.created_by,
+            done_at: self.done_at,
+            source: self.source,
+            encounter_id: self.encounter_id,
+            outcome: self.outcome,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SafetyRow {
+    id: Uuid,
+    encounter_id: Uuid,
+    person_id: Uuid,
+    organisation_id: Uuid,
+    flag: String,
+    outcome: String,
+    thoughts: Option<bool>,
+    plan: Option<bool>,
+    act_past_year: Option<bool>,
+    imminent_risk: Option<bool>,
+    means_counselled: Option<bool>,
+    safety_plan: Option<String>,
+    action: Option<String>,
+    not_possible: Option<String>,
+    attempts: Option<i64>,
+    note: Option<String>,
+    user_id: Option<Uuid>,
+    at: i64,
+}
+
+impl SafetyRow {
+    fn into_assessment(self) -> Result<SafetyAssessment> {
+        use hamroh_domain::safety::{Assessment, SafetyRecord};
+        let record = match (self.outcome.as_str(), self.not_possible) {
+            ("not_possible", Some(reason)) => SafetyRecord::NotPossible {
+                reason: reason.parse()?,
+                attempts: u32::try_from(self.attempts.unwrap_or(0)).unwrap_or(0),
+                note: self.note,
+            },
+            ("assessed", _) => SafetyRecord::Assessed(Assessment {
+                thoughts: self.thoughts.unwrap_or(false),
+                plan: self.plan.unwrap_or(false),
+                act_past_year: self.act_past_year.unwrap_or(false),
+                imminent_risk: self.imminent_risk.unwrap_or(false),
+                means_counselled: self.means_counselled.unwrap_or(false),
+                safety_plan: self.safety_plan.unwrap_or_default(),
+                action: self.action.as_deref().unwrap_or_default().parse()?,
+                note: self.note,
+            }),
+            (other, _) => return Err(StoreError::Corrupt(format!("safety assessment outcome {other}"))),
+        };
+        Ok(SafetyAssessment {
+            id: self.id,
+            encounter_id: self.encounter_id,
+            person_id: self.person_id,
+            organisation_id: self.organisation_id,
+            flag: self.flag,
+            record,
+            user_id: self.user_id,
+            at: self.at,
+        })
     }
 }

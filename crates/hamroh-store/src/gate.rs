@@ -361,13 +361,163 @@ impl Gate<'_> {
         }
     }
 
-    /// Stores one encounter's screenings (computed by the engine) for a person.
-    pub async fn record_encounter(&self, person_id: Uuid, screenings: &[Screening]) -> Result<()> {
+    /// Stores one encounter's screenings (computed by the engine) for a person. `in_person` is
+    /// false for an encounter captured without a face-to-face visit (the API, an import): its red
+    /// flags ask to contact the person today. A red flag tells the organisation's contacts through
+    /// the outbox, in the same transaction.
+    pub async fn record_encounter(
+        &self,
+        person_id: Uuid,
+        screenings: &[Screening],
+        in_person: bool,
+        notifier: &dyn crate::outbox::Notifier,
+    ) -> Result<()> {
         self.check(person_id, true, "screening").await?;
         if screenings.iter().any(|s| s.person_id != person_id) {
             return Err(StoreError::Conflict("every screening must belong to the person".into()));
         }
-        self.store.insert_batch(&self.actor, &Batch { screenings: screenings.to_vec(), ..Batch::default() }).await
+        let mut batch = Batch { screenings: screenings.to_vec(), ..Batch::default() };
+        if !in_person {
+            batch.remote_encounters = screenings.iter().map(|s| s.encounter_id).collect();
+            batch.remote_encounters.dedup();
+        }
+        let mut flags: Vec<&String> = screenings.iter().flat_map(|s| &s.outcome.flags).collect();
+        flags.sort();
+        flags.dedup();
+        let mut messages = Vec::new();
+        if !flags.is_empty() {
+            let contacts = self.store.contacts(Some(self.principal.organisation_id), None).await?;
+            let person_code = self.store.person_codes([person_id]).await?.remove(&person_id).unwrap_or_default();
+            for flag in flags {
+                let alert = crate::outbox::Alert {
+                    kind: crate::outbox::AlertKind::Raised,
+                    person_code: person_code.clone(),
+                    flag: flag.clone(),
+                };
+                messages.extend(notifier.alert(&alert, &contacts));
+            }
+        }
+        self.store.insert_batch_with_outbox(&self.actor, &batch, &messages).await
+    }
+
+    /// Records the safety assessment of an encounter's red flag (or why none was possible); it
+    /// answers the person's waiting flags of that kind. An assessment that finds imminent risk
+    /// tells the coordinators at once. `Conflict` when the encounter raised no such flag.
+    pub async fn assess(
+        &self,
+        encounter_id: Uuid,
+        flag: &str,
+        record: hamroh_domain::safety::SafetyRecord,
+        notifier: &dyn crate::outbox::Notifier,
+    ) -> Result<hamroh_domain::model::SafetyAssessment> {
+        let screenings = self.store.encounter_screenings(encounter_id).await?;
+        let first = screenings.first().ok_or(StoreError::NotFound)?;
+        let person_id = first.person_id;
+        self.check(person_id, true, "safety_assessment").await?;
+        if !screenings.iter().any(|s| s.outcome.flags.iter().any(|f| f == flag)) {
+            return Err(StoreError::Conflict(format!("this encounter raised no `{flag}` flag to assess")));
+        }
+        let imminent = matches!(&record, hamroh_domain::safety::SafetyRecord::Assessed(a) if a.imminent_risk);
+        let assessment = hamroh_domain::model::SafetyAssessment {
+            id: Uuid::now_v7(),
+            encounter_id,
+            person_id,
+            organisation_id: self.principal.organisation_id,
+            flag: flag.to_owned(),
+            record,
+            user_id: Some(self.principal.user_id),
+            at: now_millis(),
+        };
+        let messages = if imminent {
+            let person_code = self.store.person_codes([person_id]).await?.remove(&person_id).unwrap_or_default();
+            let alert =
+                crate::outbox::Alert { kind: crate::outbox::AlertKind::Escalated, person_code, flag: flag.to_owned() };
+            notifier.alert(&alert, &self.store.coordinator_contacts().await?)
+        } else {
+            Vec::new()
+        };
+        let batch = Batch { safety_assessments: vec![assessment.clone()], ..Batch::default() };
+        self.store.insert_batch_with_outbox(&self.actor, &batch, &messages).await?;
+        Ok(assessment)
+    }
+
+    /// A person's safety assessments, read audited.
+    pub async fn safety_assessments(&self, person_id: Uuid) -> Result<Vec<hamroh_domain::model::SafetyAssessment>> {
+        let (access, _) = self.check(person_id, false, "safety_assessment").await?;
+        let out = self.store.safety_assessments_of(person_id).await?;
+        self.record_read(person_id, "safety_assessment", access).await?;
+        Ok(out)
+    }
+
+    /// The names of the persons among `ids` that this principal's organisation registered and
+    /// whose consent to care is in force (the worklist shows them), each read audited.
+    pub async fn own_names(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, String>> {
+        let mut names = HashMap::new();
+        for chunk in ids.chunks(FACT_CHUNK) {
+            let rows: Vec<(Uuid, Option<String>, Option<String>)> = with_pool!(self.store, pool => {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT id, given_name, family_name FROM persons WHERE care_consent = TRUE AND organisation_id = ",
+                );
+                q.push_bind(self.principal.organisation_id);
+                q.push(" AND id IN (");
+                crate::sql::push_ids(&mut q, chunk);
+                q.build_query_as().fetch_all(pool).await?
+            });
+            for (id, given, family) in rows {
+                let name = [given, family].into_iter().flatten().collect::<Vec<_>>().join(" ");
+                if !name.is_empty() {
+                    names.insert(id, name);
+                }
+            }
+        }
+        if !self.principal.has_any_role(hamroh_domain::access::CARE_ROLES) {
+            return Ok(HashMap::new());
+        }
+        let events: Vec<NewAuditEvent> = names
+            .keys()
+            .map(|id| {
+                let mut e = NewAuditEvent::ok("read", "worklist", id).person(*id);
+                e.detail = Some("name".into());
+                e
+            })
+            .collect();
+        if !events.is_empty() {
+            self.store.audit(&self.actor, &events).await?;
+        }
+        Ok(names)
+    }
+
+    /// A person's follow-ups, read audited.
+    pub async fn follow_ups(&self, person_id: Uuid) -> Result<Vec<FollowUp>> {
+        let (access, _) = self.check(person_id, false, "follow_up").await?;
+        let out = self.store.follow_ups_of(person_id).await?;
+        self.record_read(person_id, "follow_up", access).await?;
+        Ok(out)
+    }
+
+    /// Adds a follow-up to a person this principal may write.
+    pub async fn add_follow_up(&self, follow_up: &FollowUp) -> Result<()> {
+        self.check(follow_up.person_id, true, "follow_up").await?;
+        let batch = Batch { follow_ups: vec![follow_up.clone()], ..Batch::default() };
+        self.store.insert_batch(&self.actor, &batch).await
+    }
+
+    /// Completes, cancels or reschedules an open follow-up of a person this principal may write.
+    pub async fn change_follow_up(&self, id: Uuid, change: &crate::referrals::FollowUpChange) -> Result<FollowUp> {
+        let person_id = self.store.follow_up_person(id).await?.ok_or(StoreError::NotFound)?;
+        self.check(person_id, true, "follow_up").await?;
+        self.store.change_follow_up(&self.actor, id, person_id, change).await?;
+        self.store.follow_up(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// An encounter's decisions, the first first (amendments keep the history).
+    pub async fn decisions(&self, encounter_id: Uuid) -> Result<Vec<Decision>> {
+        let decisions = self.store.decisions_of(encounter_id).await?;
+        if let Some(d) = decisions.first() {
+            let (access, _) = self.check(d.person_id, false, "decision").await?;
+            self.record_read(d.person_id, "decision", access).await?;
+        }
+        Ok(decisions)
     }
 
     /// An encounter's screenings and the decision taken on it, if any.
@@ -597,9 +747,7 @@ impl Gate<'_> {
 
     /// Marks a follow-up of a person this principal may write done.
     pub async fn complete_follow_up(&self, id: Uuid) -> Result<()> {
-        let person_id = self.store.follow_up_person(id).await?.ok_or(StoreError::NotFound)?;
-        self.check(person_id, true, "follow_up").await?;
-        self.store.complete_follow_up(&self.actor, id, person_id).await
+        self.change_follow_up(id, &crate::referrals::FollowUpChange::Complete { outcome: None }).await.map(drop)
     }
 }
 

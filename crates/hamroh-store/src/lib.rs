@@ -51,10 +51,11 @@ pub use error::{Result, StoreError};
 pub use gate::{Gate, ReferralRequest};
 pub use lost::{LostCase, LostCount};
 pub use outbox::{
-    Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage, ReferralNotice, Silent,
+    Alert, AlertKind, Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage,
+    ReferralNotice, Silent,
 };
 pub use records::{Counts, ImportedSubmission};
-pub use referrals::{HistoryLine, Listing, ReferralDetail, ReferralItem, ServiceEntry, WORKLIST_ROWS};
+pub use referrals::{FollowUpChange, HistoryLine, Listing, ReferralDetail, ReferralItem, ServiceEntry, WORKLIST_ROWS};
 pub use sqlx::Error as SqlxError;
 pub use url::{DbUrl, redact};
 

@@ -47,9 +47,29 @@ pub enum NoticeKind {
     Updated,
 }
 
+/// A red flag to tell of, with the person's pseudonymous code only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub kind: AlertKind,
+    pub person_code: String,
+    pub flag: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    /// A new red flag, for the organisation that raised it.
+    Raised,
+    /// A red flag not assessed in time, or an assessment that found imminent risk, for the
+    /// coordinators.
+    Escalated,
+}
+
 /// Writes the messages for a notice, in each contact's language (the web layer's Fluent texts).
 pub trait Notifier: Send + Sync {
     fn compose(&self, notice: &ReferralNotice, kind: NoticeKind, contacts: &[Contact]) -> Vec<OutboxMessage>;
+
+    /// The messages for a red flag.
+    fn alert(&self, alert: &Alert, contacts: &[Contact]) -> Vec<OutboxMessage>;
 }
 
 /// Writes no messages (for callers that notify nobody, such as the demo loader).
@@ -57,6 +77,10 @@ pub struct Silent;
 
 impl Notifier for Silent {
     fn compose(&self, _: &ReferralNotice, _: NoticeKind, _: &[Contact]) -> Vec<OutboxMessage> {
+        Vec::new()
+    }
+
+    fn alert(&self, _: &Alert, _: &[Contact]) -> Vec<OutboxMessage> {
         Vec::new()
     }
 }

@@ -1,9 +1,10 @@
 //! Writing and reading Hamroh's records. Every write goes through [`Store::insert_batch`], which
 //! stores a batch of records and their audit events in one transaction: one record is a batch of one.
 
-use hamroh_domain::model::{Batch, Person, Screening, period_month};
+use hamroh_domain::model::{Batch, Person, SafetyAssessment, Screening, period_month};
 use hamroh_domain::person::{BirthYear, DistrictCode, Phone};
 use hamroh_domain::referral::ReferralStatus;
+use hamroh_domain::safety::SafetyRecord;
 use jiff::civil::Date;
 use uuid::Uuid;
 
@@ -49,11 +50,60 @@ fn audit_events(batch: &Batch) -> Vec<NewAuditEvent> {
         events.push(NewAuditEvent::ok("create", "follow_up", f.id).person(f.person_id));
     }
     for d in &batch.decisions {
-        let mut e = NewAuditEvent::ok("decide", "encounter", d.encounter_id).person(d.person_id);
+        let action = if d.amends.is_some() { "amend_decision" } else { "decide" };
+        let mut e = NewAuditEvent::ok(action, "encounter", d.encounter_id).person(d.person_id);
         e.detail = Some(format!("{}: {}", d.choice, d.action));
         events.push(e);
     }
+    for a in &batch.safety_assessments {
+        let (action, detail) = match &a.record {
+            SafetyRecord::Assessed(x) => ("assess", format!("{}: {}", a.flag, x.action)),
+            SafetyRecord::NotPossible { reason, attempts, .. } => {
+                ("dismiss_flag", format!("{}: {reason} after {attempts} tries", a.flag))
+            }
+        };
+        let mut e = NewAuditEvent::ok(action, "safety_assessment", a.id).person(a.person_id);
+        e.detail = Some(detail);
+        events.push(e);
+    }
     events
+}
+
+/// A safety assessment as its table's columns.
+struct SafetyColumns {
+    outcome: &'static str,
+    /// Thoughts, plan, act in the past year, imminent risk, means counselled.
+    answers: Option<(bool, bool, bool, bool, bool)>,
+    safety_plan: Option<String>,
+    action: Option<&'static str>,
+    not_possible: Option<&'static str>,
+    attempts: Option<i64>,
+    note: Option<String>,
+}
+
+impl SafetyColumns {
+    fn of(a: &SafetyAssessment) -> Self {
+        match &a.record {
+            SafetyRecord::Assessed(x) => Self {
+                outcome: "assessed",
+                answers: Some((x.thoughts, x.plan, x.act_past_year, x.imminent_risk, x.means_counselled)),
+                safety_plan: Some(x.safety_plan.clone()),
+                action: Some(x.action.as_str()),
+                not_possible: None,
+                attempts: None,
+                note: x.note.clone(),
+            },
+            SafetyRecord::NotPossible { reason, attempts, note } => Self {
+                outcome: "not_possible",
+                answers: None,
+                safety_plan: None,
+                action: None,
+                not_possible: Some(reason.as_str()),
+                attempts: Some(i64::from(*attempts)),
+                note: note.clone(),
+            },
+        }
+    }
 }
 
 /// A submission imported from a survey tool, remembered so that it is never imported twice.
@@ -291,11 +341,18 @@ macro_rules! write_in_tx {
         // A red flag waits for a decision on its encounter: the worklist reads these rows.
         insert_rows!(
             $tx,
-            "INSERT INTO open_red_flags (screening_id, organisation_id, encounter_id, encounter_at) ",
-            batches().flat_map(|b| &b.screenings).filter(|s| !s.outcome.flags.is_empty()),
-            4,
-            |row, s| {
-                row.push_bind(s.id).push_bind(s.organisation_id).push_bind(s.encounter_id).push_bind(s.encounter_at)
+            "INSERT INTO open_red_flags (screening_id, organisation_id, encounter_id, encounter_at, person_id, \
+             contact_today) ",
+            batches().flat_map(|b| b.screenings.iter().map(move |s| (b, s))).filter(|(_, s)| !s.outcome.flags.is_empty()),
+            6,
+            |row, bs| {
+                let (b, s) = bs;
+                row.push_bind(s.id)
+                    .push_bind(s.organisation_id)
+                    .push_bind(s.encounter_id)
+                    .push_bind(s.encounter_at)
+                    .push_bind(s.person_id)
+                    .push_bind(b.remote_encounters.contains(&s.encounter_id))
             }
         );
         insert_rows!(
@@ -343,9 +400,9 @@ macro_rules! write_in_tx {
         insert_rows!(
             $tx,
             "INSERT INTO follow_ups (id, person_id, organisation_id, referral_id, kind, due_date, status, note, \
-             created_at, created_by, done_at, done_by) ",
+             created_at, created_by, done_at, done_by, source, encounter_id, outcome) ",
             batches().flat_map(|b| &b.follow_ups),
-            12,
+            15,
             |row, f| {
                 row.push_bind(f.id)
                     .push_bind(f.person_id)
@@ -359,14 +416,17 @@ macro_rules! write_in_tx {
                     .push_bind(f.created_by)
                     .push_bind(f.done_at)
                     .push_bind(f.done_at.and(f.created_by))
+                    .push_bind(f.source.clone())
+                    .push_bind(f.encounter_id)
+                    .push_bind(f.outcome.clone())
             }
         );
         insert_rows!(
             $tx,
             "INSERT INTO decisions (id, encounter_id, person_id, organisation_id, user_id, suggested, choice, \
-             action, reason, at) ",
+             action, reason, at, amends) ",
             batches().flat_map(|b| &b.decisions),
-            10,
+            11,
             |row, d| {
                 row.push_bind(d.id)
                     .push_bind(d.encounter_id)
@@ -378,14 +438,51 @@ macro_rules! write_in_tx {
                     .push_bind(d.action.clone())
                     .push_bind(d.reason.clone())
                     .push_bind(d.at)
+                    .push_bind(d.amends)
             }
         );
-        // A decision on an encounter answers its red flags.
-        let decided: Vec<Uuid> = batches().flat_map(|b| &b.decisions).map(|d| d.encounter_id).collect();
-        for chunk in decided.chunks($crate::sql::MAX_ROWS) {
-            let mut q = sqlx::QueryBuilder::new("DELETE FROM open_red_flags WHERE encounter_id IN (");
-            $crate::sql::push_ids(&mut q, chunk);
-            q.build().execute(&mut *$tx).await?;
+        insert_rows!(
+            $tx,
+            "INSERT INTO safety_assessments (id, encounter_id, person_id, organisation_id, flag, outcome, thoughts, \
+             plan, act_past_year, imminent_risk, means_counselled, safety_plan, action, not_possible, attempts, \
+             note, user_id, at) ",
+            batches().flat_map(|b| &b.safety_assessments),
+            18,
+            |row, a| {
+                let c = SafetyColumns::of(a);
+                row.push_bind(a.id)
+                    .push_bind(a.encounter_id)
+                    .push_bind(a.person_id)
+                    .push_bind(a.organisation_id)
+                    .push_bind(a.flag.clone())
+                    .push_bind(c.outcome)
+                    .push_bind(c.answers.map(|x| x.0))
+                    .push_bind(c.answers.map(|x| x.1))
+                    .push_bind(c.answers.map(|x| x.2))
+                    .push_bind(c.answers.map(|x| x.3))
+                    .push_bind(c.answers.map(|x| x.4))
+                    .push_bind(c.safety_plan)
+                    .push_bind(c.action)
+                    .push_bind(c.not_possible)
+                    .push_bind(c.attempts)
+                    .push_bind(c.note)
+                    .push_bind(a.user_id)
+                    .push_bind(a.at)
+            }
+        );
+        // An assessment (or a reason why none was possible) answers the person's red flags of
+        // that kind raised up to its encounter; a decision alone answers none.
+        for a in batches().flat_map(|b| &b.safety_assessments) {
+            sqlx::query(
+                "DELETE FROM open_red_flags WHERE person_id = $1 AND encounter_at <= \
+                 (SELECT MAX(encounter_at) FROM screenings WHERE encounter_id = $2) AND screening_id IN \
+                 (SELECT id FROM screenings WHERE person_id = $1 AND (',' || flags || ',') LIKE $3)",
+            )
+            .bind(a.person_id)
+            .bind(a.encounter_id)
+            .bind(format!("%,{},%", a.flag))
+            .execute(&mut *$tx)
+            .await?;
         }
         if let Some(i) = &import {
             let by = parts.first().and_then(|p| p.actor.user_id);

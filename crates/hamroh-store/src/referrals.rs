@@ -12,6 +12,14 @@ use uuid::Uuid;
 use crate::audit::{Actor, NewAuditEvent};
 use crate::{Result, Store, StoreError, now_millis};
 
+/// What can happen to an open follow-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUpChange {
+    Complete { outcome: Option<String> },
+    Cancel { reason: String },
+    Reschedule { due_date: jiff::civil::Date },
+}
+
 /// What a referral's page and its state changes need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReferralDetail {
@@ -455,21 +463,58 @@ impl Store {
 
     /// Marks a follow-up done, audited.
     pub async fn complete_follow_up(&self, actor: &Actor, id: Uuid, person_id: Uuid) -> Result<()> {
-        let event = NewAuditEvent::ok("complete", "follow_up", id).person(person_id);
+        self.change_follow_up(actor, id, person_id, &FollowUpChange::Complete { outcome: None }).await
+    }
+
+    /// Completes, cancels or reschedules an open follow-up, audited.
+    pub async fn change_follow_up(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        person_id: Uuid,
+        change: &FollowUpChange,
+    ) -> Result<()> {
+        let (verb, detail) = match change {
+            FollowUpChange::Complete { .. } => ("complete", None),
+            FollowUpChange::Cancel { .. } => ("cancel", None),
+            FollowUpChange::Reschedule { due_date } => ("reschedule", Some(due_date.to_string())),
+        };
+        let mut event = NewAuditEvent::ok(verb, "follow_up", id).person(person_id);
+        event.detail = detail;
+        let now = now_millis();
         write_tx!(self, tx => {
             mark_request_written!(tx)?;
-            let n = sqlx::query("UPDATE follow_ups SET status = 'done', done_at = $1, done_by = $2 WHERE id = $3 AND status = 'open'")
-                .bind(now_millis())
+            let q = match change {
+                FollowUpChange::Complete { outcome } => sqlx::query(
+                    "UPDATE follow_ups SET status = 'done', done_at = $1, done_by = $2, outcome = $3 \
+                     WHERE id = $4 AND status = 'open'",
+                )
+                .bind(now)
                 .bind(actor.user_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                .bind(outcome.clone()),
+                FollowUpChange::Cancel { reason } => sqlx::query(
+                    "UPDATE follow_ups SET status = 'cancelled', done_at = $1, done_by = $2, outcome = $3 \
+                     WHERE id = $4 AND status = 'open'",
+                )
+                .bind(now)
+                .bind(actor.user_id)
+                .bind(reason.clone()),
+                FollowUpChange::Reschedule { due_date } => sqlx::query(
+                    "UPDATE follow_ups SET due_date = $1, done_at = NULL, done_by = $2, outcome = $3 \
+                     WHERE id = $4 AND status = 'open'",
+                )
+                .bind(due_date.to_string())
+                .bind(None::<Uuid>)
+                .bind(None::<String>),
+            };
+            let n = q.bind(id).execute(&mut *tx).await?.rows_affected();
             if n == 0 {
                 // The gate found the follow-up: it is no longer open.
                 return Err(StoreError::Conflict("this follow-up is no longer open".into()));
             }
-            refresh_unanswered!(tx, [person_id]);
+            if matches!(change, FollowUpChange::Complete { .. }) {
+                refresh_unanswered!(tx, [person_id]);
+            }
             append_audit!(tx, actor, [&event]);
         });
         Ok(())

@@ -21,6 +21,7 @@ fn demo_batch(people: u64, seed: u64) -> Batch {
         batch.referrals.extend(chunk.referrals);
         batch.follow_ups.extend(chunk.follow_ups);
         batch.decisions.extend(chunk.decisions);
+        batch.safety_assessments.extend(chunk.safety_assessments);
     }
     batch
 }
@@ -733,45 +734,106 @@ async fn an_audited_read_does_not_mark_a_key_written(db: &TestDb) {
     }
 }
 
-async fn red_flags_wait_on_the_worklist_until_their_encounter_is_decided(db: &TestDb) {
+async fn red_flags_wait_on_the_worklist_until_they_are_assessed(db: &TestDb) {
+    use std::collections::{BTreeMap, HashMap};
     let batch = demo_batch(300, 23);
     db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
-    let decided: std::collections::HashSet<uuid::Uuid> = batch.decisions.iter().map(|d| d.encounter_id).collect();
+    let at_of: HashMap<uuid::Uuid, i64> = batch.screenings.iter().map(|s| (s.encounter_id, s.encounter_at)).collect();
+    // An assessment answers the person's flags raised up to its encounter.
+    let answered = |s: &hamroh_domain::model::Screening| {
+        batch.safety_assessments.iter().any(|a| a.person_id == s.person_id && at_of[&a.encounter_id] >= s.encounter_at)
+    };
     let mut waiting_anywhere = 0;
     for org in &batch.organisations {
-        let flagged: Vec<_> = batch
+        let waiting: Vec<_> = batch
             .screenings
             .iter()
-            .filter(|s| s.organisation_id == org.id && !s.outcome.flags.is_empty())
-            .filter(|s| !decided.contains(&s.encounter_id))
+            .filter(|s| s.organisation_id == org.id && !s.outcome.flags.is_empty() && !answered(s))
             .collect();
-        let mut encounters: Vec<(i64, uuid::Uuid)> = flagged.iter().map(|s| (s.encounter_at, s.encounter_id)).collect();
-        encounters.sort();
-        encounters.dedup();
-        let expected: Vec<uuid::Uuid> = encounters.iter().take(20).map(|e| e.1).collect();
+        let mut persons: BTreeMap<uuid::Uuid, i64> = BTreeMap::new();
+        for s in &waiting {
+            let first = persons.entry(s.person_id).or_insert(s.encounter_at);
+            *first = (*first).min(s.encounter_at);
+        }
+        let mut order: Vec<(i64, uuid::Uuid)> = persons.iter().map(|(p, at)| (*at, *p)).collect();
+        order.sort();
+        let expected: Vec<uuid::Uuid> = order.iter().take(20).map(|e| e.1).collect();
         let listing = db.store.urgent_items(org.id, 20).await.unwrap();
-        assert_eq!(listing.count, encounters.len().min(hamroh_store::WORKLIST_ROWS), "organisation {}", org.name);
+        assert_eq!(listing.count, persons.len().min(hamroh_store::WORKLIST_ROWS), "organisation {}", org.name);
         for item in &listing.rows {
-            let mut raised: Vec<&str> = flagged
+            let mut raised: Vec<&str> = waiting
                 .iter()
-                .filter(|s| s.encounter_id == item.encounter_id)
+                .filter(|s| s.person_id == item.person_id)
                 .flat_map(|s| s.outcome.flags.iter().map(|f| f.as_str()))
                 .collect();
             raised.sort();
             raised.dedup();
             let mut shown: Vec<&str> = item.flags.split(',').collect();
             shown.sort();
-            assert_eq!(shown, raised, "every flag of the encounter, each once");
+            assert_eq!(shown, raised, "every waiting flag of the person, each once");
+            assert_eq!(item.at, persons[&item.person_id], "since the first waiting flag");
         }
-        let got: Vec<uuid::Uuid> = listing.rows.iter().map(|u| u.encounter_id).collect();
-        assert_eq!(got, expected, "organisation {}", org.name);
+        let got: Vec<uuid::Uuid> = listing.rows.iter().map(|u| u.person_id).collect();
+        assert_eq!(got, expected, "one row per person, the longest waiting first: organisation {}", org.name);
         waiting_anywhere += got.len();
     }
-    assert!(waiting_anywhere > 0, "the demo leaves some red flags undecided");
-    assert!(
-        batch.screenings.iter().any(|s| !s.outcome.flags.is_empty() && decided.contains(&s.encounter_id)),
-        "and decides others"
-    );
+    assert!(waiting_anywhere > 0, "the demo leaves some red flags unassessed");
+    assert!(batch.screenings.iter().any(|s| !s.outcome.flags.is_empty() && answered(s)), "and assesses others");
+
+    // A decision alone leaves a flag waiting; its assessment answers it.
+    let s = batch.screenings.iter().find(|s| !s.outcome.flags.is_empty() && !answered(s)).expect("a waiting flag");
+    let listed = |org| async move {
+        db.store
+            .urgent_items(org, hamroh_store::WORKLIST_ROWS)
+            .await
+            .unwrap()
+            .rows
+            .iter()
+            .any(|u| u.person_id == s.person_id)
+    };
+    let decision = hamroh_domain::model::Decision {
+        id: uuid::Uuid::now_v7(),
+        encounter_id: s.encounter_id,
+        person_id: s.person_id,
+        organisation_id: s.organisation_id,
+        user_id: None,
+        suggested: vec!["self_harm".into()],
+        choice: "follow".into(),
+        action: "urgent_assessment".into(),
+        reason: None,
+        at: s.encounter_at + 1,
+        amends: None,
+    };
+    db.store
+        .insert_batch(&Actor::system("test"), &Batch { decisions: vec![decision], ..Batch::default() })
+        .await
+        .unwrap();
+    assert!(listed(s.organisation_id).await, "a decision does not clear a red flag");
+    let latest = batch
+        .screenings
+        .iter()
+        .filter(|x| x.person_id == s.person_id && !x.outcome.flags.is_empty())
+        .max_by_key(|x| x.encounter_at)
+        .unwrap();
+    let assessment = hamroh_domain::model::SafetyAssessment {
+        id: uuid::Uuid::now_v7(),
+        encounter_id: latest.encounter_id,
+        person_id: s.person_id,
+        organisation_id: s.organisation_id,
+        flag: "self_harm".into(),
+        record: hamroh_domain::safety::SafetyRecord::NotPossible {
+            reason: hamroh_domain::safety::NotPossible::Moved,
+            attempts: 0,
+            note: Some("moved to Dushanbe".into()),
+        },
+        user_id: None,
+        at: hamroh_store::now_millis(),
+    };
+    let batch = Batch { safety_assessments: vec![assessment.clone()], ..Batch::default() };
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    assert!(!listed(s.organisation_id).await, "the recorded reason answers it");
+    let stored = db.store.safety_assessments_of(s.person_id).await.unwrap();
+    assert_eq!(stored.last(), Some(&assessment), "read back as written");
 }
 
 /// Who is lost, computed from the records: for each person, the first positive or flagged
@@ -1023,7 +1085,7 @@ async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: 
 }
 
 hamroh_store::on_both_backends!(
-    red_flags_wait_on_the_worklist_until_their_encounter_is_decided,
+    red_flags_wait_on_the_worklist_until_they_are_assessed,
     lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since,
     concurrent_writes_for_one_person_leave_the_right_lost_since,
     an_idempotency_key_is_held_by_one_request_and_written_by_one_server,
@@ -1076,7 +1138,16 @@ async fn the_upgrade_to_care_consent_on_the_row_fills_it_from_the_ledger() {
     let mut dbs = vec![TestDb::sqlite_through(Some(17)).await];
     dbs.extend(TestDb::postgres_through(Some(17)).await);
     for db in dbs {
-        let batch = demo_batch(60, 19);
+        // Only what the schema of migration 17 holds as this code writes it: the directory and
+        // the persons with their consents.
+        let all = demo_batch(60, 19);
+        let batch = Batch {
+            organisations: all.organisations,
+            services: all.services,
+            users: all.users,
+            persons: all.persons,
+            ..Batch::default()
+        };
         let actor = Actor::system("test");
         db.store.insert_batch(&actor, &batch).await.unwrap();
         let now = hamroh_store::now_millis();

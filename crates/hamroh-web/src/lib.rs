@@ -70,11 +70,27 @@ pub struct SafetyNet {
     pub escalation_grace_days: i64,
     /// Days after a positive screen or red flag without an attended referral or completed follow-up.
     pub lost_after_days: i64,
+    /// Hours after which a red flag without its safety assessment is escalated to coordinators.
+    pub red_flag_escalation_hours: i64,
 }
 
 impl Default for SafetyNet {
     fn default() -> Self {
-        Self { escalation_grace_days: 7, lost_after_days: 30 }
+        Self { escalation_grace_days: 7, lost_after_days: 30, red_flag_escalation_hours: 24 }
+    }
+}
+
+impl SafetyNet {
+    /// Escalates every red flag raised more than the limit before `now` (milliseconds) and not
+    /// yet assessed, telling the coordinators; returns the persons escalated now. `serve` runs it
+    /// every minute with the clock; a test or `hamroh safety-net --at` runs it at any time.
+    pub async fn escalate(
+        &self,
+        store: &Store,
+        now: i64,
+        notifier: &dyn hamroh_store::Notifier,
+    ) -> Result<Vec<uuid::Uuid>, hamroh_store::StoreError> {
+        store.escalate_red_flags(now - self.red_flag_escalation_hours * 3_600_000, now, notifier).await
     }
 }
 

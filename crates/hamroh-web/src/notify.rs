@@ -2,7 +2,7 @@
 //! referral's code and service, never a person's name.
 
 use hamroh_domain::org::Lang;
-use hamroh_store::{Contact, NoticeKind, Notifier, OutboxMessage, ReferralNotice};
+use hamroh_store::{Alert, AlertKind, Contact, NoticeKind, Notifier, OutboxMessage, ReferralNotice};
 use uuid::Uuid;
 
 use crate::i18n::Tr;
@@ -28,21 +28,41 @@ impl Notifier for FluentNotifier {
                 }
                 NoticeKind::Updated => (t.with("notify-updated-subject", &args), t.with("notify-updated-body", &args)),
             };
-            for (channel, recipient) in [("email", &contact.email), ("sms", &contact.phone)] {
-                if let Some(recipient) = recipient {
-                    out.push(OutboxMessage {
-                        id: Uuid::now_v7(),
-                        channel: channel.to_owned(),
-                        recipient: recipient.clone(),
-                        lang: t.lang.as_str().to_owned(),
-                        subject: subject.clone(),
-                        body: body.clone(),
-                        referral_id: Some(notice.referral_id),
-                        attempts: 0,
-                    });
-                }
-            }
+            out.extend(messages(contact, &t, &subject, &body, Some(notice.referral_id)));
         }
         out
     }
+
+    fn alert(&self, alert: &Alert, contacts: &[Contact]) -> Vec<OutboxMessage> {
+        let mut out = Vec::new();
+        for contact in contacts {
+            let t = Tr::new(contact.lang.parse().unwrap_or(Lang::Tg));
+            let args = [("code", alert.person_code.clone()), ("flag", t.get(&format!("flag-{}", alert.flag)))];
+            let (subject, body) = match alert.kind {
+                AlertKind::Raised => ("notify-flag-subject", "notify-flag-body"),
+                AlertKind::Escalated => ("notify-flag-escalated-subject", "notify-flag-escalated-body"),
+            };
+            out.extend(messages(contact, &t, &t.with(subject, &args), &t.with(body, &args), None));
+        }
+        out
+    }
+}
+
+/// One message per channel the contact can be reached on.
+fn messages(contact: &Contact, t: &Tr, subject: &str, body: &str, referral_id: Option<Uuid>) -> Vec<OutboxMessage> {
+    [("email", &contact.email), ("sms", &contact.phone)]
+        .into_iter()
+        .filter_map(|(channel, recipient)| {
+            Some(OutboxMessage {
+                id: Uuid::now_v7(),
+                channel: channel.to_owned(),
+                recipient: recipient.clone()?,
+                lang: t.lang.as_str().to_owned(),
+                subject: subject.to_owned(),
+                body: body.to_owned(),
+                referral_id,
+                attempts: 0,
+            })
+        })
+        .collect()
 }

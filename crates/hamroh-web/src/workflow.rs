@@ -53,12 +53,20 @@ pub fn score_encounter(
     if problems.is_empty() { Ok(screenings) } else { Err(problems) }
 }
 
-/// The follow-ups a followed pathway sets, counted from today: every follow-up of each series,
-/// without two of the same kind on the same day.
-pub fn follow_ups_for(steps: &[Step], person_id: Uuid, principal: &Principal, now: i64) -> Vec<FollowUp> {
+/// The follow-ups the steps set, counted from today: every follow-up of each series, without two
+/// of the same kind on the same day. Each names the rule that set it and the encounter.
+pub fn follow_ups_for(
+    steps: &[Step],
+    person_id: Uuid,
+    encounter_id: Uuid,
+    principal: &Principal,
+    now: i64,
+) -> Vec<FollowUp> {
     let mut out: Vec<FollowUp> = Vec::new();
-    for (f, days) in
-        steps.iter().filter_map(|s| s.follow_up).flat_map(|f| f.schedule().into_iter().map(move |d| (f, d)))
+    for (step, f, days) in steps
+        .iter()
+        .filter_map(|s| s.follow_up.map(|f| (s, f)))
+        .flat_map(|(s, f)| f.schedule().into_iter().map(move |d| (s, f, d)))
     {
         let due = today() + jiff::Span::new().days(days);
         if out.iter().any(|x| x.kind == f.kind && x.due_date == due) {
@@ -76,6 +84,9 @@ pub fn follow_ups_for(steps: &[Step], person_id: Uuid, principal: &Principal, no
             created_at: now,
             created_by: Some(principal.user_id),
             done_at: None,
+            source: step.rule.clone(),
+            encounter_id: Some(encounter_id),
+            outcome: None,
         });
     }
     out
@@ -84,18 +95,26 @@ pub fn follow_ups_for(steps: &[Step], person_id: Uuid, principal: &Principal, no
 /// Why a decision cannot be recorded: a Fluent message id.
 pub const NEEDS_REASON: &str = "decision-needs-reason";
 
-/// The decision record (and follow-ups) for `follow` or `other` (with an action and a reason).
+/// The decision record, and the follow-ups it sets, for `follow` or `other` (with an action and
+/// a reason). The red flags' follow-ups (the self-harm calls) are the clinician's duty whatever
+/// the choice: another choice replaces only the pathway's other follow-ups. An amendment
+/// (`amends`, with its reason) sets no red-flag follow-ups again: they were set by the first
+/// decision.
 pub fn decision(
     principal: &Principal,
     screenings: &[Screening],
     choice: &str,
     action: &str,
     reason: &str,
+    amends: Option<&Decision>,
 ) -> Result<(Decision, Vec<FollowUp>), &'static str> {
     let first = screenings.first().ok_or(NEEDS_REASON)?;
     let follow = choice == "follow";
     let action_ok = hamroh_domain::pathway::Action::parse(action).is_some();
     if !follow && (choice != "other" || reason.trim().is_empty() || !action_ok) {
+        return Err(NEEDS_REASON);
+    }
+    if amends.is_some() && reason.trim().is_empty() {
         return Err(NEEDS_REASON);
     }
     let pathway = suggest(screenings, Lang::En);
@@ -113,9 +132,43 @@ pub fn decision(
         } else {
             action.to_owned()
         },
-        reason: (!follow).then(|| reason.trim().to_owned()),
+        reason: (!follow || amends.is_some()).then(|| reason.trim().to_owned()),
         at: now,
+        amends: amends.map(|d| d.id),
     };
-    let follow_ups = if follow { follow_ups_for(&pathway.steps, first.person_id, principal, now) } else { Vec::new() };
+    let urgent = |s: &&Step| s.action == hamroh_domain::pathway::Action::UrgentAssessment;
+    let steps: Vec<Step> =
+        pathway.steps.iter().filter(|s| if urgent(s) { amends.is_none() } else { follow }).cloned().collect();
+    let follow_ups = follow_ups_for(&steps, first.person_id, first.encounter_id, principal, now);
     Ok((decision, follow_ups))
+}
+
+/// Records a decision and the follow-ups it sets. An amendment cancels the open follow-ups the
+/// earlier choice set, except the red flags' (each cancellation audited).
+pub async fn record_decision(
+    gate: &hamroh_store::Gate<'_>,
+    decision: &Decision,
+    follow_ups: &[FollowUp],
+) -> Result<(), hamroh_store::StoreError> {
+    gate.decide(decision, follow_ups).await?;
+    if decision.amends.is_some() {
+        let earlier = gate.follow_ups(decision.person_id).await?;
+        let reason = "the decision was amended".to_owned();
+        for f in earlier.iter().filter(|f| {
+            f.encounter_id == Some(decision.encounter_id)
+                && f.status == FollowUpStatus::Open
+                && !set_by_red_flag(f)
+                && !follow_ups.iter().any(|n| n.id == f.id)
+        }) {
+            gate.change_follow_up(f.id, &hamroh_store::FollowUpChange::Cancel { reason: reason.clone() }).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a follow-up was set by a red flag's rule (and so outlives any choice on the pathway).
+pub fn set_by_red_flag(follow_up: &FollowUp) -> bool {
+    hamroh_domain::pathway::rules()
+        .iter()
+        .any(|r| r.id == follow_up.source && r.action == hamroh_domain::pathway::Action::UrgentAssessment)
 }

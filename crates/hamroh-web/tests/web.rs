@@ -142,6 +142,9 @@ async fn a_long_worklist_section_shows_its_first_rows_and_links_to_all(db: &Test
             created_at: 0,
             created_by: None,
             done_at: None,
+            source: "manual".into(),
+            encounter_id: None,
+            outcome: None,
         })
         .collect();
     people.referrals.clear();

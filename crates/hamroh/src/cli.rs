@@ -57,6 +57,10 @@ pub enum Command {
         /// Days past its due date after which a referral or follow-up moves to the coordinators' list
         #[arg(long, env = "HAMROH_ESCALATION_GRACE_DAYS", default_value_t = 7)]
         escalation_grace_days: i64,
+        /// Hours after which a red flag without its safety assessment is escalated to the
+        /// coordinators (their worklist, and e-mail or SMS)
+        #[arg(long, env = "HAMROH_RED_FLAG_ESCALATION_HOURS", default_value_t = 24)]
+        red_flag_escalation_hours: i64,
         /// Days after a positive screen or red flag without an attended referral or completed
         /// follow-up, after which a person counts as lost to follow-up
         #[arg(long, env = "HAMROH_LOST_AFTER_DAYS", default_value_t = 30)]
@@ -84,6 +88,17 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Escalate the red flags not assessed in time, once (`serve` does this every minute)
+    SafetyNet {
+        #[command(flatten)]
+        db: DbArg,
+        /// Hours after which a red flag without its safety assessment is escalated
+        #[arg(long, env = "HAMROH_RED_FLAG_ESCALATION_HOURS", default_value_t = 24)]
+        red_flag_escalation_hours: i64,
+        /// Run as at this moment (RFC 3339, e.g. 2026-12-03T09:00:00+05:00) instead of now
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Write a consistent copy of the SQLite database to FILE, while it serves
     Backup {

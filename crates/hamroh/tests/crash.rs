@@ -42,9 +42,10 @@ fn request_of(n: usize, persons: &[String]) -> (String, String) {
             format!("/api/v1/persons/{person}/encounters"),
             r#"{"screenings":[{"instrument":"phq2","answers":[1,2]}]}"#.into(),
         ),
-        _ => {
-            (format!("/api/v1/persons/{person}/consents"), format!(r#"{{"scope":"research","given":{}}}"#, n.is_multiple_of(2)))
-        }
+        _ => (
+            format!("/api/v1/persons/{person}/consents"),
+            format!(r#"{{"scope":"research","given":{}}}"#, n.is_multiple_of(2)),
+        ),
     }
 }
 

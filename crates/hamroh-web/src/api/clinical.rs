@@ -251,7 +251,9 @@ pub(crate) async fn store_encounter(
                 message: problems.iter().map(|(i, e)| format!("{i}: {e}")).collect::<Vec<_>>().join("; "),
             }
         })?;
-    gate.record_encounter(id, &screenings).await?;
+    // An encounter sent through the API was not seen face to face here: its red flags ask for
+    // contact today.
+    gate.record_encounter(id, &screenings, false, state.notifier.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(view(&screenings, None, lang)?)))
 }
 
@@ -285,9 +287,13 @@ pub struct DecisionRequest {
     /// For `other`: the action chosen (an action code of the pathway).
     #[serde(default)]
     pub action: String,
-    /// For `other`: why.
+    /// For `other`: why. For an amendment: why the decision changes.
     #[serde(default)]
     pub reason: String,
+    /// Amend the decision in force (a reason is needed); the earlier one stays in the history.
+    /// The red flags' follow-ups are kept; the pathway's others follow the new choice.
+    #[serde(default)]
+    pub amend: bool,
 }
 
 #[utoipa::path(
@@ -314,20 +320,24 @@ pub async fn decide(
 ) -> Result<(StatusCode, Json<DecisionView>), WebError> {
     let gate = caller.gate(&state);
     let (screenings, existing) = gate.encounter(parse_id(&id)?).await?;
-    if existing.is_some() {
+    if existing.is_some() != req.amend {
         return Err(WebError::Conflict {
-            code: "already_decided",
-            message: "a decision is already recorded for this encounter".into(),
+            code: if req.amend { "nothing_to_amend" } else { "already_decided" },
+            message: if req.amend {
+                "no decision is recorded for this encounter yet".into()
+            } else {
+                "a decision is already recorded for this encounter; send `amend: true` with a reason to change it"
+                    .into()
+            },
         });
     }
     let (decision, follow_ups) =
-        workflow::decision(&caller.principal, &screenings, &req.choice, &req.action, &req.reason).map_err(|_| {
-            WebError::Invalid {
+        workflow::decision(&caller.principal, &screenings, &req.choice, &req.action, &req.reason, existing.as_ref())
+            .map_err(|_| WebError::Invalid {
                 code: "invalid_decision",
-                message: "choose `follow`, or `other` with an action and a reason".into(),
-            }
-        })?;
-    gate.decide(&decision, &follow_ups).await?;
+                message: "choose `follow`, or `other` with an action and a reason (an amendment needs a reason)".into(),
+            })?;
+    workflow::record_decision(&gate, &decision, &follow_ups).await?;
     Ok((
         StatusCode::CREATED,
         Json(DecisionView {

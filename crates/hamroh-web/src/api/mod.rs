@@ -8,6 +8,7 @@ mod indicators;
 mod instruments;
 mod persons;
 mod referrals;
+mod safety;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
@@ -129,6 +130,10 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
             .routes(routes!(clinical::create_encounter))
             .routes(routes!(clinical::show_encounter))
             .routes(routes!(clinical::decide))
+            .routes(routes!(safety::assess))
+            .routes(routes!(safety::follow_ups, safety::add_follow_up))
+            .routes(routes!(safety::change_follow_up))
+            .routes(routes!(safety::worklist))
             .routes(routes!(referrals::refer))
             .routes(routes!(referrals::show))
             .routes(routes!(referrals::transition)),

@@ -443,7 +443,7 @@ pub async fn screen_submit(
         return page(&viewer, StatusCode::UNPROCESSABLE_ENTITY, &template);
     }
     let encounter_id = screenings.first().map(|s| s.encounter_id).unwrap_or_default();
-    match gate.record_encounter(id, &screenings).await {
+    match gate.record_encounter(id, &screenings, true, state.notifier.as_ref()).await {
         Ok(()) => Redirect::to(&format!("/encounters/{encounter_id}")).into_response(),
         Err(e) => error_page(&viewer, e.into()),
     }
@@ -586,11 +586,20 @@ pub async fn decide(
         Ok(x) => x,
         Err(e) => return error_page(&viewer, e.into()),
     };
-    if existing.is_some() {
+    let amend = f.val("amend") == "1";
+    if existing.is_some() != amend {
         return Redirect::to(&format!("/encounters/{id}")).into_response();
     }
-    match workflow::decision(&caller.principal, &screenings, f.val("choice"), f.val("action"), f.val("reason")) {
-        Ok((decision, follow_ups)) => match gate.decide(&decision, &follow_ups).await {
+    let decided = workflow::decision(
+        &caller.principal,
+        &screenings,
+        f.val("choice"),
+        f.val("action"),
+        f.val("reason"),
+        existing.as_ref(),
+    );
+    match decided {
+        Ok((decision, follow_ups)) => match workflow::record_decision(&gate, &decision, &follow_ups).await {
             Ok(()) => Redirect::to(&format!("/encounters/{id}")).into_response(),
             Err(e) => error_page(&viewer, e.into()),
         },

@@ -210,6 +210,9 @@ pub async fn world(db: &TestDb) -> World {
             created_at: at,
             created_by: None,
             done_at: None,
+            source: "manual".into(),
+            encounter_id: None,
+            outcome: None,
         })
         .collect();
     let elsewhere = Referral {

@@ -96,6 +96,7 @@ pub async fn run(cli: Cli) -> Outcome {
             session_hours,
             outbox_file,
             escalation_grace_days,
+            red_flag_escalation_hours,
             lost_after_days,
             disclosure_k,
             trusted_proxy,
@@ -119,6 +120,7 @@ pub async fn run(cli: Cli) -> Outcome {
                 outbox_file,
                 safety_net: hamroh_web::SafetyNet {
                     escalation_grace_days: escalation_grace_days.max(0),
+                    red_flag_escalation_hours: red_flag_escalation_hours.max(1),
                     lost_after_days: lost_after_days.max(1),
                 },
                 disclosure_k,
@@ -129,6 +131,24 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::User { action } => accounts::user(action).await,
         Command::Org { action } => accounts::org(action).await,
         Command::Token { action } => accounts::token(action).await,
+        Command::SafetyNet { db, red_flag_escalation_hours, at } => {
+            let now = match at {
+                None => hamroh_store::now_millis(),
+                Some(at) => at
+                    .parse::<jiff::Timestamp>()
+                    .map_err(|e| Failure::usage(format!("--at: {e} (e.g. 2026-12-03T09:00:00+05:00)")))?
+                    .as_millisecond(),
+            };
+            let store = open(&db.db).await?;
+            let net = hamroh_web::SafetyNet {
+                red_flag_escalation_hours: red_flag_escalation_hours.max(1),
+                ..Default::default()
+            };
+            let escalated = net.escalate(&store, now, &hamroh_web::notify::FluentNotifier).await?;
+            println!("{} persons' red flags escalated", escalated.len());
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Backup { db, file } => {
             let store = open(&db.db).await?;
             store.backup_to(&file).await?;

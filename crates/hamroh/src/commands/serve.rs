@@ -53,6 +53,8 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
         None => Box::new(hamroh_store::LogGateway),
     };
     let worker = tokio::spawn(deliver_forever(store.clone(), gateway));
+    let net = settings.safety_net;
+    let watcher = tokio::spawn(escalate_forever(store.clone(), net));
     println!("Hamroh is serving on http://{address}/ (stop with Ctrl-C)");
     tracing::info!(%address, "serving");
     hamroh_web::serve(
@@ -71,6 +73,7 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
     .await
     .map_err(|e| Failure { code: 1, message: format!("server failed: {e}") })?;
     worker.abort();
+    watcher.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -85,6 +88,19 @@ async fn deliver_forever(store: hamroh_store::Store, gateway: Box<dyn hamroh_sto
             Ok(d) if d.delivered + d.failed > 0 => tracing::info!(delivered = d.delivered, failed = d.failed, "outbox"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbox delivery failed; will try again"),
+        }
+    }
+}
+
+/// Escalates red flags not assessed in time, every minute.
+async fn escalate_forever(store: hamroh_store::Store, net: hamroh_web::SafetyNet) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match net.escalate(&store, hamroh_store::now_millis(), &hamroh_web::notify::FluentNotifier).await {
+            Ok(persons) if !persons.is_empty() => tracing::warn!(persons = persons.len(), "red flags escalated"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "escalating red flags failed; will try again"),
         }
     }
 }
