@@ -35,7 +35,8 @@ fn events_for(batch: &Batch) -> i64 {
         + batch.screenings.len()
         + batch.referrals.len()
         + batch.follow_ups.len()
-        + batch.decisions.len()) as i64
+        + batch.decisions.len()
+        + batch.safety_assessments.len()) as i64
 }
 
 async fn a_new_database_is_empty_and_migrating_again_changes_nothing(db: &TestDb) {

@@ -69,6 +69,7 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::GET, "/directory/services/{id}", Roles(DIRECTORY_KEEPERS), get(services::edit_form)),
         (Method::POST, "/directory/services/{id}", Roles(DIRECTORY_KEEPERS), post(services::update)),
         (Method::POST, "/encounters/{id}/decision", Roles(CARE_ROLES), post(clinical::decide)),
+        (Method::POST, "/encounters/{id}/safety-assessment", Roles(CARE_ROLES), post(clinical::assess)),
         (Method::POST, "/persons/{id}/consents", Roles(CARE_ROLES), post(persons::consent)),
         (Method::GET, "/persons/{id}/audit", Roles(AUDITORS), get(persons::audit)),
     ]

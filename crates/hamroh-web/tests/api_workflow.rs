@@ -111,13 +111,14 @@ async fn register_search_screen_and_decide(db: &TestDb) {
     .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert!(
-        !db.store
+        db.store
             .urgent_items(w.ours, 500)
             .await
             .unwrap()
             .rows
             .iter()
-            .any(|u| u.encounter_id.to_string() == encounter_id)
+            .any(|u| u.encounter_id.to_string() == encounter_id),
+        "a decision alone does not clear a red flag"
     );
     let shown = send(db, request("GET", &format!("/api/v1/encounters/{encounter_id}"), c, None)).await;
     assert_eq!(shown.json()["decision"]["choice"], "follow");
@@ -126,6 +127,142 @@ async fn register_search_screen_and_decide(db: &TestDb) {
         follow_ups.iter().any(|f| f.kind == hamroh_domain::referral::FollowUpKind::Call),
         "a call within a week after a self-harm flag"
     );
+
+    // The worklist through the API: red flags first, with the person's name for our own persons.
+    let list = send(db, request("GET", "/api/v1/worklist", c, None)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let first_key = list.json().as_object().unwrap().keys().next().cloned();
+    assert_eq!(first_key.as_deref(), Some("red_flags"));
+    let row = list.json()["red_flags"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["encounter_id"] == encounter_id.as_str())
+        .cloned()
+        .expect("the flag is listed");
+    assert_eq!((row["person_id"].as_str(), row["flag"].is_null()), (Some(id.as_str()), true));
+    assert_eq!(row["flags"], json!(["self_harm"]));
+    assert_eq!(row["assessed"], false);
+    assert_eq!(row["contact_today"], true, "screened through the API, not face to face");
+    assert!(row["name"].as_str().is_some_and(|n| !n.is_empty()), "our own person is named: {row}");
+    assert!(row["raised_at"].as_i64().is_some());
+
+    // The safety assessment: bad input is refused field by field, and nothing is stored.
+    let assess = |body: serde_json::Value| {
+        request("POST", &format!("/api/v1/encounters/{encounter_id}/safety-assessment"), c, json_body(body))
+    };
+    let unknown = send(db, assess(json!({"flag": "psychosis"}))).await;
+    assert_eq!(
+        (unknown.status, unknown.json()["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_flag"))
+    );
+    let contradictory = send(
+        db,
+        assess(json!({"flag": "self_harm", "thoughts": true, "plan": false, "act_past_year": false,
+            "imminent_risk": true, "means_counselled": true, "safety_plan": "x", "action": "manage_in_primary_care"})),
+    )
+    .await;
+    assert_eq!(contradictory.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(contradictory.json()["error"]["message"].as_str().unwrap().contains("action"), "{}", contradictory.body);
+    let missing = send(db, assess(json!({"flag": "self_harm", "thoughts": true}))).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.json()["error"]["message"].as_str().unwrap().contains("safety_plan"), "{}", missing.body);
+    let done = send(
+        db,
+        assess(json!({"flag": "self_harm", "thoughts": true, "plan": false, "act_past_year": false,
+            "imminent_risk": false, "means_counselled": true,
+            "safety_plan": "Call her brother; come to the clinic; walking helps; her sister knows",
+            "action": "manage_in_primary_care"})),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
+    assert_eq!(done.json()["record"]["outcome"], "assessed");
+    assert!(
+        !db.store.urgent_items(w.ours, 500).await.unwrap().rows.iter().any(|u| u.person_id.to_string() == id),
+        "the assessment clears the flag"
+    );
+    let trail = db.store.audit_of_person(uuid::Uuid::parse_str(&id).unwrap(), 200).await.unwrap();
+    assert!(trail.iter().any(|e| e.action == "assess" && e.entity == "safety_assessment"));
+
+    // An encounter without the flag cannot be assessed for it.
+    let calm = json!({"screenings": [{"instrument": "phq2", "answers": [0, 0]}]});
+    let calm = send(db, request("POST", &format!("/api/v1/persons/{id}/encounters"), c, json_body(calm))).await;
+    let calm_id = calm.json()["encounter_id"].as_str().unwrap().to_owned();
+    let not_flagged = send(
+        db,
+        request(
+            "POST",
+            &format!("/api/v1/encounters/{calm_id}/safety-assessment"),
+            c,
+            json_body(json!({"flag": "self_harm", "not_possible": "moved", "note": "moved"})),
+        ),
+    )
+    .await;
+    assert_eq!(not_flagged.status, StatusCode::CONFLICT, "{}", not_flagged.body);
+
+    // Follow-ups are the clinician's: listed with their source, added, rescheduled, cancelled.
+    let listed = send(db, request("GET", &format!("/api/v1/persons/{id}/follow-ups"), c, None)).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let rows = listed.json();
+    let calls: Vec<&serde_json::Value> =
+        rows.as_array().unwrap().iter().filter(|f| f["source"] == "self_harm").collect();
+    assert_eq!(calls.len(), 10, "weekly for eight weeks, then two calls four weeks apart: {rows}");
+    assert!(calls.iter().all(|f| f["status"] == "open" && f["kind"] == "call" && f["id"].is_string()));
+    let in_a_month = (hamroh_web::today() + jiff::Span::new().days(30)).to_string();
+    let added = send(
+        db,
+        request(
+            "POST",
+            &format!("/api/v1/persons/{id}/follow-ups"),
+            c,
+            json_body(json!({"due_date": in_a_month, "kind": "visit", "note": "home visit"})),
+        ),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    assert_eq!((added.json()["source"].as_str(), added.json()["status"].as_str()), (Some("manual"), Some("open")));
+    let past = send(
+        db,
+        request(
+            "POST",
+            &format!("/api/v1/persons/{id}/follow-ups"),
+            c,
+            json_body(json!({"due_date": "2020-01-01", "kind": "call"})),
+        ),
+    )
+    .await;
+    assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fid = added.json()["id"].as_str().unwrap().to_owned();
+    let step = |body: serde_json::Value| request("POST", &format!("/api/v1/follow-ups/{fid}"), c, json_body(body));
+    let later = (hamroh_web::today() + jiff::Span::new().days(40)).to_string();
+    let moved = send(db, step(json!({"action": "reschedule", "due_date": later}))).await;
+    assert_eq!((moved.status, moved.json()["due_date"].as_str()), (StatusCode::OK, Some(later.as_str())));
+    assert_eq!(send(db, step(json!({"action": "cancel"}))).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let cancelled = send(db, step(json!({"action": "cancel", "reason": "seen at the clinic instead"}))).await;
+    assert_eq!(cancelled.json()["status"], "cancelled");
+    assert_eq!(send(db, step(json!({"action": "complete"}))).await.status, StatusCode::CONFLICT);
+
+    // Amending the decision to another choice keeps the self-harm calls.
+    let amended = send(
+        db,
+        request(
+            "POST",
+            &format!("/api/v1/encounters/{encounter_id}/decision"),
+            c,
+            json_body(json!({"choice": "other", "action": "refer_specialist", "reason": "she prefers the specialist", "amend": true})),
+        ),
+    )
+    .await;
+    assert_eq!(amended.status, StatusCode::CREATED, "{}", amended.body);
+    let after = db.store.follow_ups_of(uuid::Uuid::parse_str(&id).unwrap()).await.unwrap();
+    let open_calls = after
+        .iter()
+        .filter(|f| f.source == "self_harm" && f.status == hamroh_domain::referral::FollowUpStatus::Open)
+        .count();
+    assert_eq!(open_calls, 10, "another choice never drops the self-harm schedule");
+    let decisions = db.store.decisions_of(uuid::Uuid::parse_str(&encounter_id).unwrap()).await.unwrap();
+    assert_eq!(decisions.len(), 2, "the history is kept");
+    assert_eq!(decisions[1].amends, Some(decisions[0].id));
 }
 
 hamroh_store::on_both_backends!(register_search_screen_and_decide);

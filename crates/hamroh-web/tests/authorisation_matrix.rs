@@ -51,7 +51,7 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
             | "/account/logout-everywhere",
         ) => SignedIn,
         (_, p) if p.starts_with("/admin/") => Admin,
-        ("GET", "/persons" | "/persons/new" | "/api/v1/persons" | "/worklist")
+        ("GET", "/persons" | "/persons/new" | "/api/v1/persons" | "/worklist" | "/api/v1/worklist")
         | ("POST", "/persons" | "/api/v1/persons") => Care,
         ("GET", "/directory" | "/api/v1/services") => Anyone,
         (_, p) if p.starts_with("/directory/services") => Coordinator,
@@ -59,9 +59,16 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
         ("GET", "/api/v1/referrals/{id}") | ("POST", "/api/v1/referrals/{id}/transitions") => Referral,
         ("POST", "/api/v1/persons/{id}/referrals") => PersonCare,
         ("GET", "/referrals/{id}" | "/referrals/{id}/slip") | ("POST", "/referrals/{id}/step") => Referral,
-        ("GET", "/persons/{id}/refer") | ("POST", "/persons/{id}/referrals" | "/follow-ups/{id}/complete") => {
-            PersonCare
-        }
+        ("GET", "/persons/{id}/refer" | "/api/v1/persons/{id}/follow-ups")
+        | (
+            "POST",
+            "/persons/{id}/referrals"
+            | "/follow-ups/{id}/complete"
+            | "/api/v1/follow-ups/{id}"
+            | "/api/v1/persons/{id}/follow-ups"
+            | "/encounters/{id}/safety-assessment"
+            | "/api/v1/encounters/{id}/safety-assessment",
+        ) => PersonCare,
         ("GET" | "POST", "/persons/{id}/screen")
         | ("GET", "/encounters/{id}" | "/api/v1/encounters/{id}")
         | (
@@ -187,6 +194,14 @@ fn body_for(method: &Method, path: &str) -> Option<(&'static str, String)> {
             ("application/json", r#"{"screenings":[{"instrument":"phq2","answers":[0,1]}]}"#.into())
         }
         "/api/v1/encounters/{id}/decision" => ("application/json", r#"{"choice":"follow"}"#.into()),
+        "/api/v1/encounters/{id}/safety-assessment" => {
+            ("application/json", r#"{"flag":"self_harm","not_possible":"died"}"#.into())
+        }
+        "/api/v1/persons/{id}/follow-ups" => (
+            "application/json",
+            format!(r#"{{"due_date":"{}","kind":"call"}}"#, hamroh_web::today() + jiff::Span::new().days(30)),
+        ),
+        "/api/v1/follow-ups/{id}" => ("application/json", r#"{"action":"complete"}"#.into()),
         "/api/v1/persons/{id}/fhir" => (
             "application/json",
             r#"{"resourceType":"QuestionnaireResponse","status":"completed","questionnaire":"urn:hamroh:questionnaire:phq2","item":[{"linkId":"1","answer":[{"valueInteger":1}]},{"linkId":"2","answer":[{"valueInteger":0}]}]}"#.into(),
@@ -235,7 +250,7 @@ async fn every_role_every_route_every_person(db: &TestDb) {
                 let id = match (situation, path.as_str()) {
                     (Some(Situation::Referred), p) if p.contains("/referrals/{id}") => w.referral_to_us.to_string(),
                     (Some(_), p) if p.contains("/referrals/{id}") => w.referral_elsewhere.to_string(),
-                    (Some(s), p) if p.starts_with("/follow-ups/") => {
+                    (Some(s), p) if p.starts_with("/follow-ups/") || p.starts_with("/api/v1/follow-ups/") => {
                         w.follow_ups[SITUATIONS.iter().position(|x| x == s).unwrap()].to_string()
                     }
                     (Some(s), p) if p.starts_with("/encounters/") || p.starts_with("/api/v1/encounters/") => {

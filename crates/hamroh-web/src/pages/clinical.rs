@@ -474,6 +474,63 @@ struct EncounterPage {
     decision: Option<String>,
     decision_error: Option<String>,
     actions: Vec<(&'static str, String)>,
+    /// The safety assessment this encounter's red flags still wait for, if they do.
+    safety: Option<SafetyForm>,
+    /// The assessment recorded for this encounter's flags, in words.
+    assessed: Option<String>,
+    safety_questions: [(&'static str, &'static str); 5],
+    safety_actions: Vec<(&'static str, String)>,
+    not_possible_reasons: Vec<(&'static str, String)>,
+}
+
+/// The safety assessment form: what was typed, and the problem next to each field.
+#[derive(Debug, Default)]
+pub struct SafetyForm {
+    pub flag: String,
+    pub contact_today: bool,
+    pub values: std::collections::HashMap<String, String>,
+    pub errors: std::collections::HashMap<String, String>,
+}
+
+impl SafetyForm {
+    pub fn value(&self, field: &str) -> &str {
+        self.values.get(field).map_or("", String::as_str)
+    }
+
+    pub fn is(&self, field: &str, value: &str) -> bool {
+        self.value(field) == value
+    }
+
+    pub fn error(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+}
+
+/// Safety-assessment answers as the form names them.
+const SAFETY_QUESTIONS: [(&str, &str); 5] = [
+    ("thoughts", "safety-thoughts"),
+    ("plan", "safety-plan"),
+    ("act_past_year", "safety-act"),
+    ("imminent_risk", "safety-imminent"),
+    ("means_counselled", "safety-means"),
+];
+
+/// Whether an assessment made after this encounter answers its flags (it answers every flag of
+/// the person raised up to the encounter it was recorded on, which is at least as late).
+fn assessments_cover(_: &[Screening], a: &hamroh_domain::model::SafetyAssessment, encounter_at: i64) -> bool {
+    a.at >= encounter_at
+}
+
+/// An assessment in a line of words.
+fn assessment_summary(t: &Tr, a: &hamroh_domain::model::SafetyAssessment) -> String {
+    use hamroh_domain::safety::SafetyRecord;
+    let what = match &a.record {
+        SafetyRecord::Assessed(x) => t.get(&format!("safety-action-{}", x.action)),
+        SafetyRecord::NotPossible { reason, .. } => {
+            format!("{}: {}", t.get("safety-not-possible"), t.get(&format!("safety-not_possible-{reason}")))
+        }
+    };
+    format!("{} · {} · {what}", t.get("safety-recorded"), local_time(a.at))
 }
 
 pub fn band_label(t: &Tr, s: &Screening) -> String {
@@ -495,11 +552,45 @@ async fn encounter_page(
     id: Uuid,
     decision_error: Option<String>,
 ) -> Result<Response, WebError> {
+    encounter_page_with(state, viewer, caller, id, decision_error, None).await
+}
+
+async fn encounter_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    caller: &Caller,
+    id: Uuid,
+    decision_error: Option<String>,
+    safety_form: Option<SafetyForm>,
+) -> Result<Response, WebError> {
     let gate = caller.gate(state);
     let (screenings, decision) = gate.encounter(id).await?;
     let first = screenings.first().ok_or_else(WebError::not_found)?;
     let person = gate.person(first.person_id).await?;
     let t = &viewer.tr;
+    let flagged: Vec<&String> = screenings.iter().flat_map(|s| &s.outcome.flags).collect();
+    let assessments = if flagged.is_empty() { Vec::new() } else { gate.safety_assessments(person.id).await? };
+    // An assessment answers the person's flags raised up to its encounter.
+    let answer = assessments
+        .iter()
+        .rev()
+        .find(|a| a.encounter_id == id || assessments_cover(&screenings, a, first.encounter_at));
+    let (safety, assessed) = match (flagged.first(), answer) {
+        (None, _) => (None, None),
+        (Some(_), Some(a)) => (None, Some(assessment_summary(t, a))),
+        (Some(flag), None) => {
+            let mut form = safety_form.unwrap_or_default();
+            form.flag = (*flag).clone();
+            form.contact_today = state
+                .store
+                .urgent_items(first.organisation_id, hamroh_store::WORKLIST_ROWS)
+                .await?
+                .rows
+                .iter()
+                .any(|u| u.person_id == person.id && u.contact_today);
+            (Some(form), None)
+        }
+    };
     let pathway = suggest(&screenings, t.lang);
     let name_of = |id: &str| catalog().get(id).map_or(id.to_owned(), |i| i.short_name.clone());
     let steps = pathway
@@ -560,8 +651,88 @@ async fn encounter_page(
         }),
         decision_error,
         actions: Action::ALL.iter().map(|a| (a.as_str(), t.get(&format!("action-{}", a.as_str())))).collect(),
+        safety,
+        assessed,
+        safety_questions: SAFETY_QUESTIONS,
+        safety_actions: hamroh_domain::safety::SafetyAction::ALL
+            .iter()
+            .map(|a| (a.as_str(), t.get(&format!("safety-action-{a}"))))
+            .collect(),
+        not_possible_reasons: hamroh_domain::safety::NotPossible::ALL
+            .iter()
+            .map(|r| (r.as_str(), t.get(&format!("safety-not_possible-{r}"))))
+            .collect(),
     };
     Ok(page(viewer, StatusCode::OK, &template))
+}
+
+/// Records the safety assessment of an encounter's red flag from its form; problems are shown
+/// next to their fields with everything typed kept.
+pub async fn assess(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    body: String,
+) -> Response {
+    // Access first: nobody learns from a validation error that an encounter exists.
+    if let Err(e) = caller.gate(&state).encounter(id).await {
+        return error_page(&viewer, e.into());
+    }
+    let pairs = form_pairs(&body);
+    let f = FormState::from_pairs(&pairs);
+    let yes_no = |field: &str| match f.val(field) {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
+    let not_possible = f.val("not_possible").to_owned();
+    let input = hamroh_domain::safety::AssessmentInput {
+        flag: f.val("flag").to_owned(),
+        thoughts: yes_no("thoughts"),
+        plan: yes_no("plan"),
+        act_past_year: yes_no("act_past_year"),
+        imminent_risk: yes_no("imminent_risk"),
+        means_counselled: yes_no("means_counselled"),
+        safety_plan: Some(f.val("safety_plan").to_owned()),
+        action: Some(f.val("action").to_owned()).filter(|a| !a.is_empty()),
+        note: Some(f.val("note").to_owned()),
+        attempts: f.val("attempts").trim().parse().ok(),
+        not_possible: Some(not_possible).filter(|n| !n.is_empty()),
+    };
+    let record = match input.parse() {
+        Ok(record) => record,
+        Err(e) => {
+            let mut form = SafetyForm { flag: input.flag.clone(), ..SafetyForm::default() };
+            form.values = pairs.iter().cloned().collect();
+            match e {
+                hamroh_domain::safety::InputError::UnknownFlag(_) => {
+                    return error_page(&viewer, WebError::Invalid { code: "unknown_flag", message: String::new() });
+                }
+                hamroh_domain::safety::InputError::Fields(problems) => {
+                    for p in problems {
+                        form.errors.insert(p.field.to_owned(), viewer.tr.get(p.code));
+                    }
+                }
+            }
+            return match encounter_page_with(&state, &viewer, &caller, id, None, Some(form)).await {
+                Ok(mut r) => {
+                    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                    r
+                }
+                Err(e) => error_page(&viewer, e),
+            };
+        }
+    };
+    let imminent = matches!(&record, hamroh_domain::safety::SafetyRecord::Assessed(a) if a.imminent_risk);
+    match caller.gate(&state).assess(id, &input.flag, record, state.notifier.as_ref()).await {
+        Ok(a) if imminent => {
+            Redirect::to(&format!("/persons/{}/refer?urgency=emergency&sector=mental_health", a.person_id))
+                .into_response()
+        }
+        Ok(_) => Redirect::to(&format!("/encounters/{id}")).into_response(),
+        Err(e) => error_page(&viewer, e.into()),
+    }
 }
 
 pub async fn encounter(

@@ -407,7 +407,30 @@ async fn build_worklist(
     };
     let store = &state.store;
     let lost_cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
+    // Red flags open the worklist: one row per person, named for the organisation's own persons.
+    let flags = store.urgent_items(org, rows("red-flags")).await?;
+    let ids: Vec<Uuid> = flags.rows.iter().map(|u| u.person_id).collect();
+    let names = caller.gate(state).own_names(&ids).await?;
+    let flag_row = |names: &std::collections::HashMap<Uuid, String>| {
+        let names = names.clone();
+        move |u: hamroh_store::UrgentItem| {
+            let who = match names.get(&u.person_id) {
+                Some(name) => format!("{} · {name}", u.person_code),
+                None => u.person_code.clone(),
+            };
+            let mut detail: Vec<String> = u.flags.split(',').map(|f| super::clinical::flag_label(t, f)).collect();
+            detail.push(format!("{} {}", t.get("worklist-waiting-since"), local_time(u.at)));
+            if u.contact_today {
+                detail.push(t.get("safety-contact-today"));
+            }
+            if u.escalated {
+                detail.push(t.get("worklist-flag-escalated"));
+            }
+            (format!("/encounters/{}#safety", u.encounter_id), who, detail.join(" · "))
+        }
+    };
     let mut sections = vec![
+        Section::listed(t, "red-flags", t.get("urgent-title"), flags, flag_row(&names)),
         Section::listed(t, "inbox", t.get("worklist-inbox"), store.inbox(org, rows("inbox")).await?, referral_row),
         Section::listed(
             t,
@@ -429,13 +452,6 @@ async fn build_worklist(
         ),
         Section::listed(
             t,
-            "red-flags",
-            t.get("urgent-title"),
-            store.urgent_items(org, rows("red-flags")).await?,
-            |u| (format!("/encounters/{}", u.encounter_id), u.person_code, local_time(u.at)),
-        ),
-        Section::listed(
-            t,
             "lost-here",
             t.with("worklist-lost-here", &[("days", state.safety_net.lost_after_days.to_string())]),
             store.lost_to_follow_up(Some(org), lost_cutoff, rows("lost-here")).await?,
@@ -448,6 +464,20 @@ async fn build_worklist(
     if caller.principal.has_role(Role::Coordinator) {
         let days = state.safety_net.escalation_grace_days.to_string();
         let grace = (today - jiff::Span::new().days(state.safety_net.escalation_grace_days)).to_string();
+        // Red flags of every organisation not assessed in time: codes only, never names.
+        sections.insert(
+            1,
+            Section::listed(
+                t,
+                "escalated-red-flags",
+                t.with(
+                    "worklist-escalated-red-flags",
+                    &[("hours", state.safety_net.red_flag_escalation_hours.to_string())],
+                ),
+                store.escalated_items(None, rows("escalated-red-flags")).await?,
+                flag_row(&std::collections::HashMap::new()),
+            ),
+        );
         // Coordinators chase organisations, not persons: referral codes and organisations only.
         sections.push(Section::listed(
             t,
