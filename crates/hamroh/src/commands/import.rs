@@ -267,6 +267,10 @@ fn in_parts(batch: Batch, imported: Vec<ImportedSubmission>, size: usize) -> Vec
     }
     for screening in batch.screenings {
         let part = part_of_encounter.get(&screening.encounter_id).copied().unwrap_or(last);
+        // A submission was not a visit here: its red flags ask to contact the person today.
+        if !parts[part].0.remote_encounters.contains(&screening.encounter_id) {
+            parts[part].0.remote_encounters.push(screening.encounter_id);
+        }
         parts[part].0.screenings.push(screening);
     }
     for (i, s) in imported.into_iter().enumerate() {
