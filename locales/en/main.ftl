@@ -488,3 +488,11 @@ safety-no = No
 
 worklist-flag-escalated = escalated to the coordinators
 worklist-escalated-red-flags = Red flags not assessed within { $hours } hours, every organisation
+follow-up-manual = set by hand
+follow-up-change = Change
+follow-up-new-date = Date
+follow-up-reschedule = Reschedule
+follow-up-cancel-reason = Why cancel
+follow-up-cancel = Cancel it
+follow-up-add = Add a follow-up
+follow-up-kind = Kind

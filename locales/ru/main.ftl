@@ -488,3 +488,11 @@ safety-no = Нет
 
 worklist-flag-escalated = передано координаторам
 worklist-escalated-red-flags = Тревожные признаки без оценки дольше { $hours } ч, все организации
+follow-up-manual = назначено вручную
+follow-up-change = Изменить
+follow-up-new-date = Дата
+follow-up-reschedule = Перенести
+follow-up-cancel-reason = Почему отменить
+follow-up-cancel = Отменить
+follow-up-add = Добавить контакт
+follow-up-kind = Вид

@@ -488,3 +488,11 @@ safety-no = Не
 
 worklist-flag-escalated = ба ҳамоҳангсозон супорида шуд
 worklist-escalated-red-flags = Нишонаҳои хатари бе арзёбӣ зиёда аз { $hours } соат, ҳамаи ташкилотҳо
+follow-up-manual = дастӣ таъин шуд
+follow-up-change = Тағйир додан
+follow-up-new-date = Сана
+follow-up-reschedule = Ба вақти дигар гузоштан
+follow-up-cancel-reason = Чаро бекор кардан
+follow-up-cancel = Бекор кардан
+follow-up-add = Илова кардани пайгирӣ
+follow-up-kind = Намуд

@@ -34,6 +34,8 @@ export async function startHamroh({ people = 80 } = {}) {
   });
   return {
     url,
+    db: `sqlite://${join(dir, 'hamroh.db')}`,
+    bin,
     stop: () => new Promise((resolve) => {
       child.on('exit', resolve);
       child.kill('SIGTERM');

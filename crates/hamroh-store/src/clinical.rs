@@ -332,6 +332,20 @@ impl Store {
         self.waiting_flags(Some(organisation_id), false, limit).await
     }
 
+    /// The person's red flags waiting for their assessment: (encounter, flags, contact today,
+    /// escalated), the oldest first.
+    pub async fn waiting_flags_of(&self, person_id: Uuid) -> Result<Vec<(Uuid, String, bool, bool)>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT f.encounter_id, s.flags, f.contact_today, f.escalated_at IS NOT NULL FROM open_red_flags f \
+                 JOIN screenings s ON s.id = f.screening_id WHERE f.person_id = $1 ORDER BY f.encounter_at, f.encounter_id",
+            )
+            .bind(person_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
     /// Red flags escalated for want of an assessment, of one organisation or (`None`) all.
     pub async fn escalated_items(&self, organisation_id: Option<Uuid>, limit: usize) -> Result<Listing<UrgentItem>> {
         self.waiting_flags(organisation_id, true, limit).await

@@ -58,6 +58,8 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::GET, "/referrals/{id}/slip", Roles(CARE_ROLES), get(referrals::slip)),
         (Method::POST, "/referrals/{id}/step", Roles(CARE_ROLES), post(referrals::step)),
         (Method::POST, "/follow-ups/{id}/complete", Roles(CARE_ROLES), post(referrals::complete_follow_up)),
+        (Method::POST, "/follow-ups/{id}", Roles(CARE_ROLES), post(persons::change_follow_up)),
+        (Method::POST, "/persons/{id}/follow-ups", Roles(CARE_ROLES), post(persons::add_follow_up)),
         (Method::GET, "/worklist", Roles(CARE_ROLES), get(referrals::worklist)),
         (Method::GET, "/directory", Public, get(referrals::directory)),
         (Method::GET, "/dashboard", Roles(EVIDENCE_READERS), get(dashboard::dashboard)),

@@ -64,6 +64,8 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
             "POST",
             "/persons/{id}/referrals"
             | "/follow-ups/{id}/complete"
+            | "/follow-ups/{id}"
+            | "/persons/{id}/follow-ups"
             | "/api/v1/follow-ups/{id}"
             | "/api/v1/persons/{id}/follow-ups"
             | "/encounters/{id}/safety-assessment"

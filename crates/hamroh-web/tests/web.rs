@@ -193,12 +193,13 @@ async fn the_home_page_lists_the_oldest_red_flags_counts_them_all_and_links_to_t
     let dir = hamroh_demo::directory();
     let config = hamroh_demo::DemoConfig { people: 40, seed: 5, as_of: jiff::civil::date(2026, 11, 1) };
     let mut people = hamroh_demo::DemoPeople::new(config, &dir).next_chunk(40).unwrap();
-    // Every screening of the chunk raised a flag at the user's clinic and waits for a decision.
+    // Every screening of the chunk raised a flag at the user's clinic and waits for its assessment.
     for s in &mut people.screenings {
         s.organisation_id = dir.organisations[0].id;
         s.outcome.flags = vec!["self_harm".into()];
     }
     people.decisions.clear();
+    people.safety_assessments.clear();
     people.referrals.clear();
     people.follow_ups.clear();
     db.store.insert_batch(&hamroh_store::Actor::system("test"), &people).await.unwrap();
@@ -207,6 +208,14 @@ async fn the_home_page_lists_the_oldest_red_flags_counts_them_all_and_links_to_t
     encounters.sort();
     encounters.dedup();
     assert!(encounters.len() > 10, "the demo chunk has enough encounters: {}", encounters.len());
+    // One item per person, the longest waiting first, linked to the person's latest waiting encounter.
+    let mut persons: Vec<uuid::Uuid> = Vec::new();
+    for (_, e) in &encounters {
+        let p = people.screenings.iter().find(|s| s.encounter_id == *e).unwrap().person_id;
+        if !persons.contains(&p) {
+            persons.push(p);
+        }
+    }
 
     let (_, headers, _) = send(db, login_form("nodira", PASSWORD)).await;
     let session = headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
@@ -215,10 +224,16 @@ async fn the_home_page_lists_the_oldest_red_flags_counts_them_all_and_links_to_t
     assert_eq!(status, StatusCode::OK);
     let start = body.find(r#"<section class="alert""#).expect("the red flags come first");
     let alert = &body[start..body[start..].find("</section>").unwrap() + start];
-    assert!(alert.contains(&format!("({})", encounters.len())), "the heading counts them all: {alert}");
+    assert!(alert.contains(&format!("({})", persons.len())), "the heading counts them all: {alert}");
     assert_eq!(alert.matches("<li>").count(), 10);
-    let oldest = &people.screenings.iter().find(|s| s.encounter_id == encounters[0].1).unwrap().encounter_id;
-    assert!(alert.contains(&format!("/encounters/{oldest}")), "the oldest is listed");
+    let latest = people
+        .screenings
+        .iter()
+        .filter(|s| s.person_id == persons[0])
+        .max_by_key(|s| (s.encounter_at, s.encounter_id))
+        .unwrap()
+        .encounter_id;
+    assert!(alert.contains(&format!("/encounters/{latest}")), "the longest waiting is listed");
     assert!(alert.contains(r#"href="/worklist?all=red-flags#red-flags""#), "and the rest one link away");
     let totals = format!("людей — {}, скринингов — {}, направлений — 0", people.persons.len(), people.screenings.len());
     assert!(body.contains(&totals), "the totals count what was stored: {body}");

@@ -9,6 +9,7 @@ mod instruments;
 mod persons;
 mod referrals;
 mod safety;
+pub(crate) use safety::follow_up_change;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};

@@ -37,6 +37,10 @@ struct PersonPage {
     /// Id, text, still open.
     follow_ups: Vec<(Uuid, String, bool)>,
     can_audit: bool,
+    /// Red flags waiting for their safety assessment: (link, text).
+    waiting: Vec<(String, String)>,
+    /// Follow-up kinds for the form that adds one.
+    kinds: Vec<(&'static str, String)>,
 }
 
 pub struct AuditRow {
@@ -89,6 +93,25 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
     let screenings = gate.screenings_of(id).await?;
     let (follow_ups, referrals) = gate.timeline(id).await?;
     let t = &viewer.tr;
+    // Read after the gate let the person through: the flags of a record the viewer may see.
+    let waiting = state
+        .store
+        .waiting_flags_of(id)
+        .await?
+        .into_iter()
+        .map(|(encounter, flags, contact_today, escalated)| {
+            let mut text: Vec<String> =
+                flags.split(',').filter(|f| !f.is_empty()).map(|f| super::clinical::flag_label(t, f)).collect();
+            text.push(t.get("safety-missing"));
+            if contact_today {
+                text.push(t.get("safety-contact-today"));
+            }
+            if escalated {
+                text.push(t.get("worklist-flag-escalated"));
+            }
+            (format!("/encounters/{encounter}#safety"), text.join(" "))
+        })
+        .collect();
     let mut charts = Vec::new();
     for inst in hamroh_domain::instrument::catalog().iter() {
         let points: Vec<(String, i64)> = screenings
@@ -167,16 +190,29 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
         follow_ups: follow_ups
             .iter()
             .map(|f| {
-                let text = format!(
+                let source = match f.source.as_str() {
+                    "self_harm" => super::clinical::flag_label(t, "self_harm"),
+                    hamroh_domain::model::MANUAL => t.get("follow-up-manual"),
+                    _ => String::new(),
+                };
+                let mut text = format!(
                     "{} · {} · {}",
                     f.due_date,
                     t.get(&format!("follow_up-{}", f.kind)),
                     t.get(&format!("follow_up_status-{}", f.status))
                 );
+                for extra in [Some(source), f.outcome.clone()].into_iter().flatten().filter(|x| !x.is_empty()) {
+                    text = format!("{text} · {extra}");
+                }
                 (f.id, text, f.status == hamroh_domain::referral::FollowUpStatus::Open)
             })
             .collect(),
         can_audit: caller.principal.has_any_role(&[Role::Coordinator, Role::Admin]),
+        waiting,
+        kinds: hamroh_domain::referral::FollowUpKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), t.get(&format!("follow_up-{k}"))))
+            .collect(),
         person,
     };
     Ok(page(viewer, StatusCode::OK, &template))
@@ -211,6 +247,75 @@ fn audit_row(e: AuditEvent) -> AuditRow {
         entity: e.entity,
         outcome: e.outcome,
         address: e.address.unwrap_or_default(),
+    }
+}
+
+/// Adds a follow-up set by hand (`source`: manual).
+pub async fn add_follow_up(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else { return error_page(&viewer, WebError::not_found()) };
+    let pairs = form_pairs(&body);
+    let f = super::form::FormState::from_pairs(&pairs);
+    let parsed = (|| {
+        let kind =
+            f.val("kind").parse().map_err(|_| WebError::BadRequest { code: "invalid_kind", message: String::new() })?;
+        let due_date: jiff::civil::Date = f
+            .val("due_date")
+            .parse()
+            .map_err(|_| WebError::BadRequest { code: "invalid_due_date", message: String::new() })?;
+        Ok::<_, WebError>((kind, due_date))
+    })();
+    let (kind, due_date) = match parsed {
+        Ok(x) => x,
+        Err(e) => return error_page(&viewer, e),
+    };
+    let follow_up = hamroh_domain::model::FollowUp {
+        id: Uuid::now_v7(),
+        person_id: id,
+        organisation_id: caller.principal.organisation_id,
+        referral_id: None,
+        kind,
+        due_date,
+        status: hamroh_domain::referral::FollowUpStatus::Open,
+        note: Some(f.val("note").trim().to_owned()).filter(|n| !n.is_empty()),
+        created_at: hamroh_store::now_millis(),
+        created_by: Some(caller.principal.user_id),
+        done_at: None,
+        source: hamroh_domain::model::MANUAL.into(),
+        encounter_id: None,
+        outcome: None,
+    };
+    match caller.gate(&state).add_follow_up(&follow_up).await {
+        Ok(()) => Redirect::to(&format!("/persons/{id}#follow-ups")).into_response(),
+        Err(e) => error_page(&viewer, e.into()),
+    }
+}
+
+/// Completes (with an outcome), cancels (with a reason) or reschedules a follow-up.
+pub async fn change_follow_up(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else { return error_page(&viewer, WebError::not_found()) };
+    let pairs = form_pairs(&body);
+    let f = super::form::FormState::from_pairs(&pairs);
+    let text = |k: &str| Some(f.val(k).to_owned()).filter(|v| !v.trim().is_empty());
+    let change =
+        match crate::api::follow_up_change(f.val("action"), text("outcome"), text("reason"), Some(f.val("due_date"))) {
+            Ok(c) => c,
+            Err(e) => return error_page(&viewer, e),
+        };
+    match caller.gate(&state).change_follow_up(id, &change).await {
+        Ok(changed) => Redirect::to(&format!("/persons/{}#follow-ups", changed.person_id)).into_response(),
+        Err(e) => error_page(&viewer, e.into()),
     }
 }
 
