@@ -495,6 +495,19 @@ impl Gate<'_> {
         Ok(out)
     }
 
+    /// Whether this principal may write the person's record (`NotFound`, audited, if not): asked
+    /// before a request's values are checked, so that a refusal never depends on them.
+    pub async fn may_write(&self, person_id: Uuid) -> Result<()> {
+        self.check(person_id, true, "person").await.map(drop)
+    }
+
+    /// The person of a follow-up this principal may write (`NotFound` otherwise).
+    pub async fn writable_follow_up(&self, id: Uuid) -> Result<Uuid> {
+        let person_id = self.store.follow_up_person(id).await?.ok_or(StoreError::NotFound)?;
+        self.check(person_id, true, "follow_up").await?;
+        Ok(person_id)
+    }
+
     /// Adds a follow-up to a person this principal may write.
     pub async fn add_follow_up(&self, follow_up: &FollowUp) -> Result<()> {
         self.check(follow_up.person_id, true, "follow_up").await?;

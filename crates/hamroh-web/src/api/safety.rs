@@ -139,9 +139,12 @@ pub async fn assess(
     ApiJson(req): ApiJson<SafetyAssessmentRequest>,
 ) -> Result<(StatusCode, Json<SafetyAssessmentView>), WebError> {
     let id = parse_id(&id)?;
+    let gate = caller.gate(&state);
+    // Access first: a refusal never depends on the values sent.
+    gate.encounter(id).await?;
     let input = req.input();
     let record = parse_assessment(&input)?;
-    let assessment = caller.gate(&state).assess(id, &input.flag, record, state.notifier.as_ref()).await?;
+    let assessment = gate.assess(id, &input.flag, record, state.notifier.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(assessment.into())))
 }
 
@@ -248,6 +251,7 @@ pub async fn add_follow_up(
     ApiJson(req): ApiJson<NewFollowUp>,
 ) -> Result<(StatusCode, Json<FollowUpView>), WebError> {
     let person_id = parse_id(&id)?;
+    caller.gate(&state).may_write(person_id).await?;
     let kind: FollowUpKind = req
         .kind
         .parse()
@@ -324,8 +328,10 @@ pub async fn change_follow_up(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<FollowUpStep>,
 ) -> Result<Json<FollowUpView>, WebError> {
+    let id = parse_id(&id)?;
+    caller.gate(&state).writable_follow_up(id).await?;
     let change = follow_up_change(&req.action, req.outcome, req.reason, req.due_date.as_deref())?;
-    let changed = caller.gate(&state).change_follow_up(parse_id(&id)?, &change).await?;
+    let changed = caller.gate(&state).change_follow_up(id, &change).await?;
     Ok(Json(changed.into()))
 }
 

@@ -259,6 +259,9 @@ pub async fn add_follow_up(
     body: String,
 ) -> Response {
     let Ok(id) = Uuid::parse_str(&id) else { return error_page(&viewer, WebError::not_found()) };
+    if let Err(e) = caller.gate(&state).may_write(id).await {
+        return error_page(&viewer, e.into());
+    }
     let pairs = form_pairs(&body);
     let f = super::form::FormState::from_pairs(&pairs);
     let parsed = (|| {
@@ -305,6 +308,9 @@ pub async fn change_follow_up(
     body: String,
 ) -> Response {
     let Ok(id) = Uuid::parse_str(&id) else { return error_page(&viewer, WebError::not_found()) };
+    if let Err(e) = caller.gate(&state).writable_follow_up(id).await {
+        return error_page(&viewer, e.into());
+    }
     let pairs = form_pairs(&body);
     let f = super::form::FormState::from_pairs(&pairs);
     let text = |k: &str| Some(f.val(k).to_owned()).filter(|v| !v.trim().is_empty());
