@@ -35,6 +35,23 @@ code_enum!(
     }
 );
 
+/// Whether an encounter asked the person directly about self-harm: one of its instruments has a
+/// self-harm question (an item behind a `self_harm` flag: the symptom review's, PHQ-9 item 9,
+/// SRQ-20 item 17) and it was answered. mhGAP SUI 1 asks everyone with a priority condition,
+/// chronic pain or acute distress; PHQ-2, GAD-7 and PHQ-15 ask nothing of the kind.
+pub fn asked_about_self_harm(screenings: &[crate::model::Screening]) -> bool {
+    screenings.iter().any(|s| {
+        let Some(instrument) = crate::instrument::catalog().get(&s.instrument) else { return false };
+        instrument.flags.iter().filter(|f| f.id == "self_harm").any(|f| {
+            instrument
+                .items
+                .iter()
+                .position(|i| i.id == f.item)
+                .is_some_and(|n| s.answers.get(n).copied().flatten().is_some())
+        })
+    })
+}
+
 /// Tries to reach a person before "could not be reached" may close a flag: mhGAP asks for a
 /// follow-up contact that is kept; Hamroh asks for three recorded tries (a deployment rule, not
 /// a clinical cut-off).
@@ -243,6 +260,34 @@ mod tests {
         assert_eq!(fields(&no_plan), ["safety_plan"]);
         let nothing = AssessmentInput { thoughts: Some(false), safety_plan: None, ..full() };
         assert!(nothing.parse().is_ok(), "no thoughts, plan or act: no safety plan is needed");
+    }
+
+    #[test]
+    fn only_the_instruments_with_a_self_harm_question_ask_it() {
+        use crate::instrument::{ScoreContext, catalog};
+        let screening = |id: &str, answers: Vec<Option<i64>>| {
+            let outcome = catalog().get(id).unwrap().score(&answers, &ScoreContext::default()).unwrap().into_outcome();
+            crate::model::Screening {
+                id: uuid::Uuid::nil(),
+                encounter_id: uuid::Uuid::nil(),
+                person_id: uuid::Uuid::nil(),
+                organisation_id: uuid::Uuid::nil(),
+                user_id: None,
+                encounter_at: 0,
+                instrument: id.into(),
+                instrument_version: "1".into(),
+                lang: crate::org::Lang::En,
+                answers,
+                outcome,
+            }
+        };
+        let phq2 = screening("phq2", vec![Some(1), Some(1)]);
+        let gad7 = screening("gad7", vec![Some(0); 7]);
+        let phq9 = screening("phq9", vec![Some(0); 9]);
+        assert!(!asked_about_self_harm(&[phq2.clone(), gad7.clone()]));
+        assert!(asked_about_self_harm(&[phq2, phq9]), "PHQ-9 item 9, even answered 'not at all'");
+        let srq20 = screening("srq20", vec![Some(0); 20]);
+        assert!(asked_about_self_harm(&[gad7, srq20]));
     }
 
     #[test]

@@ -199,6 +199,11 @@ async fn register_search_screen_and_decide(db: &TestDb) {
     )
     .await;
     assert_eq!(not_flagged.status, StatusCode::CONFLICT, "{}", not_flagged.body);
+    // A PHQ-2 asks nothing about self-harm, and the encounter page says so.
+    let calm_page = send(db, request("GET", &format!("/encounters/{calm_id}"), c, None)).await;
+    assert!(calm_page.body.contains("Self-harm not asked"), "{}", calm_page.body);
+    let flagged_page = send(db, request("GET", &format!("/encounters/{encounter_id}"), c, None)).await;
+    assert!(!flagged_page.body.contains("Self-harm not asked"), "the PHQ-9 asked it");
 
     // Follow-ups are the clinician's: listed with their source, added, rescheduled, cancelled.
     let listed = send(db, request("GET", &format!("/api/v1/persons/{id}/follow-ups"), c, None)).await;

@@ -479,6 +479,8 @@ struct EncounterPage {
     /// The assessment recorded for this encounter's flags, in words.
     assessed: Option<String>,
     safety_questions: [(&'static str, &'static str); 5],
+    /// No instrument of this encounter asked about self-harm.
+    self_harm_not_asked: bool,
     safety_actions: Vec<(&'static str, String)>,
     not_possible_reasons: Vec<(&'static str, String)>,
 }
@@ -654,6 +656,7 @@ async fn encounter_page_with(
         safety,
         assessed,
         safety_questions: SAFETY_QUESTIONS,
+        self_harm_not_asked: !hamroh_domain::safety::asked_about_self_harm(&screenings),
         safety_actions: hamroh_domain::safety::SafetyAction::ALL
             .iter()
             .map(|a| (a.as_str(), t.get(&format!("safety-action-{a}"))))

@@ -130,6 +130,14 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
         ));
     }
     let mut encounters: Vec<(Uuid, String, String, String, String)> = Vec::new();
+    // Encounters that never asked about self-harm say so (mhGAP SUI 1).
+    let mut not_asked: Vec<Uuid> = screenings.iter().map(|s| s.encounter_id).collect();
+    not_asked.sort();
+    not_asked.dedup();
+    not_asked.retain(|e| {
+        let of: Vec<_> = screenings.iter().filter(|s| s.encounter_id == *e).cloned().collect();
+        !hamroh_domain::safety::asked_about_self_harm(&of)
+    });
     for s in screenings.iter().rev() {
         let result = format!(
             "{} {}{}",
@@ -139,7 +147,10 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
             s.outcome.total.map_or(String::new(), |v| v.to_string()),
             s.outcome.band.as_ref().map(|_| format!(" ({})", super::clinical::band_label(t, s))).unwrap_or_default()
         );
-        let flags: Vec<String> = s.outcome.flags.iter().map(|f| super::clinical::flag_label(t, f)).collect();
+        let mut flags: Vec<String> = s.outcome.flags.iter().map(|f| super::clinical::flag_label(t, f)).collect();
+        if not_asked.contains(&s.encounter_id) && !encounters.iter().any(|e| e.0 == s.encounter_id) {
+            flags.push(t.get("safety-not-asked"));
+        }
         match encounters.iter_mut().find(|e| e.0 == s.encounter_id) {
             Some(e) => {
                 e.2 = format!("{}; {result}", e.2);
