@@ -453,6 +453,9 @@ impl Gate<'_> {
     /// whose consent to care is in force (the worklist shows them), each read audited.
     pub async fn own_names(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, String>> {
         let mut names = HashMap::new();
+        if !self.principal.has_any_role(hamroh_domain::access::CARE_ROLES) {
+            return Ok(names);
+        }
         for chunk in ids.chunks(FACT_CHUNK) {
             let rows: Vec<(Uuid, Option<String>, Option<String>)> = with_pool!(self.store, pool => {
                 let mut q = sqlx::QueryBuilder::new(
@@ -469,9 +472,6 @@ impl Gate<'_> {
                     names.insert(id, name);
                 }
             }
-        }
-        if !self.principal.has_any_role(hamroh_domain::access::CARE_ROLES) {
-            return Ok(HashMap::new());
         }
         let events: Vec<NewAuditEvent> = names
             .keys()

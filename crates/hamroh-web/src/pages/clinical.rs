@@ -517,12 +517,6 @@ const SAFETY_QUESTIONS: [(&str, &str); 5] = [
     ("means_counselled", "safety-means"),
 ];
 
-/// Whether an assessment made after this encounter answers its flags (it answers every flag of
-/// the person raised up to the encounter it was recorded on, which is at least as late).
-fn assessments_cover(_: &[Screening], a: &hamroh_domain::model::SafetyAssessment, encounter_at: i64) -> bool {
-    a.at >= encounter_at
-}
-
 /// An assessment in a line of words.
 fn assessment_summary(t: &Tr, a: &hamroh_domain::model::SafetyAssessment) -> String {
     use hamroh_domain::safety::SafetyRecord;
@@ -573,23 +567,15 @@ async fn encounter_page_with(
     let flagged: Vec<&String> = screenings.iter().flat_map(|s| &s.outcome.flags).collect();
     let assessments = if flagged.is_empty() { Vec::new() } else { gate.safety_assessments(person.id).await? };
     // An assessment answers the person's flags raised up to its encounter.
-    let answer = assessments
-        .iter()
-        .rev()
-        .find(|a| a.encounter_id == id || assessments_cover(&screenings, a, first.encounter_at));
+    let answer = assessments.iter().rev().find(|a| a.encounter_id == id || a.at >= first.encounter_at);
     let (safety, assessed) = match (flagged.first(), answer) {
         (None, _) => (None, None),
         (Some(_), Some(a)) => (None, Some(assessment_summary(t, a))),
         (Some(flag), None) => {
             let mut form = safety_form.unwrap_or_default();
             form.flag = (*flag).clone();
-            form.contact_today = state
-                .store
-                .urgent_items(first.organisation_id, hamroh_store::WORKLIST_ROWS)
-                .await?
-                .rows
-                .iter()
-                .any(|u| u.person_id == person.id && u.contact_today);
+            form.contact_today =
+                state.store.waiting_flags_of(person.id).await?.iter().any(|(e, _, contact, _)| *e == id && *contact);
             (Some(form), None)
         }
     };
