@@ -455,6 +455,8 @@ notify-flag-escalated-body = { $flag } Person { $code }: not yet assessed in tim
 safety-title = Safety assessment
 safety-missing = The red flag stays on the worklist until its safety assessment (or the reason none was possible) is recorded. A decision on the pathway alone does not clear it.
 safety-contact-today = Recorded without a face-to-face visit: contact the person today.
+emergency-title = In an emergency, call
+emergency-no-service = This deployment lists no psychiatric emergency service for { $district }: find one in the service directory, and ask the administrator to add it to the emergency contacts file.
 safety-thoughts = Current thoughts of self-harm or suicide
 safety-plan = A plan of self-harm or suicide
 safety-act = An act of self-harm in the past year
@@ -483,6 +485,7 @@ safety-error-plan-without-thoughts = A plan without thoughts of self-harm: check
 safety-error-imminent-without-risk = Imminent risk needs thoughts, a plan or an act of self-harm.
 safety-error-imminent-action = With imminent risk, stay with the person and arrange urgent specialist care.
 safety-error-plan-needed = Agree a safety plan with the person.
+safety-error-means-needed = With thoughts, a plan or an act of self-harm, counsel the person and family on removing access to means.
 safety-yes = Yes
 safety-no = No
 

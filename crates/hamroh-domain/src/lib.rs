@@ -4,6 +4,7 @@
 pub mod access;
 pub mod code;
 pub mod consent;
+pub mod emergency;
 pub mod geo;
 pub mod instrument;
 pub mod migration;

@@ -187,6 +187,11 @@ impl AssessmentInput {
         if (thoughts || plan || act_past_year) && safety_plan.is_empty() {
             problems.push(FieldProblem { field: "safety_plan", code: "safety-error-plan-needed" });
         }
+        // Evidence recommendation SUI 2: restricting access to means for anyone with thoughts,
+        // plans or acts of self-harm, not only at imminent risk.
+        if (thoughts || plan || act_past_year) && !means_counselled && self.means_counselled.is_some() {
+            problems.push(FieldProblem { field: "means_counselled", code: "safety-error-means-needed" });
+        }
         if safety_plan.chars().count() > TEXT_LIMIT {
             problems.push(FieldProblem { field: "safety_plan", code: "error-too-long" });
         }
@@ -256,6 +261,11 @@ mod tests {
             ..full()
         };
         assert_eq!(fields(&imminent_without_risk), ["imminent_risk"]);
+        let no_means = AssessmentInput { means_counselled: Some(false), ..full() };
+        assert_eq!(fields(&no_means), ["means_counselled"], "thoughts alone call for means counselling");
+        let no_means_no_risk =
+            AssessmentInput { thoughts: Some(false), means_counselled: Some(false), safety_plan: None, ..full() };
+        assert!(no_means_no_risk.parse().is_ok());
         let no_plan = AssessmentInput { safety_plan: Some("  ".into()), ..full() };
         assert_eq!(fields(&no_plan), ["safety_plan"]);
         let nothing = AssessmentInput { thoughts: Some(false), safety_plan: None, ..full() };

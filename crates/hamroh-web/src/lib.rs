@@ -61,6 +61,8 @@ pub struct AppState {
     pub disclosure_k: i64,
     /// Reverse proxies whose `X-Forwarded-For` gives the client's address.
     pub proxies: proxy::TrustedProxies,
+    /// Emergency numbers and psychiatric emergency services, beside every self-harm flag.
+    pub emergency: Arc<hamroh_domain::emergency::EmergencyContacts>,
 }
 
 /// When overdue work escalates to coordinators, and when a person counts as lost to follow-up.
@@ -112,6 +114,7 @@ impl AppState {
             safety_net: SafetyNet::default(),
             disclosure_k: hamroh_analytics::DEFAULT_K,
             proxies: proxy::TrustedProxies::default(),
+            emergency: Arc::new(hamroh_domain::emergency::EmergencyContacts::shipped()),
         }
     }
 }

@@ -146,6 +146,30 @@ async fn register_search_screen_and_decide(db: &TestDb) {
     assert_eq!(row["contact_today"], true, "screened through the API, not face to face");
     assert!(row["name"].as_str().is_some_and(|n| !n.is_empty()), "our own person is named: {row}");
     assert!(row["raised_at"].as_i64().is_some());
+    assert!(
+        list.json()["emergency_contacts"].as_array().unwrap().iter().any(|c| c["phone"] == "112"),
+        "the national emergency number stands beside the red flags"
+    );
+
+    // Beside the flag on the encounter page: the national number, and the district's psychiatric
+    // emergency service where the deployment lists one, or a word that it does not.
+    let page = send(db, request("GET", &format!("/encounters/{encounter_id}"), c, None)).await;
+    assert!(page.body.contains(r#"href="tel:112""#), "{}", page.body);
+    assert!(page.body.contains("lists no psychiatric emergency service for Kulob"), "{}", page.body);
+    let deployment = hamroh_domain::emergency::EmergencyContacts::parse(
+        r#"[[area."TJ-KT.kulob"]]
+name = { en = "Kulob psychiatric emergency", ru = "Психиатрическая экстренная служба Куляба", tg = "Хадамоти фаврии равонпизишкии Кӯлоб" }
+phone = "+992 (3322) 0-00-00"
+"#,
+    )
+    .unwrap();
+    let state = hamroh_web::AppState {
+        emergency: std::sync::Arc::new(deployment),
+        ..hamroh_web::AppState::new(db.store.clone())
+    };
+    let page = support::send_with(state, request("GET", &format!("/encounters/{encounter_id}"), c, None)).await;
+    assert!(page.body.contains("Kulob psychiatric emergency"), "{}", page.body);
+    assert!(page.body.contains(r#"href="tel:+992332200000""#), "{}", page.body);
 
     // The safety assessment: bad input is refused field by field, and nothing is stored.
     let assess = |body: serde_json::Value| {

@@ -73,6 +73,10 @@ pub enum Command {
         /// address, for log-in throttling and the audit trail
         #[arg(long, env = "HAMROH_TRUSTED_PROXY", value_delimiter = ',')]
         trusted_proxy: Vec<String>,
+        /// Emergency numbers and each district's psychiatric emergency service, shown beside every
+        /// self-harm flag (a TOML file; see data/emergency-contacts.toml, the one used without it)
+        #[arg(long, env = "HAMROH_EMERGENCY_CONTACTS")]
+        emergency_contacts: Option<std::path::PathBuf>,
     },
     /// Manage users: add, list, disable, enable, reset a password
     User {

@@ -389,6 +389,10 @@ pub struct Worklist {
     pub lost_to_follow_up: WorklistSection<WorkItem>,
     /// For coordinators: red flags of every organisation escalated for want of an assessment.
     pub escalated_red_flags: Option<WorklistSection<RedFlagItem>>,
+    /// The national emergency numbers (`name` in tg, ru and en, `phone`, `hours`), to stand beside
+    /// the red flags; each district's psychiatric emergency service is on the person's page.
+    #[schema(value_type = Vec<Object>)]
+    pub emergency_contacts: serde_json::Value,
 }
 
 fn red_flag_row(names: &std::collections::HashMap<Uuid, String>) -> impl Fn(UrgentItem) -> RedFlagItem + '_ {
@@ -458,5 +462,6 @@ pub async fn worklist(State(state): State<AppState>, caller: Caller) -> Result<J
             due_date: String::new(),
         }),
         escalated_red_flags,
+        emergency_contacts: serde_json::to_value(state.emergency.national()).unwrap_or_default(),
     }))
 }

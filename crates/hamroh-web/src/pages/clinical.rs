@@ -483,6 +483,8 @@ struct EncounterPage {
     self_harm_not_asked: bool,
     safety_actions: Vec<(&'static str, String)>,
     not_possible_reasons: Vec<(&'static str, String)>,
+    /// Who to call, beside the encounter's self-harm flag.
+    emergency: Option<super::EmergencyView>,
 }
 
 /// The safety assessment form: what was typed, and the problem next to each field.
@@ -609,7 +611,12 @@ async fn encounter_page_with(
         Some(false) => t.get("answer-no"),
         None => String::new(),
     };
+    let emergency = flagged
+        .iter()
+        .any(|f| hamroh_domain::safety::FLAGS.contains(&f.as_str()))
+        .then(|| super::EmergencyView::new(state, t, person.district));
     let template = EncounterPage {
+        emergency,
         c: Chrome::new(viewer),
         encounter_id: id,
         person_id: person.id,

@@ -187,3 +187,26 @@ fn other_error_page(viewer: &Viewer, err: &WebError) -> Response {
     let template = ErrorPage { c: Chrome::new(viewer), message: err.to_string() };
     page(viewer, err.status(), &template)
 }
+
+/// The emergency contacts beside a self-harm flag, for a person of one district.
+pub struct EmergencyView {
+    pub contacts: hamroh_domain::emergency::ForDistrict,
+    /// Said when the deployment lists no psychiatric emergency service for the district.
+    pub no_service: String,
+}
+
+impl EmergencyView {
+    pub fn new(state: &AppState, t: &Tr, district: hamroh_domain::person::DistrictCode) -> Self {
+        let code = district.as_str();
+        let place = persons::district_name(t.lang, district);
+        Self {
+            contacts: state.emergency.for_district(code, t.lang),
+            no_service: t.with("emergency-no-service", &[("district", place)]),
+        }
+    }
+
+    /// The national numbers alone, for a list of persons from many districts.
+    pub fn national(state: &AppState, t: &Tr) -> Self {
+        Self { contacts: state.emergency.for_district("", t.lang), no_service: String::new() }
+    }
+}

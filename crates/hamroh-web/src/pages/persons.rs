@@ -39,6 +39,8 @@ struct PersonPage {
     can_audit: bool,
     /// Red flags waiting for their safety assessment: (link, text).
     waiting: Vec<(String, String)>,
+    /// Who to call, while a self-harm flag waits.
+    emergency: Option<super::EmergencyView>,
     /// Follow-up kinds for the form that adds one.
     kinds: Vec<(&'static str, String)>,
 }
@@ -94,7 +96,7 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
     let (follow_ups, referrals) = gate.timeline(id).await?;
     let t = &viewer.tr;
     // Read after the gate let the person through: the flags of a record the viewer may see.
-    let waiting = state
+    let waiting: Vec<(String, String)> = state
         .store
         .waiting_flags_of(id)
         .await?
@@ -219,6 +221,7 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
             })
             .collect(),
         can_audit: caller.principal.has_any_role(&[Role::Coordinator, Role::Admin]),
+        emergency: (!waiting.is_empty()).then(|| super::EmergencyView::new(state, t, person.district)),
         waiting,
         kinds: hamroh_domain::referral::FollowUpKind::ALL
             .iter()

@@ -369,6 +369,8 @@ pub struct WorklistQuery {
 struct WorklistPage {
     c: Chrome,
     sections: Vec<Section>,
+    /// The national emergency numbers, under the red flags while any wait.
+    emergency: Option<super::EmergencyView>,
 }
 
 pub async fn worklist(
@@ -409,6 +411,7 @@ async fn build_worklist(
     let lost_cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
     // Red flags open the worklist: one row per person, named for the organisation's own persons.
     let flags = store.urgent_items(org, rows("red-flags")).await?;
+    let emergency = (!flags.rows.is_empty()).then(|| super::EmergencyView::national(state, t));
     let ids: Vec<Uuid> = flags.rows.iter().map(|u| u.person_id).collect();
     let names = caller.gate(state).own_names(&ids).await?;
     let flag_row = |names: &std::collections::HashMap<Uuid, String>| {
@@ -524,7 +527,7 @@ async fn build_worklist(
         section.count = persons.to_string();
         sections.push(section);
     }
-    Ok(page(viewer, StatusCode::OK, &WorklistPage { c: Chrome::new(viewer), sections }))
+    Ok(page(viewer, StatusCode::OK, &WorklistPage { c: Chrome::new(viewer), sections, emergency }))
 }
 
 pub async fn complete_follow_up(

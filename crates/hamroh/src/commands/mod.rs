@@ -9,6 +9,7 @@ mod import;
 mod instruments;
 mod serve;
 
+use hamroh_domain::emergency::EmergencyContacts;
 use std::process::ExitCode;
 
 use hamroh_store::{DbUrl, Store, StoreError};
@@ -83,6 +84,14 @@ pub fn load_cutoffs(arg: &CutoffsArg) -> Result<Cutoffs, Failure> {
     Cutoffs::parse(&text, catalog()).map_err(|e| Failure::usage(format!("cut-off file {}: {e}", path.display())))
 }
 
+/// Reads the deployment's emergency contacts, or takes the shipped ones.
+fn load_emergency_contacts(path: Option<&std::path::Path>) -> Result<EmergencyContacts, Failure> {
+    let Some(path) = path else { return Ok(EmergencyContacts::shipped()) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("cannot read the emergency contacts {}: {e}", path.display())))?;
+    EmergencyContacts::parse(&text).map_err(|e| Failure::usage(format!("emergency contacts {}: {e}", path.display())))
+}
+
 pub async fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Serve {
@@ -100,6 +109,7 @@ pub async fn run(cli: Cli) -> Outcome {
             lost_after_days,
             disclosure_k,
             trusted_proxy,
+            emergency_contacts,
         } => {
             if disclosure_k < 2 {
                 return Err(Failure::usage("--disclosure-k must be at least 2"));
@@ -125,6 +135,7 @@ pub async fn run(cli: Cli) -> Outcome {
                 },
                 disclosure_k,
                 proxies: hamroh_web::proxy::TrustedProxies::new(proxies),
+                emergency: load_emergency_contacts(emergency_contacts.as_deref())?,
             };
             serve::run(&db.db, &listen, demo.then_some(demo_people), settings).await
         }

@@ -19,6 +19,7 @@ pub struct Settings {
     pub safety_net: hamroh_web::SafetyNet,
     pub disclosure_k: i64,
     pub proxies: hamroh_web::proxy::TrustedProxies,
+    pub emergency: hamroh_domain::emergency::EmergencyContacts,
 }
 
 pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Settings) -> Outcome {
@@ -65,6 +66,7 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
             safety_net: settings.safety_net,
             disclosure_k: settings.disclosure_k,
             proxies: settings.proxies,
+            emergency: std::sync::Arc::new(settings.emergency),
             ..AppState::new(store.clone())
         },
         listener,
