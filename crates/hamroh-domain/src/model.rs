@@ -227,6 +227,10 @@ pub struct Batch {
     /// Encounters captured without a face-to-face visit (an import, the API, a form filled
     /// offline): their red flags ask to contact the person today.
     pub remote_encounters: Vec<Uuid>,
+    /// Why an encounter of this batch did not ask about self-harm, where the clinician said
+    /// (`declined`, `unable`); an encounter that did not ask and is not listed waits on the
+    /// worklist as "self-harm not asked".
+    pub self_harm_not_asked: Vec<(Uuid, crate::safety::NotAsked)>,
 }
 
 /// The safety assessment of one red flag of an encounter, or why none could be made.

@@ -35,12 +35,21 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// Why a clinician did not ask about self-harm: the person declined to answer, or could not
+    /// answer (too unwell, intoxicated, unable to communicate).
+    NotAsked: "reason self-harm was not asked" {
+        Declined = "declined",
+        Unable = "unable",
+    }
+);
+
 /// Whether an encounter asked the person directly about self-harm: one of its instruments has a
 /// self-harm question (an item behind a `self_harm` flag: the symptom review's, PHQ-9 item 9,
 /// SRQ-20 item 17) and it was answered. mhGAP SUI 1 asks everyone with a priority condition,
 /// chronic pain or acute distress; PHQ-2, GAD-7 and PHQ-15 ask nothing of the kind.
-pub fn asked_about_self_harm(screenings: &[crate::model::Screening]) -> bool {
-    screenings.iter().any(|s| {
+pub fn asked_about_self_harm<'a>(screenings: impl IntoIterator<Item = &'a crate::model::Screening>) -> bool {
+    screenings.into_iter().any(|s| {
         let Some(instrument) = crate::instrument::catalog().get(&s.instrument) else { return false };
         instrument.flags.iter().filter(|f| f.id == "self_harm").any(|f| {
             instrument
@@ -51,6 +60,14 @@ pub fn asked_about_self_harm(screenings: &[crate::model::Screening]) -> bool {
         })
     })
 }
+
+/// Whether an instrument has a direct self-harm question (an item behind a `self_harm` flag).
+pub fn asks_about_self_harm(instrument: &crate::instrument::Instrument) -> bool {
+    instrument.flags.iter().any(|f| f.id == "self_harm")
+}
+
+/// The questions a clinic encounter adds when none of its instruments asks about self-harm.
+pub const QUESTIONS: &str = "self_harm_questions";
 
 /// Tries to reach a person before "could not be reached" may close a flag: mhGAP asks for a
 /// follow-up contact that is kept; Hamroh asks for three recorded tries (a deployment rule, not

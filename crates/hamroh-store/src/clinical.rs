@@ -346,6 +346,35 @@ impl Store {
         }))
     }
 
+    /// Encounters of an organisation that never asked about self-harm and gave no reason (imports,
+    /// the API): (person, person code, encounter, when), the oldest first, until a later
+    /// encounter of the person asks.
+    pub async fn self_harm_not_asked(
+        &self,
+        organisation_id: Uuid,
+        limit: usize,
+    ) -> Result<Listing<(Uuid, String, Uuid, i64)>> {
+        let from = "FROM self_harm_unasked u WHERE u.organisation_id = $1 AND u.reason IS NULL";
+        let sql =
+            format!("SELECT u.person_id, u.encounter_id, u.at {from} ORDER BY u.at, u.encounter_id LIMIT {limit}");
+        let count = crate::referrals::capped_count(from);
+        let (rows, count): (Vec<(Uuid, Uuid, i64)>, i64) = section_rows!(self, limit, sql, count, organisation_id);
+        let codes = self.person_codes(rows.iter().map(|r| r.0)).await?;
+        let rows = rows.into_iter().map(|(p, e, at)| (p, codes.get(&p).cloned().unwrap_or_default(), e, at)).collect();
+        Ok(Listing::of(rows, count))
+    }
+
+    /// The person's encounters that did not ask about self-harm, with the reason where one was
+    /// given.
+    pub async fn self_harm_unasked_of(&self, person_id: Uuid) -> Result<Vec<(Uuid, Option<String>)>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as("SELECT encounter_id, reason FROM self_harm_unasked WHERE person_id = $1 ORDER BY at")
+                .bind(person_id)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// Red flags escalated for want of an assessment, of one organisation or (`None`) all.
     pub async fn escalated_items(&self, organisation_id: Option<Uuid>, limit: usize) -> Result<Listing<UrgentItem>> {
         self.waiting_flags(organisation_id, true, limit).await

@@ -370,6 +370,7 @@ impl Gate<'_> {
         person_id: Uuid,
         screenings: &[Screening],
         in_person: bool,
+        self_harm_not_asked: Option<hamroh_domain::safety::NotAsked>,
         notifier: &dyn crate::outbox::Notifier,
     ) -> Result<()> {
         self.check(person_id, true, "screening").await?;
@@ -377,6 +378,9 @@ impl Gate<'_> {
             return Err(StoreError::Conflict("every screening must belong to the person".into()));
         }
         let mut batch = Batch { screenings: screenings.to_vec(), ..Batch::default() };
+        if let (Some(reason), Some(s)) = (self_harm_not_asked, screenings.first()) {
+            batch.self_harm_not_asked.push((s.encounter_id, reason));
+        }
         if !in_person {
             batch.remote_encounters = screenings.iter().map(|s| s.encounter_id).collect();
             batch.remote_encounters.dedup();

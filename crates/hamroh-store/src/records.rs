@@ -355,6 +355,33 @@ macro_rules! write_in_tx {
                     .push_bind(b.remote_encounters.contains(&s.encounter_id))
             }
         );
+        // An encounter that did not ask about self-harm is kept, with the clinician's reason if
+        // any; one that asked answers the person's earlier ones.
+        for b in batches() {
+            for (encounter, screenings) in encounters_of(&b.screenings) {
+                let first = screenings[0];
+                if hamroh_domain::safety::asked_about_self_harm(screenings.iter().copied()) {
+                    sqlx::query("DELETE FROM self_harm_unasked WHERE person_id = $1 AND at <= $2")
+                        .bind(first.person_id)
+                        .bind(first.encounter_at)
+                        .execute(&mut *$tx)
+                        .await?;
+                } else {
+                    let reason = b.self_harm_not_asked.iter().find(|(e, _)| *e == encounter).map(|(_, r)| r.as_str());
+                    sqlx::query(
+                        "INSERT INTO self_harm_unasked (encounter_id, person_id, organisation_id, reason, at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (encounter_id) DO NOTHING",
+                    )
+                    .bind(encounter)
+                    .bind(first.person_id)
+                    .bind(first.organisation_id)
+                    .bind(reason)
+                    .bind(first.encounter_at)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+            }
+        }
         insert_rows!(
             $tx,
             "INSERT INTO referrals (id, code, person_id, from_organisation_id, from_user_id, service_id, \
@@ -522,6 +549,20 @@ macro_rules! write_in_tx {
         append_audit_each!($tx, events.iter().map(|(actor, e)| (*actor, e)));
         enqueue_outbox!($tx, parts.iter().flat_map(|p| p.messages));
     }};
+}
+
+/// A batch's screenings by encounter, in the order the encounters first appear.
+fn encounters_of(screenings: &[hamroh_domain::model::Screening]) -> Vec<(Uuid, Vec<&hamroh_domain::model::Screening>)> {
+    let mut out: Vec<(Uuid, Vec<&hamroh_domain::model::Screening>)> = Vec::new();
+    let mut at: std::collections::HashMap<Uuid, usize> = std::collections::HashMap::new();
+    for s in screenings {
+        let n = *at.entry(s.encounter_id).or_insert_with(|| {
+            out.push((s.encounter_id, Vec::new()));
+            out.len() - 1
+        });
+        out[n].1.push(s);
+    }
+    out
 }
 
 impl Store {

@@ -294,4 +294,72 @@ phone = "+992 (3322) 0-00-00"
     assert_eq!(decisions[1].amends, Some(decisions[0].id));
 }
 
-hamroh_store::on_both_backends!(register_search_screen_and_decide);
+/// Every clinic encounter asks about self-harm or says why not; one from the API without the
+/// question waits on the worklist as "self-harm not asked" until a later encounter asks.
+async fn every_clinic_encounter_asks_about_self_harm(db: &TestDb) {
+    let w = world(db).await;
+    let clinician = w.users.iter().find(|(r, _)| *r == Role::Clinician).unwrap().1;
+    let cookie = session_for(db, clinician).await;
+    let c = Some(cookie.as_str());
+    let person = w.own_person;
+
+    // GAD-7 asks nothing about self-harm: the form adds the two self-harm questions.
+    let form_page = send(db, request("GET", &format!("/persons/{person}/screen?instrument=gad7"), c, None)).await;
+    assert!(form_page.body.contains(r#"name="self_harm_questions.1""#), "{}", form_page.body);
+    assert!(form_page.body.contains(r#"name="self_harm_not_asked" value="declined""#));
+    let phq9_page = send(db, request("GET", &format!("/persons/{person}/screen?instrument=phq9"), c, None)).await;
+    assert!(!phq9_page.body.contains("self_harm_questions.1"), "PHQ-9 item 9 asks it already");
+
+    let gad7: String = (1..=7).map(|n| format!("&gad7.{n}=0")).collect();
+    let base = format!("respondent_lang=en&instrument=gad7&instrument=self_harm_questions{gad7}");
+    // Neither answered nor a reason: the form comes back asking for them.
+    let refused = send(db, support::form(&format!("/persons/{person}/screen"), c, &base)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains(r#"id="self_harm_questions.1""#));
+    // "Yes" to an act in the past year raises the red flag.
+    let flagged = send(
+        db,
+        support::form(
+            &format!("/persons/{person}/screen"),
+            c,
+            &format!("{base}&self_harm_questions.1=0&self_harm_questions.2=1"),
+        ),
+    )
+    .await;
+    assert_eq!(flagged.status, StatusCode::SEE_OTHER, "{}", flagged.body);
+    assert!(db.store.waiting_flags_of(person).await.unwrap().iter().any(|(_, f, _, _)| f.contains("self_harm")));
+    // Not asked, with the reason: kept with the encounter, shown on it, not on the worklist.
+    let declined = send(
+        db,
+        support::form(&format!("/persons/{person}/screen"), c, &format!("{base}&self_harm_not_asked=declined")),
+    )
+    .await;
+    assert_eq!(declined.status, StatusCode::SEE_OTHER, "{}", declined.body);
+    let encounter = declined.location().trim_start_matches("/encounters/").to_owned();
+    let shown = send(db, request("GET", &format!("/encounters/{encounter}"), c, None)).await;
+    assert!(shown.body.contains("the person declined to answer"), "{}", shown.body);
+    let waiting = |rows: Vec<(uuid::Uuid, String, uuid::Uuid, i64)>| -> Vec<String> {
+        rows.into_iter().filter(|r| r.0 == person).map(|r| r.2.to_string()).collect()
+    };
+    let listed = waiting(db.store.self_harm_not_asked(w.ours, 100).await.unwrap().rows);
+    assert!(!listed.contains(&encounter), "a reason was given: {listed:?}");
+
+    // Through the API, without a self-harm question and without a reason: on the worklist.
+    let api = json!({"screenings": [{"instrument": "phq2", "answers": [1, 1]}]});
+    let made = send(db, request("POST", &format!("/api/v1/persons/{person}/encounters"), c, json_body(api))).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let unasked = made.json()["encounter_id"].as_str().unwrap().to_owned();
+    let list = send(db, request("GET", "/api/v1/worklist", c, None)).await;
+    let rows = list.json()["self_harm_not_asked"]["rows"].as_array().unwrap().clone();
+    let row = rows.iter().find(|r| r["id"] == unasked.as_str()).unwrap_or_else(|| panic!("listed: {rows:?}"));
+    assert_eq!(row["person_id"], person.to_string());
+    let page = send(db, request("GET", "/worklist", c, None)).await;
+    assert!(page.body.contains(&format!(r#"href="/encounters/{unasked}""#)), "{}", page.body);
+    // A later encounter that asks answers it.
+    let asks = json!({"screenings": [{"instrument": "self_harm_questions", "answers": [0, 0]}]});
+    let asked = send(db, request("POST", &format!("/api/v1/persons/{person}/encounters"), c, json_body(asks))).await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
+    assert_eq!(waiting(db.store.self_harm_not_asked(w.ours, 100).await.unwrap().rows), Vec::<String>::new());
+}
+
+hamroh_store::on_both_backends!(register_search_screen_and_decide, every_clinic_encounter_asks_about_self_harm);

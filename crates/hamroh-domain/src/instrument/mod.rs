@@ -32,6 +32,7 @@ const FILES: &[(&str, &str)] = &[
     ("phq15", include_str!("../../../../instruments/phq15.toml")),
     ("phq2", include_str!("../../../../instruments/phq2.toml")),
     ("phq9", include_str!("../../../../instruments/phq9.toml")),
+    ("self_harm_questions", include_str!("../../../../instruments/self_harm_questions.toml")),
     ("srq20", include_str!("../../../../instruments/srq20.toml")),
     ("symptom_review", include_str!("../../../../instruments/symptom_review.toml")),
     ("wgss", include_str!("../../../../instruments/wgss.toml")),

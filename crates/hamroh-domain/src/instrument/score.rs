@@ -156,13 +156,18 @@ impl Instrument {
                 .find(|b| b.min.is_some_and(|min| total >= min) && b.max.is_some_and(|max| total <= max))
                 .map(|b| b.id.as_str())
         };
-        let flags = self
+        let mut flags: Vec<&str> = Vec::new();
+        // Several items may raise the same flag; it is raised once.
+        for (f, _) in self
             .flags
             .iter()
             .zip(&c.flags)
             .filter(|(_, (item, at_least))| answers[*item].is_some_and(|v| v >= *at_least))
-            .map(|(f, _)| f.id.as_str())
-            .collect();
+        {
+            if !flags.contains(&f.id.as_str()) {
+                flags.push(f.id.as_str());
+            }
+        }
         let thresholds = self
             .thresholds
             .iter()

@@ -253,7 +253,7 @@ pub(crate) async fn store_encounter(
         })?;
     // An encounter sent through the API was not seen face to face here: its red flags ask for
     // contact today.
-    gate.record_encounter(id, &screenings, false, state.notifier.as_ref()).await?;
+    gate.record_encounter(id, &screenings, false, None, state.notifier.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(view(&screenings, None, lang)?)))
 }
 

@@ -383,6 +383,9 @@ pub struct WorkItem {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Worklist {
     pub red_flags: WorklistSection<RedFlagItem>,
+    /// Encounters that never asked about self-harm and gave no reason (imports, the API), until a
+    /// later encounter of the person asks: `id` is the encounter.
+    pub self_harm_not_asked: WorklistSection<WorkItem>,
     pub inbox: WorklistSection<WorkItem>,
     pub overdue: WorklistSection<WorkItem>,
     pub follow_ups_due: WorklistSection<WorkItem>,
@@ -442,6 +445,16 @@ pub async fn worklist(State(state): State<AppState>, caller: Caller) -> Result<J
     };
     Ok(Json(Worklist {
         red_flags: section(flags, red_flag_row(&names)),
+        // Due at the person's next contact: no date.
+        self_harm_not_asked: section(store.self_harm_not_asked(org, API_ROWS).await?, |(person_id, code, e, _)| {
+            WorkItem {
+                id: e,
+                person_id: Some(person_id),
+                person_code: code,
+                label: "self_harm_not_asked".into(),
+                due_date: String::new(),
+            }
+        }),
         inbox: section(store.inbox(org, API_ROWS).await?, referral),
         overdue: section(store.overdue_referrals(Some(org), &today.to_string(), API_ROWS).await?, referral),
         follow_ups_due: section(

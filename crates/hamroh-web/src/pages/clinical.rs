@@ -283,6 +283,21 @@ pub struct InstrumentForm {
     pub name: String,
     pub instructions: String,
     pub items: Vec<ItemView>,
+    /// For the self-harm questions a clinic encounter adds: why they could not be asked
+    /// (value, label, checked).
+    pub not_asked: Option<Vec<(String, String, bool)>>,
+}
+
+/// The instruments chosen, with the self-harm questions added where none of them asks about
+/// self-harm: every clinic encounter asks (mhGAP-IG 2.0, SUI 1) or records why not.
+fn with_self_harm_question(mut chosen: Vec<&'static Instrument>) -> Vec<&'static Instrument> {
+    use hamroh_domain::safety::{QUESTIONS, asks_about_self_harm};
+    if !chosen.iter().any(|i| asks_about_self_harm(i))
+        && let Some(q) = catalog().get(QUESTIONS)
+    {
+        chosen.push(q);
+    }
+    chosen
 }
 
 #[derive(Template)]
@@ -334,11 +349,24 @@ fn instrument_form(t: &Tr, inst: &Instrument, lang: Lang, answers: &FormState, m
             }
         })
         .collect();
+    let not_asked = (inst.id == hamroh_domain::safety::QUESTIONS).then(|| {
+        hamroh_domain::safety::NotAsked::ALL
+            .iter()
+            .map(|r| {
+                (
+                    r.as_str().to_owned(),
+                    t.get(&format!("screen-not-asked-{r}")),
+                    answers.val("self_harm_not_asked") == r.as_str(),
+                )
+            })
+            .collect()
+    });
     InstrumentForm {
         id: inst.id.clone(),
         name: inst.name.get(lang).to_owned(),
         instructions: inst.instructions.get(lang).to_owned(),
         items,
+        not_asked,
     }
 }
 
@@ -368,6 +396,7 @@ pub async fn screen_form(
         return page(&viewer, StatusCode::OK, &template);
     }
     let lang = f.val("respondent_lang").parse::<Lang>().unwrap_or(viewer.tr.lang);
+    let chosen = with_self_harm_question(chosen);
     let forms = chosen.iter().map(|i| instrument_form(&viewer.tr, i, lang, &FormState::default(), &[])).collect();
     let template = ScreenPage {
         c: Chrome::new(&viewer),
@@ -398,8 +427,17 @@ pub async fn screen_submit(
     if chosen.is_empty() {
         return Redirect::to(&format!("/persons/{id}/screen")).into_response();
     }
+    let chosen = with_self_harm_question(chosen);
+    // The self-harm questions left unanswered with a reason are not asked: the reason is kept.
+    let unanswered = |inst: &Instrument| (1..=inst.items.len()).all(|n| f.val(&format!("{}.{n}", inst.id)).is_empty());
+    let not_asked = f
+        .val("self_harm_not_asked")
+        .parse::<hamroh_domain::safety::NotAsked>()
+        .ok()
+        .filter(|_| chosen.iter().any(|i| i.id == hamroh_domain::safety::QUESTIONS && unanswered(i)));
     let inputs: Vec<(&Instrument, Vec<Option<i64>>)> = chosen
         .iter()
+        .filter(|inst| !(not_asked.is_some() && inst.id == hamroh_domain::safety::QUESTIONS))
         .map(|inst| {
             let answers =
                 (1..=inst.items.len()).map(|n| f.val(&format!("{}.{n}", inst.id)).parse::<i64>().ok()).collect();
@@ -443,7 +481,7 @@ pub async fn screen_submit(
         return page(&viewer, StatusCode::UNPROCESSABLE_ENTITY, &template);
     }
     let encounter_id = screenings.first().map(|s| s.encounter_id).unwrap_or_default();
-    match gate.record_encounter(id, &screenings, true, state.notifier.as_ref()).await {
+    match gate.record_encounter(id, &screenings, true, not_asked, state.notifier.as_ref()).await {
         Ok(()) => Redirect::to(&format!("/encounters/{encounter_id}")).into_response(),
         Err(e) => error_page(&viewer, e.into()),
     }
@@ -481,6 +519,8 @@ struct EncounterPage {
     safety_questions: [(&'static str, &'static str); 5],
     /// No instrument of this encounter asked about self-harm.
     self_harm_not_asked: bool,
+    /// Why the clinician did not ask, where a reason was given.
+    not_asked_reason: Option<String>,
     safety_actions: Vec<(&'static str, String)>,
     not_possible_reasons: Vec<(&'static str, String)>,
     /// Who to call, beside the encounter's self-harm flag.
@@ -611,6 +651,14 @@ async fn encounter_page_with(
         Some(false) => t.get("answer-no"),
         None => String::new(),
     };
+    let not_asked_reason = state
+        .store
+        .self_harm_unasked_of(person.id)
+        .await?
+        .into_iter()
+        .find(|(e, _)| *e == id)
+        .and_then(|(_, r)| r)
+        .map(|r| t.get(&format!("screen-not-asked-{r}")));
     let emergency = flagged
         .iter()
         .any(|f| hamroh_domain::safety::FLAGS.contains(&f.as_str()))
@@ -650,6 +698,7 @@ async fn encounter_page_with(
         assessed,
         safety_questions: SAFETY_QUESTIONS,
         self_harm_not_asked: !hamroh_domain::safety::asked_about_self_harm(&screenings),
+        not_asked_reason,
         safety_actions: hamroh_domain::safety::SafetyAction::ALL
             .iter()
             .map(|a| (a.as_str(), t.get(&format!("safety-action-{a}"))))

@@ -136,10 +136,15 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
     let mut not_asked: Vec<Uuid> = screenings.iter().map(|s| s.encounter_id).collect();
     not_asked.sort();
     not_asked.dedup();
-    not_asked.retain(|e| {
-        let of: Vec<_> = screenings.iter().filter(|s| s.encounter_id == *e).cloned().collect();
-        !hamroh_domain::safety::asked_about_self_harm(&of)
-    });
+    not_asked
+        .retain(|e| !hamroh_domain::safety::asked_about_self_harm(screenings.iter().filter(|s| s.encounter_id == *e)));
+    let reasons: std::collections::HashMap<Uuid, String> = state
+        .store
+        .self_harm_unasked_of(id)
+        .await?
+        .into_iter()
+        .filter_map(|(e, r)| r.map(|r| (e, t.get(&format!("screen-not-asked-{r}")))))
+        .collect();
     for s in screenings.iter().rev() {
         let result = format!(
             "{} {}{}",
@@ -151,7 +156,10 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
         );
         let mut flags: Vec<String> = s.outcome.flags.iter().map(|f| super::clinical::flag_label(t, f)).collect();
         if not_asked.contains(&s.encounter_id) && !encounters.iter().any(|e| e.0 == s.encounter_id) {
-            flags.push(t.get("safety-not-asked"));
+            flags.push(match reasons.get(&s.encounter_id) {
+                Some(why) => format!("{}: {why}", t.get("safety-not-asked")),
+                None => t.get("safety-not-asked"),
+            });
         }
         match encounters.iter_mut().find(|e| e.0 == s.encounter_id) {
             Some(e) => {

@@ -434,6 +434,19 @@ async fn build_worklist(
     };
     let mut sections = vec![
         Section::listed(t, "red-flags", t.get("urgent-title"), flags, flag_row(&names)),
+        Section::listed(
+            t,
+            "self-harm-not-asked",
+            t.get("worklist-self-harm-not-asked"),
+            store.self_harm_not_asked(org, rows("self-harm-not-asked")).await?,
+            |(_, code, encounter, at)| {
+                (
+                    format!("/encounters/{encounter}"),
+                    code,
+                    format!("{} {}", t.get("worklist-not-asked-since"), local_time(at)),
+                )
+            },
+        ),
         Section::listed(t, "inbox", t.get("worklist-inbox"), store.inbox(org, rows("inbox")).await?, referral_row),
         Section::listed(
             t,

@@ -30,7 +30,7 @@ pub fn list_or_show(action: Option<InstrumentsAction>) -> Outcome {
     match action {
         None => {
             for instrument in catalog().iter() {
-                let _ = writeln!(out, "{:<16} {}", instrument.id, instrument.name.en);
+                let _ = writeln!(out, "{:<20} {}", instrument.id, instrument.name.en);
             }
         }
         Some(InstrumentsAction::Show { id, lang }) => {
