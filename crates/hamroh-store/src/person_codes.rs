@@ -44,7 +44,7 @@ impl PersonCodes {
 impl Store {
     /// The codes of stored persons: from memory where read before, the rest in one query per
     /// [`CHUNK`]. An id of no stored person has no entry.
-    pub(crate) async fn person_codes(&self, ids: impl IntoIterator<Item = Uuid>) -> Result<HashMap<Uuid, String>> {
+    pub async fn person_codes(&self, ids: impl IntoIterator<Item = Uuid>) -> Result<HashMap<Uuid, String>> {
         let mut found = HashMap::new();
         let mut missing = Vec::new();
         {

@@ -596,8 +596,8 @@ impl Store {
         self.write_batch(&p.actor, &p.batch, &p.messages, None).await.map(|()| 0)
     }
 
-    /// Stores the records of imported submissions and remembers each submission, in one
-    /// transaction: all or nothing, and a submission already imported from `source` makes the
+    /// Stores the records of imported submissions and remembers each submission, with the
+    /// messages (the red-flag alerts) to deliver, in one transaction: all or nothing, and a submission already imported from `source` makes the
     /// whole import fail rather than be stored twice. `detail` describes the import in the audit
     /// trail (file digest, counts; never personal data).
     pub async fn insert_imported(
@@ -607,8 +607,9 @@ impl Store {
         source: &str,
         submissions: &[ImportedSubmission],
         detail: String,
+        messages: &[crate::outbox::OutboxMessage],
     ) -> Result<()> {
-        self.write_batch(actor, batch, &[], Some(Import { source, submissions, detail })).await
+        self.write_batch(actor, batch, messages, Some(Import { source, submissions, detail })).await
     }
 
     /// The digest each of `source`'s submissions was imported with.

@@ -292,6 +292,18 @@ phone = "+992 (3322) 0-00-00"
     let decisions = db.store.decisions_of(uuid::Uuid::parse_str(&encounter_id).unwrap()).await.unwrap();
     assert_eq!(decisions.len(), 2, "the history is kept");
     assert_eq!(decisions[1].amends, Some(decisions[0].id));
+
+    // On the page: the decision can be amended again, with a reason.
+    let page = send(db, request("GET", &format!("/encounters/{encounter_id}"), c, None)).await;
+    assert!(page.body.contains(r#"name="amend" value="1""#), "{}", page.body);
+    let decide = |body: &str| support::form(&format!("/encounters/{encounter_id}/decision"), c, body);
+    let no_reason = send(db, decide("amend=1&choice=follow&reason=")).await;
+    assert!(no_reason.body.contains("say what and why"), "{}", no_reason.body);
+    let amended = send(db, decide("amend=1&choice=follow&reason=the+specialist+has+no+place+this+month")).await;
+    assert_eq!(amended.status, StatusCode::SEE_OTHER, "{}", amended.body);
+    let decisions = db.store.decisions_of(uuid::Uuid::parse_str(&encounter_id).unwrap()).await.unwrap();
+    assert_eq!(decisions.len(), 3, "each amendment is kept");
+    assert_eq!(decisions[2].amends, Some(decisions[1].id));
 }
 
 /// Every clinic encounter asks about self-harm or says why not; one from the API without the

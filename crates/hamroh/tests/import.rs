@@ -318,3 +318,40 @@ fn an_xlsform_becomes_an_instrument_file_with_what_cannot_be_scored_reported() {
     let again = hamroh(&["import", "xlsform", form.to_str().unwrap(), "--output", output.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2), "an existing file is not replaced without --force");
 }
+
+/// A red flag that arrives by import tells the organisation's duty contacts through the outbox, as
+/// one raised in the clinic does, with the person's code and no name; it asks for contact today.
+#[test]
+fn an_imported_red_flag_alerts_the_organisation_and_asks_for_contact_today() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    with_store(&db, async |s| {
+        let user = s.user_by_username("clinician").await.unwrap().expect("the demo clinician");
+        s.set_contact(&hamroh_store::Actor::system("test"), user.id, Some("duty@clinic.example"), None).await.unwrap();
+    });
+    let before = with_store(&db, async |s| s.outbox_messages(false).await.unwrap().len());
+    let mapping = dir.path().join("mapping.toml");
+    std::fs::write(&mapping, KOBO_MAPPING.replace("\"gad7\"", "\"phq9\"").replace("gad7/gad7_", "phq9/phq9_")).unwrap();
+    let mut csv = "start;_uuid;_submission_time;respondent/given_name;respondent/sex;respondent/birth_year;\
+                   respondent/district;consent/care"
+        .to_owned();
+    for n in 1..=9 {
+        csv.push_str(&format!(";phq9/phq9_{n}"));
+    }
+    csv.push_str("\n2026-09-01;f-1;2026-09-01T08:00:00;Aziz;m;1988;TJ-KT.kulob;yes;1;1;1;1;1;1;1;1;2\n");
+    let file = dir.path().join("flagged.csv");
+    std::fs::write(&file, csv).unwrap();
+    let done = import(&db, &file, &mapping, &[]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let messages = with_store(&db, async |s| s.outbox_messages(false).await.unwrap());
+    let new: Vec<_> = messages.iter().skip(before).filter(|m| m.recipient == "duty@clinic.example").collect();
+    assert_eq!(new.len(), 1, "one alert for the one flag: {messages:?}");
+    assert!(new[0].body.contains("HM-") && !new[0].body.contains("Aziz"), "{}", new[0].body);
+    let waiting = with_store(&db, async |s| {
+        let person = s.imported_submissions("kobo:aT3st").await.unwrap();
+        assert_eq!(person.len(), 1);
+        let user = s.user_by_username("clinician").await.unwrap().unwrap();
+        s.urgent_items(user.organisation_id, 500).await.unwrap().rows
+    });
+    assert!(waiting.iter().any(|u| u.contact_today), "an imported flag asks for contact today");
+}

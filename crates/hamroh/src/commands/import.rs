@@ -160,10 +160,16 @@ pub async fn run(what: ImportWhat) -> Outcome {
                 reissue_taken_codes(&mut batch, &mut imported, &mut taken);
                 let parts = in_parts(batch, imported, STORE_PART);
                 let count = parts.len();
+                // A red flag that arrives by import tells the organisation's duty contacts at once,
+                // as one raised in the clinic does.
+                let contacts = store.contacts(Some(principal.organisation_id), None).await?;
                 for (n, (part, submissions)) in parts.into_iter().enumerate() {
                     let detail = format!("{file_detail} part={}/{count} submissions={}", n + 1, submissions.len());
                     let actor = Actor::user(principal.user_id, None);
-                    if let Err(e) = store.insert_imported(&actor, &part, &mapping.source, &submissions, detail).await {
+                    let messages = flag_alerts(&store, &part, &contacts).await?;
+                    if let Err(e) =
+                        store.insert_imported(&actor, &part, &mapping.source, &submissions, detail, &messages).await
+                    {
                         storing.abandon();
                         eprintln!(
                             "hamroh: {} of {count} parts stored ({} submissions); run the same import again \
@@ -277,6 +283,40 @@ fn in_parts(batch: Batch, imported: Vec<ImportedSubmission>, size: usize) -> Vec
         parts[i / size].1.push(s);
     }
     parts
+}
+
+/// One alert per person and red flag of a part, with the person's code only.
+async fn flag_alerts(
+    store: &Store,
+    part: &Batch,
+    contacts: &[hamroh_store::Contact],
+) -> Result<Vec<hamroh_store::OutboxMessage>, Failure> {
+    use hamroh_store::Notifier;
+    let mut raised: Vec<(uuid::Uuid, &str)> =
+        part.screenings.iter().flat_map(|s| s.outcome.flags.iter().map(move |f| (s.person_id, f.as_str()))).collect();
+    raised.sort_unstable();
+    raised.dedup();
+    if raised.is_empty() || contacts.is_empty() {
+        return Ok(Vec::new());
+    }
+    // New persons of the part are not stored yet: their codes come from the part itself.
+    let mut codes: HashMap<uuid::Uuid, String> =
+        part.persons.iter().map(|p| (p.person.id, p.person.code.clone())).collect();
+    codes.extend(
+        store.person_codes(raised.iter().map(|r| r.0).filter(|id| !codes.contains_key(id)).collect::<Vec<_>>()).await?,
+    );
+    let notifier = hamroh_web::notify::FluentNotifier;
+    Ok(raised
+        .into_iter()
+        .flat_map(|(person, flag)| {
+            let alert = hamroh_store::Alert {
+                kind: hamroh_store::AlertKind::Raised,
+                person_code: codes.get(&person).cloned().unwrap_or_default(),
+                flag: flag.to_owned(),
+            };
+            notifier.alert(&alert, contacts)
+        })
+        .collect())
 }
 
 fn reissue_taken_codes(batch: &mut Batch, imported: &mut [ImportedSubmission], taken: &mut HashSet<String>) -> usize {
