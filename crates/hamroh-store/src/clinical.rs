@@ -69,6 +69,9 @@ pub struct UrgentItem {
     pub contact_today: bool,
     /// Not assessed within the deployment's limit: escalated to the coordinators.
     pub escalated: bool,
+    /// The organisation the flag waits at (for a coordinator, whom to call).
+    pub organisation_id: Uuid,
+    pub organisation: String,
 }
 
 const SUMMARY: &str =
@@ -397,19 +400,20 @@ impl Store {
         );
         let sql = format!(
             "SELECT p.person_id, p.first_at, f.encounter_id, f.encounter_at, s.flags, f.contact_today, \
-             f.escalated_at IS NOT NULL FROM ({first}) p \
+             f.escalated_at IS NOT NULL, o.id, o.name FROM ({first}) p \
              JOIN open_red_flags f ON f.person_id = p.person_id JOIN screenings s ON s.id = f.screening_id \
+             JOIN organisations o ON o.id = f.organisation_id \
              ORDER BY p.first_at, p.person_id, f.encounter_at, f.encounter_id"
         );
         let count = format!(
             "SELECT COUNT(*) FROM (SELECT DISTINCT person_id FROM open_red_flags WHERE {filter} \
              LIMIT {WORKLIST_ROWS}) capped"
         );
-        type Row = (Uuid, i64, Uuid, i64, String, bool, bool);
+        type Row = (Uuid, i64, Uuid, i64, String, bool, bool, Uuid, String);
         let (rows, count): (Vec<Row>, i64) = section_rows!(self, limit, sql, count, organisation_id);
         let codes = self.person_codes(rows.iter().map(|r| r.0)).await?;
         let mut items: Vec<UrgentItem> = Vec::new();
-        for (person_id, at, encounter_id, _, flags, contact_today, escalated) in rows {
+        for (person_id, at, encounter_id, _, flags, contact_today, escalated, organisation_id, organisation) in rows {
             let item = match items.last_mut().filter(|i| i.person_id == person_id) {
                 Some(item) => item,
                 None => {
@@ -423,6 +427,8 @@ impl Store {
                         encounters: 0,
                         contact_today: false,
                         escalated: false,
+                        organisation_id,
+                        organisation,
                     });
                     items.last_mut().expect("just pushed")
                 }

@@ -354,6 +354,9 @@ pub struct RedFlagItem {
     pub contact_today: bool,
     /// Not assessed within the limit: the coordinators were told.
     pub escalated: bool,
+    /// The organisation where the flag waits.
+    pub organisation_id: Uuid,
+    pub organisation: String,
 }
 
 /// A section of the worklist: rows and how many there are (counted up to 500).
@@ -409,6 +412,8 @@ fn red_flag_row(names: &std::collections::HashMap<Uuid, String>) -> impl Fn(Urge
         assessed: false,
         contact_today: u.contact_today,
         escalated: u.escalated,
+        organisation_id: u.organisation_id,
+        organisation: u.organisation,
     }
 }
 

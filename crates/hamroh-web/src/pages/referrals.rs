@@ -417,6 +417,9 @@ async fn build_worklist(
     let flag_row = |names: &std::collections::HashMap<Uuid, String>| {
         let names = names.clone();
         move |u: hamroh_store::UrgentItem| {
+            // Another organisation's encounter is not the coordinator's to open: its row names the
+            // organisation to call instead.
+            let ours = u.organisation_id == org;
             let who = match names.get(&u.person_id) {
                 Some(name) => format!("{} · {name}", u.person_code),
                 None => u.person_code.clone(),
@@ -429,7 +432,11 @@ async fn build_worklist(
             if u.escalated {
                 detail.push(t.get("worklist-flag-escalated"));
             }
-            (format!("/encounters/{}#safety", u.encounter_id), who, detail.join(" · "))
+            if !ours {
+                detail.push(u.organisation.clone());
+            }
+            let link = if ours { format!("/encounters/{}#safety", u.encounter_id) } else { String::new() };
+            (link, who, detail.join(" · "))
         }
     };
     let mut sections = vec![
