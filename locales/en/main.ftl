@@ -509,6 +509,6 @@ follow-up-cancel-reason = Why cancel
 follow-up-cancel = Cancel it
 follow-up-add = Add a follow-up
 follow-up-kind = Kind
-safety-not-asked = Self-harm not asked.
+safety-not-asked = Self-harm not asked
 safety-not-asked-how = Ask it today: the symptom review, PHQ-9 (item 9) or SRQ-20 (item 17) ask directly about thoughts of self-harm (mhGAP SUI 1).
 screen-ask-self-harm = Ask the self-harm questions

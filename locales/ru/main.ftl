@@ -509,6 +509,6 @@ follow-up-cancel-reason = Почему отменить
 follow-up-cancel = Отменить
 follow-up-add = Добавить контакт
 follow-up-kind = Вид
-safety-not-asked = О самоповреждении не спросили.
+safety-not-asked = О самоповреждении не спросили
 safety-not-asked-how = Спросите сегодня: обзор симптомов, PHQ-9 (вопрос 9) или SRQ-20 (вопрос 17) прямо спрашивают о мыслях о самоповреждении (mhGAP SUI 1).
 screen-ask-self-harm = Задать вопросы о самоповреждении

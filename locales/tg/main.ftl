@@ -509,6 +509,6 @@ follow-up-cancel-reason = Чаро бекор кардан
 follow-up-cancel = Бекор кардан
 follow-up-add = Илова кардани пайгирӣ
 follow-up-kind = Намуд
-safety-not-asked = Дар бораи худозорӣ пурсида нашуд.
+safety-not-asked = Дар бораи худозорӣ пурсида нашуд
 safety-not-asked-how = Имрӯз пурсед: баррасии аломатҳо, PHQ-9 (саволи 9) ё SRQ-20 (саволи 17) бевосита дар бораи фикрҳои худозорӣ мепурсанд (mhGAP SUI 1).
 screen-ask-self-harm = Саволҳо дар бораи худозориро диҳед

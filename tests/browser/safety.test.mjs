@@ -47,6 +47,7 @@ test('a self-harm flag is cleared only by its safety assessment, and escalates w
     const encounterUrl = page.url().split('#')[0];
     assert.equal(await page.locator('#safety').count(), 1, 'the safety assessment is asked for');
     assert.equal(await page.isChecked('input[name=choice][value=follow]'), false, 'nothing is preselected for a red flag');
+    assert.match(await page.innerText('main aside.emergency'), /112/, 'the emergency number stands beside the flag');
     await shot(page, '01-results');
 
     // At the top of home, the person page and the worklist.
@@ -110,6 +111,22 @@ test('a self-harm flag is cleared only by its safety assessment, and escalates w
     const escalated = coordinator.locator('section[aria-labelledby="escalated-red-flags"]');
     assert.match(await escalated.innerText(), new RegExp(code));
     await coordinator.screenshot({ path: join(screenshots, 'safety-05-escalated.png'), fullPage: true });
+
+    // GAD-7 asks nothing about self-harm: the form adds the self-harm questions, which the
+    // clinician answers or says why not.
+    await page.goto(`${personUrl}/screen`);
+    await page.uncheck('input[name=instrument][value=symptom_review]');
+    await page.check('input[name=instrument][value=gad7]');
+    await Promise.all([page.waitForURL(/instrument=/), page.click('main form button[type=submit]')]);
+    assert.equal(await page.locator('input[name="self_harm_questions.1"]').count(), 2, 'the self-harm questions are added');
+    for (let n = 1; n <= 7; n++) {
+      await page.check(`input[name="gad7.${n}"][value="1"]`);
+    }
+    await page.check('input[name=self_harm_not_asked][value=declined]');
+    assert.deepEqual(await seriousViolations(page), [], 'screening form: serious accessibility violations');
+    await shot(page, '06-self-harm-questions');
+    await Promise.all([page.waitForURL(/\/encounters\//), page.click('main form button[type=submit]')]);
+    assert.match(await page.innerText('main'), /Self-harm not asked: the person declined to answer/i);
   } finally {
     await browser.close();
     await hamroh.stop();
