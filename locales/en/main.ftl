@@ -207,7 +207,6 @@ follow_up-visit = Visit
 follow_up_status-open = open
 follow_up_status-done = done
 follow_up_status-cancelled = cancelled
-referral_status-draft = draft
 referral_status-sent = sent
 referral_status-accepted = accepted
 referral_status-declined = declined

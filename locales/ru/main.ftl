@@ -207,7 +207,6 @@ follow_up-visit = Визит
 follow_up_status-open = открыто
 follow_up_status-done = выполнено
 follow_up_status-cancelled = отменено
-referral_status-draft = черновик
 referral_status-sent = отправлено
 referral_status-accepted = принято
 referral_status-declined = отклонено

@@ -207,7 +207,6 @@ follow_up-visit = Ташриф
 follow_up_status-open = кушода
 follow_up_status-done = иҷро шуд
 follow_up_status-cancelled = бекор шуд
-referral_status-draft = сиёҳнавис
 referral_status-sent = фиристода шуд
 referral_status-accepted = қабул шуд
 referral_status-declined = рад шуд

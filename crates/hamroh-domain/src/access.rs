@@ -96,6 +96,12 @@ pub fn referral_is_open(status: ReferralStatus) -> bool {
     )
 }
 
+/// Whether a referral waits on its receiver: for an answer (`sent`) or for the person to attend
+/// (`accepted`). The receiver's inbox and the sender's overdue list are these.
+pub fn referral_awaits_receiver(status: ReferralStatus) -> bool {
+    matches!(status, ReferralStatus::Sent | ReferralStatus::Accepted)
+}
+
 /// May this principal read or write this person's record?
 pub fn person_access(principal: &Principal, facts: &PersonFacts, write: bool) -> Access {
     if !principal.has_any_role(CARE_ROLES) {

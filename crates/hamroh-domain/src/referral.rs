@@ -3,7 +3,6 @@
 use crate::code_enum;
 
 code_enum!(ReferralStatus: "referral status" {
-    Draft = "draft",
     Sent = "sent",
     Accepted = "accepted",
     Declined = "declined",
@@ -123,7 +122,6 @@ pub enum Side {
 /// `attended -> closed`; `no_show -> sent (rebooked) | closed`. The other states are final.
 pub fn allowed_from(status: ReferralStatus) -> &'static [&'static str] {
     match status {
-        ReferralStatus::Draft => &[],
         ReferralStatus::Sent => &["accept", "decline", "redirect"],
         ReferralStatus::Accepted => &["attend", "no_show", "cancel"],
         ReferralStatus::Attended => &["close"],

@@ -263,7 +263,6 @@ fn questionnaire_response(person: Uuid, s: &Screening, inst: &Instrument) -> Val
 
 fn service_request(person: Uuid, r: &Referral) -> Value {
     let status = match r.status {
-        ReferralStatus::Draft => "draft",
         ReferralStatus::Sent | ReferralStatus::Accepted | ReferralStatus::NoShow => "active",
         ReferralStatus::Attended | ReferralStatus::Closed => "completed",
         ReferralStatus::Declined | ReferralStatus::Redirected | ReferralStatus::Cancelled => "revoked",
@@ -294,7 +293,6 @@ fn priority(urgency: Urgency) -> &'static str {
 
 fn task(person: Uuid, r: &Referral) -> Value {
     let status = match r.status {
-        ReferralStatus::Draft => "draft",
         ReferralStatus::Sent => "requested",
         ReferralStatus::Accepted => "accepted",
         ReferralStatus::Declined | ReferralStatus::Redirected => "rejected",

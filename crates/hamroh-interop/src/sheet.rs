@@ -3,8 +3,6 @@
 //! intended is refused with a reason a user can act on; nothing is guessed.
 
 use std::collections::HashSet;
-use std::io::Read;
-use std::path::Path;
 
 /// The largest file read. Larger exports are refused before any byte is read: split them by date.
 pub const MAX_BYTES: u64 = 1 << 30;
@@ -77,17 +75,6 @@ impl Sheet {
     pub fn ragged(&self, row: &Row) -> bool {
         row.cells.len() != self.header.len()
     }
-}
-
-/// Reads a file, refusing one above [`MAX_BYTES`] before reading it.
-pub fn read_path(path: &Path) -> Result<Sheet, ReadError> {
-    let bytes = std::fs::metadata(path)?.len();
-    if bytes > MAX_BYTES {
-        return Err(ReadError::TooLarge { bytes });
-    }
-    let mut data = Vec::with_capacity(bytes as usize);
-    std::fs::File::open(path)?.take(MAX_BYTES + 1).read_to_end(&mut data)?;
-    read(&data)
 }
 
 /// Reads CSV or XLSX from memory, whichever the content is.

@@ -384,7 +384,8 @@ impl Store {
     /// Referrals to an organisation that wait for its answer or for attendance, the `limit`
     /// due first.
     pub async fn inbox(&self, organisation_id: Uuid, limit: usize) -> Result<Listing<ReferralItem>> {
-        let from = "FROM referrals r WHERE r.to_organisation_id = $1 AND r.status IN ('sent', 'accepted')";
+        let from =
+            concat!("FROM referrals r WHERE r.to_organisation_id = $1 AND r.status IN ", awaiting_referral_statuses!());
         let sql = format!("{ITEM_SELECT} {from} ORDER BY r.due_date, r.code LIMIT {limit}");
         let count = capped_count(from);
         let (rows, count): (Vec<ItemRow>, i64) = section_rows!(self, limit, sql, count, organisation_id);
@@ -401,24 +402,14 @@ impl Store {
     ) -> Result<Listing<ReferralItem>> {
         // One text per case: "$1 IS NULL OR column = $1" would keep the planner from the index.
         let from = format!(
-            "FROM referrals r WHERE {} AND r.status IN ('sent', 'accepted') AND r.due_date < $2",
-            if organisation_id.is_some() { "r.from_organisation_id = $1" } else { "$1 IS NULL" }
+            "FROM referrals r WHERE {} AND r.status IN {} AND r.due_date < $2",
+            if organisation_id.is_some() { "r.from_organisation_id = $1" } else { "$1 IS NULL" },
+            awaiting_referral_statuses!()
         );
         let sql = format!("{ITEM_SELECT} {from} ORDER BY r.due_date, r.code LIMIT {limit}");
         let count = capped_count(&from);
         let (rows, count): (Vec<ItemRow>, i64) = section_rows!(self, limit, sql, count, organisation_id, before);
         Ok(Listing::of(self.items(rows).await?, count))
-    }
-
-    /// Referrals from an organisation that changed state recently: what the sender should see.
-    pub async fn sent_updates(&self, organisation_id: Uuid, since: i64) -> Result<Vec<ReferralItem>> {
-        let sql = format!(
-            "{ITEM_SELECT} FROM referrals r WHERE r.from_organisation_id = $1 AND r.updated_at >= $2 ORDER BY r.updated_at DESC LIMIT 100"
-        );
-        let rows: Vec<ItemRow> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(organisation_id).bind(since).fetch_all(pool).await?
-        });
-        self.items(rows).await
     }
 
     /// Open follow-ups of an organisation (every organisation's, for `None`) due on or before a

@@ -133,7 +133,16 @@ where
 /// list; a macro so that it can stand in `concat!`.
 macro_rules! open_referral_statuses {
     () => {
-        "('draft', 'sent', 'accepted', 'attended', 'no_show')"
+        "('sent', 'accepted', 'attended', 'no_show')"
+    };
+}
+
+/// The statuses of a referral that waits on its receiver
+/// ([`hamroh_domain::access::referral_awaits_receiver`]); the worklist's partial indexes
+/// (migrations 0015 and 0016) are on the same list, so a query must name it as written here.
+macro_rules! awaiting_referral_statuses {
+    () => {
+        "('sent', 'accepted')"
     };
 }
 
@@ -197,6 +206,25 @@ mod tests {
         let ended: Vec<String> =
             ReferralStatus::ALL.iter().filter(|s| !referral_is_open(**s)).map(|s| format!("'{s}'")).collect();
         assert_eq!(ended_referral_statuses!(), format!("({})", ended.join(", ")));
+        let awaiting: Vec<String> = ReferralStatus::ALL
+            .iter()
+            .filter(|s| hamroh_domain::access::referral_awaits_receiver(**s))
+            .map(|s| format!("'{s}'"))
+            .collect();
+        assert_eq!(awaiting_referral_statuses!(), format!("({})", awaiting.join(", ")));
+    }
+
+    #[test]
+    fn the_partial_indexes_name_the_awaiting_statuses_as_the_queries_do() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for backend in ["sqlite", "postgres"] {
+            for file in ["0015_worklist_indexes.sql", "0016_covering_indexes.sql"] {
+                let text = std::fs::read_to_string(dir.join(backend).join(file)).unwrap();
+                for line in text.lines().filter(|l| l.contains("WHERE status IN")) {
+                    assert!(line.contains(awaiting_referral_statuses!()), "{backend}/{file}: {line}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -461,7 +461,7 @@ async fn search_finds_exactly_the_reachable_persons_that_match(db: &TestDb) {
     use hamroh_domain::referral::ReferralStatus as S;
     let batch = demo_batch(120, 17);
     db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
-    let open = [S::Draft, S::Sent, S::Accepted, S::Attended, S::NoShow];
+    let open = [S::Sent, S::Accepted, S::Attended, S::NoShow];
     let mut queries: Vec<String> = Vec::new();
     for rec in batch.persons.iter().step_by(7) {
         let p = &rec.person;

@@ -84,6 +84,52 @@ mod tests {
         assert_eq!(ids("en"), ids("tg"));
     }
 
+    /// Every value of every vocabulary shown to people has its message (the test above makes it
+    /// exist in all three languages): a new state, sector or reason cannot reach a page as a key.
+    #[test]
+    fn every_vocabulary_shown_to_people_has_its_messages() {
+        use hamroh_domain::{migration, org, person, referral, safety, service};
+        fn codes<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
+            all.iter().map(ToString::to_string).collect()
+        }
+        let actions: Vec<String> = hamroh_domain::pathway::Action::ALL.iter().map(|a| a.as_str().to_owned()).collect();
+        let vocabularies: [(&str, Vec<String>); 20] = [
+            ("referral_status", codes(referral::ReferralStatus::ALL)),
+            ("urgency", codes(referral::Urgency::ALL)),
+            ("barrier", codes(referral::Barrier::ALL)),
+            ("follow_up", codes(referral::FollowUpKind::ALL)),
+            ("follow_up_status", codes(referral::FollowUpStatus::ALL)),
+            ("sector", codes(org::Sector::ALL)),
+            ("role", codes(org::Role::ALL)),
+            ("sex", codes(person::Sex::ALL)),
+            ("cost", codes(service::Cost::ALL)),
+            ("service-language", codes(service::ServiceLanguage::ALL)),
+            ("safety-action", codes(safety::SafetyAction::ALL)),
+            ("safety-not_possible", codes(safety::NotPossible::ALL)),
+            ("screen-not-asked", codes(safety::NotAsked::ALL)),
+            ("action", actions),
+            ("work_sector", codes(migration::WorkSector::ALL)),
+            ("legal_status", codes(migration::LegalStatus::ALL)),
+            ("return_reason", codes(migration::ReturnReason::ALL)),
+            ("injury_cause", codes(migration::InjuryCause::ALL)),
+            ("body_part", codes(migration::BodyPart::ALL)),
+            ("flag", safety::FLAGS.iter().map(|f| (*f).to_owned()).collect()),
+        ];
+        let text =
+            std::fs::read_to_string(format!("{}/../../locales/en/main.ftl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let ids: std::collections::HashSet<&str> = text
+            .lines()
+            .filter(|l| l.contains(" = ") && !l.starts_with(' '))
+            .filter_map(|l| l.split(" = ").next())
+            .collect();
+        let missing: Vec<String> = vocabularies
+            .iter()
+            .flat_map(|(prefix, codes)| codes.iter().map(move |c| format!("{prefix}-{c}")))
+            .filter(|key| !ids.contains(key.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "no message for {missing:?}");
+    }
+
     #[test]
     fn messages_are_translated_with_arguments_and_without_isolation_marks() {
         let ru = Tr::new(Lang::Ru);

@@ -479,11 +479,6 @@ impl Instrument {
         self.codes.system.starts_with("urn:hamroh:")
     }
 
-    /// An item's code: its LOINC code, or in Hamroh's own code system its id.
-    pub fn item_code<'a>(&'a self, item: &'a Item) -> &'a str {
-        item.code.as_deref().unwrap_or(&item.id)
-    }
-
     /// The code of the total score: LOINC's where one exists, else `total` in Hamroh's system.
     pub fn total_code(&self) -> &str {
         self.codes.total.as_deref().unwrap_or("total")

@@ -503,3 +503,15 @@ fn either_self_harm_question_answered_yes_raises_the_flag_once() {
     let s = ok("self_harm_questions", "1,1", None);
     assert_eq!((s.band, s.positive), (None, None), "no band and no cut-off");
 }
+
+#[test]
+fn every_instrument_file_is_embedded_and_every_embedded_one_is_a_file() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../instruments");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".toml").map(str::to_owned))
+        .collect();
+    on_disk.sort();
+    let embedded: Vec<&str> = super::FILES.iter().map(|(name, _)| *name).collect();
+    assert_eq!(on_disk, embedded, "instruments/ and FILES in instrument/mod.rs list the same files, sorted");
+}
