@@ -125,8 +125,15 @@ pub fn with_database(url: &str, database: &str) -> String {
     }
 }
 
+/// Whether a missing PostgreSQL server fails the PostgreSQL half instead of skipping it: under CI
+/// (`CI=true`) and in `scripts/test`, which always starts one.
+pub fn postgres_required() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true") || std::env::var_os("HAMROH_REQUIRE_POSTGRES").is_some()
+}
+
 /// Stamps out each named `async fn(&TestDb)` as two tests, `sqlite::NAME` and `postgres::NAME`;
-/// the PostgreSQL one says it was skipped when no server was given.
+/// the PostgreSQL one says it was skipped when no server was given, and fails instead where one is
+/// required ([`postgres_required`]).
 #[macro_export]
 macro_rules! on_both_backends {
     ($($test:ident),+ $(,)?) => {
@@ -145,6 +152,11 @@ macro_rules! on_both_backends {
                 #[tokio::test]
                 async fn $test() {
                     let Some(db) = $crate::testing::TestDb::postgres().await else {
+                        assert!(
+                            !$crate::testing::postgres_required(),
+                            "{} is not set, and this run requires PostgreSQL",
+                            $crate::testing::POSTGRES_ENV
+                        );
                         eprintln!("skipped: {} is not set", $crate::testing::POSTGRES_ENV);
                         return;
                     };
