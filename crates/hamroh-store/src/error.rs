@@ -1,5 +1,5 @@
 //! The store's error type. Callers map `InvalidUrl`, `Unreachable` and `Unwritable` to a one-line
-//! message and exit code 2; `Conflict` and `NotFound` to 409/404; anything else is a server fault.
+//! message and exit code 2; `Conflict`, `Forbidden` and `NotFound` to 409/403/404; anything else is a server fault.
 
 use thiserror::Error;
 
@@ -17,6 +17,9 @@ pub enum StoreError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The principal's role or token scope does not allow this (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// The request is understood but refused by a rule; `code` names the rule (a Fluent id).
     #[error("{message}")]
     Refused { code: &'static str, message: String },

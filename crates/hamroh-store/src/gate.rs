@@ -344,7 +344,7 @@ impl Gate<'_> {
             && self.principal.has_scope(hamroh_domain::access::Scope::PersonsWrite)
             && record.person.organisation_id == self.principal.organisation_id;
         if !allowed {
-            return Err(StoreError::Conflict("this account may not register people".into()));
+            return Err(StoreError::Forbidden("this account may not register people".into()));
         }
         // A person code is 40 bits of the id: at national scale a fresh id can draw a taken one.
         // Nothing was written then, so the same record is stored again under another id.

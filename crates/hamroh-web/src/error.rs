@@ -42,8 +42,8 @@ pub enum WebError {
     Invalid { code: &'static str, message: String },
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
-    /// 503: the write could not be made durable (an I/O or fsync error); nothing was stored.
-    #[error("the record could not be written to disk and was not stored; try again shortly")]
+    /// 503: the database met an I/O error (on a write, an fsync error: nothing was stored).
+    #[error("the database could not read or write its disk (an I/O error); nothing was stored; try again shortly")]
     WriteFailed,
     /// 503: another writer held the database too long; nothing was stored.
     #[error("the database is busy with other work and nothing was stored; try again shortly")]
@@ -54,6 +54,10 @@ pub enum WebError {
     #[error("internal error")]
     Internal(String),
 }
+
+/// The code of an error answer, kept in the response's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode(pub &'static str);
 
 /// The body of every error answer of the API.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -74,6 +78,7 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound => Self::not_found(),
             StoreError::Conflict(message) => Self::Conflict { code: "conflict", message },
+            StoreError::Forbidden(message) => Self::Forbidden { code: "forbidden", message },
             // An illegal step is a conflict with the referral's state; other refusals are invalid input.
             StoreError::Refused { code: "referral_illegal_step", message } => {
                 Self::Conflict { code: "referral_illegal_step", message }
@@ -164,6 +169,8 @@ impl IntoResponse for WebError {
         };
         let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message: self.to_string() } };
         let mut response = (self.status(), Json(body)).into_response();
+        // For the pages' error layer, which shows a localised page instead of this JSON.
+        response.extensions_mut().insert(ErrorCode(self.code()));
         if let Some(secs) = retry {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
         }

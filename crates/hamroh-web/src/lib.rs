@@ -134,7 +134,8 @@ pub fn router(state: AppState) -> Router {
         .merge(
             routes::pages(&state)
                 .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
-                .layer(axum::middleware::from_fn(idempotency::forms_carry_keys)),
+                .layer(axum::middleware::from_fn(idempotency::forms_carry_keys))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), pages::errors_as_pages)),
         )
         .fallback(pages::not_found)
         .with_state(state)

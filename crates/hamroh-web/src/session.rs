@@ -37,6 +37,22 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// A signed-out viewer in the browser's language, for a page shown when nothing else can be
+    /// read.
+    pub fn signed_out(headers: &HeaderMap) -> Self {
+        let lang = crate::i18n::negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+        Self {
+            user: None,
+            pending: None,
+            tr: Tr::new(lang),
+            address: None,
+            token_hash: None,
+            chosen_lang: None,
+            cookie_lang: None,
+            https: false,
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         match &self.user {
             Some(u) => Actor::user(u.id, self.address.clone()),

@@ -374,4 +374,46 @@ async fn every_clinic_encounter_asks_about_self_harm(db: &TestDb) {
     assert_eq!(waiting(db.store.self_harm_not_asked(w.ours, 100).await.unwrap().rows), Vec::<String>::new());
 }
 
-hamroh_store::on_both_backends!(register_search_screen_and_decide, every_clinic_encounter_asks_about_self_harm);
+/// Every error a page meets is the localised error page with its status: a malformed id, a bad
+/// query, a refused write; never the API's JSON or an extractor's plain text.
+async fn page_errors_are_pages_in_the_viewers_language(db: &TestDb) {
+    let w = world(db).await;
+    let analyst = w.users.iter().find(|(r, _)| *r == Role::Analyst).unwrap().1;
+    let clinician = w.users.iter().find(|(r, _)| *r == Role::Clinician).unwrap().1;
+    for (user, uri, status) in [
+        (clinician, "/referrals/not-a-uuid", StatusCode::NOT_FOUND),
+        (clinician, "/encounters/not-a-uuid", StatusCode::NOT_FOUND),
+        (clinician, "/persons/not-a-uuid", StatusCode::NOT_FOUND),
+        (analyst, "/dashboard?from=garbage", StatusCode::BAD_REQUEST),
+    ] {
+        let cookie = session_for(db, user).await;
+        let shown = send(
+            db,
+            request(
+                "GET",
+                &format!("{uri}&lang=ru").replacen('&', "?", usize::from(!uri.contains('?'))),
+                Some(&cookie),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(shown.status, status, "{uri}: {}", shown.body);
+        assert!(shown.body.starts_with("<!doctype html>"), "{uri} is a page: {}", shown.body);
+        let message = if status == StatusCode::NOT_FOUND {
+            "Такой страницы нет"
+        } else {
+            "Этот адрес или форма неверны"
+        };
+        assert!(shown.body.contains(message), "{uri} in Russian: {}", shown.body);
+    }
+    // An API route keeps its JSON.
+    let cookie = session_for(db, clinician).await;
+    let api = send(db, request("GET", "/api/v1/persons/not-a-uuid", Some(&cookie), None)).await;
+    assert!(api.json()["error"]["code"].is_string(), "{}", api.body);
+}
+
+hamroh_store::on_both_backends!(
+    register_search_screen_and_decide,
+    every_clinic_encounter_asks_about_self_harm,
+    page_errors_are_pages_in_the_viewers_language
+);

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::access::Scope;
@@ -243,7 +243,7 @@ pub async fn create_token(State(state): State<AppState>, viewer: Viewer, body: S
 pub async fn revoke_token(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
 ) -> Result<Response, WebError> {
     let user = signed_in(&viewer)?;
     state.store.revoke_api_token(&viewer.actor(), id, Some(user.id)).await?;

@@ -2,7 +2,7 @@
 //! is a permission change and is audited by the store.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::geo;
@@ -145,7 +145,7 @@ pub fn valid_username(name: &str) -> bool {
 pub async fn disable_user(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
 ) -> Result<Response, WebError> {
     state.store.set_disabled(&viewer.actor(), id, true).await?;
     Ok(Redirect::to("/admin/users").into_response())
@@ -154,7 +154,7 @@ pub async fn disable_user(
 pub async fn enable_user(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
 ) -> Result<Response, WebError> {
     state.store.set_disabled(&viewer.actor(), id, false).await?;
     Ok(Redirect::to("/admin/users").into_response())
@@ -163,7 +163,7 @@ pub async fn enable_user(
 pub async fn reset_password(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Result<Response, WebError> {
     let pairs = form_pairs(&body);
@@ -194,7 +194,7 @@ pub async fn reset_password(
 pub async fn reset_totp(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
 ) -> Result<Response, WebError> {
     if !state.store.users().await?.iter().any(|u| u.id == id) {
         return Err(WebError::not_found());
@@ -206,7 +206,7 @@ pub async fn reset_totp(
 pub async fn set_roles(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Result<Response, WebError> {
     let roles = roles_from(&form_pairs(&body))?;

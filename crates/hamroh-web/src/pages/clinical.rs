@@ -3,7 +3,7 @@
 //! suggested pathway, and record a decision.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::geo;
@@ -374,7 +374,7 @@ pub async fn screen_form(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Response {
     let person = match caller.gate(&state).person(id).await {
@@ -413,7 +413,7 @@ pub async fn screen_submit(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Response {
     let gate = caller.gate(&state);
@@ -717,7 +717,7 @@ pub async fn assess(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Response {
     // Access first: nobody learns from a validation error that an encounter exists.
@@ -784,7 +784,7 @@ pub async fn encounter(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
 ) -> Response {
     encounter_page(&state, &viewer, &caller, id, None).await.unwrap_or_else(|e| error_page(&viewer, e))
 }
@@ -793,7 +793,7 @@ pub async fn decide(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Response {
     let f = FormState::from_pairs(&form_pairs(&body));

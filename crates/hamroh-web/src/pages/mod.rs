@@ -165,27 +165,66 @@ pub async fn not_found(viewer: Viewer) -> Response {
 
 /// A page error: the JSON error shape would mean nothing to a person, so show a page.
 pub fn error_page(viewer: &Viewer, err: WebError) -> Response {
-    let (status, key) = match &err {
-        WebError::NotFound { .. } => (StatusCode::NOT_FOUND, "error-not-found"),
-        WebError::Forbidden { code: "session_required", .. } => (StatusCode::FORBIDDEN, "error-session-required"),
-        WebError::Forbidden { .. } => (StatusCode::FORBIDDEN, "error-forbidden"),
-        WebError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "error-bad-request"),
-        WebError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
-        WebError::WriteFailed => (StatusCode::SERVICE_UNAVAILABLE, "error-write-failed"),
-        WebError::StorageFull => (StatusCode::INSUFFICIENT_STORAGE, "error-storage-full"),
-        WebError::Internal(detail) => {
-            tracing::error!(error = %detail, "page failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "error-server")
-        }
-        other => return other_error_page(viewer, other),
-    };
-    let template = ErrorPage { c: Chrome::new(viewer), message: viewer.tr.get(key) };
+    if let WebError::Internal(detail) = &err {
+        tracing::error!(error = %detail, "page failed");
+    }
+    render_error(viewer, err.status(), Some(err.code()))
+}
+
+/// The message a page shows for an error: its code's own where it has one, else its status's.
+/// Every error a page can meet has a message in the three languages; none shows the API's English.
+pub fn error_key(status: StatusCode, code: Option<&str>) -> &'static str {
+    match (status.as_u16(), code) {
+        (403, Some("session_required")) => "error-session-required",
+        (503, Some("write_failed")) => "error-write-failed",
+        (503, Some("busy")) => "error-busy",
+        (400 | 413 | 415, _) => "error-bad-request",
+        (401 | 403, _) => "error-forbidden",
+        (404 | 405, _) => "error-not-found",
+        (409, _) => "error-conflict",
+        (422, _) => "error-invalid",
+        (429, _) => "error-too-many",
+        (503, _) => "error-unavailable",
+        (507, _) => "error-storage-full",
+        _ => "error-server",
+    }
+}
+
+fn render_error(viewer: &Viewer, status: StatusCode, code: Option<&str>) -> Response {
+    let template = ErrorPage { c: Chrome::new(viewer), message: viewer.tr.get(error_key(status, code)) };
     page(viewer, status, &template)
 }
 
-fn other_error_page(viewer: &Viewer, err: &WebError) -> Response {
-    let template = ErrorPage { c: Chrome::new(viewer), message: err.to_string() };
-    page(viewer, err.status(), &template)
+/// The pages' one error path: any error answer of a page route that is not already a page (the
+/// API's JSON error, an extractor's plain-text rejection such as a malformed id) becomes the
+/// localised error page, with the same status.
+pub async fn errors_as_pages(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (uri, headers) = (request.uri().clone(), request.headers().clone());
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_page = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if status.as_u16() < 400 || is_page {
+        return response;
+    }
+    let code = response.extensions().get::<crate::error::ErrorCode>().map(|c| c.0);
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.uri = uri;
+    parts.headers = headers;
+    let viewer =
+        match <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await {
+            Ok(v) => v,
+            // The session store cannot be read either: the page in the browser's language, signed out.
+            Err(_) => Viewer::signed_out(&parts.headers),
+        };
+    let mut shown = render_error(&viewer, status, code);
+    if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+        shown.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+    }
+    shown
 }
 
 /// The emergency contacts beside a self-harm flag, for a person of one district.
@@ -208,5 +247,20 @@ impl EmergencyView {
     /// The national numbers alone, for a list of persons from many districts.
     pub fn national(state: &AppState, t: &Tr) -> Self {
         Self { contacts: state.emergency.for_district("", t.lang), no_service: String::new() }
+    }
+}
+
+/// A record's id in a page's path. An address whose id is not one names no page: 404, shown as
+/// the error page by [`errors_as_pages`].
+#[derive(Debug, Clone, Copy)]
+pub struct PageId(pub uuid::Uuid);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageId {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, WebError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state).await.map_err(|_| WebError::not_found())?;
+        uuid::Uuid::parse_str(&raw).map(Self).map_err(|_| WebError::not_found())
     }
 }

@@ -2,7 +2,7 @@
 //! looks exactly like a record that does not exist.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::consent::ConsentScope;
@@ -240,13 +240,21 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
     Ok(page(viewer, StatusCode::OK, &template))
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<String>) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else { return error_page(&viewer, WebError::not_found()) };
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    super::PageId(id): super::PageId,
+) -> Response {
     person_page(&state, &viewer, &caller, id).await.unwrap_or_else(|e| error_page(&viewer, e))
 }
 
-pub async fn audit(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<String>) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else { return error_page(&viewer, WebError::not_found()) };
+pub async fn audit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    super::PageId(id): super::PageId,
+) -> Response {
     match caller.gate(&state).audit_trail(id).await {
         Ok(events) => {
             let template = AuditPage {
@@ -277,10 +285,9 @@ pub async fn add_follow_up(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<String>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else { return error_page(&viewer, WebError::not_found()) };
     if let Err(e) = caller.gate(&state).may_write(id).await {
         return error_page(&viewer, e.into());
     }
@@ -326,10 +333,9 @@ pub async fn change_follow_up(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<String>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else { return error_page(&viewer, WebError::not_found()) };
     if let Err(e) = caller.gate(&state).writable_follow_up(id).await {
         return error_page(&viewer, e.into());
     }
@@ -351,10 +357,9 @@ pub async fn consent(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<String>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else { return error_page(&viewer, WebError::not_found()) };
     let pairs = form_pairs(&body);
     let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
     let (Some(Ok(scope)), Some(given)) =

@@ -3,7 +3,7 @@
 //! the worklist, and the public directory of services.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::consent::ConsentScope;
@@ -109,7 +109,7 @@ pub async fn refer_form(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
 ) -> Response {
     refer_page(&state, &viewer, &caller, id, StatusCode::OK, None, &FormState::default())
         .await
@@ -120,7 +120,7 @@ pub async fn refer(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Response {
     let f = FormState::from_pairs(&form_pairs(&body));
@@ -276,14 +276,24 @@ fn referral_page(
     page(viewer, status, &template)
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<Uuid>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    super::PageId(id): super::PageId,
+) -> Response {
     match caller.gate(&state).referral(id).await {
         Ok(r) => referral_page(&viewer, &caller, r, StatusCode::OK, None),
         Err(e) => error_page(&viewer, e.into()),
     }
 }
 
-pub async fn slip(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<Uuid>) -> Response {
+pub async fn slip(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    super::PageId(id): super::PageId,
+) -> Response {
     match caller.gate(&state).referral(id).await {
         Ok(r) => page(
             &viewer,
@@ -298,7 +308,7 @@ pub async fn step(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Response {
     let f = FormState::from_pairs(&form_pairs(&body));
@@ -554,7 +564,7 @@ pub async fn complete_follow_up(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
 ) -> Response {
     match caller.gate(&state).complete_follow_up(id).await {
         Ok(()) => Redirect::to("/worklist").into_response(),

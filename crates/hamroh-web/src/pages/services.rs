@@ -2,7 +2,7 @@
 //! same form to change one. The store audits every change with the fields it touched.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::geo;
@@ -113,7 +113,7 @@ pub async fn new_form(State(state): State<AppState>, viewer: Viewer) -> Result<R
 pub async fn edit_form(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
 ) -> Result<Response, WebError> {
     let service = state.store.service(id).await?.ok_or_else(WebError::not_found)?;
     let f = FormState::from_pairs(&pairs_of(&ServiceInput::from_service(&service), service.organisation_id));
@@ -127,7 +127,7 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, body: String)
 pub async fn update(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<Uuid>,
+    super::PageId(id): super::PageId,
     body: String,
 ) -> Result<Response, WebError> {
     let stored = state.store.service(id).await?.ok_or_else(WebError::not_found)?;
