@@ -73,7 +73,43 @@ pub enum Transition {
     Rebook,
 }
 
+/// Every step's name, in the order of the diagram.
+pub const STEPS: &[&str] = &["accept", "decline", "redirect", "attend", "no_show", "cancel", "close", "rebook"];
+
+/// Why a step named in a form or an API body is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    #[error("unknown step `{0}`")]
+    Unknown(String),
+    #[error("give a barrier: cost, distance, stigma, documents, language, waiting_time, disability_access or other")]
+    Barrier,
+}
+
 impl Transition {
+    /// The step named `step`, with the reason, barrier and outcome it carries (each used only by
+    /// the steps that take it). The one place a step's name is read.
+    pub fn parse(step: &str, reason: &str, barrier: &str, outcome: &str) -> Result<Self, StepError> {
+        let barrier = || barrier.parse::<Barrier>().map_err(|_| StepError::Barrier);
+        let reason = reason.trim().to_owned();
+        Ok(match step {
+            "accept" => Self::Accept,
+            "decline" => Self::Decline { reason, barrier: barrier()? },
+            "redirect" => Self::Redirect { reason },
+            "attend" => Self::Attend,
+            "no_show" => Self::NoShow { reason, barrier: barrier()? },
+            "cancel" => Self::Cancel { reason, barrier: barrier()? },
+            "close" => Self::Close { outcome: outcome.trim().to_owned() },
+            "rebook" => Self::Rebook,
+            other => return Err(StepError::Unknown(other.to_owned())),
+        })
+    }
+
+    /// A step with placeholder values, to ask what the step needs (a reason, a barrier, an
+    /// outcome); `None` for a name that is no step.
+    pub fn sample(step: &str) -> Option<Self> {
+        Self::parse(step, "x", Barrier::Other.as_str(), "x").ok()
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::Accept => "accept",

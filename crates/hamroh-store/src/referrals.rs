@@ -114,6 +114,14 @@ pub struct ServiceEntry {
     pub districts: Vec<String>,
 }
 
+impl ServiceEntry {
+    /// Whether the service covers a district (any, for an empty one) and belongs to a sector (any,
+    /// for `None`).
+    pub fn serves(&self, district: &str, sector: Option<Sector>) -> bool {
+        (district.is_empty() || self.districts.iter().any(|d| d == district)) && sector.is_none_or(|x| self.sector == x)
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct DetailRow {
     id: Uuid,

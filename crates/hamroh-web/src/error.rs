@@ -55,6 +55,12 @@ pub enum WebError {
     Internal(String),
 }
 
+impl From<hamroh_domain::referral::StepError> for WebError {
+    fn from(e: hamroh_domain::referral::StepError) -> Self {
+        Self::Invalid { code: "invalid_step", message: e.to_string() }
+    }
+}
+
 /// The code of an error answer, kept in the response's extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ErrorCode(pub &'static str);

@@ -93,7 +93,8 @@ mod tests {
             all.iter().map(ToString::to_string).collect()
         }
         let actions: Vec<String> = hamroh_domain::pathway::Action::ALL.iter().map(|a| a.as_str().to_owned()).collect();
-        let vocabularies: [(&str, Vec<String>); 20] = [
+        let vocabularies: [(&str, Vec<String>); 21] = [
+            ("step", referral::STEPS.iter().map(|s| (*s).to_owned()).collect()),
             ("referral_status", codes(referral::ReferralStatus::ALL)),
             ("urgency", codes(referral::Urgency::ALL)),
             ("barrier", codes(referral::Barrier::ALL)),

@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get, post};
 use hamroh_domain::access::CARE_ROLES;
 
 use crate::auth::{ADMIN, AUDITORS, Credentials, DIRECTORY_KEEPERS, EVIDENCE_READERS, Rule, enforce};
-use crate::pages::{account, admin, clinical, dashboard, login, persons, referrals, services};
+use crate::pages::{account, admin, clinical, dashboard, directory, login, persons, referrals, services, worklist};
 use crate::{AppState, assets, health, pages};
 
 /// (method, path, rule) of every page route.
@@ -57,11 +57,11 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::GET, "/referrals/{id}", Roles(CARE_ROLES), get(referrals::show)),
         (Method::GET, "/referrals/{id}/slip", Roles(CARE_ROLES), get(referrals::slip)),
         (Method::POST, "/referrals/{id}/step", Roles(CARE_ROLES), post(referrals::step)),
-        (Method::POST, "/follow-ups/{id}/complete", Roles(CARE_ROLES), post(referrals::complete_follow_up)),
+        (Method::POST, "/follow-ups/{id}/complete", Roles(CARE_ROLES), post(worklist::complete_follow_up)),
         (Method::POST, "/follow-ups/{id}", Roles(CARE_ROLES), post(persons::change_follow_up)),
         (Method::POST, "/persons/{id}/follow-ups", Roles(CARE_ROLES), post(persons::add_follow_up)),
-        (Method::GET, "/worklist", Roles(CARE_ROLES), get(referrals::worklist)),
-        (Method::GET, "/directory", Public, get(referrals::directory)),
+        (Method::GET, "/worklist", Roles(CARE_ROLES), get(worklist::worklist)),
+        (Method::GET, "/directory", Public, get(directory::directory)),
         (Method::GET, "/dashboard", Roles(EVIDENCE_READERS), get(dashboard::dashboard)),
         (Method::GET, "/dashboard.csv", Roles(EVIDENCE_READERS), get(dashboard::csv)),
         (Method::GET, "/dashboard.xlsx", Roles(EVIDENCE_READERS), get(dashboard::xlsx)),

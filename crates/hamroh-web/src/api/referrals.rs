@@ -14,7 +14,6 @@ use super::ApiJson;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ErrorBody, WebError};
-use crate::pages::referrals::{matching_services, parse_step};
 use crate::workflow;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -197,7 +196,7 @@ pub async fn transition(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<StepRequest>,
 ) -> Result<Json<ReferralView>, WebError> {
-    let step = parse_step(&req.step, &req.reason, &req.barrier, &req.outcome)?;
+    let step = hamroh_domain::referral::Transition::parse(&req.step, &req.reason, &req.barrier, &req.outcome)?;
     let detail = caller.gate(&state).transition(parse_id(&id)?, &step, state.notifier.as_ref()).await?;
     Ok(Json(view(detail)))
 }
@@ -269,6 +268,6 @@ pub async fn services(
         None => None,
     };
     Ok(Json(
-        matching_services(state.store.services().await?, &p.district, sector).into_iter().map(Into::into).collect(),
+        state.store.services().await?.into_iter().filter(|s| s.serves(&p.district, sector)).map(Into::into).collect(),
     ))
 }

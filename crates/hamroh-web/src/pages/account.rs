@@ -219,7 +219,7 @@ pub async fn create_token(State(state): State<AppState>, viewer: Viewer, body: S
     // Repeated `scope` fields: parse the form by hand (serde_urlencoded has no sequences).
     let mut name = String::new();
     let mut scopes = Vec::new();
-    for (key, value) in form_pairs(&body) {
+    for (key, value) in super::form::form_pairs(&body) {
         match key.as_str() {
             "name" => name = value.trim().to_owned(),
             "scope" => scopes.push(
@@ -254,10 +254,4 @@ pub async fn logout_everywhere(State(state): State<AppState>, viewer: Viewer) ->
     let user = signed_in(&viewer)?;
     state.store.end_all_sessions(&viewer.actor(), user.id).await?;
     Ok(Redirect::to("/login").into_response())
-}
-
-/// The `key=value` pairs of an `application/x-www-form-urlencoded` body, decoded; unlike the
-/// `Form` extractor this keeps repeated keys (checkbox groups).
-pub fn form_pairs(body: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(body.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }

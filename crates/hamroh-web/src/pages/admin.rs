@@ -12,7 +12,7 @@ use hamroh_domain::person::DistrictCode;
 use hamroh_store::UserSummary;
 use uuid::Uuid;
 
-use super::account::form_pairs;
+use super::form::form_pairs;
 use super::{Chrome, page, role_label};
 use crate::AppState;
 use crate::error::WebError;

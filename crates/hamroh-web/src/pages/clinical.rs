@@ -18,8 +18,8 @@ use hamroh_store::PersonSummary;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::account::form_pairs;
 use super::form::FormState;
+use super::form::form_pairs;
 use super::persons::{district_name, local_time};
 use super::{Chrome, error_page, page};
 use crate::AppState;

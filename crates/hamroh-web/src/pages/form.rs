@@ -55,3 +55,9 @@ impl FormState {
         !self.errors.is_empty()
     }
 }
+
+/// The `key=value` pairs of an `application/x-www-form-urlencoded` body, decoded; unlike the
+/// `Form` extractor this keeps repeated keys (checkbox groups).
+pub fn form_pairs(body: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(body.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}

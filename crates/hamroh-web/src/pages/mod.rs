@@ -5,11 +5,13 @@ pub mod account;
 pub mod admin;
 pub mod clinical;
 pub mod dashboard;
+pub mod directory;
 pub mod form;
 pub mod login;
 pub mod persons;
 pub mod referrals;
 pub mod services;
+pub mod worklist;
 
 use askama::Template;
 use axum::extract::State;
@@ -126,7 +128,7 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     } else {
         hamroh_store::Listing { rows: Vec::new(), count: 0 }
     };
-    let urgent_count = referrals::shown_count(&waiting);
+    let urgent_count = worklist::shown_count(&waiting);
     let urgent_more =
         (waiting.count > waiting.rows.len()).then(|| t.with("worklist-show-all", &[("count", urgent_count.clone())]));
     let urgent = waiting

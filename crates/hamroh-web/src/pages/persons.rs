@@ -11,7 +11,7 @@ use hamroh_domain::org::{Lang, Role};
 use hamroh_store::AuditEvent;
 use uuid::Uuid;
 
-use super::account::form_pairs;
+use super::form::form_pairs;
 use super::{Chrome, error_page, page};
 use crate::AppState;
 use crate::auth::Caller;

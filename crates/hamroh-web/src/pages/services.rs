@@ -10,8 +10,8 @@ use hamroh_domain::org::Sector;
 use hamroh_domain::service::{Cost, ServiceInput, ServiceLanguage};
 use uuid::Uuid;
 
-use super::account::form_pairs;
 use super::form::FormState;
+use super::form::form_pairs;
 use super::{Chrome, page};
 use crate::AppState;
 use crate::error::WebError;
