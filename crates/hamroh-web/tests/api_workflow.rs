@@ -372,6 +372,19 @@ async fn every_clinic_encounter_asks_about_self_harm(db: &TestDb) {
     let asked = send(db, request("POST", &format!("/api/v1/persons/{person}/encounters"), c, json_body(asks))).await;
     assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
     assert_eq!(waiting(db.store.self_harm_not_asked(w.ours, 100).await.unwrap().rows), Vec::<String>::new());
+
+    // The symptom review's suggestions can be given at once from the results.
+    let mut answers = vec![0; 18];
+    answers[0] = 1;
+    let review = json!({"screenings": [{"instrument": "symptom_review", "answers": answers}]});
+    let made = send(db, request("POST", &format!("/api/v1/persons/{person}/encounters"), c, json_body(review))).await;
+    let encounter = made.json()["encounter_id"].as_str().unwrap().to_owned();
+    let shown = send(db, request("GET", &format!("/encounters/{encounter}"), c, None)).await;
+    assert!(
+        shown.body.contains(&format!(r#"href="/persons/{person}/screen?instrument=phq9&#38;instrument=phq15""#)),
+        "{}",
+        shown.body
+    );
 }
 
 /// Every error a page meets is the localised error page with its status: a malformed id, a bad

@@ -488,6 +488,8 @@ pub async fn screen_submit(
 }
 
 pub struct StepView {
+    /// Where to give the instruments the step suggests, all at once.
+    pub give_href: Option<String>,
     pub urgent: bool,
     pub action: String,
     pub detail: String,
@@ -635,7 +637,9 @@ async fn encounter_page_with(
                     &[("kind", t.get(&format!("follow_up-{}", f.kind))), ("days", f.days.to_string())],
                 ));
             }
+            let give: String = s.give.iter().map(|g| format!("&instrument={g}")).collect();
             StepView {
+                give_href: (!give.is_empty()).then(|| format!("/persons/{}/screen?{}", person.id, &give[1..])),
                 urgent: s.action == Action::UrgentAssessment,
                 action: t.get(&format!("action-{}", s.action.as_str())),
                 detail: detail.join(", "),
