@@ -425,7 +425,29 @@ async fn page_errors_are_pages_in_the_viewers_language(db: &TestDb) {
     assert!(api.json()["error"]["code"].is_string(), "{}", api.body);
 }
 
+/// A consent missed at registration can be recorded later, on the person page.
+async fn a_consent_can_be_recorded_after_registration(db: &TestDb) {
+    let w = world(db).await;
+    let clinician = w.users.iter().find(|(r, _)| *r == Role::Clinician).unwrap().1;
+    let cookie = session_for(db, clinician).await;
+    let c = Some(cookie.as_str());
+    let person = w.own_person;
+    let page = send(db, request("GET", &format!("/persons/{person}"), c, None)).await;
+    assert!(page.body.contains(r#"<option value="sector:social_protection">"#), "{}", page.body);
+    let given = send(
+        db,
+        support::form(&format!("/persons/{person}/consents"), c, "given=true&scope=sector%3Asocial_protection"),
+    )
+    .await;
+    assert_eq!((given.status, given.location()), (StatusCode::SEE_OTHER, format!("/persons/{person}").as_str()));
+    let page = send(db, request("GET", &format!("/persons/{person}"), c, None)).await;
+    assert!(!page.body.contains(r#"<option value="sector:social_protection">"#), "now given: {}", page.body);
+    let trail = db.store.audit_of_person(person, 50).await.unwrap();
+    assert!(trail.iter().any(|e| e.action == "consent_given"), "audited");
+}
+
 hamroh_store::on_both_backends!(
+    a_consent_can_be_recorded_after_registration,
     register_search_screen_and_decide,
     every_clinic_encounter_asks_about_self_harm,
     page_errors_are_pages_in_the_viewers_language

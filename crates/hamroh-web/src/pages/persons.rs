@@ -28,6 +28,8 @@ struct PersonPage {
     sex: String,
     district: String,
     consents: Vec<(String, String)>,
+    /// Consents the person has not given (or withdrew), which can be recorded now.
+    consents_to_give: Vec<(String, String)>,
     /// (title, SVG) per instrument with screenings.
     charts: Vec<(String, String)>,
     /// Encounter id, date, results, flags, decision.
@@ -193,6 +195,12 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
         name,
         sex: t.get(&format!("sex-{}", person.sex)),
         district: district_name(t.lang, person.district),
+        consents_to_give: std::iter::once(ConsentScope::Care)
+            .chain(std::iter::once(ConsentScope::Research))
+            .chain(hamroh_domain::org::Sector::ALL.iter().map(|s| ConsentScope::Sector(*s)))
+            .filter(|s| !consents.contains(s))
+            .map(|s| (s.to_string(), consent_label(t, &s)))
+            .collect(),
         consents: consents.iter().map(|s| (s.to_string(), consent_label(t, s))).collect(),
         charts,
         encounters,
