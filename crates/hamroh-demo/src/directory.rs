@@ -214,6 +214,10 @@ const LOGINS: &[(&str, &str, &str, Role, usize)] = &[
     ("coordinator", "demo-coordinator-pass", "Rustam Karimov (demo)", Role::Coordinator, 14),
     ("analyst", "demo-analyst-pass", "Nigora Rahimova (demo)", Role::Analyst, 15),
     ("admin", "demo-admin-pass", "System Administrator (demo)", Role::Admin, 15),
+    // The receiving side outside health: social protection, employment and an NGO.
+    ("socialworker", "demo-socialworker-pass", "Gulnora Sharipova (demo)", Role::CaseWorker, 9),
+    ("employment", "demo-employment-pass", "Davron Aliev (demo)", Role::CaseWorker, 10),
+    ("ngo", "demo-ngo-pass", "Shahnoza Yusufova (demo)", Role::CaseWorker, 11),
 ];
 
 /// The demo directory: always the same organisations, services and users, with the same ids,
