@@ -294,6 +294,7 @@ referral-from = From
 referral-outcome = Outcome
 referral-slip = Print the referral slip
 referral-paper-help = this service does not use Hamroh yet: give the slip to the person and record the outcome here later.
+referral-results = The results that led to the referral
 referral-next = Next step
 referral-step-reason = Reason
 referral-barrier = What stood in the way

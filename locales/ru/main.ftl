@@ -294,6 +294,7 @@ referral-from = От кого
 referral-outcome = Итог
 referral-slip = Напечатать талон направления
 referral-paper-help = эта служба ещё не работает в Хамрох: отдайте талон человеку и позже запишите итог здесь.
+referral-results = Результаты, приведшие к направлению
 referral-next = Следующий шаг
 referral-step-reason = Причина
 referral-barrier = Что помешало

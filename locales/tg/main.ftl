@@ -294,6 +294,7 @@ referral-from = Аз кӣ
 referral-outcome = Натиҷа
 referral-slip = Чопи варақаи роҳхат
 referral-paper-help = ин хизматрасонӣ ҳанӯз Ҳамроҳро истифода намебарад: варақаро ба шахс диҳед ва баъдтар натиҷаро дар ин ҷо сабт кунед.
+referral-results = Натиҷаҳое, ки ба роҳхат оварданд
 referral-next = Қадами навбатӣ
 referral-step-reason = Сабаб
 referral-barrier = Чӣ монеъ шуд

@@ -55,7 +55,9 @@ pub use outbox::{
     ReferralNotice, Silent,
 };
 pub use records::{Counts, ImportedSubmission};
-pub use referrals::{FollowUpChange, HistoryLine, Listing, ReferralDetail, ReferralItem, ServiceEntry, WORKLIST_ROWS};
+pub use referrals::{
+    FollowUpChange, HistoryLine, Listing, ReferralDetail, ReferralItem, ReferralResult, ServiceEntry, WORKLIST_ROWS,
+};
 pub use sqlx::Error as SqlxError;
 pub use url::{DbUrl, redact};
 

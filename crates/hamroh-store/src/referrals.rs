@@ -20,6 +20,17 @@ pub enum FollowUpChange {
     Reschedule { due_date: jiff::civil::Date },
 }
 
+/// One instrument's result of the encounter behind a referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferralResult {
+    pub instrument: String,
+    pub total: Option<i64>,
+    pub band: Option<String>,
+    pub positive: Option<bool>,
+    /// Red flags, comma-separated.
+    pub flags: String,
+}
+
 /// What a referral's page and its state changes need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReferralDetail {
@@ -43,6 +54,8 @@ pub struct ReferralDetail {
     pub outcome: Option<String>,
     pub created_at: i64,
     pub history: Vec<HistoryLine>,
+    /// The results of the encounter that led to the referral, for the receiver to act on.
+    pub results: Vec<ReferralResult>,
     /// Clinical content (reason, note, outcome, the reasons of steps) is withheld: the person
     /// withdrew consent to share with the receiver reading it.
     pub restricted: bool,
@@ -63,6 +76,7 @@ impl ReferralDetail {
         self.reason = String::new();
         self.note = None;
         self.outcome = None;
+        self.results.clear();
         for line in &mut self.history {
             line.reason = None;
         }
@@ -292,7 +306,28 @@ impl Store {
                 })
             })
             .collect::<Result<_>>()?;
+        type ResultRow = (String, Option<i64>, Option<String>, Option<bool>, String);
+        let results: Vec<ResultRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT s.instrument, s.total, s.band, s.positive, s.flags FROM referrals r \
+                 JOIN screenings f ON f.id = r.screening_id JOIN screenings s ON s.encounter_id = f.encounter_id \
+                 WHERE r.id = $1 ORDER BY s.instrument",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+        });
         Ok(Some(ReferralDetail {
+            results: results
+                .into_iter()
+                .map(|(instrument, total, band, positive, flags)| ReferralResult {
+                    instrument,
+                    total,
+                    band,
+                    positive,
+                    flags,
+                })
+                .collect(),
             id: r.id,
             code: r.code,
             person_id: r.person_id,

@@ -133,8 +133,20 @@ async fn the_loop_closes_across_organisations(db: &TestDb) {
     let no_consent = post(db, &l.clinician, &uri, refer(l.mental_health)).await;
     assert_eq!(no_consent.json()["error"]["code"], "referral_consent_missing");
 
-    let sent = post(db, &l.clinician, &uri, refer(l.rehab)).await;
+    // Referred from a WG-SS result, with a note: the receiver sees both.
+    let screened = json!({"screenings": [{"instrument": "wgss", "answers": [1, 1, 3, 1, 1, 1]}]});
+    let screened = post(db, &l.clinician, &format!("/api/v1/persons/{}/encounters", l.person), screened).await;
+    assert_eq!(screened.status, StatusCode::CREATED, "{}", screened.body);
+    let screening = db.store.screenings_of(l.person).await.unwrap().last().unwrap().id;
+    let mut with_results = refer(l.rehab);
+    with_results["screening_id"] = json!(screening);
+    with_results["note"] = json!("walks with a stick since the fall on the site");
+    let sent = post(db, &l.clinician, &uri, with_results).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    let received = send(db, request("GET", &format!("/referrals/{id}"), Some(&l.case_worker), None)).await;
+    assert!(received.body.contains("walks with a stick since the fall on the site"), "{}", received.body);
+    assert!(received.body.contains("WG-SS"), "the results behind the referral: {}", received.body);
     let r = sent.json();
     assert_eq!(r["status"], "sent");
     let id = r["id"].as_str().unwrap().to_owned();

@@ -574,11 +574,15 @@ fn assessment_summary(t: &Tr, a: &hamroh_domain::model::SafetyAssessment) -> Str
 }
 
 pub fn band_label(t: &Tr, s: &Screening) -> String {
-    let Some(band) = &s.outcome.band else { return String::new() };
+    s.outcome.band.as_ref().map(|band| band_name(t, &s.instrument, band)).unwrap_or_default()
+}
+
+/// An instrument's band in the viewer's language.
+pub fn band_name(t: &Tr, instrument: &str, band: &str) -> String {
     catalog()
-        .get(&s.instrument)
-        .and_then(|i| i.bands.iter().find(|b| &b.id == band))
-        .map_or_else(|| band.clone(), |b| b.label.get(t.lang).to_owned())
+        .get(instrument)
+        .and_then(|i| i.bands.iter().find(|b| b.id == band))
+        .map_or_else(|| band.to_owned(), |b| b.label.get(t.lang).to_owned())
 }
 
 pub fn flag_label(t: &Tr, flag: &str) -> String {

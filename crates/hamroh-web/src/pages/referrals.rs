@@ -166,6 +166,8 @@ struct ReferralPage {
     steps: Vec<(&'static str, String, bool, bool, bool)>,
     barriers: Vec<(&'static str, String)>,
     history: Vec<String>,
+    /// The results behind the referral: instrument, total, band, red flags.
+    results: Vec<(String, String, String, String)>,
 }
 
 #[derive(Template)]
@@ -221,7 +223,24 @@ fn referral_page(
             line
         })
         .collect();
+    let results = r
+        .results
+        .iter()
+        .map(|x| {
+            let name = hamroh_domain::instrument::catalog()
+                .get(&x.instrument)
+                .map_or(x.instrument.clone(), |i| i.short_name.clone());
+            let flags = x.flags.split(',').filter(|f| !f.is_empty());
+            (
+                name,
+                x.total.map_or(String::new(), |v| v.to_string()),
+                x.band.as_deref().map(|b| super::clinical::band_name(t, &x.instrument, b)).unwrap_or_default(),
+                flags.map(|f| super::clinical::flag_label(t, f)).collect::<Vec<_>>().join(", "),
+            )
+        })
+        .collect();
     let template = ReferralPage {
+        results,
         c: Chrome::new(viewer),
         sender: side == Side::Sender,
         urgency: urgency_label(t, r.urgency),
