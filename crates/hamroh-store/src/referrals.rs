@@ -42,6 +42,9 @@ pub struct ReferralDetail {
     pub from_organisation: String,
     pub service_id: Uuid,
     pub service: String,
+    /// How to reach the service (address, phone) and when it is open, as its directory entry says.
+    pub service_contact: Option<String>,
+    pub service_hours: Option<String>,
     pub to_organisation_id: Uuid,
     pub to_organisation: String,
     pub to_sector: Sector,
@@ -157,6 +160,8 @@ struct DetailRow {
     note: Option<String>,
     outcome: Option<String>,
     created_at: i64,
+    service_contact: Option<String>,
+    service_hours: Option<String>,
 }
 
 /// The most rows a worklist section reads, and counts: a section that holds this many may hold more.
@@ -273,7 +278,8 @@ impl Store {
             sqlx::query_as(
                 "SELECT r.id, r.code, r.person_id, p.code AS person_code, r.from_organisation_id, fo.name AS from_name, \
                  r.service_id, s.name AS service_name, r.to_organisation_id, o.name AS to_name, o.sector AS to_sector, \
-                 o.uses_hamroh, r.reason, r.urgency, r.due_date, r.status, r.note, r.outcome, r.created_at \
+                 o.uses_hamroh, r.reason, r.urgency, r.due_date, r.status, r.note, r.outcome, r.created_at, \
+                 s.contact AS service_contact, s.opening_hours AS service_hours \
                  FROM referrals r JOIN persons p ON p.id = r.person_id JOIN services s ON s.id = r.service_id \
                  JOIN organisations o ON o.id = r.to_organisation_id JOIN organisations fo ON fo.id = r.from_organisation_id \
                  WHERE r.id = $1",
@@ -336,6 +342,8 @@ impl Store {
             from_organisation: r.from_name,
             service_id: r.service_id,
             service: r.service_name,
+            service_contact: r.service_contact,
+            service_hours: r.service_hours,
             to_organisation_id: r.to_organisation_id,
             to_organisation: r.to_name,
             to_sector: r.to_sector.parse()?,

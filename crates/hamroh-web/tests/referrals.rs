@@ -62,7 +62,11 @@ async fn setup(db: &TestDb) -> Loop {
     let mh = org("Mental health service", Sector::MentalHealth, true);
     let services = vec![
         service(&rehab, "Physiotherapy", "TJ-KT.kulob"),
-        service(&fund, "Grants", "TJ-KT.kulob"),
+        Service {
+            contact: Some("Kulob, Somoni street 12; +992 3322 2 00 00".into()),
+            opening_hours: Some("Mon-Fri 8:00-17:00".into()),
+            ..service(&fund, "Grants", "TJ-KT.kulob")
+        },
         service(&rehab, "Physiotherapy in Khujand", "TJ-SU.khujand"),
         service(&mh, "Assessment", "TJ-KT.kulob"),
     ];
@@ -205,6 +209,11 @@ async fn the_loop_closes_across_organisations(db: &TestDb) {
     let slip = send(db, request("GET", &format!("/referrals/{paper}/slip"), Some(&l.clinician), None)).await;
     assert_eq!(slip.status, StatusCode::OK);
     assert!(slip.body.contains("R-"), "the slip carries the referral code");
+    assert!(
+        slip.body.contains("Somoni street 12") && slip.body.contains("Mon-Fri 8:00-17:00"),
+        "and where and when to go: {}",
+        slip.body
+    );
     for step in [json!({"step": "accept"}), json!({"step": "attend"})] {
         assert_eq!(
             post(db, &l.clinician, &format!("/api/v1/referrals/{paper}/transitions"), step).await.status,
