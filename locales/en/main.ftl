@@ -136,6 +136,7 @@ register-person = The person
 person-family-name = Family name
 person-given-name = Given name
 person-phone = Phone (optional)
+person-phone-shown = Phone
 register-episode = Last stay abroad
 episode-country = Country
 episode-region = Region or city

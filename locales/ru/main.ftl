@@ -136,6 +136,7 @@ register-person = Человек
 person-family-name = Фамилия
 person-given-name = Имя
 person-phone = Телефон (необязательно)
+person-phone-shown = Телефон
 register-episode = Последнее пребывание за рубежом
 episode-country = Страна
 episode-region = Регион или город

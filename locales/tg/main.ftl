@@ -136,6 +136,7 @@ register-person = Шахс
 person-family-name = Насаб
 person-given-name = Ном
 person-phone = Телефон (ихтиёрӣ)
+person-phone-shown = Телефон
 register-episode = Охирин будубош дар хориҷа
 episode-country = Кишвар
 episode-region = Минтақа ё шаҳр

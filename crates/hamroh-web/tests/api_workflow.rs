@@ -434,6 +434,7 @@ async fn a_consent_can_be_recorded_after_registration(db: &TestDb) {
     let person = w.own_person;
     let page = send(db, request("GET", &format!("/persons/{person}"), c, None)).await;
     assert!(page.body.contains(r#"<option value="sector:social_protection">"#), "{}", page.body);
+    assert!(page.body.contains(r#"href="tel:+992931234567""#), "our own person's phone is on the page");
     let given = send(
         db,
         support::form(&format!("/persons/{person}/consents"), c, "given=true&scope=sector%3Asocial_protection"),

@@ -25,6 +25,8 @@ struct PersonPage {
     c: Chrome,
     person: Person,
     name: String,
+    /// The person's phone, where this viewer may see it (as with the name).
+    phone: String,
     sex: String,
     district: String,
     consents: Vec<(String, String)>,
@@ -193,6 +195,7 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
     let template = PersonPage {
         c: Chrome::new(viewer),
         name,
+        phone: person.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
         sex: t.get(&format!("sex-{}", person.sex)),
         district: district_name(t.lang, person.district),
         consents_to_give: std::iter::once(ConsentScope::Care)

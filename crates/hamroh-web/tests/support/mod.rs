@@ -69,7 +69,7 @@ fn person(org: Uuid, code: &str) -> Person {
         district: DistrictCode::parse("TJ-KT.kulob").unwrap(),
         given_name: Some("Фирӯз".into()),
         family_name: Some("Раҳимов".into()),
-        phone: None,
+        phone: Some(hamroh_domain::person::Phone::parse("+992 93 123 45 67").unwrap()),
         created_at: 1_767_225_600_000,
         created_by: None,
     }
