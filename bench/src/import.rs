@@ -151,7 +151,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let store = Store::open(url).await?;
         store.insert_batch(&Actor::system("bench"), &orgs).await?;
         let start = Instant::now();
-        store.insert_imported(&Actor::system("bench"), &batch, "kobo:bench", &imported, "bench".into()).await?;
+        store.insert_imported(&Actor::system("bench"), &batch, "kobo:bench", &imported, "bench".into(), &[]).await?;
         let seconds = start.elapsed().as_secs_f64();
         println!("| {label} | {} | {seconds:.2} | {:.0} |", imported.len(), imported.len() as f64 / seconds);
         store.close().await;
