@@ -166,6 +166,7 @@ screen-not-asked-why = Could not ask these questions, because:
 screen-not-asked-declined = the person declined to answer
 screen-not-asked-unable = the person could not answer (too unwell, intoxicated, unable to communicate)
 worklist-self-harm-not-asked = Self-harm not asked
+worklist-answers = Our referrals that changed in the last 7 days
 worklist-not-asked-since = Recorded
 results-title = Results
 results-scores = Scores

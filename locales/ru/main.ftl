@@ -166,6 +166,7 @@ screen-not-asked-why = Не удалось задать эти вопросы, �
 screen-not-asked-declined = человек отказался отвечать
 screen-not-asked-unable = человек не мог ответить (слишком плохо себя чувствует, в состоянии опьянения, не может общаться)
 worklist-self-harm-not-asked = О самоповреждении не спрашивали
+worklist-answers = Наши направления, изменившиеся за последние 7 дней
 worklist-not-asked-since = Записано
 results-title = Результаты
 results-scores = Баллы

@@ -166,6 +166,7 @@ screen-not-asked-why = Ин саволҳоро пурсида натавонис
 screen-not-asked-declined = шахс аз ҷавоб додан даст кашид
 screen-not-asked-unable = шахс ҷавоб дода натавонист (хеле бемор, маст, муошират карда наметавонад)
 worklist-self-harm-not-asked = Дар бораи худозорӣ пурсида нашуд
+worklist-answers = Роҳхатҳои мо, ки дар 7 рӯзи охир тағйир ёфтанд
 worklist-not-asked-since = Сабт шуд
 results-title = Натиҷаҳо
 results-scores = Холҳо

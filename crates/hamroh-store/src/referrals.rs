@@ -432,6 +432,17 @@ impl Store {
         Ok(sender.flatten())
     }
 
+    /// Referrals an organisation sent that changed state at or after `since` (milliseconds), the
+    /// newest change first: what the sender should see.
+    pub async fn sent_updates(&self, organisation_id: Uuid, since: i64, limit: usize) -> Result<Listing<ReferralItem>> {
+        let from =
+            "FROM referrals r WHERE r.from_organisation_id = $1 AND r.updated_at >= $2 AND r.updated_at > r.created_at";
+        let sql = format!("{ITEM_SELECT} {from} ORDER BY r.updated_at DESC, r.code LIMIT {limit}");
+        let count = capped_count(from);
+        let (rows, count): (Vec<ItemRow>, i64) = section_rows!(self, limit, sql, count, organisation_id, since);
+        Ok(Listing::of(self.items(rows).await?, count))
+    }
+
     /// Referrals to an organisation that wait for its answer or for attendance, the `limit`
     /// due first.
     pub async fn inbox(&self, organisation_id: Uuid, limit: usize) -> Result<Listing<ReferralItem>> {

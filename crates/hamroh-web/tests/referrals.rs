@@ -179,6 +179,11 @@ async fn the_loop_closes_across_organisations(db: &TestDb) {
         let answer = post(db, &l.case_worker, &steps, step.clone()).await;
         assert_eq!(answer.status, StatusCode::OK, "{step}: {}", answer.body);
     }
+    // The sender sees the receiver's answers on its worklist.
+    let sender = send(db, request("GET", "/worklist", Some(&l.clinician), None)).await;
+    let answers = sender.body.split(r#"aria-labelledby="answers""#).nth(1).unwrap_or_default();
+    let answers = answers.split("</section>").next().unwrap_or_default();
+    assert!(answers.contains(&format!("/referrals/{id}")), "{}", sender.body);
     let seen = send(db, request("GET", &format!("/api/v1/referrals/{id}"), Some(&l.clinician), None)).await;
     let seen = seen.json();
     let statuses: Vec<&str> =

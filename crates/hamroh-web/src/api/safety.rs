@@ -390,6 +390,8 @@ pub struct Worklist {
     /// later encounter of the person asks: `id` is the encounter.
     pub self_harm_not_asked: WorklistSection<WorkItem>,
     pub inbox: WorklistSection<WorkItem>,
+    /// Referrals the caller's organisation sent that changed state in the last 7 days, newest first.
+    pub answers: WorklistSection<WorkItem>,
     pub overdue: WorklistSection<WorkItem>,
     pub follow_ups_due: WorklistSection<WorkItem>,
     pub lost_to_follow_up: WorklistSection<WorkItem>,
@@ -461,6 +463,10 @@ pub async fn worklist(State(state): State<AppState>, caller: Caller) -> Result<J
             }
         }),
         inbox: section(store.inbox(org, API_ROWS).await?, referral),
+        answers: section(
+            store.sent_updates(org, hamroh_store::now_millis() - 7 * 86_400_000, API_ROWS).await?,
+            referral,
+        ),
         overdue: section(store.overdue_referrals(Some(org), &today.to_string(), API_ROWS).await?, referral),
         follow_ups_due: section(
             store.follow_ups_due(Some(org), &due, API_ROWS).await?,

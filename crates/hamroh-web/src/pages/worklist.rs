@@ -161,6 +161,13 @@ async fn build_worklist(
         Section::listed(t, "inbox", t.get("worklist-inbox"), store.inbox(org, rows("inbox")).await?, referral_row),
         Section::listed(
             t,
+            "answers",
+            t.get("worklist-answers"),
+            store.sent_updates(org, hamroh_store::now_millis() - 7 * 86_400_000, rows("answers")).await?,
+            referral_row,
+        ),
+        Section::listed(
+            t,
             "overdue",
             t.get("worklist-overdue"),
             store.overdue_referrals(Some(org), &today.to_string(), rows("overdue")).await?,
