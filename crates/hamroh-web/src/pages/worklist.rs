@@ -227,11 +227,14 @@ async fn build_worklist(
             },
         ));
         let late = store.follow_ups_due(None, &grace, 0).await?;
-        sections.push(Section::whole(
+        // One row that says how many: the heading counts the follow-ups, not the row.
+        let mut section = Section::whole(
             "late-follow-ups",
             t.with("worklist-late-follow-ups", &[("days", days)]),
             vec![(String::new(), t.with("worklist-count", &[("count", shown_count(&late))]), String::new())],
-        ));
+        );
+        section.count = shown_count(&late);
+        sections.push(section);
         let month_ago = hamroh_store::now_millis() - 30 * 86_400_000;
         let barriers = store
             .recent_barriers(month_ago)
