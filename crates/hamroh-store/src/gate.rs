@@ -221,9 +221,23 @@ impl Gate<'_> {
     /// A person's record and the consent scopes in force, after one access check, with both reads
     /// audited in one commit.
     pub async fn person_with_consents(&self, person_id: Uuid) -> Result<(Person, Vec<ConsentScope>)> {
+        self.person_record(person_id, false).await.map(|(p, c, _)| (p, c))
+    }
+
+    /// The person, the consents in force and (with `episodes`) the stays abroad, migration and
+    /// work-injury history: the person page's reads, audited in one commit.
+    pub async fn person_record(
+        &self,
+        person_id: Uuid,
+        episodes: bool,
+    ) -> Result<(Person, Vec<ConsentScope>, Vec<crate::EpisodeLine>)> {
         let (person, access, facts) = self.read_checked(person_id, "person").await?;
+        let stays = if episodes { self.store.episodes_of(person_id).await? } else { Vec::new() };
         let via = via(access);
-        let events: Vec<NewAuditEvent> = ["person", "consent"]
+        let read: &[&str] = if episodes { &["person", "consent", "migration_episode"] } else { &["person", "consent"] };
+        let events: Vec<NewAuditEvent> = read
+            .iter()
+            .copied()
             .into_iter()
             .map(|what| {
                 let mut e = NewAuditEvent::ok("read", what, person_id).person(person_id);
@@ -232,7 +246,7 @@ impl Gate<'_> {
             })
             .collect();
         self.store.audit(&self.actor, &events).await?;
-        Ok((person, facts.consents))
+        Ok((person, facts.consents, stays))
     }
 
     /// A person's screenings, with the read audited.

@@ -54,7 +54,7 @@ pub use outbox::{
     Alert, AlertKind, Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage,
     ReferralNotice, Silent,
 };
-pub use records::{Counts, ImportedSubmission};
+pub use records::{Counts, EpisodeLine, ImportedSubmission};
 pub use referrals::{
     FollowUpChange, HistoryLine, Listing, ReferralDetail, ReferralItem, ReferralResult, ServiceEntry, WORKLIST_ROWS,
 };

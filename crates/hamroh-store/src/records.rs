@@ -551,6 +551,10 @@ macro_rules! write_in_tx {
     }};
 }
 
+/// A stay abroad as the person page lists it: country, years from and to, work sector, return
+/// date, injury cause and body part (codes as stored).
+pub type EpisodeLine = (String, i64, Option<i64>, String, Option<String>, Option<String>, Option<String>);
+
 /// A batch's screenings by encounter, in the order the encounters first appear.
 fn encounters_of(screenings: &[hamroh_domain::model::Screening]) -> Vec<(Uuid, Vec<&hamroh_domain::model::Screening>)> {
     let mut out: Vec<(Uuid, Vec<&hamroh_domain::model::Screening>)> = Vec::new();
@@ -749,6 +753,20 @@ impl Store {
             .await?
         });
         row.map(PersonRow::into_person).transpose()
+    }
+
+    /// A person's stays abroad, the latest first: (country, from, to, work sector, return date,
+    /// injury cause, injured body part), codes as stored.
+    pub async fn episodes_of(&self, person_id: Uuid) -> Result<Vec<EpisodeLine>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT destination_country, year_from, year_to, work_sector, return_date, injury_cause, \
+                 injury_body_part FROM migration_episodes WHERE person_id = $1 ORDER BY year_from DESC, created_at DESC",
+            )
+            .bind(person_id)
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     /// A person's screenings, oldest first.

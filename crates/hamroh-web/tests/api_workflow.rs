@@ -48,6 +48,11 @@ async fn register_search_screen_and_decide(db: &TestDb) {
     let made = send(db, request("POST", "/api/v1/persons", c, json_body(confirmed))).await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
     let id = made.json()["id"].as_str().unwrap().to_owned();
+    // The stay abroad is on the person page for those who see the record, and the read is audited.
+    let page = send(db, request("GET", &format!("/persons/{id}"), c, None)).await;
+    assert!(page.body.contains("<td>2017–</td>") && page.body.contains("Russia"), "{}", page.body);
+    let trail = db.store.audit_of_person(uuid::Uuid::parse_str(&id).unwrap(), 50).await.unwrap();
+    assert!(trail.iter().any(|e| e.action == "read" && e.entity == "migration_episode"));
 
     let found = send(db, request("GET", "/api/v1/persons?q=%D0%A0%D0%B0%D1%85%D0%B8%D0%BC%D0%BE%D0%B2", c, None)).await;
     let ids: Vec<String> =

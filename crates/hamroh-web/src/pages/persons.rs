@@ -25,6 +25,8 @@ struct PersonPage {
     c: Chrome,
     person: Person,
     name: String,
+    /// Stays abroad, the latest first: country, years, work sector, return date, work injury.
+    episodes: Vec<(String, String, String, String, String)>,
     /// The person's phone, where this viewer may see it (as with the name).
     phone: String,
     sex: String,
@@ -95,7 +97,7 @@ pub fn district_name(lang: Lang, code: hamroh_domain::person::DistrictCode) -> S
 
 async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uuid) -> Result<Response, WebError> {
     let gate = caller.gate(state);
-    let (person, consents) = gate.person_with_consents(id).await?;
+    let (person, consents, episodes) = gate.person_record(id, true).await?;
     let screenings = gate.screenings_of(id).await?;
     let (follow_ups, referrals) = gate.timeline(id).await?;
     let t = &viewer.tr;
@@ -195,6 +197,33 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
     let template = PersonPage {
         c: Chrome::new(viewer),
         name,
+        episodes: episodes
+            .into_iter()
+            .map(|(country, from, to, sector, returned, cause, part)| {
+                let country = hamroh_domain::migration::country(&country).map_or(country.clone(), |c| {
+                    match t.lang {
+                        Lang::Tg => c.tg,
+                        Lang::Ru => c.ru,
+                        Lang::En => c.en,
+                    }
+                    .to_owned()
+                });
+                let injury = match (cause, part) {
+                    (Some(c), Some(p)) => {
+                        format!("{} · {}", t.get(&format!("injury_cause-{c}")), t.get(&format!("body_part-{p}")))
+                    }
+                    (Some(c), None) => t.get(&format!("injury_cause-{c}")),
+                    _ => String::new(),
+                };
+                (
+                    country,
+                    to.map_or_else(|| format!("{from}–"), |to| format!("{from}–{to}")),
+                    t.get(&format!("work_sector-{sector}")),
+                    returned.unwrap_or_default(),
+                    injury,
+                )
+            })
+            .collect(),
         phone: person.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
         sex: t.get(&format!("sex-{}", person.sex)),
         district: district_name(t.lang, person.district),
