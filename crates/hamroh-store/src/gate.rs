@@ -238,7 +238,6 @@ impl Gate<'_> {
         let events: Vec<NewAuditEvent> = read
             .iter()
             .copied()
-            .into_iter()
             .map(|what| {
                 let mut e = NewAuditEvent::ok("read", what, person_id).person(person_id);
                 e.detail = Some(via.clone());
