@@ -7,6 +7,7 @@ use hamroh_domain::org::{Lang, Role, Sector};
 use uuid::Uuid;
 
 use crate::audit::{Actor, NewAuditEvent};
+use crate::exec::sql;
 use crate::{Result, Store, StoreError, now_millis};
 
 /// What log-in needs to know about a user.
@@ -182,20 +183,17 @@ impl Store {
     /// Changes a user's password hash and ends every session of that user.
     pub async fn set_password(&self, actor: &Actor, user_id: Uuid, password_hash: &str) -> Result<()> {
         let event = NewAuditEvent::ok("reset_password", "user", user_id);
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-                .bind(password_hash)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            append_audit!(tx, actor, [&event]);
-        });
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        let n = tx
+            .execute(sql("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id))
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(user_id)).await?;
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -203,27 +201,23 @@ impl Store {
     pub async fn set_disabled(&self, actor: &Actor, user_id: Uuid, disabled: bool) -> Result<()> {
         let event = NewAuditEvent::ok(if disabled { "disable" } else { "enable" }, "user", user_id);
         let now = now_millis();
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            let n = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-                .bind(disabled)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            if disabled {
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        let n = tx.execute(sql("UPDATE users SET disabled = $1 WHERE id = $2").bind(disabled).bind(user_id)).await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if disabled {
+            tx.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(user_id)).await?;
+            tx.execute(
+                sql("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                     .bind(now)
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            append_audit!(tx, actor, [&event]);
-        });
+                    .bind(user_id),
+            )
+            .await?;
+        }
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -231,28 +225,25 @@ impl Store {
     pub async fn set_roles(&self, actor: &Actor, user_id: Uuid, roles: &[Role]) -> Result<()> {
         let mut event = NewAuditEvent::ok("set_roles", "user", user_id);
         event.detail = Some(roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","));
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            for role in roles {
-                sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                    .bind(user_id)
-                    .bind(role.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            append_audit!(tx, actor, [&event]);
-        });
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        tx.execute(sql("DELETE FROM user_roles WHERE user_id = $1").bind(user_id)).await?;
+        for role in roles {
+            tx.execute(sql("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)").bind(user_id).bind(role.as_str()))
+                .await?;
+        }
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     pub async fn set_user_lang(&self, actor: &Actor, user_id: Uuid, lang: Lang) -> Result<()> {
         let mut event = NewAuditEvent::ok("set_language", "user", user_id);
         event.detail = Some(lang.as_str().into());
-        write_tx!(self, tx => {
-            sqlx::query("UPDATE users SET lang = $1 WHERE id = $2").bind(lang.as_str()).bind(user_id).execute(&mut *tx).await?;
-            append_audit!(tx, actor, [&event]);
-        });
+        let mut tx = self.begin_write().await?;
+        tx.execute(sql("UPDATE users SET lang = $1 WHERE id = $2").bind(lang.as_str()).bind(user_id)).await?;
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -266,12 +257,12 @@ impl Store {
             (false, false) => "reset_totp",
         };
         let event = NewAuditEvent::ok(action, "user", user_id);
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2").bind(secret).bind(user_id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE sessions SET totp_offer = NULL WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            append_audit!(tx, actor, [&event]);
-        });
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        tx.execute(sql("UPDATE users SET totp_secret = $1 WHERE id = $2").bind(secret).bind(user_id)).await?;
+        tx.execute(sql("UPDATE sessions SET totp_offer = NULL WHERE user_id = $1").bind(user_id)).await?;
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -306,20 +297,19 @@ impl Store {
         if second_factor_pending {
             event.outcome = "password_ok";
         }
-        write_tx!(self, tx => {
-            sqlx::query(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, second_factor_pending) \
-                 VALUES ($1, $2, $3, $3, $4, $5)",
-            )
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now)
-            .bind(now + limits.absolute_ms)
-            .bind(second_factor_pending)
-            .execute(&mut *tx)
-            .await?;
-            append_audit!(tx, actor, [&event]);
-        });
+        let mut tx = self.begin_write().await?;
+        tx.execute(sql(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, second_factor_pending) \
+             VALUES ($1, $2, $3, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(now + limits.absolute_ms)
+        .bind(second_factor_pending))
+        .await?;
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -334,22 +324,21 @@ impl Store {
             detail: Some("totp".into()),
         };
         let now = now_millis();
-        write_tx!(self, tx => {
-            let n = sqlx::query(
-                "UPDATE sessions SET token_hash = $1, second_factor_pending = FALSE, last_seen_at = $2 \
-                 WHERE token_hash = $3 AND second_factor_pending = TRUE",
+        let mut tx = self.begin_write().await?;
+        let n = tx
+            .execute(
+                sql("UPDATE sessions SET token_hash = $1, second_factor_pending = FALSE, last_seen_at = $2 \
+             WHERE token_hash = $3 AND second_factor_pending = TRUE")
+                .bind(new_hash)
+                .bind(now)
+                .bind(old_hash),
             )
-            .bind(new_hash)
-            .bind(now)
-            .bind(old_hash)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            append_audit!(tx, actor, [&event]);
-        });
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -420,21 +409,20 @@ impl Store {
             outcome: "ok",
             detail: None,
         };
-        write_tx!(self, tx => {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
-            append_audit!(tx, actor, [&event]);
-        });
+        let mut tx = self.begin_write().await?;
+        tx.execute(sql("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash)).await?;
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Ends every session of a user ("log out everywhere").
     pub async fn end_all_sessions(&self, actor: &Actor, user_id: Uuid) -> Result<u64> {
         let event = NewAuditEvent::ok("logout_everywhere", "user", user_id);
-        let n = write_tx!(self, tx => {
-            let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?.rows_affected();
-            append_audit!(tx, actor, [&event]);
-            n
-        });
+        let mut tx = self.begin_write().await?;
+        let n = tx.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(user_id)).await?;
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(n)
     }
 
@@ -451,42 +439,39 @@ impl Store {
         let scopes_text = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
         let mut event = NewAuditEvent::ok("create_token", "api_token", id);
         event.detail = Some(scopes_text.clone());
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            sqlx::query(
-                "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id)
-            .bind(user_id)
-            .bind(name)
-            .bind(token_hash)
-            .bind(&scopes_text)
-            .bind(now_millis())
-            .execute(&mut *tx)
-            .await?;
-            append_audit!(tx, actor, [&event]);
-        });
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        tx.execute(sql(
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(&scopes_text)
+        .bind(now_millis()))
+        .await?;
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, id: Uuid, owner: Option<Uuid>) -> Result<()> {
         let event = NewAuditEvent::ok("revoke_token", "api_token", id);
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            let n = sqlx::query(
-                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR user_id = $3)",
-            )
-            .bind(now_millis())
-            .bind(id)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            append_audit!(tx, actor, [&event]);
-        });
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        let n = tx.execute(sql(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR user_id = $3)",
+        )
+        .bind(now_millis())
+        .bind(id)
+        .bind(owner))
+        .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::exec::{Tx, sql};
 use crate::{Result, Store};
 
 /// The hash before the first event.
@@ -134,56 +135,46 @@ impl Chain {
     }
 }
 
-/// Appends `$events` (an iterator of `&NewAuditEvent`) by `$actor` inside the transaction `$tx`.
-macro_rules! append_audit {
-    ($tx:ident, $actor:expr, $events:expr) => {{
-        let actor: &$crate::audit::Actor = $actor;
-        append_audit_each!($tx, $events.into_iter().map(|e| (actor, e)));
-    }};
+/// Appends `events` by `actor` inside the transaction `tx`.
+pub(crate) async fn append(tx: &mut Tx, actor: &Actor, events: &[&NewAuditEvent]) -> Result<()> {
+    let events: Vec<(&Actor, &NewAuditEvent)> = events.iter().map(|e| (actor, *e)).collect();
+    append_each(tx, &events).await
 }
 
-/// Appends `$events` (an iterator of `(&Actor, &NewAuditEvent)`) inside the transaction `$tx`:
-/// the head of the chain is locked and read, the events linked to it in order and inserted with
-/// one statement, and the new head written.
-macro_rules! append_audit_each {
-    ($tx:ident, $events:expr) => {{
-        let (seq, hash): (i64, String) =
-            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *$tx)
-                .await?;
-        let mut chain = $crate::audit::Chain { seq, hash };
-        let at = $crate::now_millis();
-        let linked: Vec<$crate::audit::AuditEvent> =
-            $events.into_iter().map(|(actor, event)| chain.link(actor, event, at)).collect();
-        if !linked.is_empty() {
-            insert_rows!(
-                $tx,
-                "INSERT INTO audit_events (seq, at, actor, action, entity, entity_id, person_id, \
-                 address, outcome, detail, prev_hash, hash) ",
-                &linked,
-                12,
-                |row, e| {
-                    row.push_bind(e.seq)
-                        .push_bind(e.at)
-                        .push_bind(e.actor.clone())
-                        .push_bind(e.action.clone())
-                        .push_bind(e.entity.clone())
-                        .push_bind(e.entity_id.clone())
-                        .push_bind(e.person_id)
-                        .push_bind(e.address.clone())
-                        .push_bind(e.outcome.clone())
-                        .push_bind(e.detail.clone())
-                        .push_bind(e.prev_hash.clone())
-                        .push_bind(e.hash.clone())
-                }
-            );
-            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                .bind(chain.seq)
-                .bind(&chain.hash)
-                .execute(&mut *$tx)
-                .await?;
-        }
-    }};
+/// Appends `events` (each with its actor) inside the transaction `tx`: the head of the chain is
+/// locked and read, the events linked to it in order and inserted with one statement, and the new
+/// head written.
+pub(crate) async fn append_each(tx: &mut Tx, events: &[(&Actor, &NewAuditEvent)]) -> Result<()> {
+    let (seq, hash): (i64, String) =
+        tx.fetch_one(sql("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")).await?;
+    let mut chain = Chain { seq, hash };
+    let at = crate::now_millis();
+    let linked: Vec<AuditEvent> = events.iter().map(|(actor, event)| chain.link(actor, event, at)).collect();
+    if linked.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = linked
+        .iter()
+        .map(|e| {
+            values![
+                e.seq,
+                e.at,
+                &e.actor,
+                &e.action,
+                &e.entity,
+                &e.entity_id,
+                e.person_id,
+                &e.address,
+                &e.outcome,
+                &e.detail,
+                &e.prev_hash,
+                &e.hash
+            ]
+        })
+        .collect();
+    tx.insert_rows(&format!("INSERT INTO audit_events ({AUDIT_COLUMNS}) "), rows, "").await?;
+    tx.execute(sql("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(chain.seq).bind(&chain.hash)).await?;
+    Ok(())
 }
 
 /// Where the chain is broken.
@@ -213,8 +204,9 @@ impl Store {
 
     /// Appends events in a transaction of their own.
     pub(crate) async fn audit_alone(&self, actor: &Actor, events: &[NewAuditEvent]) -> Result<()> {
-        write_tx!(self, tx => append_audit!(tx, actor, events));
-        Ok(())
+        let mut tx = self.begin_write().await?;
+        append(&mut tx, actor, &events.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await
     }
 
     /// Walks the whole chain. Returns the number of events checked, or the first broken event.

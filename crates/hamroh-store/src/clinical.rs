@@ -9,6 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::audit::{Actor, NewAuditEvent};
+use crate::exec::sql;
 use crate::referrals::{Listing, WORKLIST_ROWS};
 use crate::{Result, Store, StoreError};
 
@@ -361,7 +362,8 @@ impl Store {
         let sql =
             format!("SELECT u.person_id, u.encounter_id, u.at {from} ORDER BY u.at, u.encounter_id LIMIT {limit}");
         let count = crate::referrals::capped_count(from);
-        let (rows, count): (Vec<(Uuid, Uuid, i64)>, i64) = section_rows!(self, limit, sql, count, organisation_id);
+        let (rows, count): (Vec<(Uuid, Uuid, i64)>, i64) =
+            self.section_rows(limit, sql, count, values![organisation_id]).await?;
         let codes = self.person_codes(rows.iter().map(|r| r.0)).await?;
         let rows = rows.into_iter().map(|(p, e, at)| (p, codes.get(&p).cloned().unwrap_or_default(), e, at)).collect();
         Ok(Listing::of(rows, count))
@@ -410,7 +412,7 @@ impl Store {
              LIMIT {WORKLIST_ROWS}) capped"
         );
         type Row = (Uuid, i64, Uuid, i64, String, bool, bool, Uuid, String);
-        let (rows, count): (Vec<Row>, i64) = section_rows!(self, limit, sql, count, organisation_id);
+        let (rows, count): (Vec<Row>, i64) = self.section_rows(limit, sql, count, values![organisation_id]).await?;
         let codes = self.person_codes(rows.iter().map(|r| r.0)).await?;
         let mut items: Vec<UrgentItem> = Vec::new();
         for (person_id, at, encounter_id, _, flags, contact_today, escalated, organisation_id, organisation) in rows {
@@ -484,15 +486,16 @@ impl Store {
             events.push(NewAuditEvent::ok("escalate", "red_flag", person).person(*person));
         }
         let actor = Actor::system("safety-net");
-        write_tx!(self, tx => {
-            sqlx::query("UPDATE open_red_flags SET escalated_at = $1 WHERE escalated_at IS NULL AND encounter_at < $2")
+        let mut tx = self.begin_write().await?;
+        tx.execute(
+            sql("UPDATE open_red_flags SET escalated_at = $1 WHERE escalated_at IS NULL AND encounter_at < $2")
                 .bind(now)
-                .bind(cutoff)
-                .execute(&mut *tx)
-                .await?;
-            append_audit!(tx, &actor, events.iter());
-            enqueue_outbox!(tx, messages.iter());
-        });
+                .bind(cutoff),
+        )
+        .await?;
+        crate::audit::append(&mut tx, &actor, &events.iter().collect::<Vec<_>>()).await?;
+        crate::outbox::enqueue(&mut tx, &messages.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await?;
         Ok(due.into_iter().map(|d| d.0).collect())
     }
 

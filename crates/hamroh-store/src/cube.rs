@@ -4,10 +4,13 @@
 //! define what is counted; [`Store::rebuild_cube`] fills the cube from them, and a test checks that
 //! the incremental cube equals the rebuilt one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use hamroh_domain::model::period_month;
+use hamroh_domain::model::{Batch, ReferralEvent, period_month};
+use hamroh_domain::referral::ReferralStatus;
+use uuid::Uuid;
 
+use crate::exec::{Tx, Value, sql};
 use crate::facts::{Fact, Measure};
 use crate::{Result, Store, now_millis};
 
@@ -29,7 +32,7 @@ pub fn age_band(age: i64) -> &'static str {
 }
 
 /// What a record is broken down by.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Dims {
     pub district: String,
     pub sex: String,
@@ -77,48 +80,37 @@ impl Increments {
     }
 }
 
-/// Adds increments to the cube inside a transaction `tx`.
+/// Adds increments to the cube inside the transaction `tx`.
 // Rows are written in key order, so that concurrent transactions take the cube's row locks in
 // the same order and cannot deadlock (PostgreSQL).
-macro_rules! flush_cube {
-    ($tx:ident, $increments:expr) => {
-        insert_rows!(
-            $tx,
-            "INSERT INTO indicator_cube (measure, category, month, dim, dim_value, value, n) ",
-            $increments.0.iter(),
-            7,
-            |row, cell| {
-                let ((measure, category, month, dim, dim_value, value), n) = cell;
-                row.push_bind(measure.as_str())
-                    .push_bind(category.clone())
-                    .push_bind(*month)
-                    .push_bind(*dim)
-                    .push_bind(dim_value.clone())
-                    .push_bind(*value)
-                    .push_bind(*n)
-            },
-            " ON CONFLICT (dim, measure, category, month, dim_value, value) \
-             DO UPDATE SET n = indicator_cube.n + excluded.n"
-        );
-    };
+pub(crate) async fn flush(tx: &mut Tx, increments: &Increments) -> Result<()> {
+    let rows = increments.0.iter().map(|((measure, category, month, dim, dim_value, value), n)| {
+        values![measure.as_str(), category, *month, *dim, dim_value, *value, *n]
+    });
+    tx.insert_rows(
+        "INSERT INTO indicator_cube (measure, category, month, dim, dim_value, value, n) ",
+        rows,
+        " ON CONFLICT (dim, measure, category, month, dim_value, value) \
+         DO UPDATE SET n = indicator_cube.n + excluded.n",
+    )
+    .await?;
+    Ok(())
 }
 
-/// A person's breakdown values, read inside a transaction `tx`.
-macro_rules! person_dims {
-    ($tx:ident, $person:expr) => {{
-        let row: Option<(String, String, i64, Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT district, sex, birth_year, destination, work_sector FROM persons WHERE id = $1")
-                .bind($person)
-                .fetch_optional(&mut *$tx)
-                .await?;
-        row.map(|(district, sex, birth_year, destination, work_sector)| $crate::cube::Dims {
-            district,
-            sex,
-            birth_year,
-            destination,
-            work_sector,
-        })
-    }};
+const DIM_COLUMNS: &str = "district, sex, birth_year, destination, work_sector";
+
+/// A person's breakdown values, with the person's id.
+#[derive(sqlx::FromRow)]
+struct PersonDims {
+    id: Uuid,
+    #[sqlx(flatten)]
+    dims: Dims,
+}
+
+/// A person's breakdown values, read inside the transaction `tx`.
+async fn person_dims(tx: &mut Tx, person: Uuid) -> Result<Option<Dims>> {
+    let text = format!("SELECT {DIM_COLUMNS} FROM persons WHERE id = $1");
+    tx.fetch_optional(sql(sqlx::AssertSqlSafe(text)).bind(person)).await
 }
 
 /// A row of the cube.
@@ -236,10 +228,10 @@ impl Store {
             }
         }
         let rows = increments.0.len() as u64;
-        write_tx!(self, tx => {
-            sqlx::query("DELETE FROM indicator_cube").execute(&mut *tx).await?;
-            flush_cube!(tx, increments);
-        });
+        let mut tx = self.begin_write().await?;
+        tx.execute(sql("DELETE FROM indicator_cube")).await?;
+        flush(&mut tx, &increments).await?;
+        tx.commit().await?;
         Ok(rows)
     }
 
@@ -274,129 +266,111 @@ pub(crate) fn dims_of(rec: &hamroh_domain::model::PersonRecord) -> Dims {
     }
 }
 
-/// Counts a batch's records into the cube, inside the transaction `tx` that stores them; the
+/// Counts a batch's records into `inc`, inside the transaction `tx` that stores them; the
 /// counting rules are those of `Store::facts`.
-macro_rules! count_batch {
-    ($tx:ident, $batches:expr, $inc:expr) => {{
-        use $crate::facts::Measure;
-        let batches: Vec<&hamroh_domain::model::Batch> = $batches.collect();
-        let persons = || batches.iter().flat_map(|b| &b.persons);
-        let screenings = || batches.iter().flat_map(|b| &b.screenings);
-        let referrals = || batches.iter().flat_map(|b| &b.referrals);
-        let inc: &mut $crate::cube::Increments = $inc;
-        let mut dims: std::collections::HashMap<uuid::Uuid, Option<$crate::cube::Dims>> =
-            persons().map(|r| (r.person.id, Some($crate::cube::dims_of(r)))).collect();
-        for rec in persons() {
-            let d = $crate::cube::dims_of(rec);
-            let month = hamroh_domain::model::period_month(rec.person.created_at);
-            inc.add(Measure::Registered, "", month, &d, None, 1);
-            for e in rec.episodes.iter() {
-                if let Some(injury) = &e.injury {
-                    let at = $crate::cube::Dims {
-                        destination: Some(e.destination_country.clone()),
-                        work_sector: Some(e.work_sector.as_str().to_owned()),
-                        ..d.clone()
-                    };
-                    inc.add(Measure::Injury, injury.cause.as_str(), month, &at, None, 1);
-                }
+pub(crate) async fn count_batch(tx: &mut Tx, batches: &[&Batch], inc: &mut Increments) -> Result<()> {
+    let persons = || batches.iter().flat_map(|b| &b.persons);
+    let screenings = || batches.iter().flat_map(|b| &b.screenings);
+    let referrals = || batches.iter().flat_map(|b| &b.referrals);
+    let mut dims: HashMap<Uuid, Dims> = persons().map(|r| (r.person.id, dims_of(r))).collect();
+    for rec in persons() {
+        let d = dims_of(rec);
+        let month = period_month(rec.person.created_at);
+        inc.add(Measure::Registered, "", month, &d, None, 1);
+        for e in &rec.episodes {
+            if let Some(injury) = &e.injury {
+                let at = Dims {
+                    destination: Some(e.destination_country.clone()),
+                    work_sector: Some(e.work_sector.as_str().to_owned()),
+                    ..d.clone()
+                };
+                inc.add(Measure::Injury, injury.cause.as_str(), month, &at, None, 1);
             }
         }
-        let mut need: Vec<uuid::Uuid> = screenings().map(|s| s.person_id).collect();
-        need.extend(referrals().map(|r| r.person_id));
-        need.retain(|id| !dims.contains_key(id));
-        need.sort_unstable();
-        need.dedup();
-        for chunk in need.chunks(1_000) {
-            let mut q = sqlx::QueryBuilder::new(
-                "SELECT id, district, sex, birth_year, destination, work_sector FROM persons WHERE id IN (",
-            );
-            $crate::sql::push_ids(&mut q, chunk);
-            let rows: Vec<(uuid::Uuid, String, String, i64, Option<String>, Option<String>)> =
-                q.build_query_as().persistent(false).fetch_all(&mut *$tx).await?;
-            for (id, district, sex, birth_year, destination, work_sector) in rows {
-                dims.insert(id, Some($crate::cube::Dims { district, sex, birth_year, destination, work_sector }));
+    }
+    let mut need: Vec<Uuid> = screenings().map(|s| s.person_id).collect();
+    need.extend(referrals().map(|r| r.person_id));
+    need.retain(|id| !dims.contains_key(id));
+    need.sort_unstable();
+    need.dedup();
+    for chunk in need.chunks(1_000) {
+        let text =
+            format!("SELECT id, {DIM_COLUMNS} FROM persons WHERE id IN ({})", crate::sql::placeholders(1, chunk.len()));
+        let rows: Vec<PersonDims> =
+            tx.fetch_all(sql(sqlx::AssertSqlSafe(text)).bind_all(chunk.iter().map(Value::from)).once()).await?;
+        dims.extend(rows.into_iter().map(|r| (r.id, r.dims)));
+    }
+    for s in screenings() {
+        let Some(d) = dims.get(&s.person_id) else { continue };
+        let month = period_month(s.encounter_at);
+        inc.add(Measure::Screened, &s.instrument, month, d, None, 1);
+        if s.outcome.positive == Some(true) {
+            inc.add(Measure::Positive, &s.instrument, month, d, None, 1);
+        }
+        if s.outcome.flags.iter().any(|f| f.contains("self_harm")) {
+            inc.add(Measure::SelfHarm, &s.instrument, month, d, None, 1);
+        }
+        if s.instrument == "wgss" {
+            inc.add(Measure::WgssAnswers, &crate::records::answers_text(&s.answers), month, d, None, 1);
+        }
+    }
+    let mut sectors: HashMap<Uuid, String> = HashMap::new();
+    for r in referrals() {
+        let Some(d) = dims.get(&r.person_id) else { continue };
+        if let std::collections::hash_map::Entry::Vacant(e) = sectors.entry(r.service_id) {
+            e.insert(tx.scalar(sql("SELECT sector FROM services WHERE id = $1").bind(r.service_id)).await?);
+        }
+        let sector = &sectors[&r.service_id];
+        let month = period_month(r.created_at);
+        inc.add(Measure::ReferralSent, sector, month, d, None, 1);
+        let first = |status: ReferralStatus| r.events.iter().find(|e| e.to_status == status);
+        if first(ReferralStatus::Accepted).is_some() {
+            inc.add(Measure::ReferralAccepted, sector, month, d, None, 1);
+        }
+        if let Some(e) = first(ReferralStatus::Attended) {
+            let days = (e.at - r.created_at).max(0) / 86_400_000;
+            inc.add(Measure::ReferralAttended, sector, month, d, Some(days), 1);
+        }
+        for e in &r.events {
+            if let Some(b) = e.barrier {
+                inc.add(Measure::Barrier, b.as_str(), period_month(e.at), d, None, 1);
             }
         }
-        for s in screenings() {
-            let Some(Some(d)) = dims.get(&s.person_id) else { continue };
-            let month = hamroh_domain::model::period_month(s.encounter_at);
-            inc.add(Measure::Screened, &s.instrument, month, d, None, 1);
-            if s.outcome.positive == Some(true) {
-                inc.add(Measure::Positive, &s.instrument, month, d, None, 1);
-            }
-            if s.outcome.flags.iter().any(|f| f.contains("self_harm")) {
-                inc.add(Measure::SelfHarm, &s.instrument, month, d, None, 1);
-            }
-            if s.instrument == "wgss" {
-                inc.add(Measure::WgssAnswers, &$crate::records::answers_text(&s.answers), month, d, None, 1);
-            }
-        }
-        let mut sectors: std::collections::HashMap<uuid::Uuid, String> = std::collections::HashMap::new();
-        for r in referrals() {
-            let Some(Some(d)) = dims.get(&r.person_id) else { continue };
-            if !sectors.contains_key(&r.service_id) {
-                let sector: String = sqlx::query_scalar("SELECT sector FROM services WHERE id = $1")
-                    .bind(r.service_id)
-                    .fetch_one(&mut *$tx)
-                    .await?;
-                sectors.insert(r.service_id, sector);
-            }
-            let sector = &sectors[&r.service_id];
-            let month = hamroh_domain::model::period_month(r.created_at);
-            inc.add(Measure::ReferralSent, sector, month, d, None, 1);
-            let first =
-                |status: hamroh_domain::referral::ReferralStatus| r.events.iter().find(|e| e.to_status == status);
-            if first(hamroh_domain::referral::ReferralStatus::Accepted).is_some() {
-                inc.add(Measure::ReferralAccepted, sector, month, d, None, 1);
-            }
-            if let Some(e) = first(hamroh_domain::referral::ReferralStatus::Attended) {
-                let days = (e.at - r.created_at).max(0) / 86_400_000;
-                inc.add(Measure::ReferralAttended, sector, month, d, Some(days), 1);
-            }
-            for e in r.events.iter() {
-                if let Some(b) = e.barrier {
-                    inc.add(Measure::Barrier, b.as_str(), hamroh_domain::model::period_month(e.at), d, None, 1);
-                }
-            }
-        }
-    }};
+    }
+    Ok(())
 }
 
-/// Counts one referral step into `$inc`, inside the transaction `tx` that records it, before the
+/// Counts one referral step into `inc`, inside the transaction `tx` that records it, before the
 /// step's event is inserted (so that "first time accepted or attended" can be asked). The caller
 /// writes the counts after the audit events, as every writer does: writers that lock the cube's
 /// rows and the audit chain's head in different orders can wait on each other forever.
-macro_rules! count_step {
-    ($tx:ident, $referral:expr, $event:expr, $inc:expr) => {{
-        use hamroh_domain::referral::ReferralStatus;
-        use $crate::facts::Measure;
-        let referral = $referral;
-        let event = $event;
-        let earlier: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM referral_events WHERE referral_id = $1 AND to_status = $2")
+pub(crate) async fn count_step(
+    tx: &mut Tx,
+    referral: &crate::referrals::ReferralDetail,
+    event: &ReferralEvent,
+    inc: &mut Increments,
+) -> Result<()> {
+    let earlier: i64 = tx
+        .scalar(
+            sql("SELECT COUNT(*) FROM referral_events WHERE referral_id = $1 AND to_status = $2")
                 .bind(referral.id)
-                .bind(event.to_status.as_str())
-                .fetch_one(&mut *$tx)
-                .await?;
-        let first = earlier == 0;
-        if let Some(d) = person_dims!($tx, referral.person_id) {
-            let sector: String = sqlx::query_scalar("SELECT sector FROM services WHERE id = $1")
-                .bind(referral.service_id)
-                .fetch_one(&mut *$tx)
-                .await?;
-            let inc: &mut $crate::cube::Increments = $inc;
-            let month = hamroh_domain::model::period_month(referral.created_at);
-            match event.to_status {
-                ReferralStatus::Accepted if first => inc.add(Measure::ReferralAccepted, &sector, month, &d, None, 1),
-                ReferralStatus::Attended if first => {
-                    let days = (event.at - referral.created_at).max(0) / 86_400_000;
-                    inc.add(Measure::ReferralAttended, &sector, month, &d, Some(days), 1)
-                }
-                _ => {}
-            }
-            if let Some(b) = event.barrier {
-                inc.add(Measure::Barrier, b.as_str(), hamroh_domain::model::period_month(event.at), &d, None, 1);
-            }
+                .bind(event.to_status.as_str()),
+        )
+        .await?;
+    let first = earlier == 0;
+    let Some(d) = person_dims(tx, referral.person_id).await? else { return Ok(()) };
+    let sector: String = tx.scalar(sql("SELECT sector FROM services WHERE id = $1").bind(referral.service_id)).await?;
+    let month = period_month(referral.created_at);
+    match event.to_status {
+        ReferralStatus::Accepted if first => inc.add(Measure::ReferralAccepted, &sector, month, &d, None, 1),
+        ReferralStatus::Attended if first => {
+            let days = (event.at - referral.created_at).max(0) / 86_400_000;
+            inc.add(Measure::ReferralAttended, &sector, month, &d, Some(days), 1)
         }
-    }};
+        _ => {}
+    }
+    if let Some(b) = event.barrier {
+        inc.add(Measure::Barrier, b.as_str(), period_month(event.at), &d, None, 1);
+    }
+    Ok(())
 }

@@ -7,19 +7,14 @@ use hamroh_domain::service::ServiceLanguage;
 use uuid::Uuid;
 
 use crate::audit::{Actor, NewAuditEvent};
+use crate::exec::{Tx, sql};
 use crate::{Result, Store, StoreError};
 
-/// Writes the districts a service covers (inside a transaction `tx`).
-macro_rules! insert_service_districts {
-    ($tx:ident, $service:expr) => {
-        for d in &$service.districts {
-            sqlx::query("INSERT INTO service_districts (service_id, district) VALUES ($1, $2)")
-                .bind($service.id)
-                .bind(d.as_str())
-                .execute(&mut *$tx)
-                .await?;
-        }
-    };
+/// Writes the districts a service covers, inside the transaction `tx`.
+async fn insert_service_districts(tx: &mut Tx, service: &Service) -> Result<()> {
+    let rows = service.districts.iter().map(|d| values![service.id, d.as_str()]);
+    tx.insert_rows("INSERT INTO service_districts (service_id, district) ", rows, "").await?;
+    Ok(())
 }
 
 /// Languages as stored: codes joined by commas.
@@ -112,12 +107,11 @@ impl Store {
         }
         let mut event = NewAuditEvent::ok("update", "service", service.id);
         event.detail = Some(changed.join(","));
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            sqlx::query(
-                "UPDATE services SET name = $1, sector = $2, service_type = $3, response_days = $4, languages = $5, \
-                 cost = $6, accessible = $7, contact = $8, opening_hours = $9 WHERE id = $10",
-            )
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        tx.execute(
+            sql("UPDATE services SET name = $1, sector = $2, service_type = $3, response_days = $4, languages = $5, \
+             cost = $6, accessible = $7, contact = $8, opening_hours = $9 WHERE id = $10")
             .bind(&service.name)
             .bind(service.sector.as_str())
             .bind(&service.service_type)
@@ -127,13 +121,13 @@ impl Store {
             .bind(service.accessible)
             .bind(&service.contact)
             .bind(&service.opening_hours)
-            .bind(service.id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM service_districts WHERE service_id = $1").bind(service.id).execute(&mut *tx).await?;
-            insert_service_districts!(tx, service);
-            append_audit!(tx, actor, [&event]);
-        });
+            .bind(service.id),
+        )
+        .await?;
+        tx.execute(sql("DELETE FROM service_districts WHERE service_id = $1").bind(service.id)).await?;
+        insert_service_districts(&mut tx, service).await?;
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

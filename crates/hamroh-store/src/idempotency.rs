@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use crate::exec::{Tx, sql};
 use crate::group_commit::KeyStep;
 use crate::{Result, Store};
 
@@ -92,13 +93,12 @@ pub enum Begin {
     Replay { status: u16, content_type: Option<String>, location: Option<String>, body: Vec<u8> },
 }
 
-/// Carries out a [`KeyStep`] inside the transaction `$tx`; evaluates to the rows it changed.
-macro_rules! key_step {
-    ($tx:ident, $step:expr) => {
-        match $step {
-            $crate::group_commit::KeyStep::Answer { request, status, content_type, location, body } => {
-                let now = $crate::now_millis();
-                sqlx::query(
+/// Carries out a [`KeyStep`] inside the transaction `tx`; the rows it changed.
+pub(crate) async fn key_step(tx: &mut Tx, step: &KeyStep) -> Result<u64> {
+    match step {
+        KeyStep::Answer { request, status, content_type, location, body } => {
+            tx.execute(
+                sql(
                     "INSERT INTO idempotency_keys (caller, key, method, path, claim, created_at, status, content_type, \
                      body, location, body_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                      ON CONFLICT (caller, key) DO UPDATE SET status = excluded.status, \
@@ -110,18 +110,51 @@ macro_rules! key_step {
                 .bind(&request.method)
                 .bind(&request.path)
                 .bind(&request.claim)
-                .bind(now)
+                .bind(crate::now_millis())
                 .bind(i64::from(*status))
                 .bind(content_type)
                 .bind(body)
                 .bind(location)
-                .bind(&request.body_hash)
-                .execute(&mut *$tx)
-                .await?
-                .rows_affected()
-            }
+                .bind(&request.body_hash),
+            )
+            .await
         }
-    };
+    }
+}
+
+/// Records, inside the transaction `tx`, that the keyed requests `requests` (each once) have
+/// written: their rows are inserted, or marked if their own request inserted them before. A row
+/// held by another claim is a conflict, which the caller's `?` turns into a rollback.
+///
+/// Only the transaction that makes a keyed request's own change calls this (an audited read does
+/// not: a key marked by one would tell a retry that a write was carried out that never was).
+pub(crate) async fn mark_written(tx: &mut Tx, requests: &[&KeyedRequest]) -> Result<()> {
+    let now = crate::now_millis();
+    let rows =
+        requests.iter().map(|r| values![&r.caller, &r.key, &r.method, &r.path, &r.body_hash, &r.claim, now, now]);
+    let changed = tx
+        .insert_rows(
+            "INSERT INTO idempotency_keys (caller, key, method, path, body_hash, claim, created_at, written_at) ",
+            rows,
+            " ON CONFLICT (caller, key) DO UPDATE SET written_at = excluded.written_at \
+             WHERE idempotency_keys.claim = excluded.claim",
+        )
+        .await?;
+    if changed != requests.len() as u64 {
+        return Err(crate::StoreError::Conflict(
+            "a request with this Idempotency-Key is being answered elsewhere".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Marks the keyed request the current task answers (if any) as written, inside `tx`: the call
+/// every state-changing transaction makes, next to the change it records.
+pub(crate) async fn mark_request_written(tx: &mut Tx) -> Result<()> {
+    match current() {
+        Some(request) => mark_written(tx, &[&request]).await,
+        None => Ok(()),
+    }
 }
 
 impl Store {
@@ -129,7 +162,12 @@ impl Store {
     async fn key_step(&self, step: KeyStep) -> Result<u64> {
         match &self.group {
             Some(group) => group.key_step(step).await,
-            None => Ok(write_tx!(self, tx => { key_step!(tx, &step) })),
+            None => {
+                let mut tx = self.begin_write().await?;
+                let changed = key_step(&mut tx, &step).await?;
+                tx.commit().await?;
+                Ok(changed)
+            }
         }
     }
 

@@ -8,25 +8,21 @@
 #[macro_use]
 mod sql;
 #[macro_use]
-mod audit;
-#[macro_use]
-pub mod outbox;
+mod exec;
 mod accounts;
+mod audit;
 pub mod backup;
-#[macro_use]
-pub mod cube;
-#[macro_use]
-mod directory;
 mod clinical;
+pub mod cube;
+mod directory;
 mod error;
 pub mod facts;
 mod gate;
 mod group_commit;
-#[macro_use]
 pub mod idempotency;
-#[macro_use]
 mod lost;
 mod migrations;
+pub mod outbox;
 mod person_codes;
 mod records;
 mod referrals;

@@ -2,13 +2,14 @@
 //! no done follow-up answered since. A screening is answered by an attendance or follow-up at or
 //! after its time, so what is unanswered is every such screening after the person's last answer;
 //! the first of them is kept in `unanswered`, one row per person, by every transaction that can
-//! change it ([`refresh_unanswered!`]). The person is lost once that screening is older than the
+//! change it ([`refresh_unanswered`]). The person is lost once that screening is older than the
 //! cut-off, which depends on the time of asking. Reading this from the records meant looking for
 //! an answer after every positive screening in the country: 42 s at two million people.
 
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::exec::{Tx, Value, sql};
 use crate::referrals::Listing;
 use crate::{Result, Store};
 
@@ -22,66 +23,45 @@ pub(crate) const UNANSWERED: &str = "NOT EXISTS (SELECT 1 FROM referrals r JOIN 
      AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.person_id = s.person_id AND f.status = 'done' \
      AND f.done_at >= s.encounter_at)";
 
-/// Whether a backend lets two transactions write at once, so that two refreshes of one person
-/// must take turns: PostgreSQL does, SQLite runs one writer at a time.
-pub(crate) trait ConcurrentWriters: sqlx::Database {
-    const CONCURRENT: bool;
-}
-
-impl ConcurrentWriters for sqlx::Sqlite {
-    const CONCURRENT: bool = false;
-}
-
-impl ConcurrentWriters for sqlx::Postgres {
-    const CONCURRENT: bool = true;
-}
-
-pub(crate) fn concurrent<DB: ConcurrentWriters>(_tx: &sqlx::Transaction<'_, DB>) -> bool {
-    DB::CONCURRENT
-}
-
-/// Makes concurrent transactions that refresh any of `$persons` (sorted ids) take turns until
-/// `$tx` ends. The row lock does not conflict with the key-share locks that inserting a person's
+/// Makes concurrent transactions that refresh any of `persons` (sorted ids) take turns until
+/// `tx` ends. The row lock does not conflict with the key-share locks that inserting a person's
 /// records takes. A refresh made after the lock sees every record of the person committed before
 /// it, so whichever transaction refreshes last leaves the right row. Take it before the cube's
-/// rows, as every writer does, so that no two writers wait on each other.
-macro_rules! lock_persons {
-    ($tx:ident, $persons:expr) => {{
-        let persons: &[uuid::Uuid] = $persons;
-        if $crate::lost::concurrent(&$tx) && !persons.is_empty() {
-            let mut q = sqlx::QueryBuilder::new("SELECT id FROM persons WHERE id IN (");
-            $crate::sql::push_ids(&mut q, persons);
-            q.push(" ORDER BY id FOR NO KEY UPDATE");
-            q.build().execute(&mut *$tx).await?;
-        }
-    }};
+/// rows, as every writer does, so that no two writers wait on each other. SQLite has one writer
+/// at a time and needs no lock.
+pub(crate) async fn lock_persons(tx: &mut Tx, persons: &[Uuid]) -> Result<()> {
+    if tx.concurrent() && !persons.is_empty() {
+        let text = format!(
+            "SELECT id FROM persons WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
+            crate::sql::placeholders(1, persons.len())
+        );
+        tx.execute(sql(sqlx::AssertSqlSafe(text)).bind_all(persons.iter().map(Value::from))).await?;
+    }
+    Ok(())
 }
 
-/// Recomputes, inside the open transaction `$tx`, the first unanswered positive or flagged
-/// screening of each person in `$persons` (person ids, repeats allowed): run it after writing a
+/// Recomputes, inside the open transaction `tx`, the first unanswered positive or flagged
+/// screening of each person in `persons` (person ids, repeats allowed): run it after writing a
 /// person's screenings, attendances or done follow-ups, and before counting them in the cube.
-macro_rules! refresh_unanswered {
-    ($tx:ident, $persons:expr) => {{
-        let mut persons: Vec<uuid::Uuid> = $persons.into_iter().collect();
-        persons.sort_unstable();
-        persons.dedup();
-        for chunk in persons.chunks($crate::sql::MAX_ROWS) {
-            lock_persons!($tx, chunk);
-            let mut q = sqlx::QueryBuilder::new("DELETE FROM unanswered WHERE person_id IN (");
-            $crate::sql::push_ids(&mut q, chunk);
-            q.build().execute(&mut *$tx).await?;
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO unanswered (person_id, organisation_id, since) \
-                 SELECT s.person_id, p.organisation_id, MIN(s.encounter_at) FROM screenings s \
-                 JOIN persons p ON p.id = s.person_id WHERE s.person_id IN (",
-            );
-            $crate::sql::push_ids(&mut q, chunk);
-            q.push(" AND (s.positive = TRUE OR s.flags <> '') AND ");
-            q.push($crate::lost::UNANSWERED);
-            q.push(" GROUP BY s.person_id, p.organisation_id");
-            q.build().execute(&mut *$tx).await?;
-        }
-    }};
+pub(crate) async fn refresh_unanswered(tx: &mut Tx, persons: &[Uuid]) -> Result<()> {
+    let mut persons: Vec<Uuid> = persons.to_vec();
+    persons.sort_unstable();
+    persons.dedup();
+    for chunk in persons.chunks(crate::sql::MAX_ROWS) {
+        lock_persons(tx, chunk).await?;
+        let list = crate::sql::placeholders(1, chunk.len());
+        let ids = || chunk.iter().map(Value::from);
+        let text = format!("DELETE FROM unanswered WHERE person_id IN ({list})");
+        tx.execute(sql(sqlx::AssertSqlSafe(text)).bind_all(ids())).await?;
+        let text = format!(
+            "INSERT INTO unanswered (person_id, organisation_id, since) \
+             SELECT s.person_id, p.organisation_id, MIN(s.encounter_at) FROM screenings s \
+             JOIN persons p ON p.id = s.person_id WHERE s.person_id IN ({list}) \
+             AND (s.positive = TRUE OR s.flags <> '') AND {UNANSWERED} GROUP BY s.person_id, p.organisation_id"
+        );
+        tx.execute(sql(sqlx::AssertSqlSafe(text)).bind_all(ids())).await?;
+    }
+    Ok(())
 }
 
 /// A person with a positive screen or a red flag, and no attended referral or completed follow-up
@@ -124,7 +104,8 @@ impl Store {
             from.replacen("FROM unanswered u", "FROM unanswered u JOIN organisations o ON o.id = u.organisation_id", 1)
         );
         let count = crate::referrals::capped_count(&from);
-        let (rows, count): (Vec<Row>, i64) = section_rows!(self, limit, sql, count, cutoff, organisation_id);
+        let (rows, count): (Vec<Row>, i64) =
+            self.section_rows(limit, sql, count, values![cutoff, organisation_id]).await?;
         let codes = self.person_codes(rows.iter().map(|r| r.0)).await?;
         let rows = rows
             .into_iter()

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::exec::sql;
 use crate::{Result, Store, now_millis};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -218,34 +219,28 @@ impl Store {
         phone: Option<&str>,
     ) -> Result<()> {
         let event = crate::NewAuditEvent::ok("set_contact", "user", user_id);
-        write_tx!(self, tx => {
-            sqlx::query("UPDATE users SET email = $1, phone = $2 WHERE id = $3").bind(email).bind(phone).bind(user_id).execute(&mut *tx).await?;
-            append_audit!(tx, actor, [&event]);
-        });
+        let mut tx = self.begin_write().await?;
+        tx.execute(sql("UPDATE users SET email = $1, phone = $2 WHERE id = $3").bind(email).bind(phone).bind(user_id))
+            .await?;
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 }
 
-/// Inserts messages inside a transaction `$tx`.
-macro_rules! enqueue_outbox {
-    ($tx:ident, $messages:expr) => {{
-        let now = $crate::now_millis();
-        for m in $messages {
-            let m: &$crate::outbox::OutboxMessage = m;
-            sqlx::query(
-                "INSERT INTO outbox (id, channel, recipient, lang, subject, body, referral_id, created_at, attempts, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $8)",
-            )
-            .bind(m.id)
-            .bind(&m.channel)
-            .bind(&m.recipient)
-            .bind(&m.lang)
-            .bind(&m.subject)
-            .bind(&m.body)
-            .bind(m.referral_id)
-            .bind(now)
-            .execute(&mut *$tx)
-            .await?;
-        }
-    }};
+/// Inserts `messages` inside the transaction `tx`.
+pub(crate) async fn enqueue(tx: &mut crate::exec::Tx, messages: &[&OutboxMessage]) -> Result<()> {
+    let now = crate::now_millis();
+    let rows: Vec<_> = messages
+        .iter()
+        .map(|m| values![m.id, &m.channel, &m.recipient, &m.lang, &m.subject, &m.body, m.referral_id, now, 0i64, now])
+        .collect();
+    tx.insert_rows(
+        "INSERT INTO outbox (id, channel, recipient, lang, subject, body, referral_id, created_at, attempts, \
+         next_attempt_at) ",
+        rows,
+        "",
+    )
+    .await?;
+    Ok(())
 }

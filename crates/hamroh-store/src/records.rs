@@ -9,6 +9,8 @@ use jiff::civil::Date;
 use uuid::Uuid;
 
 use crate::audit::{Actor, NewAuditEvent};
+use crate::cube::Increments;
+use crate::exec::{Tx, Value, sql};
 use crate::{Result, Store, StoreError};
 
 /// The audit events that storing a batch records, one per record.
@@ -150,405 +152,434 @@ pub(crate) struct Part<'a> {
     pub events: &'a [NewAuditEvent],
 }
 
-/// Stores the records of every part (and, for an import, its submission ids) inside an open
-/// transaction `$tx`, with one audit event per record, the parts' own events and messages; the
-/// indicator cube's counts are added to `$inc`, for the caller to write before the commit. Each
+/// Stores the records of every part (and, for an import, its submission ids) inside the open
+/// transaction `tx`, with one audit event per record, the parts' own events and messages; the
+/// indicator cube's counts are added to `inc`, for the caller to write before the commit. Each
 /// table takes one statement for all the parts' rows of it.
-macro_rules! write_in_tx {
-    ($tx:ident, $parts:expr, $import:expr, $inc:expr) => {{
-        let parts: &[Part<'_>] = $parts;
-        let import: Option<&Import<'_>> = $import;
-        let mut events: Vec<(&Actor, NewAuditEvent)> = Vec::new();
-        for part in parts {
-            events.extend(audit_events(part.batch).into_iter().map(|e| (part.actor, e)));
-            events.extend(part.events.iter().map(|e| (part.actor, e.clone())));
+async fn write_in_tx(tx: &mut Tx, parts: &[Part<'_>], import: Option<&Import<'_>>, inc: &mut Increments) -> Result<()> {
+    let mut events: Vec<(&Actor, NewAuditEvent)> = Vec::new();
+    for part in parts {
+        events.extend(audit_events(part.batch).into_iter().map(|e| (part.actor, e)));
+        events.extend(part.events.iter().map(|e| (part.actor, e.clone())));
+    }
+    if let (Some(i), Some(first)) = (&import, parts.first()) {
+        let mut e = NewAuditEvent::ok("import", "submissions", i.source);
+        e.detail = Some(i.detail.clone());
+        events.push((first.actor, e));
+    }
+    let batches: Vec<&Batch> = parts.iter().map(|p| p.batch).collect();
+    // Rows are built before the first statement runs: the future then holds only plain values.
+    for (head, rows) in table_rows(&batches, import, parts.first().and_then(|p| p.actor.user_id)) {
+        tx.insert_rows(head, rows, "").await?;
+    }
+    // An encounter that did not ask about self-harm is kept, with the clinician's reason if any;
+    // one that asked answers the person's earlier ones.
+    for (person_id, organisation_id, encounter, at, asked, reason) in self_harm_asks(&batches) {
+        if asked {
+            tx.execute(sql("DELETE FROM self_harm_unasked WHERE person_id = $1 AND at <= $2").bind(person_id).bind(at))
+                .await?;
+        } else {
+            tx.execute(
+                sql("INSERT INTO self_harm_unasked (encounter_id, person_id, organisation_id, reason, at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (encounter_id) DO NOTHING")
+                .bind(encounter)
+                .bind(person_id)
+                .bind(organisation_id)
+                .bind(reason)
+                .bind(at),
+            )
+            .await?;
         }
-        if let (Some(i), Some(first)) = (&import, parts.first()) {
-            let mut e = NewAuditEvent::ok("import", "submissions", i.source);
-            e.detail = Some(i.detail.clone());
-            events.push((first.actor, e));
+    }
+    // An assessment (or a reason why none was possible) answers the person's red flags of that
+    // kind raised up to its encounter; a decision alone answers none.
+    let answered: Vec<(Uuid, Uuid, String)> = batches
+        .iter()
+        .flat_map(|b| &b.safety_assessments)
+        .map(|a| (a.person_id, a.encounter_id, format!("%,{},%", a.flag)))
+        .collect();
+    for (person_id, encounter_id, flag) in answered {
+        tx.execute(
+            sql("DELETE FROM open_red_flags WHERE person_id = $1 AND encounter_at <= \
+                 (SELECT MAX(encounter_at) FROM screenings WHERE encounter_id = $2) AND screening_id IN \
+                 (SELECT id FROM screenings WHERE person_id = $1 AND (',' || flags || ',') LIKE $3)")
+            .bind(person_id)
+            .bind(encounter_id)
+            .bind(flag),
+        )
+        .await?;
+    }
+    // What may have raised or answered a screening: its person's first unanswered one again.
+    let touched: Vec<Uuid> = batches
+        .iter()
+        .flat_map(|b| {
+            let screened =
+                b.screenings.iter().filter(|s| s.outcome.positive == Some(true) || !s.outcome.flags.is_empty());
+            let attended =
+                b.referrals.iter().filter(|r| r.events.iter().any(|e| e.to_status == ReferralStatus::Attended));
+            let done = b.follow_ups.iter().filter(|f| f.done_at.is_some());
+            screened.map(|s| s.person_id).chain(attended.map(|r| r.person_id)).chain(done.map(|f| f.person_id))
+        })
+        .collect();
+    crate::lost::refresh_unanswered(tx, &touched).await?;
+    crate::cube::count_batch(tx, &batches, inc).await?;
+    let events: Vec<(&Actor, &NewAuditEvent)> = events.iter().map(|(actor, e)| (*actor, e)).collect();
+    crate::audit::append_each(tx, &events).await?;
+    let messages: Vec<&crate::outbox::OutboxMessage> = parts.iter().flat_map(|p| p.messages).collect();
+    crate::outbox::enqueue(tx, &messages).await?;
+    Ok(())
+}
+
+/// Each encounter of the batches: its person, organisation, id and time, whether it asked about
+/// self-harm and, if not, the clinician's reason.
+type SelfHarmAsk<'a> = (Uuid, Uuid, Uuid, i64, bool, Option<&'a str>);
+
+fn self_harm_asks<'a>(batches: &[&'a Batch]) -> Vec<SelfHarmAsk<'a>> {
+    let mut out = Vec::new();
+    for b in batches {
+        for (encounter, screenings) in encounters_of(&b.screenings) {
+            let first = screenings[0];
+            let asked = hamroh_domain::safety::asked_about_self_harm(screenings.iter().copied());
+            let reason = b.self_harm_not_asked.iter().find(|(e, _)| *e == encounter).map(|(_, r)| r.as_str());
+            out.push((first.person_id, first.organisation_id, encounter, first.encounter_at, asked, reason));
         }
-        let now = $crate::now_millis();
-        let batches = || parts.iter().map(|p| p.batch);
-        insert_rows!(
-            $tx,
-            "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at) ",
-            batches().flat_map(|b| &b.organisations),
-            6,
-            |row, o| {
-                row.push_bind(o.id)
-                    .push_bind(o.name.clone())
-                    .push_bind(o.sector.as_str())
-                    .push_bind(o.district.map(|d| d.as_str()))
-                    .push_bind(o.uses_hamroh)
-                    .push_bind(now)
-            }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO services (id, organisation_id, name, sector, service_type, response_days, \
-             languages, cost, accessible, contact, opening_hours, created_at) ",
-            batches().flat_map(|b| &b.services),
-            12,
-            |row, s| {
-                row.push_bind(s.id)
-                    .push_bind(s.organisation_id)
-                    .push_bind(s.name.clone())
-                    .push_bind(s.sector.as_str())
-                    .push_bind(s.service_type.clone())
-                    .push_bind(s.response_days)
-                    .push_bind(crate::directory::language_list(&s.languages))
-                    .push_bind(s.cost.as_str())
-                    .push_bind(s.accessible)
-                    .push_bind(s.contact.clone())
-                    .push_bind(s.opening_hours.clone())
-                    .push_bind(now)
-            }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO service_districts (service_id, district) ",
-            batches().flat_map(|b| &b.services).flat_map(|s| s.districts.iter().map(move |d| (s.id, d))),
-            2,
-            |row, sd| { row.push_bind(sd.0).push_bind(sd.1.as_str()) }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO users (id, organisation_id, username, display_name, password_hash, lang, disabled, created_at) ",
-            batches().flat_map(|b| &b.users),
-            8,
-            |row, u| {
-                row.push_bind(u.id)
-                    .push_bind(u.organisation_id)
-                    .push_bind(u.username.clone())
-                    .push_bind(u.display_name.clone())
-                    .push_bind(u.password_hash.clone())
-                    .push_bind(u.lang.as_str())
-                    .push_bind(u.disabled)
-                    .push_bind(now)
-            }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO user_roles (user_id, role) ",
-            batches().flat_map(|b| &b.users).flat_map(|u| u.roles.iter().map(move |r| (u.id, r))),
-            2,
-            |row, ur| { row.push_bind(ur.0).push_bind(ur.1.as_str()) }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO persons (id, code, organisation_id, sex, birth_year, region, district, \
-             given_name, family_name, phone, created_at, created_by, updated_at, \
-             family_key, family_consonants, given_key, given_consonants, period_month, destination, work_sector) ",
-            batches().flat_map(|b| &b.persons),
-            20,
-            |row, rec| {
+    }
+    out
+}
+
+/// The rows every table takes from the batches (and an import's submission ids), in an order
+/// that inserts every row after the rows it refers to.
+fn table_rows<'a>(
+    batches: &[&'a Batch],
+    import: Option<&'a Import<'a>>,
+    imported_by: Option<Uuid>,
+) -> Vec<(&'static str, Vec<Vec<Value<'a>>>)> {
+    let now = crate::now_millis();
+    let mut out: Vec<(&'static str, Vec<Vec<Value<'a>>>)> = Vec::new();
+    let mut table = |head: &'static str, rows: Vec<Vec<Value<'a>>>| out.push((head, rows));
+    table(
+        "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at) ",
+        batches
+            .iter()
+            .flat_map(|b| &b.organisations)
+            .map(|o| values![o.id, &o.name, o.sector.as_str(), o.district.map(|d| d.as_str()), o.uses_hamroh, now])
+            .collect(),
+    );
+    let services = || batches.iter().flat_map(|b| &b.services);
+    table(
+        "INSERT INTO services (id, organisation_id, name, sector, service_type, response_days, \
+         languages, cost, accessible, contact, opening_hours, created_at) ",
+        services()
+            .map(|s| {
+                values![
+                    s.id,
+                    s.organisation_id,
+                    &s.name,
+                    s.sector.as_str(),
+                    &s.service_type,
+                    s.response_days,
+                    crate::directory::language_list(&s.languages),
+                    s.cost.as_str(),
+                    s.accessible,
+                    &s.contact,
+                    &s.opening_hours,
+                    now
+                ]
+            })
+            .collect(),
+    );
+    table(
+        "INSERT INTO service_districts (service_id, district) ",
+        services().flat_map(|s| s.districts.iter().map(move |d| values![s.id, d.as_str()])).collect(),
+    );
+    let users = || batches.iter().flat_map(|b| &b.users);
+    table(
+        "INSERT INTO users (id, organisation_id, username, display_name, password_hash, lang, disabled, created_at) ",
+        users()
+            .map(|u| {
+                values![
+                    u.id,
+                    u.organisation_id,
+                    &u.username,
+                    &u.display_name,
+                    &u.password_hash,
+                    u.lang.as_str(),
+                    u.disabled,
+                    now
+                ]
+            })
+            .collect(),
+    );
+    table(
+        "INSERT INTO user_roles (user_id, role) ",
+        users().flat_map(|u| u.roles.iter().map(move |r| values![u.id, r.as_str()])).collect(),
+    );
+    let persons = || batches.iter().flat_map(|b| &b.persons);
+    table(
+        "INSERT INTO persons (id, code, organisation_id, sex, birth_year, region, district, \
+         given_name, family_name, phone, created_at, created_by, updated_at, \
+         family_key, family_consonants, given_key, given_consonants, period_month, destination, work_sector) ",
+        persons()
+            .map(|rec| {
                 let p = &rec.person;
                 let family = p.family_name.as_deref().map(hamroh_domain::names::keys);
                 let given = p.given_name.as_deref().map(hamroh_domain::names::keys);
                 // The last stay abroad gives the person's destination and work sector in indicators.
                 let last = rec.episodes.iter().max_by_key(|e| e.year_from);
-                row.push_bind(p.id)
-                    .push_bind(p.code.clone())
-                    .push_bind(p.organisation_id)
-                    .push_bind(p.sex.as_str())
-                    .push_bind(i64::from(p.birth_year.get()))
-                    .push_bind(p.district.region())
-                    .push_bind(p.district.as_str())
-                    .push_bind(p.given_name.clone())
-                    .push_bind(p.family_name.clone())
-                    .push_bind(p.phone.as_ref().map(|ph| ph.as_str().to_owned()))
-                    .push_bind(p.created_at)
-                    .push_bind(p.created_by)
-                    .push_bind(p.created_at)
-                    .push_bind(family.as_ref().map(|k| k.key.clone()))
-                    .push_bind(family.as_ref().map(|k| k.consonants.clone()))
-                    .push_bind(given.as_ref().map(|k| k.key.clone()))
-                    .push_bind(given.as_ref().map(|k| k.consonants.clone()))
-                    .push_bind(period_month(p.created_at))
-                    .push_bind(last.map(|e| e.destination_country.clone()))
-                    .push_bind(last.map(|e| e.work_sector.as_str()))
-            }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO migration_episodes (id, person_id, destination_country, destination_region, \
-             year_from, year_to, work_sector, occupation, legal_status, return_date, return_reason, \
-             injury, injury_cause, injury_body_part, created_at) ",
-            batches().flat_map(|b| &b.persons).flat_map(|r| r.episodes.iter().map(move |e| (e, r.person.created_at))),
-            15,
-            |row, ec| {
-                let (e, created_at) = ec;
-                row.push_bind(e.id)
-                    .push_bind(e.person_id)
-                    .push_bind(e.destination_country.clone())
-                    .push_bind(e.destination_region.clone())
-                    .push_bind(i64::from(e.year_from))
-                    .push_bind(e.year_to.map(i64::from))
-                    .push_bind(e.work_sector.as_str())
-                    .push_bind(e.occupation.clone())
-                    .push_bind(e.legal_status.as_str())
-                    .push_bind(e.return_date.map(date_text))
-                    .push_bind(e.return_reason.map(|r| r.as_str()))
-                    .push_bind(e.injury.is_some())
-                    .push_bind(e.injury.map(|i| i.cause.as_str()))
-                    .push_bind(e.injury.map(|i| i.body_part.as_str()))
-                    .push_bind(*created_at)
-            }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) ",
-            batches().flat_map(|b| &b.persons).flat_map(|r| &r.consents),
-            6,
-            |row, c| {
-                row.push_bind(c.id)
-                    .push_bind(c.person_id)
-                    .push_bind(c.scope.to_string())
-                    .push_bind(c.given)
-                    .push_bind(c.recorded_at)
-                    .push_bind(c.recorded_by)
-            }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO screenings (id, person_id, organisation_id, user_id, encounter_at, period_month, \
-             instrument, instrument_version, lang, answers, total, band, positive, flags, result, created_at, \
-             encounter_id) ",
-            batches().flat_map(|b| &b.screenings),
-            17,
-            |row, s| {
+                values![
+                    p.id,
+                    &p.code,
+                    p.organisation_id,
+                    p.sex.as_str(),
+                    i64::from(p.birth_year.get()),
+                    p.district.region(),
+                    p.district.as_str(),
+                    &p.given_name,
+                    &p.family_name,
+                    p.phone.as_ref().map(|ph| ph.as_str().to_owned()),
+                    p.created_at,
+                    p.created_by,
+                    p.created_at,
+                    family.as_ref().map(|k| k.key.clone()),
+                    family.map(|k| k.consonants),
+                    given.as_ref().map(|k| k.key.clone()),
+                    given.map(|k| k.consonants),
+                    period_month(p.created_at),
+                    last.map(|e| &e.destination_country),
+                    last.map(|e| e.work_sector.as_str())
+                ]
+            })
+            .collect(),
+    );
+    table(
+        "INSERT INTO migration_episodes (id, person_id, destination_country, destination_region, \
+         year_from, year_to, work_sector, occupation, legal_status, return_date, return_reason, \
+         injury, injury_cause, injury_body_part, created_at) ",
+        persons()
+            .flat_map(|r| {
+                r.episodes.iter().map(move |e| {
+                    values![
+                        e.id,
+                        e.person_id,
+                        &e.destination_country,
+                        &e.destination_region,
+                        i64::from(e.year_from),
+                        e.year_to.map(i64::from),
+                        e.work_sector.as_str(),
+                        &e.occupation,
+                        e.legal_status.as_str(),
+                        e.return_date.map(date_text),
+                        e.return_reason.map(|r| r.as_str()),
+                        e.injury.is_some(),
+                        e.injury.map(|i| i.cause.as_str()),
+                        e.injury.map(|i| i.body_part.as_str()),
+                        r.person.created_at
+                    ]
+                })
+            })
+            .collect(),
+    );
+    table(
+        "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) ",
+        persons()
+            .flat_map(|r| &r.consents)
+            .map(|c| values![c.id, c.person_id, c.scope.to_string(), c.given, c.recorded_at, c.recorded_by])
+            .collect(),
+    );
+    let screenings = || batches.iter().flat_map(|b| &b.screenings);
+    table(
+        "INSERT INTO screenings (id, person_id, organisation_id, user_id, encounter_at, period_month, \
+         instrument, instrument_version, lang, answers, total, band, positive, flags, result, created_at, \
+         encounter_id) ",
+        screenings()
+            .map(|s| {
                 let o = &s.outcome;
-                row.push_bind(s.id)
-                    .push_bind(s.person_id)
-                    .push_bind(s.organisation_id)
-                    .push_bind(s.user_id)
-                    .push_bind(s.encounter_at)
-                    .push_bind(period_month(s.encounter_at))
-                    .push_bind(s.instrument.clone())
-                    .push_bind(s.instrument_version.clone())
-                    .push_bind(s.lang.as_str())
-                    .push_bind(answers_text(&s.answers))
-                    .push_bind(o.total)
-                    .push_bind(o.band.clone())
-                    .push_bind(o.positive)
-                    .push_bind(o.flags.join(","))
-                    .push_bind(o.result.to_string())
-                    .push_bind(now)
-                    .push_bind(s.encounter_id)
-            }
-        );
-        // A red flag waits for a decision on its encounter: the worklist reads these rows.
-        insert_rows!(
-            $tx,
-            "INSERT INTO open_red_flags (screening_id, organisation_id, encounter_id, encounter_at, person_id, \
-             contact_today) ",
-            batches().flat_map(|b| b.screenings.iter().map(move |s| (b, s))).filter(|(_, s)| !s.outcome.flags.is_empty()),
-            6,
-            |row, bs| {
-                let (b, s) = bs;
-                row.push_bind(s.id)
-                    .push_bind(s.organisation_id)
-                    .push_bind(s.encounter_id)
-                    .push_bind(s.encounter_at)
-                    .push_bind(s.person_id)
-                    .push_bind(b.remote_encounters.contains(&s.encounter_id))
-            }
-        );
-        // An encounter that did not ask about self-harm is kept, with the clinician's reason if
-        // any; one that asked answers the person's earlier ones.
-        for b in batches() {
-            for (encounter, screenings) in encounters_of(&b.screenings) {
-                let first = screenings[0];
-                if hamroh_domain::safety::asked_about_self_harm(screenings.iter().copied()) {
-                    sqlx::query("DELETE FROM self_harm_unasked WHERE person_id = $1 AND at <= $2")
-                        .bind(first.person_id)
-                        .bind(first.encounter_at)
-                        .execute(&mut *$tx)
-                        .await?;
-                } else {
-                    let reason = b.self_harm_not_asked.iter().find(|(e, _)| *e == encounter).map(|(_, r)| r.as_str());
-                    sqlx::query(
-                        "INSERT INTO self_harm_unasked (encounter_id, person_id, organisation_id, reason, at) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (encounter_id) DO NOTHING",
-                    )
-                    .bind(encounter)
-                    .bind(first.person_id)
-                    .bind(first.organisation_id)
-                    .bind(reason)
-                    .bind(first.encounter_at)
-                    .execute(&mut *$tx)
-                    .await?;
-                }
-            }
-        }
-        insert_rows!(
-            $tx,
-            "INSERT INTO referrals (id, code, person_id, from_organisation_id, from_user_id, service_id, \
-             to_organisation_id, screening_id, reason, urgency, due_date, status, note, created_at, updated_at) ",
-            batches().flat_map(|b| &b.referrals),
-            15,
-            |row, r| {
-                row.push_bind(r.id)
-                    .push_bind(r.code.clone())
-                    .push_bind(r.person_id)
-                    .push_bind(r.from_organisation_id)
-                    .push_bind(r.from_user_id)
-                    .push_bind(r.service_id)
-                    .push_bind(r.to_organisation_id)
-                    .push_bind(r.screening_id)
-                    .push_bind(r.reason.clone())
-                    .push_bind(r.urgency.as_str())
-                    .push_bind(date_text(r.due_date))
-                    .push_bind(r.status.as_str())
-                    .push_bind(r.note.clone())
-                    .push_bind(r.created_at)
-                    .push_bind(r.events.last().map_or(r.created_at, |e| e.at))
-            }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO referral_events (referral_id, seq, from_status, to_status, at, by_user_id, reason, barrier, note) ",
-            batches().flat_map(|b| &b.referrals).flat_map(|r| r.events.iter().enumerate().map(move |(seq, e)| (r.id, seq, e))),
-            9,
-            |row, re| {
-                let (id, seq, e) = re;
-                row.push_bind(*id)
-                    .push_bind(*seq as i64)
-                    .push_bind(e.from_status.map(|s| s.as_str()))
-                    .push_bind(e.to_status.as_str())
-                    .push_bind(e.at)
-                    .push_bind(e.by_user_id)
-                    .push_bind(e.reason.clone())
-                    .push_bind(e.barrier.map(|b| b.as_str()))
-                    .push_bind(e.note.clone())
-            }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO follow_ups (id, person_id, organisation_id, referral_id, kind, due_date, status, note, \
-             created_at, created_by, done_at, done_by, source, encounter_id, outcome) ",
-            batches().flat_map(|b| &b.follow_ups),
-            15,
-            |row, f| {
-                row.push_bind(f.id)
-                    .push_bind(f.person_id)
-                    .push_bind(f.organisation_id)
-                    .push_bind(f.referral_id)
-                    .push_bind(f.kind.as_str())
-                    .push_bind(date_text(f.due_date))
-                    .push_bind(f.status.as_str())
-                    .push_bind(f.note.clone())
-                    .push_bind(f.created_at)
-                    .push_bind(f.created_by)
-                    .push_bind(f.done_at)
-                    .push_bind(f.done_at.and(f.created_by))
-                    .push_bind(f.source.clone())
-                    .push_bind(f.encounter_id)
-                    .push_bind(f.outcome.clone())
-            }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO decisions (id, encounter_id, person_id, organisation_id, user_id, suggested, choice, \
-             action, reason, at, amends) ",
-            batches().flat_map(|b| &b.decisions),
-            11,
-            |row, d| {
-                row.push_bind(d.id)
-                    .push_bind(d.encounter_id)
-                    .push_bind(d.person_id)
-                    .push_bind(d.organisation_id)
-                    .push_bind(d.user_id)
-                    .push_bind(d.suggested.join(","))
-                    .push_bind(d.choice.clone())
-                    .push_bind(d.action.clone())
-                    .push_bind(d.reason.clone())
-                    .push_bind(d.at)
-                    .push_bind(d.amends)
-            }
-        );
-        insert_rows!(
-            $tx,
-            "INSERT INTO safety_assessments (id, encounter_id, person_id, organisation_id, flag, outcome, thoughts, \
-             plan, act_past_year, imminent_risk, means_counselled, safety_plan, action, not_possible, attempts, \
-             note, user_id, at) ",
-            batches().flat_map(|b| &b.safety_assessments),
-            18,
-            |row, a| {
+                values![
+                    s.id,
+                    s.person_id,
+                    s.organisation_id,
+                    s.user_id,
+                    s.encounter_at,
+                    period_month(s.encounter_at),
+                    &s.instrument,
+                    &s.instrument_version,
+                    s.lang.as_str(),
+                    answers_text(&s.answers),
+                    o.total,
+                    &o.band,
+                    o.positive,
+                    o.flags.join(","),
+                    o.result.to_string(),
+                    now,
+                    s.encounter_id
+                ]
+            })
+            .collect(),
+    );
+    // A red flag waits for a decision on its encounter: the worklist reads these rows.
+    table(
+        "INSERT INTO open_red_flags (screening_id, organisation_id, encounter_id, encounter_at, person_id, \
+         contact_today) ",
+        batches
+            .iter()
+            .flat_map(|b| b.screenings.iter().map(move |s| (b, s)))
+            .filter(|(_, s)| !s.outcome.flags.is_empty())
+            .map(|(b, s)| {
+                let remote = b.remote_encounters.contains(&s.encounter_id);
+                values![s.id, s.organisation_id, s.encounter_id, s.encounter_at, s.person_id, remote]
+            })
+            .collect(),
+    );
+    let referrals = || batches.iter().flat_map(|b| &b.referrals);
+    table(
+        "INSERT INTO referrals (id, code, person_id, from_organisation_id, from_user_id, service_id, \
+         to_organisation_id, screening_id, reason, urgency, due_date, status, note, created_at, updated_at) ",
+        referrals()
+            .map(|r| {
+                values![
+                    r.id,
+                    &r.code,
+                    r.person_id,
+                    r.from_organisation_id,
+                    r.from_user_id,
+                    r.service_id,
+                    r.to_organisation_id,
+                    r.screening_id,
+                    &r.reason,
+                    r.urgency.as_str(),
+                    date_text(r.due_date),
+                    r.status.as_str(),
+                    &r.note,
+                    r.created_at,
+                    r.events.last().map_or(r.created_at, |e| e.at)
+                ]
+            })
+            .collect(),
+    );
+    table(
+        "INSERT INTO referral_events (referral_id, seq, from_status, to_status, at, by_user_id, reason, barrier, note) ",
+        referrals()
+            .flat_map(|r| {
+                r.events.iter().enumerate().map(move |(seq, e)| {
+                    values![
+                        r.id,
+                        seq as i64,
+                        e.from_status.map(|s| s.as_str()),
+                        e.to_status.as_str(),
+                        e.at,
+                        e.by_user_id,
+                        &e.reason,
+                        e.barrier.map(|b| b.as_str()),
+                        &e.note
+                    ]
+                })
+            })
+            .collect(),
+    );
+    table(
+        "INSERT INTO follow_ups (id, person_id, organisation_id, referral_id, kind, due_date, status, note, \
+         created_at, created_by, done_at, done_by, source, encounter_id, outcome) ",
+        batches
+            .iter()
+            .flat_map(|b| &b.follow_ups)
+            .map(|f| {
+                values![
+                    f.id,
+                    f.person_id,
+                    f.organisation_id,
+                    f.referral_id,
+                    f.kind.as_str(),
+                    date_text(f.due_date),
+                    f.status.as_str(),
+                    &f.note,
+                    f.created_at,
+                    f.created_by,
+                    f.done_at,
+                    f.done_at.and(f.created_by),
+                    &f.source,
+                    f.encounter_id,
+                    &f.outcome
+                ]
+            })
+            .collect(),
+    );
+    table(
+        "INSERT INTO decisions (id, encounter_id, person_id, organisation_id, user_id, suggested, choice, \
+         action, reason, at, amends) ",
+        batches
+            .iter()
+            .flat_map(|b| &b.decisions)
+            .map(|d| {
+                values![
+                    d.id,
+                    d.encounter_id,
+                    d.person_id,
+                    d.organisation_id,
+                    d.user_id,
+                    d.suggested.join(","),
+                    &d.choice,
+                    &d.action,
+                    &d.reason,
+                    d.at,
+                    d.amends
+                ]
+            })
+            .collect(),
+    );
+    table(
+        "INSERT INTO safety_assessments (id, encounter_id, person_id, organisation_id, flag, outcome, thoughts, \
+         plan, act_past_year, imminent_risk, means_counselled, safety_plan, action, not_possible, attempts, \
+         note, user_id, at) ",
+        batches
+            .iter()
+            .flat_map(|b| &b.safety_assessments)
+            .map(|a| {
                 let c = SafetyColumns::of(a);
-                row.push_bind(a.id)
-                    .push_bind(a.encounter_id)
-                    .push_bind(a.person_id)
-                    .push_bind(a.organisation_id)
-                    .push_bind(a.flag.clone())
-                    .push_bind(c.outcome)
-                    .push_bind(c.answers.map(|x| x.0))
-                    .push_bind(c.answers.map(|x| x.1))
-                    .push_bind(c.answers.map(|x| x.2))
-                    .push_bind(c.answers.map(|x| x.3))
-                    .push_bind(c.answers.map(|x| x.4))
-                    .push_bind(c.safety_plan)
-                    .push_bind(c.action)
-                    .push_bind(c.not_possible)
-                    .push_bind(c.attempts)
-                    .push_bind(c.note)
-                    .push_bind(a.user_id)
-                    .push_bind(a.at)
-            }
+                let x = c.answers;
+                values![
+                    a.id,
+                    a.encounter_id,
+                    a.person_id,
+                    a.organisation_id,
+                    &a.flag,
+                    c.outcome,
+                    x.map(|x| x.0),
+                    x.map(|x| x.1),
+                    x.map(|x| x.2),
+                    x.map(|x| x.3),
+                    x.map(|x| x.4),
+                    c.safety_plan,
+                    c.action,
+                    c.not_possible,
+                    c.attempts,
+                    c.note,
+                    a.user_id,
+                    a.at
+                ]
+            })
+            .collect(),
+    );
+    if let Some(i) = import {
+        table(
+            "INSERT INTO imported_submissions (source, submission_id, digest, person_id, encounter_id, \
+             imported_at, imported_by) ",
+            i.submissions
+                .iter()
+                .map(|sub| {
+                    values![
+                        i.source,
+                        &sub.submission_id,
+                        &sub.digest,
+                        sub.person_id,
+                        sub.encounter_id,
+                        now,
+                        imported_by
+                    ]
+                })
+                .collect(),
         );
-        // An assessment (or a reason why none was possible) answers the person's red flags of
-        // that kind raised up to its encounter; a decision alone answers none.
-        for a in batches().flat_map(|b| &b.safety_assessments) {
-            sqlx::query(
-                "DELETE FROM open_red_flags WHERE person_id = $1 AND encounter_at <= \
-                 (SELECT MAX(encounter_at) FROM screenings WHERE encounter_id = $2) AND screening_id IN \
-                 (SELECT id FROM screenings WHERE person_id = $1 AND (',' || flags || ',') LIKE $3)",
-            )
-            .bind(a.person_id)
-            .bind(a.encounter_id)
-            .bind(format!("%,{},%", a.flag))
-            .execute(&mut *$tx)
-            .await?;
-        }
-        if let Some(i) = &import {
-            let by = parts.first().and_then(|p| p.actor.user_id);
-            insert_rows!(
-                $tx,
-                "INSERT INTO imported_submissions (source, submission_id, digest, person_id, encounter_id, \
-                 imported_at, imported_by) ",
-                i.submissions,
-                7,
-                |row, sub| {
-                    row.push_bind(i.source.to_owned())
-                        .push_bind(sub.submission_id.clone())
-                        .push_bind(sub.digest.clone())
-                        .push_bind(sub.person_id)
-                        .push_bind(sub.encounter_id)
-                        .push_bind(now)
-                        .push_bind(by)
-                }
-            );
-        }
-        // What may have raised or answered a screening: its person's first unanswered one again.
-        refresh_unanswered!(
-            $tx,
-            batches()
-                .flat_map(|b| &b.screenings)
-                .filter(|s| s.outcome.positive == Some(true) || !s.outcome.flags.is_empty())
-                .map(|s| s.person_id)
-                .chain(
-                    batches()
-                        .flat_map(|b| &b.referrals)
-                        .filter(|r| r.events.iter().any(|e| e.to_status == ReferralStatus::Attended))
-                        .map(|r| r.person_id)
-                )
-                .chain(batches().flat_map(|b| &b.follow_ups).filter(|f| f.done_at.is_some()).map(|f| f.person_id))
-        );
-        count_batch!($tx, batches(), $inc);
-        append_audit_each!($tx, events.iter().map(|(actor, e)| (*actor, e)));
-        enqueue_outbox!($tx, parts.iter().flat_map(|p| p.messages));
-    }};
+    }
+    out
 }
 
 /// A stay abroad as the person page lists it: country, years from and to, work sector, return
@@ -592,7 +623,10 @@ impl Store {
     /// step changed.
     pub(crate) async fn write_pending_alone(&self, p: &crate::group_commit::Pending) -> Result<u64> {
         if let Some(step) = &p.key_step {
-            return Ok(write_tx!(self, tx => { key_step!(tx, step) }));
+            let mut tx = self.begin_write().await?;
+            let changed = crate::idempotency::key_step(&mut tx, step).await?;
+            tx.commit().await?;
+            return Ok(changed);
         }
         if p.batch.is_empty() {
             return self.audit_alone(&p.actor, &p.events).await.map(|()| 0);
@@ -658,12 +692,12 @@ impl Store {
             return Ok(());
         }
         let parts = [Part { actor, batch, messages, events: &[] }];
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            let mut inc = crate::cube::Increments::default();
-            write_in_tx!(tx, &parts, import.as_ref(), &mut inc);
-            flush_cube!(tx, inc);
-        });
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        let mut inc = Increments::default();
+        write_in_tx(&mut tx, &parts, import.as_ref(), &mut inc).await?;
+        crate::cube::flush(&mut tx, &inc).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -679,21 +713,20 @@ impl Store {
         let mut keys: Vec<&crate::idempotency::KeyedRequest> = items.iter().filter_map(|p| p.key.as_ref()).collect();
         keys.sort_by(|a, b| (&a.caller, &a.key).cmp(&(&b.caller, &b.key)));
         keys.dedup_by(|a, b| (&a.caller, &a.key) == (&b.caller, &b.key));
-        let changed = write_tx!(self, tx => {
-            let mut changed = Vec::with_capacity(items.len());
-            for p in items {
-                changed.push(match &p.key_step {
-                    Some(step) => key_step!(tx, step),
-                    None => 0,
-                });
-            }
-            // The cube's counts of every batch are added up and written once.
-            let mut inc = crate::cube::Increments::default();
-            write_in_tx!(tx, &parts, None, &mut inc);
-            mark_written!(tx, keys.iter().copied())?;
-            flush_cube!(tx, inc);
-            changed
-        });
+        let mut tx = self.begin_write().await?;
+        let mut changed = Vec::with_capacity(items.len());
+        for p in items {
+            changed.push(match &p.key_step {
+                Some(step) => crate::idempotency::key_step(&mut tx, step).await?,
+                None => 0,
+            });
+        }
+        // The cube's counts of every batch are added up and written once.
+        let mut inc = Increments::default();
+        write_in_tx(&mut tx, &parts, None, &mut inc).await?;
+        crate::idempotency::mark_written(&mut tx, &keys).await?;
+        crate::cube::flush(&mut tx, &inc).await?;
+        tx.commit().await?;
         Ok(changed)
     }
 
@@ -702,21 +735,20 @@ impl Store {
         let mut event = NewAuditEvent::ok(if c.given { "consent_given" } else { "consent_withdrawn" }, "consent", c.id);
         event.detail = Some(c.scope.to_string());
         let event = event.person(c.person_id);
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            sqlx::query(
-                "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(c.id)
-            .bind(c.person_id)
-            .bind(c.scope.to_string())
-            .bind(c.given)
-            .bind(c.recorded_at)
-            .bind(c.recorded_by)
-            .execute(&mut *tx)
-            .await?;
-            append_audit!(tx, actor, [&event]);
-        });
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        tx.execute(sql(
+            "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(c.id)
+        .bind(c.person_id)
+        .bind(c.scope.to_string())
+        .bind(c.given)
+        .bind(c.recorded_at)
+        .bind(c.recorded_by))
+        .await?;
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::audit::{Actor, NewAuditEvent};
+use crate::exec::sql;
 use crate::{Result, Store, StoreError, now_millis};
 
 /// What can happen to an open follow-up.
@@ -374,53 +375,48 @@ impl Store {
         let now = now_millis();
         let mut audit = NewAuditEvent::ok("transition", "referral", referral.id).person(referral.person_id);
         audit.detail = Some(format!("{} -> {}", referral.status, to));
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            if to == ReferralStatus::Attended {
-                lock_persons!(tx, &[referral.person_id]);
-            }
-            let n = sqlx::query(
-                "UPDATE referrals SET status = $1, updated_at = $2, outcome = COALESCE($3, outcome) WHERE id = $4 AND status = $5",
-            )
-            .bind(to.as_str())
-            .bind(now)
-            .bind(outcome)
-            .bind(referral.id)
-            .bind(referral.status.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 0 {
-                return Err(StoreError::Conflict("the referral changed meanwhile; reload it".into()));
-            }
-            let mut inc = crate::cube::Increments::default();
-            count_step!(tx, referral, event, &mut inc);
-            let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM referral_events WHERE referral_id = $1")
-                .bind(referral.id)
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO referral_events (referral_id, seq, from_status, to_status, at, by_user_id, reason, barrier, note) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(referral.id)
-            .bind(seq)
-            .bind(event.from_status.map(|s| s.as_str()))
-            .bind(event.to_status.as_str())
-            .bind(event.at)
-            .bind(event.by_user_id)
-            .bind(&event.reason)
-            .bind(event.barrier.map(|b| b.as_str()))
-            .bind(&event.note)
-            .execute(&mut *tx)
-            .await?;
-            if to == ReferralStatus::Attended {
-                refresh_unanswered!(tx, [referral.person_id]);
-            }
-            append_audit!(tx, actor, [&audit]);
-            flush_cube!(tx, inc);
-            enqueue_outbox!(tx, messages);
-        });
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        if to == ReferralStatus::Attended {
+            crate::lost::lock_persons(&mut tx, &[referral.person_id]).await?;
+        }
+        let n = tx.execute(sql(
+            "UPDATE referrals SET status = $1, updated_at = $2, outcome = COALESCE($3, outcome) WHERE id = $4 AND status = $5",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(outcome)
+        .bind(referral.id)
+        .bind(referral.status.as_str()))
+        .await?;
+        if n == 0 {
+            return Err(StoreError::Conflict("the referral changed meanwhile; reload it".into()));
+        }
+        let mut inc = crate::cube::Increments::default();
+        crate::cube::count_step(&mut tx, referral, event, &mut inc).await?;
+        let seq: i64 =
+            tx.scalar(sql("SELECT COUNT(*) FROM referral_events WHERE referral_id = $1").bind(referral.id)).await?;
+        tx.execute(sql(
+            "INSERT INTO referral_events (referral_id, seq, from_status, to_status, at, by_user_id, reason, barrier, note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(referral.id)
+        .bind(seq)
+        .bind(event.from_status.map(|s| s.as_str()))
+        .bind(event.to_status.as_str())
+        .bind(event.at)
+        .bind(event.by_user_id)
+        .bind(&event.reason)
+        .bind(event.barrier.map(|b| b.as_str()))
+        .bind(&event.note))
+        .await?;
+        if to == ReferralStatus::Attended {
+            crate::lost::refresh_unanswered(&mut tx, &[referral.person_id]).await?;
+        }
+        crate::audit::append(&mut tx, actor, &[&audit]).await?;
+        crate::cube::flush(&mut tx, &inc).await?;
+        crate::outbox::enqueue(&mut tx, &messages.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -439,7 +435,8 @@ impl Store {
             "FROM referrals r WHERE r.from_organisation_id = $1 AND r.updated_at >= $2 AND r.updated_at > r.created_at";
         let sql = format!("{ITEM_SELECT} {from} ORDER BY r.updated_at DESC, r.code LIMIT {limit}");
         let count = capped_count(from);
-        let (rows, count): (Vec<ItemRow>, i64) = section_rows!(self, limit, sql, count, organisation_id, since);
+        let (rows, count): (Vec<ItemRow>, i64) =
+            self.section_rows(limit, sql, count, values![organisation_id, since]).await?;
         Ok(Listing::of(self.items(rows).await?, count))
     }
 
@@ -450,7 +447,7 @@ impl Store {
             concat!("FROM referrals r WHERE r.to_organisation_id = $1 AND r.status IN ", awaiting_referral_statuses!());
         let sql = format!("{ITEM_SELECT} {from} ORDER BY r.due_date, r.code LIMIT {limit}");
         let count = capped_count(from);
-        let (rows, count): (Vec<ItemRow>, i64) = section_rows!(self, limit, sql, count, organisation_id);
+        let (rows, count): (Vec<ItemRow>, i64) = self.section_rows(limit, sql, count, values![organisation_id]).await?;
         Ok(Listing::of(self.items(rows).await?, count))
     }
 
@@ -470,7 +467,8 @@ impl Store {
         );
         let sql = format!("{ITEM_SELECT} {from} ORDER BY r.due_date, r.code LIMIT {limit}");
         let count = capped_count(&from);
-        let (rows, count): (Vec<ItemRow>, i64) = section_rows!(self, limit, sql, count, organisation_id, before);
+        let (rows, count): (Vec<ItemRow>, i64) =
+            self.section_rows(limit, sql, count, values![organisation_id, before]).await?;
         Ok(Listing::of(self.items(rows).await?, count))
     }
 
@@ -489,7 +487,7 @@ impl Store {
         let sql = format!("SELECT f.id, f.person_id, f.kind, f.due_date {from} ORDER BY f.due_date LIMIT {limit}");
         let count = capped_count(&from);
         let (rows, count): (Vec<(Uuid, Uuid, String, String)>, i64) =
-            section_rows!(self, limit, sql, count, organisation_id, until);
+            self.section_rows(limit, sql, count, values![organisation_id, until]).await?;
         let codes = self.person_codes(rows.iter().map(|r| r.1)).await?;
         let rows = rows
             .into_iter()
@@ -535,41 +533,41 @@ impl Store {
         let mut event = NewAuditEvent::ok(verb, "follow_up", id).person(person_id);
         event.detail = detail;
         let now = now_millis();
-        write_tx!(self, tx => {
-            mark_request_written!(tx)?;
-            let q = match change {
-                FollowUpChange::Complete { outcome } => sqlx::query(
-                    "UPDATE follow_ups SET status = 'done', done_at = $1, done_by = $2, outcome = $3 \
-                     WHERE id = $4 AND status = 'open'",
-                )
+        let mut tx = self.begin_write().await?;
+        crate::idempotency::mark_request_written(&mut tx).await?;
+        let q = match change {
+            FollowUpChange::Complete { outcome } => {
+                sql("UPDATE follow_ups SET status = 'done', done_at = $1, done_by = $2, outcome = $3 \
+                 WHERE id = $4 AND status = 'open'")
                 .bind(now)
                 .bind(actor.user_id)
-                .bind(outcome.clone()),
-                FollowUpChange::Cancel { reason } => sqlx::query(
-                    "UPDATE follow_ups SET status = 'cancelled', done_at = $1, done_by = $2, outcome = $3 \
-                     WHERE id = $4 AND status = 'open'",
-                )
+                .bind(outcome.as_deref())
+            }
+            FollowUpChange::Cancel { reason } => {
+                sql("UPDATE follow_ups SET status = 'cancelled', done_at = $1, done_by = $2, outcome = $3 \
+                 WHERE id = $4 AND status = 'open'")
                 .bind(now)
                 .bind(actor.user_id)
-                .bind(reason.clone()),
-                FollowUpChange::Reschedule { due_date } => sqlx::query(
-                    "UPDATE follow_ups SET due_date = $1, done_at = NULL, done_by = $2, outcome = $3 \
-                     WHERE id = $4 AND status = 'open'",
-                )
+                .bind(reason.as_str())
+            }
+            FollowUpChange::Reschedule { due_date } => {
+                sql("UPDATE follow_ups SET due_date = $1, done_at = NULL, done_by = $2, outcome = $3 \
+                 WHERE id = $4 AND status = 'open'")
                 .bind(due_date.to_string())
                 .bind(None::<Uuid>)
-                .bind(None::<String>),
-            };
-            let n = q.bind(id).execute(&mut *tx).await?.rows_affected();
-            if n == 0 {
-                // The gate found the follow-up: it is no longer open.
-                return Err(StoreError::Conflict("this follow-up is no longer open".into()));
+                .bind(None::<&str>)
             }
-            if matches!(change, FollowUpChange::Complete { .. }) {
-                refresh_unanswered!(tx, [person_id]);
-            }
-            append_audit!(tx, actor, [&event]);
-        });
+        };
+        let n = tx.execute(q.bind(id)).await?;
+        if n == 0 {
+            // The gate found the follow-up: it is no longer open.
+            return Err(StoreError::Conflict("this follow-up is no longer open".into()));
+        }
+        if matches!(change, FollowUpChange::Complete { .. }) {
+            crate::lost::refresh_unanswered(&mut tx, &[person_id]).await?;
+        }
+        crate::audit::append(&mut tx, actor, &[&event]).await?;
+        tx.commit().await?;
         Ok(())
     }
 

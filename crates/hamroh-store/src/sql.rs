@@ -1,118 +1,15 @@
-//! The two macros that let one SQL text serve both pools. The body is compiled once per backend;
-//! `$n` placeholders work on both drivers.
+//! SQL shared by the store's modules: the dispatch macro of the reads not yet on the executor seam
+//! ([`crate::exec`]), the referral status lists, and how multi-row statements are cut.
 
-/// Runs `$body` with `$pool` bound to the backend's pool.
+use crate::exec::{Row, Value, sql};
+use crate::{Result, Store};
+
+/// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.backend {
             $crate::Backend::Sqlite($pool) => $body,
             $crate::Backend::Postgres($pool) => $body,
-        }
-    };
-}
-
-/// A worklist section: its rows from the SQL text `$rows` and its capped count from `$count`, both
-/// with the values `$bind`. The count is not read when fewer rows than `$limit` came back, since
-/// they are then the whole section (`Listing::of` counts them); it is 0 then.
-macro_rules! section_rows {
-    ($store:expr, $limit:expr, $rows:expr, $count:expr, $($bind:expr),+ $(,)?) => {{
-        let rows: Vec<_> = with_pool!($store, pool => {
-            let q = sqlx::query_as(sqlx::AssertSqlSafe($rows));
-            $(let q = q.bind($bind);)+
-            q.fetch_all(pool).await?
-        });
-        let count: i64 = if rows.len() < $limit {
-            0
-        } else {
-            with_pool!($store, pool => {
-                let q = sqlx::query_scalar(sqlx::AssertSqlSafe($count));
-                $(let q = q.bind($bind);)+
-                q.fetch_one(pool).await?
-            })
-        };
-        (rows, count)
-    }};
-}
-
-/// Records, inside the transaction `$tx`, that the keyed requests `$requests` (an iterator of
-/// `&KeyedRequest`, each once) have written: their rows are inserted, or marked if their own
-/// request inserted them before. Evaluates to a `Result`: a row held by another claim is a
-/// conflict, which the caller's `?` turns into a rollback.
-///
-/// Only the transaction that makes a keyed request's own change calls this (an audited read does
-/// not: a key marked by one would tell a retry that a write was carried out that never was).
-macro_rules! mark_written {
-    ($tx:ident, $requests:expr) => {{
-        let requests: Vec<&$crate::idempotency::KeyedRequest> = $requests.into_iter().collect();
-        let mut rest = &requests[..];
-        let mut outcome: $crate::Result<()> = Ok(());
-        while !rest.is_empty() {
-            let (chunk, after) = rest.split_at($crate::sql::chunk_len(rest.len(), 8));
-            rest = after;
-            let now = $crate::now_millis();
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO idempotency_keys (caller, key, method, path, body_hash, claim, created_at, written_at) ",
-            );
-            q.push_values(chunk, |mut row, r| {
-                row.push_bind(r.caller.clone())
-                    .push_bind(r.key.clone())
-                    .push_bind(r.method.clone())
-                    .push_bind(r.path.clone())
-                    .push_bind(r.body_hash.clone())
-                    .push_bind(r.claim.clone())
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            q.push(
-                " ON CONFLICT (caller, key) DO UPDATE SET written_at = excluded.written_at \
-                 WHERE idempotency_keys.claim = excluded.claim",
-            );
-            match q.build().execute(&mut *$tx).await {
-                Ok(done) if done.rows_affected() == chunk.len() as u64 => {}
-                Ok(_) => {
-                    outcome = Err($crate::StoreError::Conflict(
-                        "a request with this Idempotency-Key is being answered elsewhere".into(),
-                    ));
-                    break;
-                }
-                Err(e) => {
-                    outcome = Err(e.into());
-                    break;
-                }
-            }
-        }
-        outcome
-    }};
-}
-
-/// Marks the keyed request the current task answers (if any) as written, inside `$tx`: the call
-/// every state-changing transaction makes, next to the change it records.
-macro_rules! mark_request_written {
-    ($tx:ident) => {{
-        let current = $crate::idempotency::current();
-        mark_written!($tx, current.as_ref())
-    }};
-}
-
-/// Runs `$body` inside a write transaction bound to `$tx` and commits it; an early return through
-/// `?` drops the transaction, which rolls it back. SQLite transactions begin IMMEDIATE so that two
-/// writers queue on the lock instead of failing on a read-to-write upgrade. A transaction that
-/// makes a keyed request's change says so itself ([`mark_request_written`]).
-macro_rules! write_tx {
-    ($store:expr, $tx:ident => $body:expr) => {
-        match &$store.backend {
-            $crate::Backend::Sqlite(pool) => {
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::Backend::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
         }
     };
 }
@@ -155,31 +52,32 @@ macro_rules! ended_referral_statuses {
     };
 }
 
+impl Store {
+    /// A worklist section: its rows from the SQL text `rows` and its capped count from `count`,
+    /// both with the values `args`. The count is not read when fewer rows than `limit` came back,
+    /// since they are then the whole section (`Listing::of` counts them); it is 0 then.
+    pub(crate) async fn section_rows<T: Row>(
+        &self,
+        limit: usize,
+        rows: String,
+        count: String,
+        args: Vec<Value<'_>>,
+    ) -> Result<(Vec<T>, i64)> {
+        let found: Vec<T> = self.fetch_all(sql(sqlx::AssertSqlSafe(rows)).bind_all(args.clone())).await?;
+        let n =
+            if found.len() < limit { 0 } else { self.scalar(sql(sqlx::AssertSqlSafe(count)).bind_all(args)).await? };
+        Ok((found, n))
+    }
+}
+
+/// `$from, $from+1, ...`: `n` placeholders for an `IN` list whose values are bound from the
+/// `from`th on.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Bind parameters one statement may carry: below SQLite's limit (32,766) and PostgreSQL's (65,535).
 pub(crate) const MAX_PARAMS: usize = 32_000;
-
-/// Inserts `$rows` (an iterator) inside the transaction `$tx` with a few statements instead of one
-/// per row: every statement is a round trip to the database's connection, and on SQLite that hop
-/// between threads costs more than the insert itself. `$head` is the statement up to `VALUES`,
-/// `$columns` the values each row binds (which `|$b, $row| $bind` pushes), `$tail` what follows the
-/// values (`ON CONFLICT …`). Rows go in chunks whose sizes are powers of two, so that each table
-/// has only a few statement texts, each prepared once per connection and then kept.
-macro_rules! insert_rows {
-    ($tx:ident, $head:expr, $rows:expr, $columns:expr, |$b:ident, $row:ident| $bind:block $(, $tail:expr)?) => {{
-        let rows: Vec<_> = $rows.into_iter().collect();
-        let mut rest = &rows[..];
-        while !rest.is_empty() {
-            let (chunk, after) = rest.split_at($crate::sql::chunk_len(rest.len(), $columns));
-            rest = after;
-            let mut q = sqlx::QueryBuilder::new($head);
-            q.push_values(chunk, |mut $b, $row| {
-                $bind;
-            });
-            $(q.push($tail);)?
-            q.build().execute(&mut *$tx).await?;
-        }
-    }};
-}
 
 /// Most rows one multi-row statement takes.
 pub(crate) const MAX_ROWS: usize = 256;
