@@ -162,7 +162,14 @@ pub fn referral_access(
     if org != parties.to_organisation {
         return ReferralAccess::Denied;
     }
-    let shared = facts.consents.contains(&ConsentScope::Organisation(org))
+    link_access(facts, parties)
+}
+
+/// What the receiving side sees of a referral (its organisation's users, or a service without
+/// accounts through the referral's partner link): all of it while the person's consent to share
+/// with that organisation, or its sector, is in force; [`ReferralAccess::Restricted`] otherwise.
+pub fn link_access(facts: &PersonFacts, parties: &ReferralParties) -> ReferralAccess {
+    let shared = facts.consents.contains(&ConsentScope::Organisation(parties.to_organisation))
         || facts.consents.contains(&ConsentScope::Sector(parties.to_sector));
     if shared { ReferralAccess::Full } else { ReferralAccess::Restricted }
 }

@@ -68,6 +68,11 @@ pub struct When {
     pub band_in: Option<Vec<String>>,
     #[serde(default)]
     pub total_at_least: Option<i64>,
+    /// Values of the instrument's result, by JSON pointer (`/detail/intervention`): the rule fires
+    /// when each pointed-to value is one of those listed (an instrument's own algorithm, such as
+    /// the PHQ-9's depressive syndrome or the AUDIT's level of intervention).
+    #[serde(default)]
+    pub result_in: Option<std::collections::BTreeMap<String, Vec<serde_json::Value>>>,
     /// Fires when no other rule did.
     #[serde(default)]
     pub otherwise: bool,
@@ -205,6 +210,11 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, String> {
                 return Err(format!("rule {}: the {lang} text is empty", rule.id));
             }
         }
+        for pointer in rule.when.result_in.iter().flat_map(|m| m.keys()) {
+            if !pointer.starts_with('/') {
+                return Err(format!("rule {}: result_in key `{pointer}` is not a JSON pointer (/detail/...)", rule.id));
+            }
+        }
         for id in &rule.give {
             if crate::instrument::catalog().get(id).is_none() {
                 return Err(format!("rule {}: unknown instrument {id}", rule.id));
@@ -224,10 +234,26 @@ fn matches(when: &When, s: &Screening) -> Option<String> {
     let o = &s.outcome;
     let ok = when.positive.is_none_or(|p| o.positive == Some(p))
         && when.band_in.as_ref().is_none_or(|bands| o.band.as_ref().is_some_and(|b| bands.contains(b)))
-        && when.total_at_least.is_none_or(|t| o.total.is_some_and(|total| total >= t));
+        && when.total_at_least.is_none_or(|t| o.total.is_some_and(|total| total >= t))
+        && when
+            .result_in
+            .iter()
+            .flatten()
+            .all(|(pointer, any)| o.result.pointer(pointer).is_some_and(|v| any.contains(v)));
     ok.then(|| {
         let band = o.band.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
-        format!("{} {}{band}", s.instrument, o.total.map_or_else(String::new, |t| t.to_string()))
+        let result: String = when
+            .result_in
+            .iter()
+            .flatten()
+            .filter_map(|(pointer, _)| {
+                let key = pointer.rsplit('/').next().unwrap_or(pointer);
+                o.result
+                    .pointer(pointer)
+                    .map(|v| format!(", {key} {}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            })
+            .collect();
+        format!("{} {}{band}{result}", s.instrument, o.total.map_or_else(String::new, |t| t.to_string()))
     })
 }
 
@@ -366,5 +392,50 @@ mod tests {
         let p = suggest(&[screening("phq9", "0,0,0,0,0,0,0,0,0")], Lang::En);
         assert_eq!(p.steps.len(), 1);
         assert_eq!(p.steps[0].action, Action::Psychoeducation);
+    }
+
+    fn rule_ids(p: &Pathway) -> Vec<&str> {
+        p.steps.iter().map(|s| s.rule.as_str()).collect()
+    }
+
+    #[test]
+    fn the_audit_level_of_intervention_steps_up_for_dependence_signs_or_harm() {
+        // Zone II by its total of 10, and no sign of dependence or harm: primary care.
+        assert_eq!(rule_ids(&suggest(&[screening("audit", "2,2,2,1,1,1,1,0,0,0")], Lang::En)), ["alcohol_harmful"]);
+        // Zone III (16) with 2 on item 6: one level up, to a specialist, with the withdrawal steps.
+        let p = suggest(&[screening("audit", "3,3,3,1,1,2,1,0,2,0")], Lang::En);
+        assert_eq!(rule_ids(&p), ["alcohol_dependence"]);
+        assert!(p.steps[0].why.contains("thiamine") && p.steps[0].because.contains("specialist_referral"));
+        // Zone I (4) with harm during the last year: simple advice, not nothing.
+        assert_eq!(rule_ids(&suggest(&[screening("audit", "1,0,0,-,-,-,-,-,0,4")], Lang::En)), ["alcohol_harmful"]);
+        // Zone I, no sign: no alcohol step.
+        assert_eq!(rule_ids(&suggest(&[screening("audit", "1,0,0,-,-,-,-,-,0,2")], Lang::En)), ["routine"]);
+        // Zone IV by the total alone.
+        assert_eq!(rule_ids(&suggest(&[screening("audit", "4,4,4,4,0,0,0,0,4,4")], Lang::En)), ["alcohol_dependence"]);
+    }
+
+    #[test]
+    fn a_major_depressive_syndrome_below_the_cut_off_still_leads_to_depression_care() {
+        // Items 1-4 at "more than half the days" and item 9 at "several days": total 9, below 10,
+        // but a core symptom and five symptoms present (item 9 also raises the self-harm flag).
+        let p = suggest(&[screening("phq9", "2,2,2,2,0,0,0,0,1")], Lang::En);
+        assert_eq!(rule_ids(&p), ["self_harm", "depression_syndrome"]);
+        // At 10 or more the cut-off rule answers alone.
+        assert_eq!(rule_ids(&suggest(&[screening("phq9", "2,2,2,2,2,0,0,0,0")], Lang::En)), ["depression"]);
+        // Four symptoms: other depressive syndrome, no depression step.
+        assert_eq!(rule_ids(&suggest(&[screening("phq9", "2,2,2,2,0,0,0,0,0")], Lang::En)), ["routine"]);
+    }
+
+    #[test]
+    fn a_result_condition_must_be_a_json_pointer() {
+        let text = r#"
+[[rule]]
+id = "x"
+when = { instrument = "audit", result_in = { "detail.intervention" = ["simple_advice"] } }
+action = "psychoeducation"
+source = "s"
+why = { en = "a", ru = "b", tg = "c" }
+"#;
+        assert!(parse(text).unwrap_err().contains("not a JSON pointer"));
     }
 }

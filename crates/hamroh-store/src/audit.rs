@@ -41,6 +41,11 @@ impl Actor {
         }
     }
 
+    /// A receiving service without an account, acting through one partner link.
+    pub fn partner_link(link_id: Uuid, address: Option<String>) -> Self {
+        Self { id: format!("partner-link:{link_id}"), user_id: None, address }
+    }
+
     pub fn system(name: &str) -> Self {
         Self { id: format!("system:{name}"), user_id: None, address: None }
     }

@@ -246,6 +246,14 @@ impl Store {
         })
     }
 
+    /// Reads the row a statement returns, if it returns one, on a pooled connection.
+    pub(crate) async fn fetch_optional<T: Row>(&self, s: Sql<'_>) -> Result<Option<T>> {
+        Ok(match &self.backend {
+            Backend::Sqlite(p) => query::<Sqlite>(s).try_map(|r| T::from_row(&r)).fetch_optional(p).await?,
+            Backend::Postgres(p) => query::<Postgres>(s).try_map(|r| T::from_row(&r)).fetch_optional(p).await?,
+        })
+    }
+
     /// The first column of the one row a statement returns, on a pooled connection.
     pub(crate) async fn scalar<T>(&self, s: Sql<'_>) -> Result<T>
     where

@@ -34,9 +34,9 @@ type FactRows = (Vec<(Uuid, String, bool)>, Vec<(Uuid, Uuid, String, String)>);
 
 /// A store seen through one principal's rights.
 pub struct Gate<'a> {
-    store: &'a Store,
-    principal: &'a Principal,
-    actor: Actor,
+    pub(crate) store: &'a Store,
+    pub(crate) principal: &'a Principal,
+    pub(crate) actor: Actor,
 }
 
 impl Store {
@@ -694,7 +694,7 @@ impl Gate<'_> {
     }
 
     /// The referral and the access that let it through, for reading or (with `write`) stepping.
-    async fn referral_as(&self, id: Uuid, write: bool) -> Result<(crate::ReferralDetail, ReferralAccess)> {
+    pub(crate) async fn referral_as(&self, id: Uuid, write: bool) -> Result<(crate::ReferralDetail, ReferralAccess)> {
         let detail = self.store.referral_detail(id).await?.ok_or(StoreError::NotFound)?;
         let facts = self.store.person_facts(detail.person_id).await?.ok_or(StoreError::NotFound)?;
         let access = referral_access(self.principal, &facts, &detail.parties(), write);

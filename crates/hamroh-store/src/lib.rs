@@ -23,6 +23,7 @@ pub mod idempotency;
 mod lost;
 mod migrations;
 pub mod outbox;
+mod partner_links;
 mod person_codes;
 mod records;
 mod referrals;
@@ -50,6 +51,7 @@ pub use outbox::{
     Alert, AlertKind, Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage,
     ReferralNotice, Silent,
 };
+pub use partner_links::{DEFAULT_LINK_DAYS, LinkView, PartnerGate, PartnerLinkLine};
 pub use records::{Counts, EpisodeLine, ImportedSubmission};
 pub use referrals::{
     FollowUpChange, HistoryLine, Listing, ReferralDetail, ReferralItem, ReferralResult, ServiceEntry, WORKLIST_ROWS,

@@ -63,6 +63,9 @@ pub struct AppState {
     pub proxies: proxy::TrustedProxies,
     /// Emergency numbers and psychiatric emergency services, beside every self-harm flag.
     pub emergency: Arc<hamroh_domain::emergency::EmergencyContacts>,
+    /// Where people reach this deployment (`https://hamroh.example.tj`), for the links sent to
+    /// services without accounts; the address a request came to when not set.
+    pub public_url: Option<Arc<str>>,
 }
 
 /// When overdue work escalates to coordinators, and when a person counts as lost to follow-up.
@@ -115,6 +118,7 @@ impl AppState {
             disclosure_k: hamroh_analytics::DEFAULT_K,
             proxies: proxy::TrustedProxies::default(),
             emergency: Arc::new(hamroh_domain::emergency::EmergencyContacts::shipped()),
+            public_url: None,
         }
     }
 }

@@ -10,7 +10,9 @@ use axum::routing::{MethodRouter, get, post};
 use hamroh_domain::access::CARE_ROLES;
 
 use crate::auth::{ADMIN, AUDITORS, Credentials, DIRECTORY_KEEPERS, EVIDENCE_READERS, Rule, enforce};
-use crate::pages::{account, admin, clinical, dashboard, directory, login, persons, referrals, services, worklist};
+use crate::pages::{
+    account, admin, clinical, dashboard, directory, login, partner, persons, referrals, services, worklist,
+};
 use crate::{AppState, assets, health, pages};
 
 /// (method, path, rule) of every page route.
@@ -57,6 +59,11 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::GET, "/referrals/{id}", Roles(CARE_ROLES), get(referrals::show)),
         (Method::GET, "/referrals/{id}/slip", Roles(CARE_ROLES), get(referrals::slip)),
         (Method::POST, "/referrals/{id}/step", Roles(CARE_ROLES), post(referrals::step)),
+        (Method::POST, "/referrals/{id}/partner-link", Roles(CARE_ROLES), post(partner::issue)),
+        (Method::POST, "/referrals/{id}/partner-link/revoke", Roles(CARE_ROLES), post(partner::revoke)),
+        // A receiving service without an account: the link's secret is the credential.
+        (Method::GET, "/r/{token}", Public, get(partner::show)),
+        (Method::POST, "/r/{token}", Public, post(partner::step)),
         (Method::POST, "/follow-ups/{id}/complete", Roles(CARE_ROLES), post(worklist::complete_follow_up)),
         (Method::POST, "/follow-ups/{id}", Roles(CARE_ROLES), post(persons::change_follow_up)),
         (Method::POST, "/persons/{id}/follow-ups", Roles(CARE_ROLES), post(persons::add_follow_up)),

@@ -26,6 +26,9 @@ enum Who {
     PersonAudit,
     /// Care roles of the sending or receiving organisation of a referral.
     Referral,
+    /// Care roles of the sending organisation of a referral (the world's referrals were all sent
+    /// by other organisations, so these are hidden from every caller that may use them at all).
+    ReferralSender,
     /// Coordinators, who keep the service directory.
     Coordinator,
     /// Analysts, coordinators and administrators: aggregates only.
@@ -59,6 +62,9 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
         ("GET", "/api/v1/referrals/{id}") | ("POST", "/api/v1/referrals/{id}/transitions") => Referral,
         ("POST", "/api/v1/persons/{id}/referrals") => PersonCare,
         ("GET", "/referrals/{id}" | "/referrals/{id}/slip") | ("POST", "/referrals/{id}/step") => Referral,
+        ("POST", "/referrals/{id}/partner-link" | "/referrals/{id}/partner-link/revoke") => ReferralSender,
+        // A partner link's secret is its credential: anyone holding it, nobody else.
+        ("GET" | "POST", "/r/{token}") => Anyone,
         ("GET", "/persons/{id}/refer" | "/api/v1/persons/{id}/follow-ups")
         | (
             "POST",
@@ -161,6 +167,13 @@ fn expected(who: Who, role: Option<Role>, situation: Option<Situation>) -> Outco
                 Hidden
             }
         }
+        Who::ReferralSender => {
+            if CARE.contains(&role) {
+                Hidden
+            } else {
+                Forbidden
+            }
+        }
         Who::PersonCare | Who::PersonConsent | Who::PersonAudit => {
             let roles: &[Role] = if who == Who::PersonAudit { &[Role::Coordinator, Role::Admin] } else { CARE };
             if !roles.contains(&role) {
@@ -240,10 +253,13 @@ async fn every_role_every_route_every_person(db: &TestDb) {
     let mut checked = 0;
     for (method, path) in &routes {
         let who = expected_rule(method, path).unwrap();
-        let person_route = matches!(who, Who::PersonCare | Who::PersonConsent | Who::PersonAudit | Who::Referral);
+        let person_route = matches!(
+            who,
+            Who::PersonCare | Who::PersonConsent | Who::PersonAudit | Who::Referral | Who::ReferralSender
+        );
         let situations: Vec<Option<Situation>> = match who {
             // A referral to us (visible), and one between other organisations (hidden).
-            Who::Referral => vec![Some(Situation::Referred), Some(Situation::Other)],
+            Who::Referral | Who::ReferralSender => vec![Some(Situation::Referred), Some(Situation::Other)],
             _ if person_route => SITUATIONS.map(Some).to_vec(),
             _ => vec![None],
         };

@@ -326,8 +326,116 @@ async fn lost_to_follow_up_is_counted_for_the_coordinator_and_listed_for_the_cli
     assert!(heading.ends_with("(1)") && rows.len() == 1 && rows[0].starts_with(&withdrawn), "{heading} {rows:?}");
 }
 
+/// The link's path (`/r/<secret>`) in a page or a message.
+fn link_path(text: &str) -> String {
+    let at = text.find("/r/").unwrap_or_else(|| panic!("no link in {text}"));
+    text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '/').collect()
+}
+
+fn form(pairs: &str) -> Option<(&'static str, String)> {
+    Some(("application/x-www-form-urlencoded", pairs.to_owned()))
+}
+
+async fn a_service_without_an_account_answers_through_its_link(db: &TestDb) {
+    let l = setup(db).await;
+    db.store.set_contact(&Actor::system("test"), l.doctor, None, Some("+992900000001")).await.unwrap();
+    let body = json!({"service_id": l.paper, "reason": "start-up grant for a returnee with a disability", "urgency": "routine", "note": "has a business plan"});
+    let uri = format!("/api/v1/persons/{}/referrals", l.person);
+    let sent = post(db, &l.clinician, &uri, body.clone()).await.json();
+    let (id, code) = (sent["id"].as_str().unwrap().to_owned(), sent["code"].as_str().unwrap().to_owned());
+
+    // The sender issues a link, sent by SMS and shown once on the printable slip with its QR code.
+    let issue = format!("/referrals/{id}/partner-link");
+    let slip = send(db, request("POST", &issue, Some(&l.clinician), form("send_to=%2B992900000002&days=30"))).await;
+    assert_eq!(slip.status, StatusCode::CREATED, "{}", slip.body);
+    assert!(slip.body.contains("<svg"), "the slip carries the QR code");
+    let path = link_path(&slip.body);
+    assert_eq!(path.len(), "/r/".len() + 64, "{path}");
+    let sms = db.store.outbox_messages(false).await.unwrap();
+    let sms = sms.iter().find(|m| m.recipient == "+992900000002").expect("the link goes out by SMS");
+    assert_eq!(link_path(&sms.body), path);
+    assert!(!sms.body.contains("business plan"), "the message carries no clinical content");
+
+    // The service opens it without an account, and sees what the consent covers.
+    let page = send(db, request("GET", &path, None, None)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&code) && page.body.contains("has a business plan"), "{}", page.body);
+    assert!(!page.body.contains("/persons/"), "no way into the record");
+    let refused = send(db, request("POST", &path, None, form("step=decline&reason=x"))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "a decline needs a barrier");
+    let cancel = send(db, request("POST", &path, None, form("step=cancel&reason=x&barrier=cost"))).await;
+    assert_eq!(cancel.status, StatusCode::CONFLICT, "the sender's steps are not the link's");
+    for step in ["step=accept", "step=attend", "step=close&outcome=grant+approved"] {
+        let answer = send(db, request("POST", &path, None, form(step))).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{step}: {}", answer.body);
+    }
+    // The sender sees every step, and hears of it.
+    let seen = send(db, request("GET", &format!("/api/v1/referrals/{id}"), Some(&l.clinician), None)).await.json();
+    let statuses: Vec<&str> =
+        seen["history"].as_array().unwrap().iter().map(|h| h["to_status"].as_str().unwrap()).collect();
+    assert_eq!(
+        (statuses, seen["outcome"].as_str()),
+        (vec!["sent", "accepted", "attended", "closed"], Some("grant approved"))
+    );
+    let told = db.store.outbox_messages(false).await.unwrap();
+    assert!(told.iter().filter(|m| m.recipient == "+992900000001").count() >= 3, "the sender hears of each step");
+    let page = send(db, request("GET", &format!("/referrals/{id}"), Some(&l.clinician), None)).await;
+    assert!(page.body.contains("used 3 times"), "{}", page.body);
+    // Finished: the link opens nothing more.
+    assert_eq!(send(db, request("GET", &path, None, None)).await.status, StatusCode::GONE);
+    assert_eq!(send(db, request("POST", &path, None, form("step=accept"))).await.status, StatusCode::GONE);
+
+    // A new link revokes the earlier one; revoking ends the last.
+    let second = post(db, &l.clinician, &uri, body.clone()).await.json()["id"].as_str().unwrap().to_owned();
+    let issue = format!("/referrals/{second}/partner-link");
+    let first = link_path(&send(db, request("POST", &issue, Some(&l.clinician), form(""))).await.body);
+    let newer = link_path(&send(db, request("POST", &issue, Some(&l.clinician), form("days=7"))).await.body);
+    assert_ne!(first, newer);
+    let old = send(db, request("GET", &format!("{first}?lang=en"), None, None)).await;
+    assert_eq!(old.status, StatusCode::GONE);
+    assert!(old.body.contains("revoked"), "{}", old.body);
+    assert_eq!(send(db, request("GET", &newer, None, None)).await.status, StatusCode::OK);
+    let revoke =
+        send(db, request("POST", &format!("/referrals/{second}/partner-link/revoke"), Some(&l.clinician), form("")))
+            .await;
+    assert_eq!(revoke.status, StatusCode::SEE_OTHER);
+    assert_eq!(send(db, request("POST", &newer, None, form("step=accept"))).await.status, StatusCode::GONE);
+
+    // An expired link, a link that never was, and someone else's referral.
+    let third = post(db, &l.clinician, &uri, body).await.json()["id"].as_str().unwrap().to_owned();
+    let expiring = link_path(
+        &send(db, request("POST", &format!("/referrals/{third}/partner-link"), Some(&l.clinician), form("days=1")))
+            .await
+            .body,
+    );
+    assert_eq!(send(db, request("GET", &expiring, None, None)).await.status, StatusCode::OK);
+    db.tamper("UPDATE partner_links SET expires_at = 0 WHERE revoked_at IS NULL").await;
+    let expired = send(db, request("GET", &format!("{expiring}?lang=en"), None, None)).await;
+    assert_eq!(expired.status, StatusCode::GONE);
+    assert!(expired.body.contains("expired"), "{}", expired.body);
+    let mut forged = expiring.clone();
+    forged.replace_range(forged.len() - 4.., "0000");
+    assert_eq!(send(db, request("GET", &forged, None, None)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(send(db, request("GET", "/r/", None, None)).await.status, StatusCode::NOT_FOUND);
+    let not_ours =
+        send(db, request("POST", &format!("/referrals/{third}/partner-link"), Some(&l.case_worker), form(""))).await;
+    assert_eq!(not_ours.status, StatusCode::NOT_FOUND, "only the sender issues links");
+    let rehab = post(db, &l.clinician, &uri, json!({"service_id": l.rehab, "reason": "x", "urgency": "routine"})).await;
+    let rehab = rehab.json()["id"].as_str().unwrap().to_owned();
+    let needless =
+        send(db, request("POST", &format!("/referrals/{rehab}/partner-link"), Some(&l.clinician), form(""))).await;
+    assert_eq!(needless.status, StatusCode::UNPROCESSABLE_ENTITY, "a service on Hamroh answers on its worklist");
+
+    // Every use of a link is in the person's audit trail, under the link's own name.
+    let trail = db.store.audit_of_person(l.person, 1000).await.unwrap();
+    assert!(trail.iter().filter(|e| e.actor.starts_with("partner-link:") && e.action == "transition").count() == 3);
+    assert!(trail.iter().any(|e| e.actor.starts_with("partner-link:") && e.outcome == "denied"));
+    assert!(db.store.verify_audit().await.unwrap().is_ok());
+}
+
 hamroh_store::on_both_backends!(
     the_loop_closes_across_organisations,
     the_receiver_and_the_sender_are_notified_at_least_once_in_their_language,
     lost_to_follow_up_is_counted_for_the_coordinator_and_listed_for_the_clinic,
+    a_service_without_an_account_answers_through_its_link,
 );

@@ -77,6 +77,10 @@ pub enum Command {
         /// self-harm flag (a TOML file; see data/emergency-contacts.toml, the one used without it)
         #[arg(long, env = "HAMROH_EMERGENCY_CONTACTS")]
         emergency_contacts: Option<std::path::PathBuf>,
+        /// Where people reach this deployment (such as https://hamroh.example.tj), used in the
+        /// links sent to services without accounts; without it, the address each request came to
+        #[arg(long, env = "HAMROH_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Manage users: add, list, disable, enable, reset a password
     User {

@@ -212,8 +212,10 @@ pub struct Skip {
     pub when_sum_of: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equals: Option<i64>,
-    /// `must`: the items must be left out (`-`); `may`: they may be left out, or answered with
-    /// their lowest value, and count as that value.
+    /// `must`: the items must be left out (`-`), a rule of the instrument itself. `interview`: a
+    /// rule of the interview form only; the items may be left out and count as their lowest value,
+    /// and an answer given (a self-completed form asks every item) is scored as given, with a
+    /// warning naming the inconsistency.
     pub mode: SkipMode,
     pub source: String,
 }
@@ -223,7 +225,7 @@ pub struct Skip {
 #[serde(rename_all = "snake_case")]
 pub enum SkipMode {
     Must,
-    May,
+    Interview,
 }
 
 /// Which validated instruments a checklist result points to next.
@@ -255,6 +257,8 @@ pub enum DetailRule {
     Phq15BotheredALot,
     /// A checklist: the domains present and the instruments to give next.
     Checklist,
+    /// AUDIT: the level of intervention, stepped up for signs of dependence or harm.
+    AuditIntervention,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,6 +319,20 @@ pub(super) struct CompiledSkip {
 }
 
 impl Instrument {
+    /// The items the instrument itself never asks of a respondent of this sex (PHQ-15 item 4, of
+    /// men): a form leaves them out.
+    pub fn not_asked_of(&self, sex: Sex) -> impl Iterator<Item = &str> + '_ {
+        self.skip
+            .iter()
+            .filter(move |s| s.sex == Some(sex) && s.mode == SkipMode::Must)
+            .flat_map(|s| s.items.iter().map(String::as_str))
+    }
+
+    /// Whether a skip rule may leave this item out for a respondent of this sex, so that a form
+    /// offers "not asked" for it.
+    pub fn may_leave_out(&self, item_id: &str, sex: Sex) -> bool {
+        self.skip.iter().any(|s| s.sex.is_none_or(|x| x == sex) && s.items.iter().any(|i| i == item_id))
+    }
     /// Parses one file and checks that it is complete and consistent.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut instrument: Self = toml::from_str(text).map_err(|e| e.to_string())?;

@@ -14,7 +14,32 @@ pub enum Detail<'a> {
     Wgss(WgssDomains<'a>),
     Phq15(Phq15Detail),
     Checklist(ChecklistResult<'a>),
+    Audit(AuditIntervention),
 }
+
+/// The AUDIT's level of intervention (Babor et al. 2001, WHO/MSD/MSB/01.6a, Table 6 and its
+/// notes): the risk zone of the total (I-IV, the bands in order), and one level higher, whatever
+/// the total, for 2 or more on any of items 4-6 (signs of dependence) or 4 on item 9 or 10 (harm
+/// during the last year). Zone I: alcohol education; II: simple advice; III: simple advice plus
+/// brief counselling and continued monitoring; IV: referral to a specialist for diagnostic
+/// evaluation and treatment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditIntervention {
+    /// The zone of the total: `I` to `IV`.
+    pub zone_of_total: &'static str,
+    /// The zone whose intervention is recommended: the total's, or the next higher.
+    pub zone: &'static str,
+    /// `alcohol_education`, `simple_advice`, `brief_counselling` or `specialist_referral`.
+    pub intervention: &'static str,
+    pub stepped_up: bool,
+    /// Why it was stepped up: `dependence_signs` (items 4-6), `harm_experienced` (items 9-10).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub why: Vec<&'static str>,
+}
+
+const AUDIT_ZONES: [(&str, &str); 4] =
+    [("I", "alcohol_education"), ("II", "simple_advice"), ("III", "brief_counselling"), ("IV", "specialist_referral")];
 
 /// PHQ-9 diagnostic algorithm (Spitzer, Kroenke & Williams 1999; Kroenke & Spitzer 2002): an item
 /// counts as present at "more than half the days" or more, item 9 at "several days" or more;
@@ -152,6 +177,31 @@ pub(super) fn detail<'a>(instrument: &'a Instrument, rule: DetailRule, values: &
         }
         DetailRule::Phq15BotheredALot => {
             Detail::Phq15(Phq15Detail { bothered_a_lot: values.iter().filter(|v| **v == 2).count() as i64 })
+        }
+        DetailRule::AuditIntervention => {
+            let total: i64 = values.iter().sum();
+            let by_total = instrument
+                .bands
+                .iter()
+                .position(|b| b.min.is_some_and(|m| total >= m) && b.max.is_some_and(|m| total <= m))
+                .unwrap_or(0)
+                .min(AUDIT_ZONES.len() - 1);
+            let mut why = Vec::new();
+            // Items 4-6 and 9-10 are values[3..6] and values[8..10].
+            if values.get(3..6).is_some_and(|v| v.iter().any(|v| *v >= 2)) {
+                why.push("dependence_signs");
+            }
+            if values.get(8..10).is_some_and(|v| v.contains(&4)) {
+                why.push("harm_experienced");
+            }
+            let zone = if why.is_empty() { by_total } else { (by_total + 1).min(AUDIT_ZONES.len() - 1) };
+            Detail::Audit(AuditIntervention {
+                zone_of_total: AUDIT_ZONES[by_total].0,
+                zone: AUDIT_ZONES[zone].0,
+                intervention: AUDIT_ZONES[zone].1,
+                stepped_up: zone > by_total,
+                why,
+            })
         }
         DetailRule::Checklist => {
             let at_least = instrument.scoring.item_at_least.unwrap_or(1);

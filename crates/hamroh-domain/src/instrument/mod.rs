@@ -19,7 +19,7 @@ pub use definition::{
     Scoring, ScoringMethod, Skip, SkipMode, Texts, Threshold,
 };
 pub use detail::Detail;
-pub use score::{AnswerError, CutoffUsed, Score, ScoreContext, ThresholdMet, parse_answers};
+pub use score::{AnswerError, CutoffUsed, Score, ScoreContext, ThresholdMet, Warning, parse_answers};
 
 /// The instrument files, embedded at build time.
 const FILES: &[(&str, &str)] = &[

@@ -22,8 +22,6 @@ pub enum AnswerError {
     Missing { item: usize },
     #[error("item {item}: must be left out (-): {reason}")]
     MustSkip { item: usize, reason: String },
-    #[error("item {item}: left out by the skip rules, so it must be `-` or {lowest}")]
-    SkippedNotLowest { item: usize, lowest: i64 },
     #[error("the respondent's sex is required (male or female): the cut-off differs by sex")]
     SexRequired { instrument: String },
 }
@@ -35,8 +33,7 @@ impl AnswerError {
             Self::NotANumber { item, .. }
             | Self::OutOfRange { item, .. }
             | Self::Missing { item }
-            | Self::MustSkip { item, .. }
-            | Self::SkippedNotLowest { item, .. } => Some(*item),
+            | Self::MustSkip { item, .. } => Some(*item),
             Self::Count { .. } | Self::SexRequired { .. } => None,
         }
     }
@@ -70,6 +67,18 @@ pub struct ThresholdMet<'a> {
     pub met: bool,
 }
 
+/// Something in the answers a clinician should know, that does not stop them being scored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Warning<'a> {
+    /// `answered_though_not_asked`: an item the interview form leaves out was answered (a
+    /// self-completed form asks every item); it is scored as answered.
+    pub code: &'static str,
+    /// The item's id.
+    pub item: &'a str,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Score<'a> {
@@ -84,6 +93,9 @@ pub struct Score<'a> {
     pub thresholds: Vec<ThresholdMet<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail<'a>>,
+    /// Inconsistencies in the answers, kept with the result (never a reason to refuse it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning<'a>>,
 }
 
 impl Score<'_> {
@@ -115,7 +127,7 @@ pub fn parse_answers(text: &str) -> Result<Vec<Option<i64>>, AnswerError> {
 enum Skipped {
     No,
     Must,
-    May,
+    Interview,
     /// The rule depends on sex and sex is unknown: the item may be answered or left out.
     Unknown,
 }
@@ -123,7 +135,7 @@ enum Skipped {
 impl Instrument {
     /// Checks the answers against the items and the skip rules, and scores them.
     pub fn score(&self, answers: &[Option<i64>], ctx: &ScoreContext) -> Result<Score<'_>, AnswerError> {
-        let values = self.validate(answers, ctx)?;
+        let (values, warnings) = self.validate(answers, ctx)?;
         let c = &self.compiled;
         let item_at_least = self.scoring.item_at_least.unwrap_or(i64::MAX);
         let scored = values.iter().zip(&c.scored).filter(|(_, s)| **s).map(|(v, _)| *v);
@@ -183,12 +195,17 @@ impl Instrument {
             cutoff,
             thresholds,
             detail: self.detail.map(|rule| detail(self, rule, &values, ctx.lang.unwrap_or(Lang::En))),
+            warnings,
         })
     }
 
-    /// The value each item counts as (a left-out item counts as its lowest value), or the first
-    /// problem found, item by item.
-    fn validate(&self, answers: &[Option<i64>], ctx: &ScoreContext) -> Result<Vec<i64>, AnswerError> {
+    /// The value each item counts as (a left-out item counts as its lowest value) and the
+    /// warnings, or the first problem found, item by item.
+    fn validate(
+        &self,
+        answers: &[Option<i64>],
+        ctx: &ScoreContext,
+    ) -> Result<(Vec<i64>, Vec<Warning<'_>>), AnswerError> {
         let c = &self.compiled;
         if answers.len() != self.items.len() {
             return Err(AnswerError::Count {
@@ -200,7 +217,9 @@ impl Instrument {
         if self.scoring.requires_sex && ctx.sex.is_none() {
             return Err(AnswerError::SexRequired { instrument: self.id.clone() });
         }
+        // Answers given count as given, also where the interview form would not have asked them.
         let values: Vec<i64> = answers.iter().zip(&c.lowest).map(|(a, low)| a.unwrap_or(*low)).collect();
+        let mut warnings = Vec::new();
         // Which rule leaves each item out, if any; no allocation for instruments without skip rules.
         let mut skipped: Vec<(Skipped, usize)> = Vec::new();
         if !c.skips.is_empty() {
@@ -219,7 +238,7 @@ impl Instrument {
                 let state = match (applies, rule.sex.is_some() && ctx.sex.is_none()) {
                     (_, true) => Skipped::Unknown,
                     (Some(SkipMode::Must), _) => Skipped::Must,
-                    (Some(SkipMode::May), _) => Skipped::May,
+                    (Some(SkipMode::Interview), _) => Skipped::Interview,
                     (None, _) => continue,
                 };
                 skipped[item] = (state, rule_no);
@@ -233,19 +252,28 @@ impl Instrument {
                     let rule = &self.skip[rule_no];
                     return Err(AnswerError::MustSkip { item, reason: rule.source.clone() });
                 }
-                (Skipped::Must | Skipped::May | Skipped::Unknown, None) => {}
-                (Skipped::May, Some(v)) if v != c.lowest[n] => {
-                    return Err(AnswerError::SkippedNotLowest { item, lowest: c.lowest[n] });
-                }
+                (Skipped::Must | Skipped::Interview | Skipped::Unknown, None) => {}
                 (Skipped::No, None) => return Err(AnswerError::Missing { item }),
                 (_, Some(v)) => {
                     if !(0..64).contains(&v) || c.allowed[n] & (1 << v) == 0 {
                         let allowed: Vec<String> = self.items[n].values(self).map(|v| v.to_string()).collect();
                         return Err(AnswerError::OutOfRange { item, value: v, allowed: allowed.join(", ") });
                     }
+                    if state == Skipped::Interview && v != c.lowest[n] {
+                        let rule = &self.skip[rule_no];
+                        warnings.push(Warning {
+                            code: "answered_though_not_asked",
+                            item: &self.items[n].id,
+                            message: format!(
+                                "item {item} was answered ({v}) although the interview form does not ask it ({}); \
+                                 it is scored as answered",
+                                rule.source
+                            ),
+                        });
+                    }
                 }
             }
         }
-        Ok(values)
+        Ok((values, warnings))
     }
 }

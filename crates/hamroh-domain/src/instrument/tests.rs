@@ -226,10 +226,15 @@ fn k10_bands_at_every_edge_and_its_skipped_questions() {
         ],
     );
     assert_eq!(ok("k10", "3,1,-,3,1,-,3,3,3,3", None).total, Some(22));
-    assert!(matches!(
-        score("k10", "3,1,2,3,1,1,3,3,3,3", None),
-        Err(AnswerError::SkippedNotLowest { item: 3, lowest: 1 })
-    ));
+    // A self-completed form answers every item: the answer counts as given, with a warning.
+    let s = ok("k10", "3,1,2,3,1,1,3,3,3,3", None);
+    assert_eq!((s.total, s.band), (Some(23), Some("high")));
+    assert_eq!(s.warnings.iter().map(|w| (w.code, w.item)).collect::<Vec<_>>(), [("answered_though_not_asked", "3")]);
+    assert!(s.warnings[0].message.contains("item 3 was answered (2)"), "{}", s.warnings[0].message);
+    // Answering the lowest value where the form skips is consistent: no warning.
+    assert!(ok("k10", "3,1,1,3,1,1,3,3,3,3", None).warnings.is_empty());
+    let s = ok("k10", "1,1,5,1,1,5,1,1,1,1", None);
+    assert_eq!((s.total, s.warnings.len()), (Some(18), 2));
     assert!(matches!(score("k10", "3,2,-,3,3,3,3,3,3,3", None), Err(AnswerError::Missing { item: 3 })));
     assert!(matches!(score("k10", "0,1,1,1,1,1,1,1,1,1", None), Err(AnswerError::OutOfRange { item: 1, .. })));
 }
@@ -298,7 +303,12 @@ fn audit_zones_at_every_edge_and_the_manuals_skip_logic() {
         let s = ok("audit", answers, None);
         assert_eq!((s.total, s.band, s.positive), (Some(*total), Some(*band), Some(*positive)), "{answers}");
     }
-    assert!(matches!(score("audit", "0,1,0,0,0,0,0,0,0,0", None), Err(AnswerError::SkippedNotLowest { item: 2, .. })));
+    // Item 2 answered after "never" to item 1 (a paper form): scored as given, with a warning.
+    let s = ok("audit", "0,1,0,0,0,0,0,0,0,0", None);
+    assert_eq!((s.total, s.warnings.iter().map(|w| w.item).collect::<Vec<_>>()), (Some(1), vec!["2"]));
+    // Items 4-8 answered though items 2 and 3 are both 0: each named, each counted.
+    let s = ok("audit", "1,0,0,1,0,2,0,0,0,0", None);
+    assert_eq!((s.total, s.warnings.iter().map(|w| w.item).collect::<Vec<_>>()), (Some(4), vec!["4", "6"]));
     assert!(matches!(score("audit", "1,1,0,0,0,0,0,0,1,0", None), Err(AnswerError::OutOfRange { item: 9, .. })));
     assert!(matches!(score("audit", "1,1,0,-,0,0,0,0,0,0", None), Err(AnswerError::Missing { item: 4 })));
 }
@@ -412,7 +422,7 @@ fn valid_answers(inst: &Instrument, picks: &[usize], keep: &[bool], sex: Sex) ->
             for id in &rule.items {
                 let n = inst.item_index(id).unwrap();
                 answers[n] = match rule.mode {
-                    SkipMode::May if keep[n] => Some(inst.items[n].value_range(inst).0),
+                    SkipMode::Interview if keep[n] => Some(inst.items[n].value_range(inst).0),
                     _ => None,
                 };
             }
@@ -514,4 +524,46 @@ fn every_instrument_file_is_embedded_and_every_embedded_one_is_a_file() {
     on_disk.sort();
     let embedded: Vec<&str> = super::FILES.iter().map(|(name, _)| *name).collect();
     assert_eq!(on_disk, embedded, "instruments/ and FILES in instrument/mod.rs list the same files, sorted");
+}
+
+#[test]
+fn audit_level_of_intervention_follows_the_manual_table_and_its_step_up_rule() {
+    let level = |answers: &str| {
+        let s = ok("audit", answers, None);
+        let d = serde_json::to_value(&s).unwrap()["detail"].clone();
+        (
+            s.band.unwrap().to_owned(),
+            d["zone"].as_str().unwrap().to_owned(),
+            d["intervention"].as_str().unwrap().to_owned(),
+            d["why"].clone(),
+        )
+    };
+    let none = serde_json::Value::Null;
+    // The total's zone, at each zone's edges.
+    assert_eq!(level("4,3,0,0,0,0,0,0,0,0"), ("low_risk".into(), "I".into(), "alcohol_education".into(), none.clone()));
+    assert_eq!(level("4,4,0,0,0,0,0,0,0,0"), ("hazardous".into(), "II".into(), "simple_advice".into(), none.clone()));
+    assert_eq!(level("4,4,4,0,0,0,1,1,2,0").2, "brief_counselling");
+    assert_eq!(level("4,4,4,4,0,0,0,0,4,4").2, "specialist_referral");
+    // 2 on any one of items 4-6 steps up one level, whatever the total; the band stays the total's.
+    let (band, zone, intervention, why) = level("1,0,1,0,2,0,0,0,0,0");
+    assert_eq!((band.as_str(), zone.as_str(), intervention.as_str()), ("low_risk", "II", "simple_advice"));
+    assert_eq!(why, serde_json::json!(["dependence_signs"]));
+    // 1 on items 4-6 is not enough.
+    assert_eq!(level("1,0,1,1,1,1,0,0,0,0").1, "I");
+    // 4 on item 9 or 10 (harm during the last year) steps up; 2 (not in the last year) does not.
+    assert_eq!(level("1,0,0,-,-,-,-,-,4,0").3, serde_json::json!(["harm_experienced"]));
+    assert_eq!(level("1,0,0,-,-,-,-,-,2,2").1, "I");
+    // Both reasons name themselves; zone IV cannot go higher.
+    let (_, zone, _, why) = level("4,4,4,4,2,2,0,0,4,4");
+    assert_eq!((zone.as_str(), why), ("IV", serde_json::json!(["dependence_signs", "harm_experienced"])));
+}
+
+#[test]
+fn the_phq15_form_leaves_out_item_4_for_men_only() {
+    let phq15 = instrument("phq15");
+    assert_eq!(phq15.not_asked_of(Sex::Male).collect::<Vec<_>>(), ["4"]);
+    assert_eq!(phq15.not_asked_of(Sex::Female).count(), 0);
+    assert!(phq15.may_leave_out("4", Sex::Male) && !phq15.may_leave_out("4", Sex::Female));
+    // Interview rules apply to both sexes.
+    assert!(instrument("k10").may_leave_out("3", Sex::Female));
 }

@@ -13,6 +13,7 @@ use hamroh_domain::model::Screening;
 use hamroh_domain::names::parse_query;
 use hamroh_domain::org::{Lang, Sector};
 use hamroh_domain::pathway::{Action, suggest};
+use hamroh_domain::person::Sex;
 use hamroh_domain::registration::{EpisodeInput, Registration, RegistrationContext};
 use hamroh_store::PersonSummary;
 use serde::Deserialize;
@@ -282,6 +283,9 @@ pub struct InstrumentForm {
     pub id: String,
     pub name: String,
     pub instructions: String,
+    /// Whether the wording in the respondent's language is the original, a published translation
+    /// or Hamroh's own, in words.
+    pub wording: String,
     pub items: Vec<ItemView>,
     /// For the self-harm questions a clinic encounter adds: why they could not be asked
     /// (value, label, checked).
@@ -319,16 +323,21 @@ fn offered() -> Vec<&'static Instrument> {
     all
 }
 
-/// Items that a skip rule may leave out get a "not asked" choice.
-fn skippable(inst: &Instrument, item_id: &str) -> bool {
-    inst.skip.iter().any(|s| s.items.iter().any(|i| i == item_id))
-}
-
-fn instrument_form(t: &Tr, inst: &Instrument, lang: Lang, answers: &FormState, missing: &[String]) -> InstrumentForm {
+/// An instrument's form for a respondent: the items it asks of them (none the instrument never
+/// asks of their sex), a "not asked" choice where a skip rule may leave an item out.
+fn instrument_form(
+    t: &Tr,
+    inst: &Instrument,
+    (lang, sex): (Lang, Sex),
+    answers: &FormState,
+    missing: &[String],
+) -> InstrumentForm {
+    let never: Vec<&str> = inst.not_asked_of(sex).collect();
     let items = inst
         .items
         .iter()
         .enumerate()
+        .filter(|(_, item)| !never.contains(&item.id.as_str()))
         .map(|(n, item)| {
             let field = format!("{}.{}", inst.id, n + 1);
             let chosen = answers.val(&field);
@@ -337,7 +346,7 @@ fn instrument_form(t: &Tr, inst: &Instrument, lang: Lang, answers: &FormState, m
                 .iter()
                 .map(|o| (o.value.to_string(), o.text.get(lang).to_owned(), chosen == o.value.to_string()))
                 .collect();
-            if skippable(inst, &item.id) {
+            if inst.may_leave_out(&item.id, sex) {
                 options.push(("-".into(), t.get("screen-not-asked"), chosen == "-"));
             }
             ItemView {
@@ -363,6 +372,7 @@ fn instrument_form(t: &Tr, inst: &Instrument, lang: Lang, answers: &FormState, m
     });
     InstrumentForm {
         id: inst.id.clone(),
+        wording: wording(t, inst, lang),
         name: inst.name.get(lang).to_owned(),
         instructions: inst.instructions.get(lang).to_owned(),
         items,
@@ -397,7 +407,8 @@ pub async fn screen_form(
     }
     let lang = f.val("respondent_lang").parse::<Lang>().unwrap_or(viewer.tr.lang);
     let chosen = with_self_harm_question(chosen);
-    let forms = chosen.iter().map(|i| instrument_form(&viewer.tr, i, lang, &FormState::default(), &[])).collect();
+    let forms =
+        chosen.iter().map(|i| instrument_form(&viewer.tr, i, (lang, person.sex), &FormState::default(), &[])).collect();
     let template = ScreenPage {
         c: Chrome::new(&viewer),
         person_id: id,
@@ -469,7 +480,7 @@ pub async fn screen_submit(
         }
     };
     if !missing.is_empty() {
-        let forms = chosen.iter().map(|i| instrument_form(&viewer.tr, i, lang, &f, &missing)).collect();
+        let forms = chosen.iter().map(|i| instrument_form(&viewer.tr, i, (lang, person.sex), &f, &missing)).collect();
         let template = ScreenPage {
             c: Chrome::new(&viewer),
             person_id: id,
@@ -510,6 +521,11 @@ struct EncounterPage {
     flags: Vec<String>,
     /// Instrument, total, band, positive, flags.
     results: Vec<(String, String, String, String, String)>,
+    /// What the instruments' own algorithms add to the totals (PHQ-9 syndrome, AUDIT level of
+    /// intervention), in words.
+    result_notes: Vec<String>,
+    /// Inconsistencies in the answers, scored as answered: the clinician should know.
+    result_warnings: Vec<String>,
     steps: Vec<StepView>,
     decision: Option<String>,
     decision_error: Option<String>,
@@ -585,6 +601,73 @@ pub fn band_name(t: &Tr, instrument: &str, band: &str) -> String {
         .map_or_else(|| band.to_owned(), |b| b.label.get(t.lang).to_owned())
 }
 
+/// Whether an instrument's wording in `lang` is the original, a published translation or
+/// Hamroh's own (whose cut-off was validated in the original language only), in words.
+fn wording(t: &Tr, inst: &Instrument, lang: Lang) -> String {
+    let origin = inst.languages.get(lang.as_str()).map_or("hamroh", |o| o.origin.as_str());
+    t.get(&format!("wording-{origin}"))
+}
+
+/// An instrument's short name (`PHQ-9`).
+fn name_of(id: &str) -> String {
+    catalog().get(id).map_or(id.to_owned(), |i| i.short_name.clone())
+}
+
+/// What an instrument's own algorithm says beside the total, in words: the PHQ-9's depressive
+/// syndrome, the AUDIT's level of intervention and why it was stepped up.
+fn result_note(t: &Tr, s: &Screening) -> Option<String> {
+    let d = s.outcome.result.get("detail")?;
+    let name = name_of(&s.instrument);
+    let yes = |key: &str| d.get(key).and_then(serde_json::Value::as_bool) == Some(true);
+    match s.instrument.as_str() {
+        "phq9" => {
+            let present = d.get("items_present")?.as_i64()?.to_string();
+            let key = if yes("major_depressive_syndrome") {
+                "result-phq9-major"
+            } else if yes("other_depressive_syndrome") {
+                "result-phq9-other"
+            } else {
+                "result-phq9-none"
+            };
+            Some(t.with(key, &[("instrument", name), ("present", present)]))
+        }
+        "audit" => {
+            let text = |key: &str| d.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+            let intervention = t.get(&format!("alcohol-intervention-{}", text("intervention")));
+            let mut args = vec![("instrument", name), ("intervention", intervention), ("zone", text("zone"))];
+            if !yes("stepped_up") {
+                return Some(t.with("result-audit-level", &args));
+            }
+            let why: Vec<String> = d
+                .get("why")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(serde_json::Value::as_str)
+                .map(|w| t.get(&format!("alcohol-why-{w}")))
+                .collect();
+            args.push(("from", text("zone_of_total")));
+            args.push(("why", why.join(", ")));
+            Some(t.with("result-audit-stepped-up", &args))
+        }
+        _ => None,
+    }
+}
+
+/// The warnings kept with a result, in words.
+fn result_warnings(t: &Tr, s: &Screening) -> Vec<String> {
+    let warnings = s.outcome.result.get("warnings").and_then(serde_json::Value::as_array);
+    warnings
+        .into_iter()
+        .flatten()
+        .filter(|w| w.get("code").and_then(serde_json::Value::as_str) == Some("answered_though_not_asked"))
+        .filter_map(|w| w.get("item").and_then(serde_json::Value::as_str))
+        .map(|item| {
+            t.with("result-warning-not-asked", &[("instrument", name_of(&s.instrument)), ("item", item.to_owned())])
+        })
+        .collect()
+}
+
 pub fn flag_label(t: &Tr, flag: &str) -> String {
     t.get(&format!("flag-{flag}"))
 }
@@ -628,7 +711,6 @@ async fn encounter_page_with(
         }
     };
     let pathway = suggest(&screenings, t.lang);
-    let name_of = |id: &str| catalog().get(id).map_or(id.to_owned(), |i| i.short_name.clone());
     let steps = pathway
         .steps
         .iter()
@@ -691,6 +773,24 @@ async fn encounter_page_with(
                 )
             })
             .collect(),
+        result_notes: screenings
+            .iter()
+            .filter_map(|s| result_note(t, s))
+            .chain(screenings.iter().filter_map(|s| {
+                let inst = catalog().get(&s.instrument)?;
+                let origin = inst.languages.get(s.lang.as_str())?;
+                (origin.origin == "hamroh").then(|| {
+                    t.with(
+                        "wording-result-hamroh",
+                        &[
+                            ("instrument", inst.short_name.clone()),
+                            ("lang", t.get(&format!("service-language-{}", s.lang.as_str()))),
+                        ],
+                    )
+                })
+            }))
+            .collect(),
+        result_warnings: screenings.iter().flat_map(|s| result_warnings(t, s)).collect(),
         steps,
         decision: decision.map(|d| {
             let what = if d.choice == "follow" {

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod directory;
 pub mod form;
 pub mod login;
+pub mod partner;
 pub mod persons;
 pub mod referrals;
 pub mod services;

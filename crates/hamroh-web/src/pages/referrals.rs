@@ -44,7 +44,7 @@ struct ReferPage {
     urgencies: Vec<(&'static str, String)>,
 }
 
-fn urgency_label(t: &Tr, u: Urgency) -> String {
+pub(super) fn urgency_label(t: &Tr, u: Urgency) -> String {
     t.get(&format!("urgency-{u}"))
 }
 
@@ -168,14 +168,23 @@ struct ReferralPage {
     history: Vec<String>,
     /// The results behind the referral: instrument, total, band, red flags.
     results: Vec<(String, String, String, String)>,
+    /// Where the step forms post.
+    step_action: String,
+    /// The sender may give a service without Hamroh accounts a link to answer through.
+    can_link: bool,
+    /// The links issued so far, in words, and whether one still works.
+    links: Vec<String>,
+    link_working: bool,
 }
 
 #[derive(Template)]
 #[template(path = "slip.html")]
-struct SlipPage {
-    c: Chrome,
-    r: ReferralDetail,
-    urgency: String,
+pub(super) struct SlipPage {
+    pub c: Chrome,
+    pub r: ReferralDetail,
+    pub urgency: String,
+    /// A partner link just issued: its URL, as a QR code (SVG), and when it expires.
+    pub link: Option<(String, String, String)>,
 }
 
 pub fn status_label(t: &Tr, s: ReferralStatus) -> String {
@@ -183,7 +192,7 @@ pub fn status_label(t: &Tr, s: ReferralStatus) -> String {
 }
 
 /// The steps this side may take now, as forms.
-fn steps_for(t: &Tr, r: &ReferralDetail, side: Side) -> Vec<(&'static str, String, bool, bool, bool)> {
+pub(super) fn steps_for(t: &Tr, r: &ReferralDetail, side: Side) -> Vec<(&'static str, String, bool, bool, bool)> {
     allowed_from(r.status)
         .iter()
         .filter_map(|step| {
@@ -200,11 +209,28 @@ fn steps_for(t: &Tr, r: &ReferralDetail, side: Side) -> Vec<(&'static str, Strin
 fn referral_page(
     viewer: &Viewer,
     caller: &Caller,
-    r: ReferralDetail,
+    (r, links): (ReferralDetail, Vec<hamroh_store::PartnerLinkLine>),
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
     let t = &viewer.tr;
+    let now = hamroh_store::now_millis();
+    let link_working = links.iter().any(|l| l.revoked_at.is_none() && l.expires_at > now);
+    let links = links
+        .iter()
+        .map(|l| {
+            let state = match l.revoked_at {
+                Some(at) => t.with("link-revoked-at", &[("at", local_time(at))]),
+                None if l.expires_at <= now => t.with("link-expired-at", &[("at", local_time(l.expires_at))]),
+                None => t.with("link-expires-at", &[("at", local_time(l.expires_at))]),
+            };
+            let used = l.last_used_at.map_or_else(
+                || t.get("link-not-used"),
+                |at| t.with("link-used", &[("count", l.uses.to_string()), ("at", local_time(at))]),
+            );
+            format!("{} · {state} · {used}", local_time(l.created_at))
+        })
+        .collect();
     let side = if r.to_organisation_id == caller.principal.organisation_id { Side::Receiver } else { Side::Sender };
     let history = r
         .history
@@ -241,6 +267,12 @@ fn referral_page(
         .collect();
     let template = ReferralPage {
         results,
+        can_link: side == Side::Sender
+            && !r.receiver_uses_hamroh
+            && !hamroh_domain::referral::allowed_from(r.status).is_empty(),
+        links,
+        link_working,
+        step_action: format!("/referrals/{}/step", r.id),
         c: Chrome::new(viewer),
         sender: side == Side::Sender,
         urgency: urgency_label(t, r.urgency),
@@ -254,15 +286,41 @@ fn referral_page(
     page(viewer, status, &template)
 }
 
+/// The referral and, for its sender, the partner links issued for it.
+async fn with_links(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(ReferralDetail, Vec<hamroh_store::PartnerLinkLine>), WebError> {
+    let gate = caller.gate(state);
+    let r = gate.referral(id).await?;
+    let links = gate.partner_links(&r).await?;
+    Ok((r, links))
+}
+
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
     super::PageId(id): super::PageId,
 ) -> Response {
-    match caller.gate(&state).referral(id).await {
+    match with_links(&state, &caller, id).await {
         Ok(r) => referral_page(&viewer, &caller, r, StatusCode::OK, None),
-        Err(e) => error_page(&viewer, e.into()),
+        Err(e) => error_page(&viewer, e),
+    }
+}
+
+/// The referral's page again, with a problem to show (422).
+pub(super) async fn show_with_error(
+    state: &AppState,
+    viewer: &Viewer,
+    caller: &Caller,
+    id: Uuid,
+    message: String,
+) -> Response {
+    match with_links(state, caller, id).await {
+        Ok(r) => referral_page(viewer, caller, r, StatusCode::UNPROCESSABLE_ENTITY, Some(message)),
+        Err(e) => error_page(viewer, e),
     }
 }
 
@@ -276,7 +334,7 @@ pub async fn slip(
         Ok(r) => page(
             &viewer,
             StatusCode::OK,
-            &SlipPage { c: Chrome::new(&viewer), urgency: urgency_label(&viewer.tr, r.urgency), r },
+            &SlipPage { c: Chrome::new(&viewer), urgency: urgency_label(&viewer.tr, r.urgency), link: None, r },
         ),
         Err(e) => error_page(&viewer, e.into()),
     }
@@ -297,10 +355,12 @@ pub async fn step(
     };
     match result {
         Ok(_) => Redirect::to(&format!("/referrals/{id}")).into_response(),
-        Err(e @ (WebError::Invalid { .. } | WebError::Conflict { .. })) => match gate.referral(id).await {
-            Ok(r) => referral_page(&viewer, &caller, r, e.status(), Some(e.to_string())),
-            Err(e) => error_page(&viewer, e.into()),
-        },
+        Err(e @ (WebError::Invalid { .. } | WebError::Conflict { .. })) => {
+            match with_links(&state, &caller, id).await {
+                Ok(r) => referral_page(&viewer, &caller, r, e.status(), Some(e.to_string())),
+                Err(e) => error_page(&viewer, e),
+            }
+        }
         Err(e) => error_page(&viewer, e),
     }
 }

@@ -110,6 +110,7 @@ pub async fn run(cli: Cli) -> Outcome {
             disclosure_k,
             trusted_proxy,
             emergency_contacts,
+            public_url,
         } => {
             if disclosure_k < 2 {
                 return Err(Failure::usage("--disclosure-k must be at least 2"));
@@ -136,6 +137,14 @@ pub async fn run(cli: Cli) -> Outcome {
                 disclosure_k,
                 proxies: hamroh_web::proxy::TrustedProxies::new(proxies),
                 emergency: load_emergency_contacts(emergency_contacts.as_deref())?,
+                public_url: match public_url {
+                    Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+                        return Err(Failure::usage(format!(
+                            "--public-url: `{url}` must start with https:// or http://"
+                        )));
+                    }
+                    other => other,
+                },
             };
             serve::run(&db.db, &listen, demo.then_some(demo_people), settings).await
         }

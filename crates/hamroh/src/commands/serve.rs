@@ -20,6 +20,7 @@ pub struct Settings {
     pub disclosure_k: i64,
     pub proxies: hamroh_web::proxy::TrustedProxies,
     pub emergency: hamroh_domain::emergency::EmergencyContacts,
+    pub public_url: Option<String>,
 }
 
 pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Settings) -> Outcome {
@@ -67,6 +68,7 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
             disclosure_k: settings.disclosure_k,
             proxies: settings.proxies,
             emergency: std::sync::Arc::new(settings.emergency),
+            public_url: settings.public_url.map(Into::into),
             ..AppState::new(store.clone())
         },
         listener,

@@ -1,0 +1,244 @@
+//! Partners without an account: the sender issues a link for one referral (sent as an SMS or an
+//! e-mail through the outbox, or printed as a QR code on the slip), and the receiving service
+//! answers on a small page that needs no log-in and works on a basic phone. The link's secret is
+//! in its URL only; the store keeps its SHA-256.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use hamroh_domain::org::Lang;
+use hamroh_domain::referral::{Barrier, Side, Transition};
+use hamroh_store::{LinkView, OutboxMessage, StoreError};
+use uuid::Uuid;
+
+use super::form::{FormState, form_pairs};
+use super::persons::local_time;
+use super::referrals::{SlipPage, status_label, steps_for, urgency_label};
+use super::{Chrome, error_page, page};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::WebError;
+use crate::i18n::Tr;
+use crate::session::{Viewer, new_token, token_hash};
+
+/// The steps a link may take: the receiving service's answers.
+const LINK_STEPS: &[&str] = &["accept", "decline", "attend", "no_show", "close"];
+
+#[derive(Template)]
+#[template(path = "partner.html")]
+struct PartnerPage {
+    c: Chrome,
+    /// The page's own path, which the step forms post back to.
+    step_action: String,
+    v: LinkView,
+    urgency: String,
+    status: String,
+    /// (step, label, needs reason, needs barrier, needs outcome)
+    steps: Vec<(&'static str, String, bool, bool, bool)>,
+    barriers: Vec<(&'static str, String)>,
+    expires: String,
+    error: Option<String>,
+}
+
+/// Why a link no longer opens, or that it never did, as a page with its status: 404 for a link
+/// that does not exist, 410 for one that has ended.
+fn link_refused(viewer: &Viewer, e: StoreError) -> Response {
+    let t = &viewer.tr;
+    let (status, key) = match &e {
+        StoreError::NotFound => (StatusCode::NOT_FOUND, "link-unknown"),
+        StoreError::Refused { code: "link_revoked", .. } => (StatusCode::GONE, "link_revoked"),
+        StoreError::Refused { code: "link_expired", .. } => (StatusCode::GONE, "link_expired"),
+        StoreError::Refused { code: "link_used", .. } => (StatusCode::GONE, "link_used"),
+        _ => return error_page(viewer, e.into()),
+    };
+    let template = super::MessagePage {
+        c: Chrome::new(viewer),
+        title: t.get("link-title"),
+        message: t.get(key),
+        back: "/directory".into(),
+    };
+    page(viewer, status, &template)
+}
+
+fn partner_page(viewer: &Viewer, token: &str, v: LinkView, status: StatusCode, error: Option<String>) -> Response {
+    let t = &viewer.tr;
+    let steps =
+        steps_for(t, &v.referral, Side::Receiver).into_iter().filter(|(step, ..)| LINK_STEPS.contains(step)).collect();
+    let template = PartnerPage {
+        c: Chrome::new(viewer),
+        step_action: format!("/r/{token}"),
+        urgency: urgency_label(t, v.referral.urgency),
+        status: status_label(t, v.referral.status),
+        steps,
+        barriers: Barrier::ALL.iter().map(|b| (b.as_str(), t.get(&format!("barrier-{b}")))).collect(),
+        expires: local_time(v.expires_at),
+        error,
+        v,
+    };
+    page(viewer, status, &template)
+}
+
+/// `GET /r/{token}`: the referral as far as the person's consent covers the receiving service.
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(token): Path<String>) -> Response {
+    let gate = match state.store.partner_gate(&token_hash(&token), viewer.address.clone()).await {
+        Ok(g) => g,
+        Err(e) => return link_refused(&viewer, e),
+    };
+    match gate.view().await {
+        Ok(v) => partner_page(&viewer, &token, v, StatusCode::OK, None),
+        Err(e) => link_refused(&viewer, e),
+    }
+}
+
+/// `POST /r/{token}`: the receiving service's answer.
+pub async fn step(State(state): State<AppState>, viewer: Viewer, Path(token): Path<String>, body: String) -> Response {
+    let gate = match state.store.partner_gate(&token_hash(&token), viewer.address.clone()).await {
+        Ok(g) => g,
+        Err(e) => return link_refused(&viewer, e),
+    };
+    let f = FormState::from_pairs(&form_pairs(&body));
+    let result = match Transition::parse(f.val("step"), f.val("reason"), f.val("barrier"), f.val("outcome")) {
+        Ok(step) => gate.step(&step, state.notifier.as_ref()).await.map_err(WebError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/r/{token}")).into_response(),
+        Err(e @ (WebError::Invalid { .. } | WebError::Conflict { .. } | WebError::Forbidden { .. })) => {
+            match gate.view().await {
+                Ok(v) => partner_page(&viewer, &token, v, e.status(), Some(e.to_string())),
+                Err(e) => link_refused(&viewer, e),
+            }
+        }
+        Err(e) => error_page(&viewer, e),
+    }
+}
+
+/// Where the link's page is: the deployment's public address, or the one this request came to.
+fn link_url(state: &AppState, headers: &axum::http::HeaderMap, https: bool, token: &str) -> String {
+    let base = match &state.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            format!("{}://{host}", if https { "https" } else { "http" })
+        }
+    };
+    format!("{base}/r/{token}")
+}
+
+/// The link as a QR code, an SVG drawing a phone's camera reads.
+fn qr_svg(url: &str) -> String {
+    qrcode::QrCode::new(url.as_bytes())
+        .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(180, 180).quiet_zone(true).build())
+        .unwrap_or_default()
+}
+
+/// The message that sends a link to a phone (SMS) or an e-mail address, in `lang`.
+fn link_message(t: &Tr, to: &str, r: &hamroh_store::ReferralDetail, url: &str, expires: &str) -> Option<OutboxMessage> {
+    let channel = if to.contains('@') {
+        "email"
+    } else {
+        hamroh_domain::person::Phone::parse(to).ok()?;
+        "sms"
+    };
+    let args = [
+        ("code", r.code.clone()),
+        ("service", r.service.clone()),
+        ("url", url.to_owned()),
+        ("expires", expires.to_owned()),
+    ];
+    Some(OutboxMessage {
+        id: Uuid::now_v7(),
+        channel: channel.into(),
+        recipient: to.trim().to_owned(),
+        lang: t.lang.as_str().into(),
+        subject: t.with("notify-link-subject", &args),
+        body: t.with("notify-link-body", &args),
+        referral_id: Some(r.id),
+        attempts: 0,
+    })
+}
+
+/// `POST /referrals/{id}/partner-link`: a new link for the referral (the earlier one stops
+/// working), sent where the form says and shown once on the printable slip with its QR code.
+pub async fn issue(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    super::PageId(id): super::PageId,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> Response {
+    let f = FormState::from_pairs(&form_pairs(&body));
+    let gate = caller.gate(&state);
+    let r = match gate.referral(id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&viewer, e.into()),
+    };
+    let days = match f.val("days").trim() {
+        "" => hamroh_store::DEFAULT_LINK_DAYS,
+        d => match d.parse::<i64>() {
+            Ok(d) => d,
+            Err(_) => {
+                return super::referrals::show_with_error(
+                    &state,
+                    &viewer,
+                    &caller,
+                    id,
+                    viewer.tr.get("invalid_link_days"),
+                )
+                .await;
+            }
+        },
+    };
+    let lang = f.val("lang").parse::<Lang>().unwrap_or(viewer.tr.lang);
+    let token = new_token();
+    let url = link_url(&state, &headers, viewer.https, &token);
+    let expires_at = hamroh_store::now_millis() + days.clamp(1, 365) * 86_400_000;
+    let to = f.val("send_to").trim();
+    let messages = if to.is_empty() {
+        Vec::new()
+    } else {
+        match link_message(&Tr::new(lang), to, &r, &url, &local_time(expires_at)) {
+            Some(m) => vec![m],
+            None => {
+                return super::referrals::show_with_error(
+                    &state,
+                    &viewer,
+                    &caller,
+                    id,
+                    viewer.tr.get("link-send-to-invalid"),
+                )
+                .await;
+            }
+        }
+    };
+    match gate.issue_partner_link(id, &token_hash(&token), days, &messages).await {
+        Ok(line) => {
+            let template = SlipPage {
+                c: Chrome::new(&viewer),
+                urgency: urgency_label(&viewer.tr, r.urgency),
+                link: Some((url.clone(), qr_svg(&url), local_time(line.expires_at))),
+                r,
+            };
+            page(&viewer, StatusCode::CREATED, &template)
+        }
+        Err(StoreError::Refused { code, .. }) => {
+            super::referrals::show_with_error(&state, &viewer, &caller, id, viewer.tr.get(code)).await
+        }
+        Err(e) => error_page(&viewer, e.into()),
+    }
+}
+
+/// `POST /referrals/{id}/partner-link/revoke`: the referral's link stops working.
+pub async fn revoke(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    super::PageId(id): super::PageId,
+) -> Response {
+    match caller.gate(&state).revoke_partner_links(id).await {
+        Ok(_) => Redirect::to(&format!("/referrals/{id}")).into_response(),
+        Err(e) => error_page(&viewer, e.into()),
+    }
+}
