@@ -294,8 +294,7 @@ pub(crate) async fn count_batch(tx: &mut Tx, batches: &[&Batch], inc: &mut Incre
     need.sort_unstable();
     need.dedup();
     for chunk in need.chunks(1_000) {
-        let text =
-            format!("SELECT id, {DIM_COLUMNS} FROM persons WHERE id IN ({})", crate::sql::placeholders(1, chunk.len()));
+        let text = format!("SELECT id, {DIM_COLUMNS} FROM persons WHERE id IN ({})", tx.placeholders(chunk.len()));
         let rows: Vec<PersonDims> =
             tx.fetch_all(sql(sqlx::AssertSqlSafe(text)).bind_all(chunk.iter().map(Value::from)).once()).await?;
         dims.extend(rows.into_iter().map(|r| (r.id, r.dims)));

@@ -140,6 +140,13 @@ impl Tx {
         Ok(())
     }
 
+    /// `n` placeholders for a statement whose only parameters they are: `$1, $2, …` on PostgreSQL,
+    /// `?, ?, …` on SQLite, where a numbered parameter costs a search of the statement's parameter
+    /// names at every bind, quadratic in their number (a 256-row insert spent most of its time so).
+    pub fn placeholders(&self, n: usize) -> String {
+        placeholder_list(matches!(self, Tx::Sqlite(_)), 0, n)
+    }
+
     /// Whether another transaction may write at the same time (PostgreSQL), so that two
     /// transactions touching one person's derived rows must take turns; SQLite has one writer.
     pub fn concurrent(&self) -> bool {
@@ -203,7 +210,7 @@ impl Tx {
         while !rest.is_empty() {
             let n = crate::sql::chunk_len(rest.len(), columns);
             let after = rest.split_off(n);
-            let text = values_statement(head, n, columns, tail);
+            let text = values_statement(head, (n, columns), tail, matches!(self, Tx::Sqlite(_)));
             changed += self.execute(sql(sqlx::AssertSqlSafe(text)).bind_all(rest.into_iter().flatten())).await?;
             rest = after;
         }
@@ -211,17 +218,25 @@ impl Tx {
     }
 }
 
-/// `head VALUES ($1, $2), ($3, $4) tail` for `rows` rows of `columns` values.
-fn values_statement(head: &str, rows: usize, columns: usize, tail: &str) -> String {
+/// `n` placeholders after the first `before` of a statement: `$3, $4` (or `?, ?` on SQLite).
+fn placeholder_list(sqlite: bool, before: usize, n: usize) -> String {
     use std::fmt::Write;
-    let mut text = String::with_capacity(head.len() + tail.len() + rows * columns * 6 + 8);
+    let mut text = String::with_capacity(n * 6);
+    for i in 0..n {
+        let sep = if i == 0 { "" } else { ", " };
+        let _ = if sqlite { write!(text, "{sep}?") } else { write!(text, "{sep}${}", before + i + 1) };
+    }
+    text
+}
+
+/// `head VALUES ($1, $2), ($3, $4) tail` for `rows` rows of `columns` values (`?` on SQLite).
+fn values_statement(head: &str, (rows, columns): (usize, usize), tail: &str, sqlite: bool) -> String {
+    let mut text = String::with_capacity(head.len() + tail.len() + rows * (columns * 6 + 4) + 8);
     text.push_str(head);
     text.push_str("VALUES ");
     for r in 0..rows {
         text.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..columns {
-            let _ = write!(text, "{}${}", if c == 0 { "" } else { ", " }, r * columns + c + 1);
-        }
+        text.push_str(&placeholder_list(sqlite, r * columns, columns));
         text.push(')');
     }
     text.push_str(tail);
@@ -274,9 +289,10 @@ mod tests {
     #[test]
     fn a_values_statement_numbers_every_placeholder_once() {
         assert_eq!(
-            values_statement("INSERT INTO t (a, b) ", 2, 2, " ON CONFLICT DO NOTHING"),
+            values_statement("INSERT INTO t (a, b) ", (2, 2), " ON CONFLICT DO NOTHING", false),
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
         );
-        assert_eq!(values_statement("X ", 1, 1, ""), "X VALUES ($1)");
+        assert_eq!(values_statement("X ", (1, 1), "", false), "X VALUES ($1)");
+        assert_eq!(values_statement("X ", (2, 2), "", true), "X VALUES (?, ?), (?, ?)");
     }
 }

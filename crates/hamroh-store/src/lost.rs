@@ -33,7 +33,7 @@ pub(crate) async fn lock_persons(tx: &mut Tx, persons: &[Uuid]) -> Result<()> {
     if tx.concurrent() && !persons.is_empty() {
         let text = format!(
             "SELECT id FROM persons WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
-            crate::sql::placeholders(1, persons.len())
+            tx.placeholders(persons.len())
         );
         tx.execute(sql(sqlx::AssertSqlSafe(text)).bind_all(persons.iter().map(Value::from))).await?;
     }
@@ -49,7 +49,7 @@ pub(crate) async fn refresh_unanswered(tx: &mut Tx, persons: &[Uuid]) -> Result<
     persons.dedup();
     for chunk in persons.chunks(crate::sql::MAX_ROWS) {
         lock_persons(tx, chunk).await?;
-        let list = crate::sql::placeholders(1, chunk.len());
+        let list = tx.placeholders(chunk.len());
         let ids = || chunk.iter().map(Value::from);
         let text = format!("DELETE FROM unanswered WHERE person_id IN ({list})");
         tx.execute(sql(sqlx::AssertSqlSafe(text)).bind_all(ids())).await?;

@@ -70,12 +70,6 @@ impl Store {
     }
 }
 
-/// `$from, $from+1, ...`: `n` placeholders for an `IN` list whose values are bound from the
-/// `from`th on.
-pub(crate) fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 /// Bind parameters one statement may carry: below SQLite's limit (32,766) and PostgreSQL's (65,535).
 pub(crate) const MAX_PARAMS: usize = 32_000;
 

@@ -567,3 +567,53 @@ fn the_phq15_form_leaves_out_item_4_for_men_only() {
     // Interview rules apply to both sexes.
     assert!(instrument("k10").may_leave_out("3", Sex::Female));
 }
+
+#[test]
+fn every_tajik_item_and_answer_has_its_back_translation_for_review() {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        instrument: String,
+        at: String,
+        tg: String,
+        back: String,
+        source: String,
+        #[allow(dead_code)]
+        reviewed: bool,
+    }
+    #[derive(serde::Deserialize)]
+    struct Review {
+        text: Vec<Entry>,
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../instruments/review/tg.toml");
+    let review: Review = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut expected = Vec::new();
+    for inst in catalog().iter() {
+        for (name, set) in &inst.response_sets {
+            for o in &set.options {
+                expected.push((
+                    inst.id.clone(),
+                    format!("answer {name}.{}", o.value),
+                    o.text.tg.clone(),
+                    o.text.en.clone(),
+                ));
+            }
+        }
+        for item in &inst.items {
+            expected.push((inst.id.clone(), format!("item {}", item.id), item.text.tg.clone(), item.text.en.clone()));
+        }
+    }
+    let mut problems = Vec::new();
+    for (id, at, tg, en) in &expected {
+        match review.text.iter().find(|e| &e.instrument == id && &e.at == at) {
+            None => problems.push(format!("{id} {at}: no entry")),
+            Some(e) if &e.tg != tg || &e.source != en => {
+                problems.push(format!("{id} {at}: the wording changed; review it again"))
+            }
+            Some(e) if e.back.trim().is_empty() => problems.push(format!("{id} {at}: no back-translation")),
+            Some(_) => {}
+        }
+    }
+    let stale = review.text.iter().filter(|e| !expected.iter().any(|(id, at, ..)| id == &e.instrument && at == &e.at));
+    problems.extend(stale.map(|e| format!("{} {}: no such text any more", e.instrument, e.at)));
+    assert!(problems.is_empty(), "instruments/review/tg.toml:\n{}", problems.join("\n"));
+}
