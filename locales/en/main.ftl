@@ -360,6 +360,7 @@ link-page-help = You were sent this referral through Hamroh. Please record what 
 link-person-name = Name
 link-restricted = The person has not agreed to share the details with your service.
 link-expires-note = This link works until
+link-saved-final = Recorded: the referral is now { $status }. Thank you. The service that sent it has been told; this link opens nothing more.
 link-unknown = This link does not exist. Check that the whole address was copied.
 link_revoked = This link was revoked by the service that sent the referral. Ask it for a new one.
 link_expired = This link has expired. Ask the service that sent the referral for a new one.

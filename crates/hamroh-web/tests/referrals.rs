@@ -365,10 +365,15 @@ async fn a_service_without_an_account_answers_through_its_link(db: &TestDb) {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "a decline needs a barrier");
     let cancel = send(db, request("POST", &path, None, form("step=cancel&reason=x&barrier=cost"))).await;
     assert_eq!(cancel.status, StatusCode::CONFLICT, "the sender's steps are not the link's");
-    for step in ["step=accept", "step=attend", "step=close&outcome=grant+approved"] {
+    for step in ["step=accept", "step=attend"] {
         let answer = send(db, request("POST", &path, None, form(step))).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{step}: {}", answer.body);
     }
+    // The last step says it was recorded, since the link opens nothing from now on.
+    let closed =
+        send(db, request("POST", &format!("{path}?lang=en"), None, form("step=close&outcome=grant+approved"))).await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    assert!(closed.body.contains("Recorded: the referral is now closed"), "{}", closed.body);
     // The sender sees every step, and hears of it.
     let seen = send(db, request("GET", &format!("/api/v1/referrals/{id}"), Some(&l.clinician), None)).await.json();
     let statuses: Vec<&str> =

@@ -103,7 +103,20 @@ pub async fn step(State(state): State<AppState>, viewer: Viewer, Path(token): Pa
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(()) => Redirect::to(&format!("/r/{token}")).into_response(),
+        Ok(()) => match gate.view().await {
+            // The last step: say it was recorded, since the link opens nothing from now on.
+            Ok(v) if hamroh_domain::referral::allowed_from(v.referral.status).is_empty() => {
+                let t = &viewer.tr;
+                let template = super::MessagePage {
+                    c: Chrome::new(&viewer),
+                    title: format!("{} {}", t.get("link-title"), v.referral.code),
+                    message: t.with("link-saved-final", &[("status", status_label(t, v.referral.status))]),
+                    back: "/directory".into(),
+                };
+                page(&viewer, StatusCode::OK, &template)
+            }
+            _ => Redirect::to(&format!("/r/{token}")).into_response(),
+        },
         Err(e @ (WebError::Invalid { .. } | WebError::Conflict { .. } | WebError::Forbidden { .. })) => {
             match gate.view().await {
                 Ok(v) => partner_page(&viewer, &token, v, e.status(), Some(e.to_string())),
