@@ -93,7 +93,15 @@ mod tests {
             all.iter().map(ToString::to_string).collect()
         }
         let actions: Vec<String> = hamroh_domain::pathway::Action::ALL.iter().map(|a| a.as_str().to_owned()).collect();
-        let vocabularies: [(&str, Vec<String>); 21] = [
+        let rules: Vec<String> = hamroh_domain::pathway::rules().iter().map(|r| r.id.clone()).collect();
+        let vocabularies: [(&str, Vec<String>); 23] = [
+            ("rule", rules),
+            (
+                "alcohol-intervention",
+                ["alcohol_education", "simple_advice", "brief_counselling", "specialist_referral"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
             ("step", referral::STEPS.iter().map(|s| (*s).to_owned()).collect()),
             ("referral_status", codes(referral::ReferralStatus::ALL)),
             ("urgency", codes(referral::Urgency::ALL)),

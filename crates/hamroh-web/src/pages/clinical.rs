@@ -730,7 +730,7 @@ async fn encounter_page_with(
                 action: t.get(&format!("action-{}", s.action.as_str())),
                 detail: detail.join(", "),
                 why: s.why.clone(),
-                rule: s.rule.clone(),
+                rule: t.get(&format!("rule-{}", s.rule)),
                 because: s.because.clone(),
                 source: s.source.clone(),
             }
