@@ -43,6 +43,13 @@ impl Tr {
     }
 }
 
+/// A date and time in Dushanbe (UTC+5).
+pub fn local_time(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).strftime("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
 /// Picks the interface language from an Accept-Language header; Tajik when nothing matches.
 pub fn negotiate(accept_language: Option<&str>) -> Lang {
     let Some(header) = accept_language else {

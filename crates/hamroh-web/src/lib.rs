@@ -12,6 +12,7 @@ mod i18n;
 mod idempotency;
 pub mod notify;
 mod pages;
+mod partner_link;
 pub mod password;
 pub mod proxy;
 mod routes;

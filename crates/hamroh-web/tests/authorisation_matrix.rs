@@ -62,7 +62,8 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
         ("GET", "/api/v1/referrals/{id}") | ("POST", "/api/v1/referrals/{id}/transitions") => Referral,
         ("POST", "/api/v1/persons/{id}/referrals") => PersonCare,
         ("GET", "/referrals/{id}" | "/referrals/{id}/slip") | ("POST", "/referrals/{id}/step") => Referral,
-        ("POST", "/referrals/{id}/partner-link" | "/referrals/{id}/partner-link/revoke") => ReferralSender,
+        ("POST", "/referrals/{id}/partner-link" | "/referrals/{id}/partner-link/revoke")
+        | ("POST" | "DELETE", "/api/v1/referrals/{id}/partner-link") => ReferralSender,
         // A partner link's secret is its credential: anyone holding it, nobody else.
         ("GET" | "POST", "/r/{token}") => Anyone,
         ("GET", "/persons/{id}/refer" | "/api/v1/persons/{id}/follow-ups")
@@ -227,6 +228,7 @@ fn body_for(method: &Method, path: &str) -> Option<(&'static str, String)> {
             format!(r#"{{"service_id":"{}","reason":"assessment","urgency":"routine"}}"#, uuid::Uuid::nil()),
         ),
         "/api/v1/referrals/{id}/transitions" => ("application/json", r#"{"step":"accept"}"#.into()),
+        "/api/v1/referrals/{id}/partner-link" => ("application/json", "{}".into()),
         "/persons/{id}/consents" => ("application/x-www-form-urlencoded", "scope=research&given=true".into()),
         "/login" => ("application/x-www-form-urlencoded", "username=nobody&password=wrong-password".into()),
         _ => ("application/x-www-form-urlencoded", String::new()),

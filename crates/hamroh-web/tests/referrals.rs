@@ -431,6 +431,31 @@ async fn a_service_without_an_account_answers_through_its_link(db: &TestDb) {
         send(db, request("POST", &format!("/referrals/{rehab}/partner-link"), Some(&l.clinician), form(""))).await;
     assert_eq!(needless.status, StatusCode::UNPROCESSABLE_ENTITY, "a service on Hamroh answers on its worklist");
 
+    // The same through the API.
+    let fourth =
+        post(db, &l.clinician, &uri, json!({"service_id": l.paper, "reason": "x", "urgency": "routine"})).await;
+    let fourth = fourth.json()["id"].as_str().unwrap().to_owned();
+    let api = format!("/api/v1/referrals/{fourth}/partner-link");
+    let made = post(db, &l.clinician, &api, json!({"send_to": "fund@example.invalid", "days": 10, "lang": "ru"})).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let made = made.json();
+    assert_eq!(made["sent"], 1);
+    let api_link = link_path(made["url"].as_str().unwrap());
+    assert_eq!(send(db, request("GET", &api_link, None, None)).await.status, StatusCode::OK);
+    let mail = db.store.outbox_messages(false).await.unwrap();
+    let mail = mail.iter().find(|m| m.recipient == "fund@example.invalid").expect("sent by e-mail");
+    assert_eq!((mail.channel.as_str(), mail.lang.as_str()), ("email", "ru"));
+    let bad = post(db, &l.clinician, &api, json!({"send_to": "not an address"})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = post(db, &l.clinician, &api, json!({"days": 0})).await;
+    assert_eq!(bad.json()["error"]["code"], "invalid_link_days");
+    assert_eq!(send(db, request("GET", &api_link, None, None)).await.status, StatusCode::OK, "refusals change nothing");
+    let other_side = post(db, &l.case_worker, &api, json!({})).await;
+    assert_eq!(other_side.status, StatusCode::NOT_FOUND);
+    let revoked = send(db, request("DELETE", &api, Some(&l.clinician), None)).await;
+    assert_eq!((revoked.status, revoked.json()["revoked"].as_u64()), (StatusCode::OK, Some(1)));
+    assert_eq!(send(db, request("GET", &api_link, None, None)).await.status, StatusCode::GONE);
+
     // Every use of a link is in the person's audit trail, under the link's own name.
     let trail = db.store.audit_of_person(l.person, 1000).await.unwrap();
     assert!(trail.iter().filter(|e| e.actor.starts_with("partner-link:") && e.action == "transition").count() == 3);

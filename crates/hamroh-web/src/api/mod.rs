@@ -137,7 +137,8 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
             .routes(routes!(safety::worklist))
             .routes(routes!(referrals::refer))
             .routes(routes!(referrals::show))
-            .routes(routes!(referrals::transition)),
+            .routes(routes!(referrals::transition))
+            .routes(routes!(referrals::issue_partner_link, referrals::revoke_partner_link)),
     );
     let auditors = guard(
         state,

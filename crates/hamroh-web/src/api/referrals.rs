@@ -271,3 +271,104 @@ pub async fn services(
         state.store.services().await?.into_iter().filter(|s| s.serves(&p.district, sector)).map(Into::into).collect(),
     ))
 }
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerLinkRequest {
+    /// A phone number (+992…) or an e-mail address to send the link to through the outbox; none
+    /// to print it on the slip only.
+    #[serde(default)]
+    pub send_to: Option<String>,
+    /// Days the link works: 1 to 365, 30 when absent.
+    #[serde(default)]
+    pub days: Option<i64>,
+    /// The language of the message that sends it: tg, ru or en (the caller's when absent).
+    #[serde(default)]
+    pub lang: Option<hamroh_domain::org::Lang>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PartnerLinkView {
+    pub id: Uuid,
+    /// The link: shown once, never stored (the store keeps its SHA-256).
+    pub url: String,
+    pub expires_at: i64,
+    /// Messages queued to send it.
+    pub sent: usize,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/referrals/{id}/partner-link",
+    tag = "referrals",
+    params(("id" = String, Path, description = "The referral's id")),
+    request_body = PartnerLinkRequest,
+    security(("session" = []), ("token" = [])),
+    responses(
+        (status = 201, description = "A new link for the receiving service (an earlier one stops working)", body = PartnerLinkView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role does not work with people's records", body = ErrorBody),
+        (status = 404, description = "No such referral, or not sent by this organisation", body = ErrorBody),
+        (status = 422, description = "The service uses Hamroh, the referral is finished, or days or send_to are invalid", body = ErrorBody)
+    )
+)]
+pub async fn issue_partner_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    ApiJson(req): ApiJson<PartnerLinkRequest>,
+) -> Result<(StatusCode, Json<PartnerLinkView>), WebError> {
+    let id = parse_id(&id)?;
+    let gate = caller.gate(&state);
+    let r = gate.referral(id).await?;
+    let days = req.days.unwrap_or(hamroh_store::DEFAULT_LINK_DAYS);
+    let token = crate::session::new_token();
+    let https = crate::session::is_https(&headers);
+    let url = crate::partner_link::link_url(&state, &headers, https, &token);
+    let lang = req.lang.unwrap_or_else(|| caller.user.as_ref().map_or(hamroh_domain::org::Lang::Tg, |u| u.lang));
+    let expires = crate::i18n::local_time(hamroh_store::now_millis() + days.clamp(1, 365) * 86_400_000);
+    let messages = match req.send_to.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => Vec::new(),
+        Some(to) => {
+            let message = crate::partner_link::link_message(&crate::i18n::Tr::new(lang), to, &r, &url, &expires);
+            vec![message.ok_or_else(|| WebError::Invalid {
+                code: "link_send_to_invalid",
+                message: "send_to: give a phone number (+992...) or an e-mail address".into(),
+            })?]
+        }
+    };
+    let line = gate.issue_partner_link(id, &crate::session::token_hash(&token), days, &messages).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PartnerLinkView { id: line.id, url, expires_at: line.expires_at, sent: messages.len() }),
+    ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RevokedView {
+    /// How many working links were revoked.
+    pub revoked: u64,
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/referrals/{id}/partner-link",
+    tag = "referrals",
+    params(("id" = String, Path, description = "The referral's id")),
+    security(("session" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "The referral's links no longer work", body = RevokedView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role does not work with people's records", body = ErrorBody),
+        (status = 404, description = "No such referral, or not sent by this organisation", body = ErrorBody)
+    )
+)]
+pub async fn revoke_partner_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<RevokedView>, WebError> {
+    let revoked = caller.gate(&state).revoke_partner_links(parse_id(&id)?).await?;
+    Ok(Json(RevokedView { revoked }))
+}

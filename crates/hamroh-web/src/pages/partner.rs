@@ -9,8 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::org::Lang;
 use hamroh_domain::referral::{Barrier, Side, Transition};
-use hamroh_store::{LinkView, OutboxMessage, StoreError};
-use uuid::Uuid;
+use hamroh_store::{LinkView, StoreError};
 
 use super::form::{FormState, form_pairs};
 use super::persons::local_time;
@@ -20,6 +19,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::WebError;
 use crate::i18n::Tr;
+use crate::partner_link::{link_message, link_url, qr_svg};
 use crate::session::{Viewer, new_token, token_hash};
 
 /// The steps a link may take: the receiving service's answers.
@@ -127,51 +127,6 @@ pub async fn step(State(state): State<AppState>, viewer: Viewer, Path(token): Pa
     }
 }
 
-/// Where the link's page is: the deployment's public address, or the one this request came to.
-fn link_url(state: &AppState, headers: &axum::http::HeaderMap, https: bool, token: &str) -> String {
-    let base = match &state.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-            format!("{}://{host}", if https { "https" } else { "http" })
-        }
-    };
-    format!("{base}/r/{token}")
-}
-
-/// The link as a QR code, an SVG drawing a phone's camera reads.
-fn qr_svg(url: &str) -> String {
-    qrcode::QrCode::new(url.as_bytes())
-        .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(180, 180).quiet_zone(true).build())
-        .unwrap_or_default()
-}
-
-/// The message that sends a link to a phone (SMS) or an e-mail address, in `lang`.
-fn link_message(t: &Tr, to: &str, r: &hamroh_store::ReferralDetail, url: &str, expires: &str) -> Option<OutboxMessage> {
-    let channel = if to.contains('@') {
-        "email"
-    } else {
-        hamroh_domain::person::Phone::parse(to).ok()?;
-        "sms"
-    };
-    let args = [
-        ("code", r.code.clone()),
-        ("service", r.service.clone()),
-        ("url", url.to_owned()),
-        ("expires", expires.to_owned()),
-    ];
-    Some(OutboxMessage {
-        id: Uuid::now_v7(),
-        channel: channel.into(),
-        recipient: to.trim().to_owned(),
-        lang: t.lang.as_str().into(),
-        subject: t.with("notify-link-subject", &args),
-        body: t.with("notify-link-body", &args),
-        referral_id: Some(r.id),
-        attempts: 0,
-    })
-}
-
 /// `POST /referrals/{id}/partner-link`: a new link for the referral (the earlier one stops
 /// working), sent where the form says and shown once on the printable slip with its QR code.
 pub async fn issue(
@@ -220,7 +175,7 @@ pub async fn issue(
                     &viewer,
                     &caller,
                     id,
-                    viewer.tr.get("link-send-to-invalid"),
+                    viewer.tr.get("link_send_to_invalid"),
                 )
                 .await;
             }

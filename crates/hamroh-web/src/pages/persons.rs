@@ -69,12 +69,7 @@ struct AuditPage {
     events: Vec<AuditRow>,
 }
 
-/// A date and time in Dushanbe (UTC+5).
-pub fn local_time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).strftime("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
-}
+pub use crate::i18n::local_time;
 
 pub fn consent_label(t: &Tr, scope: &ConsentScope) -> String {
     match scope {
