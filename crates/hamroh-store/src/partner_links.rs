@@ -284,6 +284,21 @@ impl Gate<'_> {
         Ok(n)
     }
 
+    /// The person's name and phone for the receiving organisation of a referral read through the
+    /// gate just before as `detail`, while the person's consent to share with it is in force (the
+    /// referral is not restricted); `None` for anyone else. The read is audited.
+    pub async fn referral_contact(&self, detail: &ReferralDetail) -> Result<Option<(Option<String>, Option<String>)>> {
+        if detail.to_organisation_id != self.principal.organisation_id || detail.restricted {
+            return Ok(None);
+        }
+        let person = self.store.person(detail.person_id).await?.ok_or(StoreError::NotFound)?;
+        let mut event = NewAuditEvent::ok("read", "person_contact", detail.person_id).person(detail.person_id);
+        event.detail = Some(format!("referral {}", detail.id));
+        self.store.audit(&self.actor, &[event]).await?;
+        let name = [person.given_name, person.family_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        Ok(Some((Some(name).filter(|n| !n.is_empty()), person.phone.map(|p| p.as_str().to_owned()))))
+    }
+
     /// The links issued for a referral this principal's organisation sent, read through the gate
     /// just before as `detail` (nothing for anyone else).
     pub async fn partner_links(&self, detail: &ReferralDetail) -> Result<Vec<PartnerLinkLine>> {

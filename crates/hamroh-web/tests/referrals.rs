@@ -80,9 +80,9 @@ async fn setup(db: &TestDb) -> Loop {
         sex: Sex::Male,
         birth_year: BirthYear::new(1985, 2026).unwrap(),
         district: DistrictCode::parse("TJ-KT.kulob").unwrap(),
-        given_name: None,
+        given_name: Some("Sino".into()),
         family_name: None,
-        phone: None,
+        phone: hamroh_domain::person::Phone::parse("+992 93 111 22 33").ok(),
         created_at: 0,
         created_by: None,
     };
@@ -151,6 +151,13 @@ async fn the_loop_closes_across_organisations(db: &TestDb) {
     let received = send(db, request("GET", &format!("/referrals/{id}"), Some(&l.case_worker), None)).await;
     assert!(received.body.contains("walks with a stick since the fall on the site"), "{}", received.body);
     assert!(received.body.contains("WG-SS"), "the results behind the referral: {}", received.body);
+    assert!(
+        received.body.contains("Sino") && received.body.contains("+992931112233"),
+        "the consent covers the receiving sector: name and phone: {}",
+        received.body
+    );
+    let trail = db.store.audit_of_person(l.person, 500).await.unwrap();
+    assert!(trail.iter().any(|e| e.entity == "person_contact"), "the read of the contact is audited");
     let r = sent.json();
     assert_eq!(r["status"], "sent");
     let id = r["id"].as_str().unwrap().to_owned();

@@ -170,6 +170,8 @@ struct ReferralPage {
     results: Vec<(String, String, String, String)>,
     /// Where the step forms post.
     step_action: String,
+    /// The person's name and phone, for the receiving organisation while consent covers it.
+    contact: Option<(Option<String>, Option<String>)>,
     /// The sender may give a service without Hamroh accounts a link to answer through.
     can_link: bool,
     /// The links issued so far, in words, and whether one still works.
@@ -209,7 +211,7 @@ pub(super) fn steps_for(t: &Tr, r: &ReferralDetail, side: Side) -> Vec<(&'static
 fn referral_page(
     viewer: &Viewer,
     caller: &Caller,
-    (r, links): (ReferralDetail, Vec<hamroh_store::PartnerLinkLine>),
+    (r, links, contact): Shown,
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
@@ -273,6 +275,7 @@ fn referral_page(
         links,
         link_working,
         step_action: format!("/referrals/{}/step", r.id),
+        contact,
         c: Chrome::new(viewer),
         sender: side == Side::Sender,
         urgency: urgency_label(t, r.urgency),
@@ -286,16 +289,16 @@ fn referral_page(
     page(viewer, status, &template)
 }
 
-/// The referral and, for its sender, the partner links issued for it.
-async fn with_links(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-) -> Result<(ReferralDetail, Vec<hamroh_store::PartnerLinkLine>), WebError> {
+/// A referral as its page shows it: the referral, the partner links issued for it (for its
+/// sender) and the person's name and phone (for its receiver, while consent covers them).
+type Shown = (ReferralDetail, Vec<hamroh_store::PartnerLinkLine>, Option<(Option<String>, Option<String>)>);
+
+async fn with_links(state: &AppState, caller: &Caller, id: Uuid) -> Result<Shown, WebError> {
     let gate = caller.gate(state);
     let r = gate.referral(id).await?;
     let links = gate.partner_links(&r).await?;
-    Ok((r, links))
+    let contact = gate.referral_contact(&r).await?;
+    Ok((r, links, contact))
 }
 
 pub async fn show(
