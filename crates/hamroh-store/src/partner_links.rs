@@ -56,6 +56,12 @@ pub struct PartnerGate<'a> {
     actor: Actor,
 }
 
+/// A person's name (given, then family) and phone, as a receiving service is shown them.
+fn contact_of(person: hamroh_domain::model::Person) -> (Option<String>, Option<String>) {
+    let name = [person.given_name, person.family_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    (Some(name).filter(|n| !n.is_empty()), person.phone.map(|p| p.as_str().to_owned()))
+}
+
 fn ended(code: &'static str) -> StoreError {
     let message = match code {
         "link_revoked" => "this link was revoked by the service that sent the referral; ask it for a new one",
@@ -121,9 +127,8 @@ impl PartnerGate<'_> {
         let mut event = NewAuditEvent::ok(action, "referral", detail.id).person(detail.person_id);
         event.detail = Some(format!("partner link {}", self.link.id));
         let (referral, name, phone) = if access == ReferralAccess::Full {
-            let person = store.person(detail.person_id).await?.ok_or(StoreError::NotFound)?;
-            let name = [person.given_name, person.family_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
-            (detail, Some(name).filter(|n| !n.is_empty()), person.phone.map(|p| p.as_str().to_owned()))
+            let (name, phone) = contact_of(store.person(detail.person_id).await?.ok_or(StoreError::NotFound)?);
+            (detail, name, phone)
         } else {
             event.detail = Some(format!("partner link {}, restricted", self.link.id));
             (detail.without_clinical_content(), None, None)
@@ -191,10 +196,6 @@ impl PartnerGate<'_> {
         )
         .await?;
         tx.commit().await
-    }
-
-    pub fn referral_id(&self) -> Uuid {
-        self.link.referral_id
     }
 }
 
@@ -295,8 +296,7 @@ impl Gate<'_> {
         let mut event = NewAuditEvent::ok("read", "person_contact", detail.person_id).person(detail.person_id);
         event.detail = Some(format!("referral {}", detail.id));
         self.store.audit(&self.actor, &[event]).await?;
-        let name = [person.given_name, person.family_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        Ok(Some((Some(name).filter(|n| !n.is_empty()), person.phone.map(|p| p.as_str().to_owned()))))
+        Ok(Some(contact_of(person)))
     }
 
     /// The links issued for a referral this principal's organisation sent, read through the gate
