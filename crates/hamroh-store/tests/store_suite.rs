@@ -1123,7 +1123,9 @@ async fn a_write_that_finds_the_database_locked_is_busy() {
     let refused = sqlx::query("UPDATE audit_head SET seq = seq").execute(&impatient).await.unwrap_err();
     let error = hamroh_store::StoreError::from(refused);
     assert!(matches!(error, hamroh_store::StoreError::Busy(_)), "{error:?}");
-    drop(held);
+    // An explicit rollback, not a drop: dropping a transaction only queues its rollback on the
+    // connection, so the lock could still be held when the next write tries.
+    held.rollback().await.unwrap();
     sqlx::query("UPDATE audit_head SET seq = seq").execute(&impatient).await.unwrap();
     impatient.close().await;
     holder.close().await;
