@@ -592,3 +592,22 @@ follow-up-kind = Kind
 safety-not-asked = Self-harm not asked
 safety-not-asked-how = Ask it today: the symptom review, PHQ-9 (item 9) or SRQ-20 (item 17) ask directly about thoughts of self-harm (mhGAP SUI 1).
 screen-ask-self-harm = Ask the self-harm questions
+
+## Keeping the record current
+record-edit = Update phone, district, stays abroad or work injury
+record-title = Update the record
+record-contact = Phone and district
+record-add-episode = Add a later stay abroad
+record-add-episode-help = Leave empty if there is no new stay abroad.
+record-save = Save the changes
+record-history = Changes to the record
+record-history-none = No change since registration.
+record-changed-by = Changed by
+record-field = What changed
+record-previous = Before
+record-current = After
+record-field-phone = Phone
+record-field-district = District
+record-field-injury = Work injury
+record-field-episode = Stay abroad added
+unknown_episode = This stay abroad is not in the person's record.

@@ -592,3 +592,22 @@ follow-up-kind = Вид
 safety-not-asked = О самоповреждении не спросили
 safety-not-asked-how = Спросите сегодня: обзор симптомов, PHQ-9 (вопрос 9) или SRQ-20 (вопрос 17) прямо спрашивают о мыслях о самоповреждении (mhGAP SUI 1).
 screen-ask-self-harm = Задать вопросы о самоповреждении
+
+## Keeping the record current
+record-edit = Изменить телефон, район, пребывание за рубежом или производственную травму
+record-title = Обновить данные человека
+record-contact = Телефон и район
+record-add-episode = Добавить более позднее пребывание за рубежом
+record-add-episode-help = Оставьте пустым, если нового пребывания за рубежом не было.
+record-save = Сохранить изменения
+record-history = Изменения в данных человека
+record-history-none = После регистрации изменений не было.
+record-changed-by = Кто изменил
+record-field = Что изменено
+record-previous = Было
+record-current = Стало
+record-field-phone = Телефон
+record-field-district = Район
+record-field-injury = Производственная травма
+record-field-episode = Добавлено пребывание за рубежом
+unknown_episode = Этого пребывания за рубежом нет в данных человека.

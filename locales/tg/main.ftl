@@ -592,3 +592,22 @@ follow-up-kind = Намуд
 safety-not-asked = Дар бораи худозорӣ пурсида нашуд
 safety-not-asked-how = Имрӯз пурсед: баррасии аломатҳо, PHQ-9 (саволи 9) ё SRQ-20 (саволи 17) бевосита дар бораи фикрҳои худозорӣ мепурсанд (mhGAP SUI 1).
 screen-ask-self-harm = Саволҳо дар бораи худозориро диҳед
+
+## Keeping the record current
+record-edit = Иваз кардани телефон, ноҳия, будубош дар хориҷа ё осеби корӣ
+record-title = Навсозии маълумоти шахс
+record-contact = Телефон ва ноҳия
+record-add-episode = Илова кардани будубоши навтар дар хориҷа
+record-add-episode-help = Агар будубоши нав дар хориҷа набошад, холӣ гузоред.
+record-save = Нигоҳ доштани тағйирот
+record-history = Тағйирот дар маълумоти шахс
+record-history-none = Пас аз бақайдгирӣ тағйирот набуд.
+record-changed-by = Кӣ иваз кард
+record-field = Чӣ иваз шуд
+record-previous = Пеш
+record-current = Ҳоло
+record-field-phone = Телефон
+record-field-district = Ноҳия
+record-field-injury = Осеби корӣ
+record-field-episode = Будубош дар хориҷа илова шуд
+unknown_episode = Ин будубош дар хориҷа дар маълумоти шахс нест.

@@ -13,6 +13,7 @@ pub mod names;
 pub mod org;
 pub mod pathway;
 pub mod person;
+pub mod record_update;
 pub mod referral;
 pub mod registration;
 pub mod safety;

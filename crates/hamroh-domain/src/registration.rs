@@ -56,6 +56,86 @@ impl EpisodeInput {
             && self.year_from.trim().is_empty()
             && self.work_sector.trim().is_empty()
     }
+
+    /// Checks every field of one stay abroad, for the person `person_id`; field names in errors are
+    /// the input's own (`year_from`), for the caller to place.
+    pub fn validate(&self, person_id: Uuid, today: Date) -> Result<MigrationEpisode, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut err = |field: &str, message: &'static str| errors.push(FieldError { field: field.to_owned(), message });
+        let this_year = i32::from(today.year());
+        let country =
+            country(self.destination_country.trim()).map_err(|_| err("destination_country", "error-country")).ok();
+        let year = |text: &str| text.trim().parse::<i32>().ok().filter(|y| (1970..=this_year).contains(y));
+        let year_from = year(&self.year_from);
+        if year_from.is_none() {
+            err("year_from", "error-year");
+        }
+        let year_to = match opt(&self.year_to) {
+            Some(t) => {
+                let y = year(&t);
+                if y.is_none() || y < year_from {
+                    err("year_to", "error-year-to");
+                }
+                y
+            }
+            None => None,
+        };
+        let work_sector = self.work_sector.parse::<WorkSector>().map_err(|_| err("work_sector", "error-choose")).ok();
+        let legal_status = match opt(&self.legal_status) {
+            Some(s) => s.parse::<LegalStatus>().map_err(|_| err("legal_status", "error-choose")).ok(),
+            None => Some(LegalStatus::Unknown),
+        };
+        let return_date = match opt(&self.return_date) {
+            Some(d) => match d.parse::<Date>() {
+                Ok(d) if d <= today => Some(d),
+                _ => {
+                    err("return_date", "error-return-date");
+                    None
+                }
+            },
+            None => None,
+        };
+        let return_reason = match opt(&self.return_reason) {
+            Some(r) => r.parse::<ReturnReason>().map_err(|_| err("return_reason", "error-choose")).ok(),
+            None => None,
+        };
+        let injury = injury_of(self.injury, &self.injury_cause, &self.injury_body_part, &mut err);
+        match (country, year_from, work_sector, legal_status) {
+            (Some(c), Some(year_from), Some(work_sector), Some(legal_status)) if errors.is_empty() => {
+                Ok(MigrationEpisode {
+                    id: Uuid::now_v7(),
+                    person_id,
+                    destination_country: c.code.to_owned(),
+                    destination_region: opt(&self.destination_region),
+                    year_from,
+                    year_to,
+                    work_sector,
+                    occupation: opt(&self.occupation),
+                    legal_status,
+                    return_date,
+                    return_reason,
+                    injury: injury.flatten(),
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A work injury as typed: `None` when a field is wrong (reported through `err`), else the injury
+/// or, when `injured` is false, no injury.
+pub(crate) fn injury_of(
+    injured: bool,
+    cause: &str,
+    body_part: &str,
+    err: &mut impl FnMut(&str, &'static str),
+) -> Option<Option<WorkInjury>> {
+    if !injured {
+        return Some(None);
+    }
+    let cause = cause.parse::<InjuryCause>().map_err(|_| err("injury_cause", "error-choose")).ok();
+    let body_part = body_part.parse::<BodyPart>().map_err(|_| err("injury_body_part", "error-choose")).ok();
+    Some(Some(WorkInjury { cause: cause?, body_part: body_part? }))
 }
 
 /// A problem with one field; `message` is the Fluent message id.
@@ -76,7 +156,7 @@ pub struct RegistrationContext {
     pub today: Date,
 }
 
-fn opt(s: &str) -> Option<String> {
+pub(crate) fn opt(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_owned())
 }
@@ -148,71 +228,13 @@ impl Registration {
         }
         let mut episodes = Vec::new();
         for (n, e) in self.episodes.iter().enumerate().filter(|(_, e)| !e.is_blank()) {
-            let f = |name: &str| format!("episodes.{n}.{name}");
-            let country =
-                country(e.destination_country.trim()).map_err(|_| err(&f("destination_country"), "error-country")).ok();
-            let year = |text: &str| text.trim().parse::<i32>().ok().filter(|y| (1970..=this_year).contains(y));
-            let year_from = year(&e.year_from);
-            if year_from.is_none() {
-                err(&f("year_from"), "error-year");
-            }
-            let year_to = match opt(&e.year_to) {
-                Some(t) => {
-                    let y = year(&t);
-                    if y.is_none() || y < year_from {
-                        err(&f("year_to"), "error-year-to");
+            match e.validate(ctx.person_id, ctx.today) {
+                Ok(episode) => episodes.push(episode),
+                Err(problems) => {
+                    for p in problems {
+                        err(&format!("episodes.{n}.{}", p.field), p.message);
                     }
-                    y
                 }
-                None => None,
-            };
-            let work_sector =
-                e.work_sector.parse::<WorkSector>().map_err(|_| err(&f("work_sector"), "error-choose")).ok();
-            let legal_status = match opt(&e.legal_status) {
-                Some(s) => s.parse::<LegalStatus>().map_err(|_| err(&f("legal_status"), "error-choose")).ok(),
-                None => Some(LegalStatus::Unknown),
-            };
-            let return_date = match opt(&e.return_date) {
-                Some(d) => match d.parse::<Date>() {
-                    Ok(d) if d <= ctx.today => Some(d),
-                    _ => {
-                        err(&f("return_date"), "error-return-date");
-                        None
-                    }
-                },
-                None => None,
-            };
-            let return_reason = match opt(&e.return_reason) {
-                Some(r) => r.parse::<ReturnReason>().map_err(|_| err(&f("return_reason"), "error-choose")).ok(),
-                None => None,
-            };
-            let injury = if e.injury {
-                let cause =
-                    e.injury_cause.parse::<InjuryCause>().map_err(|_| err(&f("injury_cause"), "error-choose")).ok();
-                let body_part = e
-                    .injury_body_part
-                    .parse::<BodyPart>()
-                    .map_err(|_| err(&f("injury_body_part"), "error-choose"))
-                    .ok();
-                cause.zip(body_part).map(|(cause, body_part)| WorkInjury { cause, body_part })
-            } else {
-                None
-            };
-            if let (Some(c), Some(y), Some(ws), Some(ls)) = (country, year_from, work_sector, legal_status) {
-                episodes.push(MigrationEpisode {
-                    id: Uuid::now_v7(),
-                    person_id: ctx.person_id,
-                    destination_country: c.code.to_owned(),
-                    destination_region: opt(&e.destination_region),
-                    year_from: y,
-                    year_to,
-                    work_sector: ws,
-                    occupation: opt(&e.occupation),
-                    legal_status: ls,
-                    return_date,
-                    return_reason,
-                    injury,
-                });
             }
         }
         let given_name = opt(&self.given_name);

@@ -97,6 +97,24 @@ pub(crate) async fn flush(tx: &mut Tx, increments: &Increments) -> Result<()> {
     Ok(())
 }
 
+/// Adds increments that may take counts away (a person's breakdown values changed), and removes
+/// the rows they empty, so that the cube holds only what a rebuild from the records would.
+pub(crate) async fn flush_moves(tx: &mut Tx, mut increments: Increments) -> Result<()> {
+    increments.0.retain(|_, n| *n != 0);
+    flush(tx, &increments).await?;
+    for ((measure, category, month, dim, dim_value, value), n) in &increments.0 {
+        if *n < 0 {
+            tx.execute(
+                sql("DELETE FROM indicator_cube WHERE dim = $1 AND measure = $2 AND category = $3 AND month = $4 \
+                     AND dim_value = $5 AND value = $6 AND n = 0")
+                .bind_all(values![*dim, measure.as_str(), category, *month, dim_value, *value]),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 const DIM_COLUMNS: &str = "district, sex, birth_year, destination, work_sector";
 
 /// A person's breakdown values, with the person's id.

@@ -243,6 +243,22 @@ fn values_statement(head: &str, (rows, columns): (usize, usize), tail: &str, sql
     text
 }
 
+/// Where a read runs: on a pooled connection, or inside a write transaction that must see its own
+/// uncommitted rows (a change that recounts a person's indicators before and after it).
+pub(crate) enum Reader<'r> {
+    Pool(&'r Store),
+    Tx(&'r mut Tx),
+}
+
+impl Reader<'_> {
+    pub async fn fetch_all<T: Row>(&mut self, s: Sql<'_>) -> Result<Vec<T>> {
+        match self {
+            Reader::Pool(store) => store.fetch_all(s).await,
+            Reader::Tx(tx) => tx.fetch_all(s).await,
+        }
+    }
+}
+
 impl Store {
     /// Opens a write transaction. SQLite's begins IMMEDIATE, so that two writers queue on the lock
     /// instead of failing on a read-to-write upgrade.

@@ -5,6 +5,7 @@
 use hamroh_domain::model::period_month;
 use serde::Serialize;
 
+use crate::exec::{Reader, Sql, sql};
 use crate::{Result, Store};
 
 /// What a fact counts.
@@ -112,113 +113,7 @@ impl Store {
     /// Every fact for the months `from..=to` (`YYYYMM`). `lost_cutoff` is the time before which an
     /// unanswered positive screen counts as lost to follow-up.
     pub async fn facts(&self, from: i64, to: i64, lost_cutoff: i64) -> Result<Vec<Fact>> {
-        let lo = month_start_ms(from);
-        let hi = month_start_ms(next_month(to));
-        let mut facts = Vec::new();
-
-        let sql = format!(
-            "SELECT p.period_month, {PERSON_DIMS}, NULL, COUNT(*) FROM persons p \
-             WHERE p.period_month BETWEEN $1 AND $2 GROUP BY p.period_month, {PERSON_DIMS}"
-        );
-        let rows: Vec<Grouped> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(from).bind(to).fetch_all(pool).await?
-        });
-        facts.extend(rows.into_iter().map(|r| fact(Measure::Registered, r)));
-
-        let sql = format!(
-            "SELECT s.period_month, {PERSON_DIMS}, s.instrument, \
-             CASE WHEN s.positive = TRUE THEN 1 ELSE 0 END, \
-             CASE WHEN s.flags LIKE '%self_harm%' THEN 1 ELSE 0 END, \
-             CASE WHEN s.instrument = 'wgss' THEN s.answers ELSE NULL END, COUNT(*) \
-             FROM screenings s JOIN persons p ON p.id = s.person_id WHERE s.period_month BETWEEN $1 AND $2 \
-             GROUP BY s.period_month, {PERSON_DIMS}, s.instrument, \
-             CASE WHEN s.positive = TRUE THEN 1 ELSE 0 END, CASE WHEN s.flags LIKE '%self_harm%' THEN 1 ELSE 0 END, \
-             CASE WHEN s.instrument = 'wgss' THEN s.answers ELSE NULL END"
-        );
-        type ScreeningRow =
-            (i64, String, String, i64, Option<String>, Option<String>, String, i32, i32, Option<String>, i64);
-        let rows: Vec<ScreeningRow> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(from).bind(to).fetch_all(pool).await?
-        });
-        for (month, district, sex, birth_year, destination, work_sector, instrument, positive, self_harm, wgss, n) in
-            rows
-        {
-            let base = fact(
-                Measure::Screened,
-                (month, district, sex, birth_year, destination, work_sector, Some(instrument), n),
-            );
-            if positive == 1 {
-                facts.push(Fact { measure: Measure::Positive, ..base.clone() });
-            }
-            if self_harm == 1 {
-                facts.push(Fact { measure: Measure::SelfHarm, ..base.clone() });
-            }
-            if let Some(answers) = wgss {
-                facts.push(Fact { measure: Measure::WgssAnswers, category: Some(answers), ..base.clone() });
-            }
-            facts.push(base);
-        }
-
-        let sql = "SELECT p.period_month, p.district, p.sex, p.birth_year, e.destination_country, e.work_sector, \
-                   e.injury_cause, COUNT(*) FROM migration_episodes e JOIN persons p ON p.id = e.person_id \
-                   WHERE e.injury = TRUE AND p.period_month BETWEEN $1 AND $2 \
-                   GROUP BY p.period_month, p.district, p.sex, p.birth_year, e.destination_country, e.work_sector, \
-                   e.injury_cause";
-        let rows: Vec<Grouped> = with_pool!(self, pool => {
-            sqlx::query_as(sql).bind(from).bind(to).fetch_all(pool).await?
-        });
-        facts.extend(rows.into_iter().map(|r| fact(Measure::Injury, r)));
-
-        let sql = format!(
-            "SELECT r.created_at, {PERSON_DIMS}, sv.sector, \
-             (SELECT MIN(e.at) FROM referral_events e WHERE e.referral_id = r.id AND e.to_status = 'accepted'), \
-             (SELECT MIN(e.at) FROM referral_events e WHERE e.referral_id = r.id AND e.to_status = 'attended') \
-             FROM referrals r JOIN persons p ON p.id = r.person_id JOIN services sv ON sv.id = r.service_id \
-             WHERE r.created_at >= $1 AND r.created_at < $2"
-        );
-        type ReferralRow = (i64, String, String, i64, Option<String>, Option<String>, String, Option<i64>, Option<i64>);
-        let rows: Vec<ReferralRow> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(lo).bind(hi).fetch_all(pool).await?
-        });
-        for (at, district, sex, birth_year, destination, work_sector, sector, accepted, attended) in rows {
-            let base = Fact {
-                measure: Measure::ReferralSent,
-                month: period_month(at),
-                district,
-                sex,
-                birth_year,
-                destination,
-                work_sector,
-                category: Some(sector),
-                value: None,
-                n: 1,
-            };
-            if accepted.is_some() {
-                facts.push(Fact { measure: Measure::ReferralAccepted, ..base.clone() });
-            }
-            if let Some(attended) = attended {
-                let days = (attended - at).max(0) / 86_400_000;
-                facts.push(Fact { measure: Measure::ReferralAttended, value: Some(days), ..base.clone() });
-            }
-            facts.push(base);
-        }
-
-        let sql = format!(
-            "SELECT e.at, {PERSON_DIMS}, e.barrier FROM referral_events e \
-             JOIN referrals r ON r.id = e.referral_id JOIN persons p ON p.id = r.person_id \
-             WHERE e.barrier IS NOT NULL AND e.at >= $1 AND e.at < $2"
-        );
-        type BarrierRow = (i64, String, String, i64, Option<String>, Option<String>, String);
-        let rows: Vec<BarrierRow> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(lo).bind(hi).fetch_all(pool).await?
-        });
-        for (at, district, sex, birth_year, destination, work_sector, barrier) in rows {
-            facts.push(fact(
-                Measure::Barrier,
-                (period_month(at), district, sex, birth_year, destination, work_sector, Some(barrier), 1),
-            ));
-        }
-
+        let mut facts = counted_facts(&mut Reader::Pool(self), FactScope::Months(from, to)).await?;
         facts.extend(self.lost_facts(from, to, lost_cutoff).await?);
         Ok(facts)
     }
@@ -372,4 +267,135 @@ impl Store {
         self.audit(actor, &events).await?;
         Ok(out)
     }
+}
+
+/// What a recount covers: the months `from..=to`, or every record of one person.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FactScope {
+    Months(i64, i64),
+    Person(uuid::Uuid),
+}
+
+impl FactScope {
+    /// The condition on `column` (a `YYYYMM` month, or with `millis` a time in milliseconds);
+    /// a person's records are those joined to `p`.
+    fn on(&self, column: &str, millis: bool) -> String {
+        match self {
+            FactScope::Months(..) if millis => format!("{column} >= $1 AND {column} < $2"),
+            FactScope::Months(..) => format!("{column} BETWEEN $1 AND $2"),
+            FactScope::Person(_) => "p.id = $1".to_owned(),
+        }
+    }
+
+    /// Binds the values of [`FactScope::on`]'s condition.
+    fn bind<'a>(&self, s: Sql<'a>, millis: bool) -> Sql<'a> {
+        match *self {
+            FactScope::Months(from, to) if millis => s.bind(month_start_ms(from)).bind(month_start_ms(next_month(to))),
+            FactScope::Months(from, to) => s.bind(from).bind(to),
+            FactScope::Person(id) => s.bind(id),
+        }
+    }
+}
+
+/// The facts the cube keeps (all but the lost, which depend on the time of asking), over `scope`.
+pub(crate) async fn counted_facts(reader: &mut Reader<'_>, scope: FactScope) -> Result<Vec<Fact>> {
+    let mut facts = Vec::new();
+
+    let text = format!(
+        "SELECT p.period_month, {PERSON_DIMS}, NULL, COUNT(*) FROM persons p \
+         WHERE {} GROUP BY p.period_month, {PERSON_DIMS}",
+        scope.on("p.period_month", false)
+    );
+    let rows: Vec<Grouped> = reader.fetch_all(scope.bind(sql(sqlx::AssertSqlSafe(text)), false)).await?;
+    facts.extend(rows.into_iter().map(|r| fact(Measure::Registered, r)));
+
+    let text = format!(
+        "SELECT s.period_month, {PERSON_DIMS}, s.instrument, \
+         CASE WHEN s.positive = TRUE THEN 1 ELSE 0 END, \
+         CASE WHEN s.flags LIKE '%self_harm%' THEN 1 ELSE 0 END, \
+         CASE WHEN s.instrument = 'wgss' THEN s.answers ELSE NULL END, COUNT(*) \
+         FROM screenings s JOIN persons p ON p.id = s.person_id WHERE {} \
+         GROUP BY s.period_month, {PERSON_DIMS}, s.instrument, \
+         CASE WHEN s.positive = TRUE THEN 1 ELSE 0 END, CASE WHEN s.flags LIKE '%self_harm%' THEN 1 ELSE 0 END, \
+         CASE WHEN s.instrument = 'wgss' THEN s.answers ELSE NULL END",
+        scope.on("s.period_month", false)
+    );
+    type ScreeningRow =
+        (i64, String, String, i64, Option<String>, Option<String>, String, i32, i32, Option<String>, i64);
+    let rows: Vec<ScreeningRow> = reader.fetch_all(scope.bind(sql(sqlx::AssertSqlSafe(text)), false)).await?;
+    for (month, district, sex, birth_year, destination, work_sector, instrument, positive, self_harm, wgss, n) in rows {
+        let base =
+            fact(Measure::Screened, (month, district, sex, birth_year, destination, work_sector, Some(instrument), n));
+        if positive == 1 {
+            facts.push(Fact { measure: Measure::Positive, ..base.clone() });
+        }
+        if self_harm == 1 {
+            facts.push(Fact { measure: Measure::SelfHarm, ..base.clone() });
+        }
+        if let Some(answers) = wgss {
+            facts.push(Fact { measure: Measure::WgssAnswers, category: Some(answers), ..base.clone() });
+        }
+        facts.push(base);
+    }
+
+    let text = format!(
+        "SELECT p.period_month, p.district, p.sex, p.birth_year, e.destination_country, e.work_sector, \
+         e.injury_cause, COUNT(*) FROM migration_episodes e JOIN persons p ON p.id = e.person_id \
+         WHERE e.injury = TRUE AND {} \
+         GROUP BY p.period_month, p.district, p.sex, p.birth_year, e.destination_country, e.work_sector, \
+         e.injury_cause",
+        scope.on("p.period_month", false)
+    );
+    let rows: Vec<Grouped> = reader.fetch_all(scope.bind(sql(sqlx::AssertSqlSafe(text)), false)).await?;
+    facts.extend(rows.into_iter().map(|r| fact(Measure::Injury, r)));
+
+    let text = format!(
+        "SELECT r.created_at, {PERSON_DIMS}, sv.sector, \
+         (SELECT MIN(e.at) FROM referral_events e WHERE e.referral_id = r.id AND e.to_status = 'accepted'), \
+         (SELECT MIN(e.at) FROM referral_events e WHERE e.referral_id = r.id AND e.to_status = 'attended') \
+         FROM referrals r JOIN persons p ON p.id = r.person_id JOIN services sv ON sv.id = r.service_id \
+         WHERE {}",
+        scope.on("r.created_at", true)
+    );
+    type ReferralRow = (i64, String, String, i64, Option<String>, Option<String>, String, Option<i64>, Option<i64>);
+    let rows: Vec<ReferralRow> = reader.fetch_all(scope.bind(sql(sqlx::AssertSqlSafe(text)), true)).await?;
+    for (at, district, sex, birth_year, destination, work_sector, sector, accepted, attended) in rows {
+        let base = Fact {
+            measure: Measure::ReferralSent,
+            month: period_month(at),
+            district,
+            sex,
+            birth_year,
+            destination,
+            work_sector,
+            category: Some(sector),
+            value: None,
+            n: 1,
+        };
+        if accepted.is_some() {
+            facts.push(Fact { measure: Measure::ReferralAccepted, ..base.clone() });
+        }
+        if let Some(attended) = attended {
+            let days = (attended - at).max(0) / 86_400_000;
+            facts.push(Fact { measure: Measure::ReferralAttended, value: Some(days), ..base.clone() });
+        }
+        facts.push(base);
+    }
+
+    let text = format!(
+        "SELECT e.at, {PERSON_DIMS}, e.barrier FROM referral_events e \
+         JOIN referrals r ON r.id = e.referral_id JOIN persons p ON p.id = r.person_id \
+         WHERE e.barrier IS NOT NULL AND {}",
+        scope.on("e.at", true)
+    );
+    type BarrierRow = (i64, String, String, i64, Option<String>, Option<String>, String);
+    let rows: Vec<BarrierRow> = reader.fetch_all(scope.bind(sql(sqlx::AssertSqlSafe(text)), true)).await?;
+    for (at, district, sex, birth_year, destination, work_sector, barrier) in rows {
+        facts.push(fact(
+            Measure::Barrier,
+            (period_month(at), district, sex, birth_year, destination, work_sector, Some(barrier), 1),
+        ));
+    }
+
+    Ok(facts)
 }

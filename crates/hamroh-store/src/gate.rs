@@ -248,6 +248,26 @@ impl Gate<'_> {
         Ok((person, facts.consents, stays))
     }
 
+    /// Keeps a person's record current (phone, district, a later stay abroad, a work injury), for
+    /// a principal who may write it; the fields that changed.
+    pub async fn change_record(
+        &self,
+        person_id: Uuid,
+        change: &hamroh_domain::record_update::RecordChange,
+    ) -> Result<Vec<crate::FieldChange>> {
+        self.check(person_id, true, "person").await?;
+        self.store.change_record(&self.actor, person_id, change, Some(self.principal.user_id)).await
+    }
+
+    /// The changes made to a person's record since registration, with the values they replaced;
+    /// the read audited.
+    pub async fn record_changes(&self, person_id: Uuid) -> Result<Vec<crate::FieldChange>> {
+        let (access, _) = self.check(person_id, false, "record_change").await?;
+        let changes = self.store.record_changes_of(person_id).await?;
+        self.record_read(person_id, "record_change", access).await?;
+        Ok(changes)
+    }
+
     /// A person's screenings, with the read audited.
     pub async fn screenings_of(&self, person_id: Uuid) -> Result<Vec<Screening>> {
         let (access, _) = self.check(person_id, false, "screening").await?;

@@ -25,6 +25,7 @@ mod migrations;
 pub mod outbox;
 mod partner_links;
 mod person_codes;
+mod record_changes;
 mod records;
 mod referrals;
 mod url;
@@ -52,6 +53,7 @@ pub use outbox::{
     ReferralNotice, Silent,
 };
 pub use partner_links::{DEFAULT_LINK_DAYS, LinkView, PartnerGate, PartnerLinkLine};
+pub use record_changes::FieldChange;
 pub use records::{Counts, EpisodeLine, ImportedSubmission};
 pub use referrals::{
     FollowUpChange, HistoryLine, Listing, ReferralDetail, ReferralItem, ReferralResult, ServiceEntry, WORKLIST_ROWS,

@@ -127,6 +127,32 @@ fn date_text(d: Date) -> String {
     d.to_string()
 }
 
+/// The statement that stores stays abroad, up to its values; see [`episode_values`].
+pub(crate) const EPISODE_INSERT: &str = "INSERT INTO migration_episodes (id, person_id, destination_country, \
+     destination_region, year_from, year_to, work_sector, occupation, legal_status, return_date, return_reason, \
+     injury, injury_cause, injury_body_part, created_at) ";
+
+/// A stay abroad's values for [`EPISODE_INSERT`], recorded at `created_at`.
+pub(crate) fn episode_values(e: &hamroh_domain::model::MigrationEpisode, created_at: i64) -> Vec<Value<'_>> {
+    values![
+        e.id,
+        e.person_id,
+        &e.destination_country,
+        &e.destination_region,
+        i64::from(e.year_from),
+        e.year_to.map(i64::from),
+        e.work_sector.as_str(),
+        &e.occupation,
+        e.legal_status.as_str(),
+        e.return_date.map(date_text),
+        e.return_reason.map(|r| r.as_str()),
+        e.injury.is_some(),
+        e.injury.map(|i| i.cause.as_str()),
+        e.injury.map(|i| i.body_part.as_str()),
+        created_at
+    ]
+}
+
 pub(crate) fn answers_text(answers: &[Option<i64>]) -> String {
     answers.iter().map(|a| a.map_or_else(|| "-".to_owned(), |v| v.to_string())).collect::<Vec<_>>().join(",")
 }
@@ -352,32 +378,8 @@ fn table_rows<'a>(
             .collect(),
     );
     table(
-        "INSERT INTO migration_episodes (id, person_id, destination_country, destination_region, \
-         year_from, year_to, work_sector, occupation, legal_status, return_date, return_reason, \
-         injury, injury_cause, injury_body_part, created_at) ",
-        persons()
-            .flat_map(|r| {
-                r.episodes.iter().map(move |e| {
-                    values![
-                        e.id,
-                        e.person_id,
-                        &e.destination_country,
-                        &e.destination_region,
-                        i64::from(e.year_from),
-                        e.year_to.map(i64::from),
-                        e.work_sector.as_str(),
-                        &e.occupation,
-                        e.legal_status.as_str(),
-                        e.return_date.map(date_text),
-                        e.return_reason.map(|r| r.as_str()),
-                        e.injury.is_some(),
-                        e.injury.map(|i| i.cause.as_str()),
-                        e.injury.map(|i| i.body_part.as_str()),
-                        r.person.created_at
-                    ]
-                })
-            })
-            .collect(),
+        EPISODE_INSERT,
+        persons().flat_map(|r| r.episodes.iter().map(move |e| episode_values(e, r.person.created_at))).collect(),
     );
     table(
         "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) ",
@@ -584,7 +586,7 @@ fn table_rows<'a>(
 
 /// A stay abroad as the person page lists it: country, years from and to, work sector, return
 /// date, injury cause and body part (codes as stored).
-pub type EpisodeLine = (String, i64, Option<i64>, String, Option<String>, Option<String>, Option<String>);
+pub type EpisodeLine = (Uuid, String, i64, Option<i64>, String, Option<String>, Option<String>, Option<String>);
 
 /// A batch's screenings by encounter, in the order the encounters first appear.
 fn encounters_of(screenings: &[hamroh_domain::model::Screening]) -> Vec<(Uuid, Vec<&hamroh_domain::model::Screening>)> {
@@ -787,12 +789,12 @@ impl Store {
         row.map(PersonRow::into_person).transpose()
     }
 
-    /// A person's stays abroad, the latest first: (country, from, to, work sector, return date,
+    /// A person's stays abroad, the latest first: (id, country, from, to, work sector, return date,
     /// injury cause, injured body part), codes as stored.
     pub async fn episodes_of(&self, person_id: Uuid) -> Result<Vec<EpisodeLine>> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT destination_country, year_from, year_to, work_sector, return_date, injury_cause, \
+                "SELECT id, destination_country, year_from, year_to, work_sector, return_date, injury_cause, \
                  injury_body_part FROM migration_episodes WHERE person_id = $1 ORDER BY year_from DESC, created_at DESC",
             )
             .bind(person_id)

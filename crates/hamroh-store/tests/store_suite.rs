@@ -577,6 +577,101 @@ async fn the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_reco
     assert_eq!(kept, whole_cube(store).await);
 }
 
+/// A record kept current: the previous values are history, the audit names the fields and not
+/// their values, and the person's counts move to the new district and destination in the cube.
+async fn a_record_change_keeps_the_old_values_and_moves_the_persons_counts(db: &TestDb) {
+    use hamroh_domain::record_update::{InjuryUpdate, RecordUpdate};
+    use hamroh_domain::registration::EpisodeInput;
+    let store = &db.store;
+    let actor = Actor::system("test");
+    let batch = demo_batch(40, 21);
+    store.insert_batch(&actor, &batch).await.unwrap();
+    let rec = batch.persons.iter().find(|r| !r.episodes.is_empty() && r.person.phone.is_some()).unwrap();
+    let id = rec.person.id;
+    let old_district = rec.person.district;
+    let new_district = hamroh_domain::person::DistrictCode::parse(if old_district.as_str() == "TJ-KT.kulob" {
+        "TJ-SU.khujand"
+    } else {
+        "TJ-KT.kulob"
+    })
+    .unwrap();
+    let episode = rec.episodes[0].id;
+    let update = RecordUpdate {
+        phone: Some("+992 90 555 44 33".into()),
+        district: Some(new_district.as_str().into()),
+        add_episode: Some(EpisodeInput {
+            destination_country: "KZ".into(),
+            year_from: "2026".into(),
+            work_sector: "agriculture".into(),
+            ..EpisodeInput::default()
+        }),
+        injuries: vec![InjuryUpdate {
+            episode_id: episode,
+            injury: true,
+            injury_cause: "machinery".into(),
+            injury_body_part: "upper_limb".into(),
+        }],
+    };
+    let change = update.validate(id, jiff::civil::date(2026, 12, 3)).unwrap();
+    let changed = store.change_record(&actor, id, &change, None).await.unwrap();
+    let fields: Vec<&str> = changed.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["phone", "district", "injury", "episode"]);
+
+    let person = store.person(id).await.unwrap().unwrap();
+    assert_eq!(person.phone.unwrap().as_str(), "+992905554433");
+    assert_eq!(person.district, new_district);
+    let history = store.record_changes_of(id).await.unwrap();
+    let phone = history.iter().find(|c| c.field == "phone").unwrap();
+    assert_eq!(phone.previous.as_deref(), Some(rec.person.phone.as_ref().unwrap().as_str()));
+    let district = history.iter().find(|c| c.field == "district").unwrap();
+    assert_eq!(district.previous.as_deref(), Some(old_district.as_str()));
+    assert_eq!(history.iter().find(|c| c.field == "injury").unwrap().current.as_deref(), Some("machinery/upper_limb"));
+    let stays = store.episodes_of(id).await.unwrap();
+    assert_eq!(stays.len(), rec.episodes.len() + 1);
+    assert_eq!(stays[0].1, "KZ", "the later stay comes first");
+
+    let trail = store.audit_of_person(id, 50).await.unwrap();
+    let update_event = trail.iter().find(|e| e.action == "update" && e.entity == "person").unwrap();
+    assert_eq!(update_event.detail.as_deref(), Some("phone,district"));
+    assert!(trail.iter().all(|e| !e.detail.as_deref().unwrap_or_default().contains("555")), "no value in the audit");
+    assert!(trail.iter().any(|e| e.action == "create" && e.entity == "migration_episode"));
+
+    let kept = whole_cube(store).await;
+    assert!(kept.iter().any(|r| r.starts_with("destination Registered  ") && r.contains(" KZ ")), "{kept:?}");
+    store.rebuild_cube().await.unwrap();
+    assert_eq!(kept, whole_cube(store).await, "the cube moved the person's counts as a rebuild would");
+
+    // The same values again change nothing and write nothing.
+    let again = store
+        .change_record(
+            &actor,
+            id,
+            &RecordUpdate {
+                phone: Some("+992905554433".into()),
+                district: Some(new_district.as_str().into()),
+                ..RecordUpdate::default()
+            }
+            .validate(id, jiff::civil::date(2026, 12, 3))
+            .unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+    assert_eq!(store.record_changes_of(id).await.unwrap().len(), history.len());
+
+    // A stay abroad of another person cannot be changed through this one.
+    let other = batch.persons.iter().find(|r| r.person.id != id && !r.episodes.is_empty()).unwrap();
+    let foreign = RecordUpdate {
+        injuries: vec![InjuryUpdate { episode_id: other.episodes[0].id, injury: false, ..InjuryUpdate::default() }],
+        ..RecordUpdate::default()
+    }
+    .validate(id, jiff::civil::date(2026, 12, 3))
+    .unwrap();
+    let refused = store.change_record(&actor, id, &foreign, None).await.unwrap_err();
+    assert!(matches!(refused, hamroh_store::StoreError::Refused { code: "unknown_episode", .. }), "{refused:?}");
+}
+
 async fn a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id(db: &TestDb) {
     use hamroh_domain::access::Principal;
     use hamroh_domain::registration::{person_code, reissue};
@@ -1100,6 +1195,7 @@ hamroh_store::on_both_backends!(
     concurrent_writers_on_the_same_persons_never_deadlock,
     concurrent_record_writes_share_commits_and_one_bad_batch_fails_alone,
     the_indicator_cube_kept_on_every_write_equals_one_rebuilt_from_the_records,
+    a_record_change_keeps_the_old_values_and_moves_the_persons_counts,
     a_new_database_is_empty_and_migrating_again_changes_nothing,
     records_read_back_as_they_were_written,
     every_write_is_audited_in_an_unbroken_chain,

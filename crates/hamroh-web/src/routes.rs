@@ -11,7 +11,7 @@ use hamroh_domain::access::CARE_ROLES;
 
 use crate::auth::{ADMIN, AUDITORS, Credentials, DIRECTORY_KEEPERS, EVIDENCE_READERS, Rule, enforce};
 use crate::pages::{
-    account, admin, clinical, dashboard, directory, login, partner, persons, referrals, services, worklist,
+    account, admin, clinical, dashboard, directory, login, partner, persons, record, referrals, services, worklist,
 };
 use crate::{AppState, assets, health, pages};
 
@@ -80,6 +80,8 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::POST, "/encounters/{id}/decision", Roles(CARE_ROLES), post(clinical::decide)),
         (Method::POST, "/encounters/{id}/safety-assessment", Roles(CARE_ROLES), post(clinical::assess)),
         (Method::POST, "/persons/{id}/consents", Roles(CARE_ROLES), post(persons::consent)),
+        (Method::GET, "/persons/{id}/record", Roles(CARE_ROLES), get(record::show)),
+        (Method::POST, "/persons/{id}/record", Roles(CARE_ROLES), post(record::save)),
         (Method::GET, "/persons/{id}/audit", Roles(AUDITORS), get(persons::audit)),
     ]
 }

@@ -452,7 +452,77 @@ async fn a_consent_can_be_recorded_after_registration(db: &TestDb) {
     assert!(trail.iter().any(|e| e.action == "consent_given"), "audited");
 }
 
+/// The record kept current, on the page and through the API: a later stay abroad, a new phone
+/// and district, a work injury learnt of later, each with the value it replaced in the history.
+async fn the_record_is_kept_current_with_its_history(db: &TestDb) {
+    let w = world(db).await;
+    let clinician = w.users.iter().find(|(r, _)| *r == Role::Clinician).unwrap().1;
+    let cookie = session_for(db, clinician).await;
+    let c = Some(cookie.as_str());
+    let person = w.own_person;
+    let page = send(db, request("GET", &format!("/persons/{person}"), c, None)).await;
+    assert!(page.body.contains(&format!(r#"href="/persons/{person}/record""#)), "the person page links to it");
+    let form = send(db, request("GET", &format!("/persons/{person}/record"), c, None)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(r#"value="+992931234567""#), "the phone is filled in: {}", form.body);
+
+    // A wrong phone keeps everything typed and says what is wrong, next to the field.
+    let bad = "phone=12&district=TJ-KT.kulob&ep.destination_country=KZ&ep.year_from=2025&ep.work_sector=agriculture";
+    let refused = send(db, support::form(&format!("/persons/{person}/record"), c, bad)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains(r#"id="phone-err""#) && refused.body.contains(r#"value="12""#), "{}", refused.body);
+    assert!(refused.body.contains(r#"<option value="KZ" selected>"#), "the stay typed is kept");
+    assert!(db.store.record_changes_of(person).await.unwrap().is_empty(), "nothing stored");
+
+    let good = "phone=%2B992+90+111+22+33&district=TJ-SU.khujand&ep.destination_country=KZ&ep.year_from=2025\
+                &ep.work_sector=agriculture&ep.legal_status=unknown";
+    let saved = send(db, support::form(&format!("/persons/{person}/record"), c, good)).await;
+    assert_eq!((saved.status, saved.location()), (StatusCode::SEE_OTHER, format!("/persons/{person}").as_str()));
+    let page = send(db, request("GET", &format!("/persons/{person}"), c, None)).await;
+    assert!(page.body.contains(r#"href="tel:+992901112233""#), "the new phone is shown");
+    assert!(page.body.contains("Khujand") && page.body.contains("Kazakhstan"), "new district and stay shown");
+
+    // Through the API: the stay added gets a work injury.
+    let episode = db.store.episodes_of(person).await.unwrap()[0].0;
+    let body = format!(
+        r#"{{"injuries":[{{"episode_id":"{episode}","injury":true,"injury_cause":"fall","injury_body_part":"spine"}}]}}"#
+    );
+    let changed =
+        send(db, request("PATCH", &format!("/api/v1/persons/{person}"), c, Some(("application/json", body)))).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.json()["changed"][0]["field"], "injury");
+    assert_eq!(changed.json()["changed"][0]["current"], "fall/spine");
+    let wrong = send(
+        db,
+        request(
+            "PATCH",
+            &format!("/api/v1/persons/{person}"),
+            c,
+            Some(("application/json", r#"{"district":"nowhere"}"#.into())),
+        ),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.json()["error"]["message"].as_str().unwrap().contains("district"), "{}", wrong.body);
+
+    let history = send(db, request("GET", &format!("/api/v1/persons/{person}/changes"), c, None)).await;
+    assert_eq!(history.status, StatusCode::OK);
+    let rows = history.json();
+    let previous = |field: &str| {
+        rows.as_array().unwrap().iter().find(|r| r["field"] == field).map(|r| r["previous"].clone()).unwrap()
+    };
+    assert_eq!(previous("phone"), "+992931234567");
+    assert_eq!(previous("district"), "TJ-KT.kulob");
+    assert_eq!(previous("injury"), serde_json::Value::Null);
+    let record = send(db, request("GET", &format!("/persons/{person}/record"), c, None)).await;
+    assert!(record.body.contains("+992931234567") && record.body.contains("Kulob"), "history on the page");
+    let trail = db.store.audit_of_person(person, 100).await.unwrap();
+    assert!(trail.iter().any(|e| e.action == "update" && e.detail.as_deref() == Some("phone,district")));
+    assert!(trail.iter().any(|e| e.action == "read" && e.entity == "record_change"), "the history read is audited");
+}
+
 hamroh_store::on_both_backends!(
+    the_record_is_kept_current_with_its_history,
     a_consent_can_be_recorded_after_registration,
     register_search_screen_and_decide,
     every_clinic_encounter_asks_about_self_harm,

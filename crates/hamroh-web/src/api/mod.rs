@@ -125,7 +125,8 @@ fn build(state: Option<&AppState>) -> (Router<AppState>, OpenApiDoc) {
         TokenScope::Persons,
         OpenApiRouter::new()
             .routes(routes!(clinical::search, clinical::register))
-            .routes(routes!(persons::show))
+            .routes(routes!(persons::show, persons::change))
+            .routes(routes!(persons::changes))
             .routes(routes!(fhir::person_record, fhir::import_responses))
             .routes(routes!(persons::consent))
             .routes(routes!(clinical::create_encounter))

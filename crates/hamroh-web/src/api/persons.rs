@@ -74,6 +74,96 @@ pub async fn show(
     }))
 }
 
+/// One field's change, with the value it replaced.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldChangeView {
+    /// `person` or `migration_episode`.
+    pub entity: String,
+    pub entity_id: Uuid,
+    /// `phone`, `district`, `injury` (`cause/body_part`) or `episode` (a stay abroad added).
+    pub field: String,
+    pub previous: Option<String>,
+    pub current: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub changed_at: i64,
+    pub changed_by: Option<Uuid>,
+}
+
+impl From<hamroh_store::FieldChange> for FieldChangeView {
+    fn from(c: hamroh_store::FieldChange) -> Self {
+        Self {
+            entity: c.entity,
+            entity_id: c.entity_id,
+            field: c.field,
+            previous: c.previous,
+            current: c.current,
+            changed_at: c.changed_at,
+            changed_by: c.changed_by,
+        }
+    }
+}
+
+/// What a change did: the fields that changed (none when every value was already so).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecordChanged {
+    pub changed: Vec<FieldChangeView>,
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/v1/persons/{id}",
+    tag = "persons",
+    params(("id" = String, Path, description = "The person's id")),
+    request_body = hamroh_domain::record_update::RecordUpdate,
+    security(("session" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "Changed, audited with the fields it touched; the previous values are kept", body = RecordChanged),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role does not work with people's records", body = ErrorBody),
+        (status = 404, description = "No such person, or not writable by this organisation", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named in the message, or a stay abroad of someone else", body = ErrorBody)
+    )
+)]
+pub async fn change(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(update): ApiJson<hamroh_domain::record_update::RecordUpdate>,
+) -> Result<Json<RecordChanged>, WebError> {
+    let id = parse_id(&id)?;
+    let gate = caller.gate(&state);
+    // Asked before the values are looked at, so that a refusal never depends on them.
+    gate.may_write(id).await?;
+    let change = update.validate(id, crate::workflow::today()).map_err(|errors| WebError::Invalid {
+        code: "invalid_record_update",
+        message: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+    })?;
+    let changed = gate.change_record(id, &change).await?;
+    Ok(Json(RecordChanged { changed: changed.into_iter().map(Into::into).collect() }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/persons/{id}/changes",
+    tag = "persons",
+    params(("id" = String, Path, description = "The person's id")),
+    security(("session" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "The changes since registration, the latest first (the read is audited)", body = [FieldChangeView]),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role does not work with people's records", body = ErrorBody),
+        (status = 404, description = "No such person, or not visible to this organisation", body = ErrorBody)
+    )
+)]
+pub async fn changes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<FieldChangeView>>, WebError> {
+    let changes = caller.gate(&state).record_changes(parse_id(&id)?).await?;
+    Ok(Json(changes.into_iter().map(Into::into).collect()))
+}
+
 /// One event of a person's audit trail.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {

@@ -6,15 +6,13 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use hamroh_domain::geo;
 use hamroh_domain::instrument::{Instrument, catalog};
-use hamroh_domain::migration::{BodyPart, DESTINATIONS, InjuryCause, LegalStatus, ReturnReason, WorkSector};
 use hamroh_domain::model::Screening;
 use hamroh_domain::names::parse_query;
 use hamroh_domain::org::{Lang, Sector};
 use hamroh_domain::pathway::{Action, suggest};
 use hamroh_domain::person::Sex;
-use hamroh_domain::registration::{EpisodeInput, Registration, RegistrationContext};
+use hamroh_domain::registration::{Registration, RegistrationContext};
 use hamroh_store::PersonSummary;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -103,80 +101,20 @@ struct RegisterPage {
     c: Chrome,
     f: FormState,
     duplicates: Vec<PersonLine>,
-    regions: Vec<(String, Vec<(&'static str, String)>)>,
-    countries: Vec<(&'static str, String)>,
-    work_sectors: Vec<(&'static str, String)>,
-    legal_statuses: Vec<(&'static str, String)>,
-    return_reasons: Vec<(&'static str, String)>,
-    injury_causes: Vec<(&'static str, String)>,
-    body_parts: Vec<(&'static str, String)>,
+    ch: super::record::Choices,
     consent_options: Vec<(String, String)>,
-}
-
-fn labels<T: Copy>(t: &Tr, prefix: &str, all: &[T], code: impl Fn(T) -> &'static str) -> Vec<(&'static str, String)> {
-    all.iter().map(|v| (code(*v), t.get(&format!("{prefix}-{}", code(*v))))).collect()
 }
 
 fn register_page(viewer: &Viewer, status: StatusCode, f: FormState, duplicates: Vec<PersonLine>) -> Response {
     let t = &viewer.tr;
-    let lang = t.lang;
-    let regions = geo::REGIONS
-        .iter()
-        .map(|r| {
-            let name = match lang {
-                Lang::Tg => r.tg,
-                Lang::Ru => r.ru,
-                Lang::En => r.en,
-            };
-            let districts = geo::districts_of(r.code)
-                .map(|d| {
-                    (
-                        d.code,
-                        match lang {
-                            Lang::Tg => d.tg,
-                            Lang::Ru => d.ru,
-                            Lang::En => d.en,
-                        }
-                        .to_owned(),
-                    )
-                })
-                .collect();
-            (name.to_owned(), districts)
-        })
-        .collect();
-    let countries = DESTINATIONS
-        .iter()
-        .map(|c| {
-            (
-                c.code,
-                match lang {
-                    Lang::Tg => c.tg,
-                    Lang::Ru => c.ru,
-                    Lang::En => c.en,
-                }
-                .to_owned(),
-            )
-        })
-        .collect();
     let mut consent_options =
         vec![("care".to_owned(), t.get("consent-care")), ("research".to_owned(), t.get("consent-research"))];
     for s in Sector::ALL {
         let scope = hamroh_domain::consent::ConsentScope::Sector(*s);
         consent_options.push((scope.to_string(), super::persons::consent_label(t, &scope)));
     }
-    let template = RegisterPage {
-        c: Chrome::new(viewer),
-        f,
-        duplicates,
-        regions,
-        countries,
-        work_sectors: labels(t, "work_sector", WorkSector::ALL, WorkSector::as_str),
-        legal_statuses: labels(t, "legal_status", LegalStatus::ALL, LegalStatus::as_str),
-        return_reasons: labels(t, "return_reason", ReturnReason::ALL, ReturnReason::as_str),
-        injury_causes: labels(t, "injury_cause", InjuryCause::ALL, InjuryCause::as_str),
-        body_parts: labels(t, "body_part", BodyPart::ALL, BodyPart::as_str),
-        consent_options,
-    };
+    let template =
+        RegisterPage { c: Chrome::new(viewer), f, duplicates, ch: super::record::Choices::new(t), consent_options };
     page(viewer, status, &template)
 }
 
@@ -204,20 +142,7 @@ fn registration_from(f: &FormState) -> Registration {
         birth_year: f.val("birth_year").to_owned(),
         district: f.val("district").to_owned(),
         phone: f.val("phone").to_owned(),
-        episodes: vec![EpisodeInput {
-            destination_country: f.val("ep.destination_country").to_owned(),
-            destination_region: f.val("ep.destination_region").to_owned(),
-            year_from: f.val("ep.year_from").to_owned(),
-            year_to: f.val("ep.year_to").to_owned(),
-            work_sector: f.val("ep.work_sector").to_owned(),
-            occupation: f.val("ep.occupation").to_owned(),
-            legal_status: f.val("ep.legal_status").to_owned(),
-            return_date: f.val("ep.return_date").to_owned(),
-            return_reason: f.val("ep.return_reason").to_owned(),
-            injury: f.val("ep.injury") == "yes",
-            injury_cause: f.val("ep.injury_cause").to_owned(),
-            injury_body_part: f.val("ep.injury_body_part").to_owned(),
-        }],
+        episodes: vec![super::record::episode_from(f)],
         consents: f.all("consent"),
     }
 }

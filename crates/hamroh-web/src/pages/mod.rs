@@ -10,6 +10,7 @@ pub mod form;
 pub mod login;
 pub mod partner;
 pub mod persons;
+pub mod record;
 pub mod referrals;
 pub mod services;
 pub mod worklist;

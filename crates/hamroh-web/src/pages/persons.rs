@@ -194,7 +194,7 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
         name,
         episodes: episodes
             .into_iter()
-            .map(|(country, from, to, sector, returned, cause, part)| {
+            .map(|(_, country, from, to, sector, returned, cause, part)| {
                 let country = hamroh_domain::migration::country(&country).map_or(country.clone(), |c| {
                     match t.lang {
                         Lang::Tg => c.tg,
