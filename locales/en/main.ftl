@@ -611,3 +611,28 @@ record-field-district = District
 record-field-injury = Work injury
 record-field-episode = Stay abroad added
 unknown_episode = This stay abroad is not in the person's record.
+
+## What a worklist heading counts
+worklist-unit-persons = { $count ->
+    [one] 1 person
+   *[other] { $count } persons
+}
+worklist-unit-encounters = { $count ->
+    [one] 1 encounter
+   *[other] { $count } encounters
+}
+worklist-unit-referrals = { $count ->
+    [one] 1 referral
+   *[other] { $count } referrals
+}
+worklist-unit-follow-ups = { $count ->
+    [one] 1 follow-up
+   *[other] { $count } follow-ups
+}
+worklist-unit-barriers = { $count ->
+    [one] 1 barrier recorded
+   *[other] { $count } barriers recorded
+}
+worklist-lost-at = Lost to follow-up at { $organisation }: positive screen and nothing attended or done in { $days } days
+worklist-lost-every-organisation = Every organisation
+summary-help = What coordinators see of another organisation's referral: who to call, how it stands and its steps. Clinical content and names stay with the organisations that hold them.

@@ -611,3 +611,33 @@ record-field-district = Район
 record-field-injury = Производственная травма
 record-field-episode = Добавлено пребывание за рубежом
 unknown_episode = Этого пребывания за рубежом нет в данных человека.
+
+## What a worklist heading counts
+worklist-unit-persons = { $count ->
+    [one] { $count } человек
+    [few] { $count } человека
+   *[many] { $count } человек
+}
+worklist-unit-encounters = { $count ->
+    [one] { $count } приём
+    [few] { $count } приёма
+   *[many] { $count } приёмов
+}
+worklist-unit-referrals = { $count ->
+    [one] { $count } направление
+    [few] { $count } направления
+   *[many] { $count } направлений
+}
+worklist-unit-follow-ups = { $count ->
+    [one] { $count } наблюдение
+    [few] { $count } наблюдения
+   *[many] { $count } наблюдений
+}
+worklist-unit-barriers = { $count ->
+    [one] { $count } препятствие
+    [few] { $count } препятствия
+   *[many] { $count } препятствий
+}
+worklist-lost-at = Выпавшие из наблюдения в { $organisation }: положительный скрининг и ничего не посещено или не сделано за { $days } дн.
+worklist-lost-every-organisation = Все организации
+summary-help = Что координатор видит о направлении другой организации: кому звонить, в каком оно состоянии и его шаги. Клинические сведения и имена остаются у организаций, которые их ведут.

@@ -611,3 +611,13 @@ record-field-district = Ноҳия
 record-field-injury = Осеби корӣ
 record-field-episode = Будубош дар хориҷа илова шуд
 unknown_episode = Ин будубош дар хориҷа дар маълумоти шахс нест.
+
+## What a worklist heading counts
+worklist-unit-persons = { $count } нафар
+worklist-unit-encounters = { $count } қабул
+worklist-unit-referrals = { $count } роҳхат
+worklist-unit-follow-ups = { $count } пайгирӣ
+worklist-unit-barriers = { $count } монеа
+worklist-lost-at = Аз пайгирӣ афтодагон дар { $organisation }: скрининги мусбат ва дар { $days } рӯз ҳеҷ ташриф ё иҷро нест
+worklist-lost-every-organisation = Ҳамаи ташкилотҳо
+summary-help = Он чи ҳамоҳангсоз дар бораи роҳхати ташкилоти дигар мебинад: ба кӣ занг задан, ҳолати он ва қадамҳояш. Маълумоти клиникӣ ва номҳо дар ташкилотҳое мемонанд, ки онҳоро нигоҳ медоранд.

@@ -80,10 +80,17 @@ test('referral loop across organisations', { timeout: 180_000 }, async () => {
     await page.goto(`${hamroh.url}/worklist`);
     const barriers = await page.innerText('#barriers + ul');
     assert.ok(barriers.includes(second.code) && /Cost/.test(barriers), barriers);
+    const lateHeading = await page.innerText('#late-follow-ups');
+    assert.match(lateHeading, /\([1-9][0-9]*\+? follow-ups?\)/, 'overdue follow-ups from the demo data escalate, counted as such');
     const late = await page.innerText('#late-follow-ups + ul');
-    assert.match(late, /[1-9][0-9]* open/, 'overdue follow-ups from the demo data escalate');
+    assert.ok(late.trim().length > 0, 'and are listed, each with its organisation');
     assert.deepEqual(await seriousViolations(page), []);
     await shot('04-coordinator');
+    // A declined referral opens as the coordinator may see it: parties and steps, no clinical content.
+    await page.click(`#barriers + ul a:has-text("${second.code}")`);
+    await page.waitForSelector('h1');
+    assert.ok((await page.innerText('h1')).includes(second.code));
+    assert.ok(!(await page.content()).includes('No places before spring'), 'the step reason stays with the organisations');
   } finally {
     await browser.close();
     await hamroh.stop();

@@ -713,6 +713,22 @@ impl Gate<'_> {
         self.referral_as(id, false).await.map(|(detail, _)| detail)
     }
 
+    /// A referral as a coordinator chasing it across organisations sees it: the parties, the
+    /// service's contact, the dates and the steps, without clinical content or who took a step.
+    /// The read is audited against the person.
+    pub async fn referral_summary(&self, id: Uuid) -> Result<crate::ReferralDetail> {
+        if !self.principal.has_role(Role::Coordinator) {
+            return Err(StoreError::Forbidden("only coordinators see escalated referrals".into()));
+        }
+        let mut detail = self.store.referral_detail(id).await?.ok_or(StoreError::NotFound)?.without_clinical_content();
+        for line in &mut detail.history {
+            line.by_user = None;
+        }
+        let event = NewAuditEvent::ok("read", "referral_summary", id).person(detail.person_id);
+        self.store.audit(&self.actor, &[event]).await?;
+        Ok(detail)
+    }
+
     /// The referral and the access that let it through, for reading or (with `write`) stepping.
     pub(crate) async fn referral_as(&self, id: Uuid, write: bool) -> Result<(crate::ReferralDetail, ReferralAccess)> {
         let detail = self.store.referral_detail(id).await?.ok_or(StoreError::NotFound)?;

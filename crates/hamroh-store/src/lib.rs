@@ -56,7 +56,8 @@ pub use partner_links::{DEFAULT_LINK_DAYS, LinkView, PartnerGate, PartnerLinkLin
 pub use record_changes::FieldChange;
 pub use records::{Counts, EpisodeLine, ImportedSubmission};
 pub use referrals::{
-    FollowUpChange, HistoryLine, Listing, ReferralDetail, ReferralItem, ReferralResult, ServiceEntry, WORKLIST_ROWS,
+    FollowUpChange, FollowUpItem, HistoryLine, Listing, ReferralDetail, ReferralItem, ReferralResult, ServiceEntry,
+    WORKLIST_ROWS,
 };
 pub use sqlx::Error as SqlxError;
 pub use url::{DbUrl, redact};

@@ -113,6 +113,19 @@ pub struct ReferralItem {
     pub due_date: String,
 }
 
+/// An open follow-up in a worklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUpItem {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub person_code: String,
+    pub kind: String,
+    pub due_date: String,
+    /// The organisation whose follow-up it is.
+    pub organisation_id: Uuid,
+    pub organisation: String,
+}
+
 /// A service in the directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServiceEntry {
@@ -473,35 +486,51 @@ impl Store {
     }
 
     /// Open follow-ups of an organisation (every organisation's, for `None`) due on or before a
-    /// day (`YYYY-MM-DD`), the `limit` due first: (id, person id, person code, kind, due date).
+    /// day (`YYYY-MM-DD`), the `limit` due first.
     pub async fn follow_ups_due(
         &self,
         organisation_id: Option<Uuid>,
         until: &str,
         limit: usize,
-    ) -> Result<Listing<(Uuid, Uuid, String, String, String)>> {
-        let from = format!(
-            "FROM follow_ups f WHERE {} AND f.status = 'open' AND f.due_date <= $2",
+    ) -> Result<Listing<FollowUpItem>> {
+        let filter = format!(
+            "WHERE {} AND f.status = 'open' AND f.due_date <= $2",
             if organisation_id.is_some() { "f.organisation_id = $1" } else { "$1 IS NULL" }
         );
-        let sql = format!("SELECT f.id, f.person_id, f.kind, f.due_date {from} ORDER BY f.due_date LIMIT {limit}");
+        let from = format!("FROM follow_ups f {filter}");
+        let sql = format!(
+            "SELECT f.id, f.person_id, f.kind, f.due_date, f.organisation_id, o.name FROM follow_ups f \
+             JOIN organisations o ON o.id = f.organisation_id {filter} ORDER BY f.due_date LIMIT {limit}"
+        );
         let count = capped_count(&from);
-        let (rows, count): (Vec<(Uuid, Uuid, String, String)>, i64) =
+        type Row = (Uuid, Uuid, String, String, Uuid, String);
+        let (rows, count): (Vec<Row>, i64) =
             self.section_rows(limit, sql, count, values![organisation_id, until]).await?;
         let codes = self.person_codes(rows.iter().map(|r| r.1)).await?;
         let rows = rows
             .into_iter()
-            .map(|(id, person, kind, due)| (id, person, codes.get(&person).cloned().unwrap_or_default(), kind, due))
+            .map(|(id, person_id, kind, due_date, organisation_id, organisation)| FollowUpItem {
+                id,
+                person_id,
+                person_code: codes.get(&person_id).cloned().unwrap_or_default(),
+                kind,
+                due_date,
+                organisation_id,
+                organisation,
+            })
             .collect();
         Ok(Listing::of(rows, count))
     }
 
     /// Referrals declined, missed or cancelled since `since`, with the barrier reported:
-    /// (referral code, from, to, status, barrier).
-    pub async fn recent_barriers(&self, since: i64) -> Result<Vec<(String, String, String, String, Option<String>)>> {
+    /// (referral id, referral code, from, to, status, barrier).
+    pub async fn recent_barriers(
+        &self,
+        since: i64,
+    ) -> Result<Vec<(Uuid, String, String, String, String, Option<String>)>> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT r.code, fo.name, o.name, e.to_status, e.barrier FROM referral_events e \
+                "SELECT r.id, r.code, fo.name, o.name, e.to_status, e.barrier FROM referral_events e \
                  JOIN referrals r ON r.id = e.referral_id JOIN organisations o ON o.id = r.to_organisation_id \
                  JOIN organisations fo ON fo.id = r.from_organisation_id \
                  WHERE e.to_status IN ('declined', 'no_show', 'cancelled') AND e.at >= $1 ORDER BY e.at DESC LIMIT 200",

@@ -338,8 +338,8 @@ async fn worklists_show_each_rows_own_person_code(db: &TestDb) {
         }
         let follow_ups = store.follow_ups_due(None, "2100-01-01", 10_000).await.unwrap().rows;
         assert!(!follow_ups.is_empty());
-        for (_, person, person_code, _, _) in &follow_ups {
-            assert_eq!(person_code, code[person]);
+        for f in &follow_ups {
+            assert_eq!(f.person_code, code[&f.person_id]);
         }
         let lost = store.lost_to_follow_up(None, i64::MAX, 10_000).await.unwrap().rows;
         assert!(!lost.is_empty());

@@ -31,10 +31,12 @@ pub enum Rule {
 
 pub const ADMIN: &[Role] = &[Role::Admin];
 pub const AUDITORS: &[Role] = &[Role::Coordinator, Role::Admin];
-/// Who maintains the service directory (DESIGN.md: coordinators).
 /// Who sees the indicators (aggregates only, never a person).
 pub const EVIDENCE_READERS: &[Role] = &[Role::Analyst, Role::Coordinator, Role::Admin];
+/// Who maintains the service directory (DESIGN.md: coordinators).
 pub const DIRECTORY_KEEPERS: &[Role] = &[Role::Coordinator];
+/// Who chases escalations across organisations.
+pub const COORDINATORS: &[Role] = &[Role::Coordinator];
 
 /// Which credentials a route takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,6 +36,14 @@ impl Tr {
         LOCALES.lookup(&self.id, key)
     }
 
+    /// A message about a number, `$count`: the number itself, so that the message can choose the
+    /// plural form of the language, or with `capped` the text `N+`.
+    pub fn count(&self, key: &str, n: usize, capped: bool) -> String {
+        let value = if capped { FluentValue::from(format!("{n}+")) } else { FluentValue::from(n) };
+        let args: HashMap<Cow<'static, str>, FluentValue> = HashMap::from([(Cow::Borrowed("count"), value)]);
+        LOCALES.lookup_with_args(&self.id, key, &args)
+    }
+
     pub fn with(&self, key: &str, args: &[(&'static str, String)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue> =
             args.iter().map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone()))).collect();

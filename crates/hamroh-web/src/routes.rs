@@ -9,7 +9,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
 use hamroh_domain::access::CARE_ROLES;
 
-use crate::auth::{ADMIN, AUDITORS, Credentials, DIRECTORY_KEEPERS, EVIDENCE_READERS, Rule, enforce};
+use crate::auth::{ADMIN, AUDITORS, COORDINATORS, Credentials, DIRECTORY_KEEPERS, EVIDENCE_READERS, Rule, enforce};
 use crate::pages::{
     account, admin, clinical, dashboard, directory, login, partner, persons, record, referrals, services, worklist,
 };
@@ -68,6 +68,7 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::POST, "/follow-ups/{id}", Roles(CARE_ROLES), post(persons::change_follow_up)),
         (Method::POST, "/persons/{id}/follow-ups", Roles(CARE_ROLES), post(persons::add_follow_up)),
         (Method::GET, "/worklist", Roles(CARE_ROLES), get(worklist::worklist)),
+        (Method::GET, "/worklist/referrals/{id}", Roles(COORDINATORS), get(worklist::referral_summary)),
         (Method::GET, "/directory", Public, get(directory::directory)),
         (Method::GET, "/dashboard", Roles(EVIDENCE_READERS), get(dashboard::dashboard)),
         (Method::GET, "/dashboard.csv", Roles(EVIDENCE_READERS), get(dashboard::csv)),

@@ -58,6 +58,7 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
         | ("POST", "/persons" | "/api/v1/persons") => Care,
         ("GET", "/directory" | "/api/v1/services") => Anyone,
         (_, p) if p.starts_with("/directory/services") => Coordinator,
+        ("GET", "/worklist/referrals/{id}") => Coordinator,
         ("GET", p) if p.starts_with("/dashboard") || p.starts_with("/api/v1/indicators") => Evidence,
         ("GET", "/api/v1/referrals/{id}") | ("POST", "/api/v1/referrals/{id}/transitions") => Referral,
         ("POST", "/api/v1/persons/{id}/referrals") => PersonCare,

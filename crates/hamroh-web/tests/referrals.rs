@@ -303,21 +303,41 @@ async fn lost_section(db: &TestDb, session: &str, id: &str) -> (String, Vec<Stri
 }
 
 /// Every person of the test world had a positive PHQ-2 in January and nothing since: all four are
-/// lost, two of each clinic. The coordinator sees counts by organisation; a clinician sees their
-/// clinic's own, each linked. A follow-up done answers one of them.
+/// lost, two of each clinic. The coordinator sees counts by organisation, each opening that
+/// organisation's persons; a clinician sees their clinic's own, each linked. A follow-up done
+/// answers one of them. Every heading says what its count counts.
 async fn lost_to_follow_up_is_counted_for_the_coordinator_and_listed_for_the_clinic(db: &TestDb) {
     let w = support::world(db).await;
     let coordinator = session_for(db, w.users.iter().find(|(r, _)| *r == Role::Coordinator).unwrap().1).await;
     let (heading, rows) = lost_section(db, &coordinator, "lost").await;
-    assert!(heading.ends_with("(4)"), "{heading}");
-    assert_eq!(rows, ["Other clinic · 2", "Our clinic · 2"]);
-    // The late follow-ups' heading counts the follow-ups its one row tells of, not the row.
+    assert!(heading.ends_with("(4 persons)"), "{heading}");
+    let by_org = |org: uuid::Uuid, name: &str, n: &str| {
+        format!(r#"<a href="/worklist?all=lost&#38;organisation={org}#lost">{name}</a> · {n}"#)
+    };
+    assert_eq!(rows, [by_org(w.other, "Other clinic", "2 persons"), by_org(w.ours, "Our clinic", "2 persons")]);
+    // Drilling down: the other clinic's persons by code only, ours linked to their pages.
+    let drill = |org: uuid::Uuid| {
+        let coordinator = coordinator.clone();
+        async move {
+            let uri = format!("/worklist?all=lost&organisation={org}");
+            let page = send(db, request("GET", &uri, Some(&coordinator), None)).await;
+            assert_eq!(page.status, StatusCode::OK);
+            let start = page.body.find(r#"<h2 id="lost">"#).unwrap();
+            page.body[start..start + page.body[start..].find("</section>").unwrap()].to_owned()
+        }
+    };
+    let theirs = drill(w.other).await;
+    assert!(theirs.contains("Other clinic") && theirs.contains("(2 persons)"), "{theirs}");
+    assert!(theirs.contains("HM-OTH1") && !theirs.contains(&format!("/persons/{}", w.other_person)), "{theirs}");
+    let ours = drill(w.ours).await;
+    assert!(ours.contains(&format!(r#"<a href="/persons/{}">HM-OWN1</a>"#, w.own_person)), "{ours}");
+    // The late follow-ups are listed, each naming its organisation; the heading counts them.
     let (heading, rows) = lost_section(db, &coordinator, "late-follow-ups").await;
-    let count = heading.rsplit('(').next().unwrap().trim_end_matches(')').to_owned();
-    assert!(rows[0].contains(&count), "{heading} {rows:?}");
+    assert!(heading.ends_with(&format!("({} follow-ups)", rows.len())), "{heading} {rows:?}");
+    assert!(rows.iter().all(|r| r.contains("Our clinic") || r.contains("Other clinic")), "{rows:?}");
     let clinician = session_for(db, w.users.iter().find(|(r, _)| *r == Role::Clinician).unwrap().1).await;
     let (heading, rows) = lost_section(db, &clinician, "lost-here").await;
-    assert!(heading.ends_with("(2)"), "{heading}");
+    assert!(heading.ends_with("(2 persons)"), "{heading}");
     let own = format!(r#"<a href="/persons/{}">HM-OWN1</a>"#, w.own_person);
     let withdrawn = format!(r#"<a href="/persons/{}">HM-WDR1</a>"#, w.withdrawn_person);
     assert_eq!(rows.len(), 2, "{rows:?}");
@@ -327,10 +347,24 @@ async fn lost_to_follow_up_is_counted_for_the_coordinator_and_listed_for_the_cli
         send(db, request("POST", &format!("/follow-ups/{}/complete", w.follow_ups[0]), Some(&clinician), None)).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let (heading, rows) = lost_section(db, &coordinator, "lost").await;
-    assert!(heading.ends_with("(3)"), "{heading}");
-    assert_eq!(rows, ["Other clinic · 2", "Our clinic · 1"]);
+    assert!(heading.ends_with("(3 persons)"), "{heading}");
+    assert_eq!(rows, [by_org(w.other, "Other clinic", "2 persons"), by_org(w.ours, "Our clinic", "1 person")]);
+    // An escalated referral of two other organisations opens as the coordinator may see it:
+    // parties, dates and steps, neither reason nor names; a clinician may not open it.
+    let summary = format!("/worklist/referrals/{}", w.referral_elsewhere);
+    let page = send(db, request("GET", &summary, Some(&coordinator), None)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("HM-OTH1") && page.body.contains("Other clinic"), "{}", page.body);
+    assert!(!page.body.contains("Раҳимов"), "no names");
+    let trail = db.store.audit_of_entity("referral_summary", &w.referral_elsewhere.to_string(), 5).await.unwrap();
+    assert_eq!(trail.len(), 1, "the read is audited");
+    let refused = send(db, request("GET", &summary, Some(&clinician), None)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let (heading, rows) = lost_section(db, &clinician, "lost-here").await;
-    assert!(heading.ends_with("(1)") && rows.len() == 1 && rows[0].starts_with(&withdrawn), "{heading} {rows:?}");
+    assert!(
+        heading.ends_with("(1 person)") && rows.len() == 1 && rows[0].starts_with(&withdrawn),
+        "{heading} {rows:?}"
+    );
 }
 
 /// The link's path (`/r/<secret>`) in a page or a message.

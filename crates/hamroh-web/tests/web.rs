@@ -161,7 +161,7 @@ async fn a_long_worklist_section_shows_its_first_rows_and_links_to_all(db: &Test
     let (status, _, body) = send(db, worklist("/worklist")).await;
     assert_eq!(status, StatusCode::OK);
     let first = section(&body);
-    assert!(first.contains("(60)"), "the heading counts every row: {first}");
+    assert!(first.contains("(60 наблюдений)"), "the heading counts every row and says what: {first}");
     assert_eq!(first.matches("<li>").count(), 50);
     assert!(first.contains("2026-01-01") && !first.contains("2026-03-01"), "the most overdue come first");
     assert!(first.contains(r#"href="/worklist?all=follow-ups#follow-ups""#));
@@ -184,7 +184,7 @@ async fn a_long_worklist_section_shows_its_first_rows_and_links_to_all(db: &Test
     db.store.insert_batch(&hamroh_store::Actor::system("test"), &more).await.unwrap();
     let (_, _, body) = send(db, worklist("/worklist")).await;
     let full = section(&body);
-    assert!(full.contains("(500+)"), "{full}");
+    assert!(full.contains("(500+ наблюдений)"), "{full}");
     assert_eq!(full.matches("<li>").count(), 50);
 }
 

@@ -468,16 +468,13 @@ pub async fn worklist(State(state): State<AppState>, caller: Caller) -> Result<J
             referral,
         ),
         overdue: section(store.overdue_referrals(Some(org), &today.to_string(), API_ROWS).await?, referral),
-        follow_ups_due: section(
-            store.follow_ups_due(Some(org), &due, API_ROWS).await?,
-            |(id, person_id, person_code, kind, due_date)| WorkItem {
-                id,
-                person_id: Some(person_id),
-                person_code,
-                label: kind,
-                due_date,
-            },
-        ),
+        follow_ups_due: section(store.follow_ups_due(Some(org), &due, API_ROWS).await?, |f| WorkItem {
+            id: f.id,
+            person_id: Some(f.person_id),
+            person_code: f.person_code,
+            label: f.kind,
+            due_date: f.due_date,
+        }),
         lost_to_follow_up: section(store.lost_to_follow_up(Some(org), lost_cutoff, API_ROWS).await?, |l| WorkItem {
             id: l.person_id,
             person_id: Some(l.person_id),

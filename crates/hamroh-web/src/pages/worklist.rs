@@ -26,30 +26,57 @@ pub struct Section {
     pub title: String,
     /// (link, text, detail)
     pub rows: Vec<(String, String, String)>,
-    /// How many rows the section holds: `500+` for one that holds as many as the store counts.
+    /// What the heading counts, with the count: "12 referrals"; `500+` for a section that holds
+    /// as many as the store counts.
     pub count: String,
     /// The label of the link to the whole section, when rows were left off.
     pub more: Option<String>,
 }
 
 impl Section {
-    /// A section of listed rows, with the link to all of them when some were left off.
+    /// A section of listed rows, each a `unit` of the count (see [`Unit`]), with the link to all
+    /// of them when some were left off.
     fn listed<T>(
         t: &Tr,
         id: &'static str,
-        title: String,
+        (title, unit): (String, Unit),
         listing: Listing<T>,
         row: impl Fn(T) -> (String, String, String),
     ) -> Self {
         let count = shown_count(&listing);
         let more =
             (listing.count > listing.rows.len()).then(|| t.with("worklist-show-all", &[("count", count.clone())]));
+        let count = unit.count(t, listing.count, listing.capped());
         Self { id, title, rows: listing.rows.into_iter().map(row).collect(), count, more }
     }
 
     /// A section of rows that are all shown.
-    fn whole(id: &'static str, title: String, rows: Vec<(String, String, String)>) -> Self {
-        Self { id, title, count: rows.len().to_string(), rows, more: None }
+    fn whole(t: &Tr, id: &'static str, (title, unit): (String, Unit), rows: Vec<(String, String, String)>) -> Self {
+        Self { id, title, count: unit.count(t, rows.len(), false), rows, more: None }
+    }
+}
+
+/// What a section's count counts, named in its heading: a section of organisations can count the
+/// persons they hold.
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    Persons,
+    Encounters,
+    Referrals,
+    FollowUps,
+    Barriers,
+}
+
+impl Unit {
+    fn count(self, t: &Tr, n: usize, capped: bool) -> String {
+        let key = match self {
+            Unit::Persons => "worklist-unit-persons",
+            Unit::Encounters => "worklist-unit-encounters",
+            Unit::Referrals => "worklist-unit-referrals",
+            Unit::FollowUps => "worklist-unit-follow-ups",
+            Unit::Barriers => "worklist-unit-barriers",
+        };
+        t.count(key, n, capped)
     }
 }
 
@@ -66,6 +93,8 @@ const SHOWN: usize = 50;
 pub struct WorklistQuery {
     /// The section to show whole.
     all: Option<String>,
+    /// For coordinators: the organisation whose persons lost to follow-up to list.
+    organisation: Option<Uuid>,
 }
 
 #[derive(Template)]
@@ -83,15 +112,16 @@ pub async fn worklist(
     caller: Caller,
     Query(q): Query<WorklistQuery>,
 ) -> Response {
-    build_worklist(&state, &viewer, &caller, q.all.as_deref()).await.unwrap_or_else(|e| error_page(&viewer, e))
+    build_worklist(&state, &viewer, &caller, &q).await.unwrap_or_else(|e| error_page(&viewer, e))
 }
 
 async fn build_worklist(
     state: &AppState,
     viewer: &Viewer,
     caller: &Caller,
-    all: Option<&str>,
+    q: &WorklistQuery,
 ) -> Result<Response, WebError> {
+    let all = q.all.as_deref();
     let t = &viewer.tr;
     let org = caller.principal.organisation_id;
     let today = workflow::today();
@@ -144,11 +174,11 @@ async fn build_worklist(
         }
     };
     let mut sections = vec![
-        Section::listed(t, "red-flags", t.get("urgent-title"), flags, flag_row(&names)),
+        Section::listed(t, "red-flags", (t.get("urgent-title"), Unit::Persons), flags, flag_row(&names)),
         Section::listed(
             t,
             "self-harm-not-asked",
-            t.get("worklist-self-harm-not-asked"),
+            (t.get("worklist-self-harm-not-asked"), Unit::Encounters),
             store.self_harm_not_asked(org, rows("self-harm-not-asked")).await?,
             |(_, code, encounter, at)| {
                 (
@@ -158,36 +188,43 @@ async fn build_worklist(
                 )
             },
         ),
-        Section::listed(t, "inbox", t.get("worklist-inbox"), store.inbox(org, rows("inbox")).await?, referral_row),
+        Section::listed(
+            t,
+            "inbox",
+            (t.get("worklist-inbox"), Unit::Referrals),
+            store.inbox(org, rows("inbox")).await?,
+            referral_row,
+        ),
         Section::listed(
             t,
             "answers",
-            t.get("worklist-answers"),
+            (t.get("worklist-answers"), Unit::Referrals),
             store.sent_updates(org, hamroh_store::now_millis() - 7 * 86_400_000, rows("answers")).await?,
             referral_row,
         ),
         Section::listed(
             t,
             "overdue",
-            t.get("worklist-overdue"),
+            (t.get("worklist-overdue"), Unit::Referrals),
             store.overdue_referrals(Some(org), &today.to_string(), rows("overdue")).await?,
             referral_row,
         ),
         Section::listed(
             t,
             "follow-ups",
-            t.get("worklist-follow-ups"),
+            (t.get("worklist-follow-ups"), Unit::FollowUps),
             store
                 .follow_ups_due(Some(org), &(today + jiff::Span::new().days(7)).to_string(), rows("follow-ups"))
                 .await?,
-            |(_, person, code, kind, due)| {
-                (format!("/persons/{person}"), code, format!("{} · {due}", t.get(&format!("follow_up-{kind}"))))
+            |f| {
+                let what = format!("{} · {}", t.get(&format!("follow_up-{}", f.kind)), f.due_date);
+                (format!("/persons/{}", f.person_id), f.person_code, what)
             },
         ),
         Section::listed(
             t,
             "lost-here",
-            t.with("worklist-lost-here", &[("days", state.safety_net.lost_after_days.to_string())]),
+            (t.with("worklist-lost-here", &[("days", state.safety_net.lost_after_days.to_string())]), Unit::Persons),
             store.lost_to_follow_up(Some(org), lost_cutoff, rows("lost-here")).await?,
             |l| {
                 let since = format!("{} {}", t.get("worklist-waiting-since"), local_time(l.since));
@@ -204,64 +241,155 @@ async fn build_worklist(
             Section::listed(
                 t,
                 "escalated-red-flags",
-                t.with(
-                    "worklist-escalated-red-flags",
-                    &[("hours", state.safety_net.red_flag_escalation_hours.to_string())],
+                (
+                    t.with(
+                        "worklist-escalated-red-flags",
+                        &[("hours", state.safety_net.red_flag_escalation_hours.to_string())],
+                    ),
+                    Unit::Persons,
                 ),
                 store.escalated_items(None, rows("escalated-red-flags")).await?,
                 flag_row(&std::collections::HashMap::new()),
             ),
         );
-        // Coordinators chase organisations, not persons: referral codes and organisations only.
+        // Coordinators chase organisations, not persons: codes and organisations only; each row
+        // opens what is behind it, as far as a coordinator may see it.
         sections.push(Section::listed(
             t,
             "escalated",
-            t.with("worklist-escalated", &[("days", days.clone())]),
+            (t.with("worklist-escalated", &[("days", days.clone())]), Unit::Referrals),
             store.overdue_referrals(None, &grace, rows("escalated")).await?,
             |r| {
                 (
-                    String::new(),
+                    format!("/worklist/referrals/{}", r.id),
                     r.code,
                     format!("{} → {} · {} {}", r.from_organisation, r.service, t.get("referral-due"), r.due_date),
                 )
             },
         ));
-        let late = store.follow_ups_due(None, &grace, 0).await?;
-        // One row that says how many: the heading counts the follow-ups, not the row.
-        let mut section = Section::whole(
+        sections.push(Section::listed(
+            t,
             "late-follow-ups",
-            t.with("worklist-late-follow-ups", &[("days", days)]),
-            vec![(String::new(), t.with("worklist-count", &[("count", shown_count(&late))]), String::new())],
-        );
-        section.count = shown_count(&late);
-        sections.push(section);
+            (t.with("worklist-late-follow-ups", &[("days", days)]), Unit::FollowUps),
+            store.follow_ups_due(None, &grace, rows("late-follow-ups")).await?,
+            |f| {
+                // Another organisation's person is not the coordinator's to open: the row names
+                // the organisation to call.
+                let link = if f.organisation_id == org { format!("/persons/{}", f.person_id) } else { String::new() };
+                let what = format!("{} · {} · {}", t.get(&format!("follow_up-{}", f.kind)), f.due_date, f.organisation);
+                (link, f.person_code, what)
+            },
+        ));
         let month_ago = hamroh_store::now_millis() - 30 * 86_400_000;
         let barriers = store
             .recent_barriers(month_ago)
             .await?
             .into_iter()
-            .map(|(code, from, to, status, barrier)| {
+            .map(|(id, code, from, to, status, barrier)| {
                 let barrier = barrier.map(|b| t.get(&format!("barrier-{b}"))).unwrap_or_default();
                 (
-                    String::new(),
+                    format!("/worklist/referrals/{id}"),
                     code,
                     format!("{from} → {to} · {} · {barrier}", t.get(&format!("referral_status-{status}"))),
                 )
             })
             .collect();
-        sections.push(Section::whole("barriers", t.get("worklist-barriers"), barriers));
-        // One row per registering organisation; the section counts persons.
-        let lost = store.lost_by_organisation(lost_cutoff).await?;
-        let persons: i64 = lost.iter().map(|l| l.count).sum();
-        let mut section = Section::whole(
-            "lost",
-            t.with("worklist-lost", &[("days", state.safety_net.lost_after_days.to_string())]),
-            lost.into_iter().map(|l| (String::new(), l.organisation, l.count.to_string())).collect(),
-        );
-        section.count = persons.to_string();
-        sections.push(section);
+        sections.push(Section::whole(t, "barriers", (t.get("worklist-barriers"), Unit::Barriers), barriers));
+        sections.push(lost_section(state, t, org, q.organisation, lost_cutoff).await?);
     }
     Ok(page(viewer, StatusCode::OK, &WorklistPage { c: Chrome::new(viewer), sections, emergency }))
+}
+
+/// Persons lost to follow-up across organisations: one row per registering organisation, which
+/// opens that organisation's persons (codes; the person page only for the coordinator's own).
+/// The heading counts persons either way.
+async fn lost_section(
+    state: &AppState,
+    t: &Tr,
+    own: Uuid,
+    chosen: Option<Uuid>,
+    lost_cutoff: i64,
+) -> Result<Section, WebError> {
+    let lost = state.store.lost_by_organisation(lost_cutoff).await?;
+    let days = state.safety_net.lost_after_days.to_string();
+    if let Some(chosen) = chosen {
+        let name =
+            lost.iter().find(|l| l.organisation_id == chosen).map(|l| l.organisation.clone()).unwrap_or_default();
+        let title = t.with("worklist-lost-at", &[("days", days), ("organisation", name)]);
+        let listing = state.store.lost_to_follow_up(Some(chosen), lost_cutoff, WORKLIST_ROWS).await?;
+        let mut section = Section::listed(t, "lost", (title, Unit::Persons), listing, |l| {
+            let link = if chosen == own { format!("/persons/{}", l.person_id) } else { String::new() };
+            (link, l.person_code, format!("{} {}", t.get("worklist-waiting-since"), local_time(l.since)))
+        });
+        section.rows.push(("/worklist#lost".to_owned(), t.get("worklist-lost-every-organisation"), String::new()));
+        return Ok(section);
+    }
+    let persons: i64 = lost.iter().map(|l| l.count).sum();
+    let rows = lost
+        .into_iter()
+        .map(|l| {
+            let link = format!("/worklist?all=lost&organisation={}#lost", l.organisation_id);
+            (link, l.organisation, t.count("worklist-unit-persons", usize::try_from(l.count).unwrap_or(0), false))
+        })
+        .collect();
+    let mut section = Section::whole(t, "lost", (t.with("worklist-lost", &[("days", days)]), Unit::Persons), rows);
+    section.count = t.count("worklist-unit-persons", usize::try_from(persons).unwrap_or(0), false);
+    Ok(section)
+}
+
+#[derive(Template)]
+#[template(path = "referral_summary.html")]
+struct SummaryPage {
+    c: Chrome,
+    code: String,
+    person_code: String,
+    from: String,
+    to: String,
+    contact: String,
+    hours: String,
+    status: String,
+    urgency: String,
+    sent: String,
+    due: String,
+    steps: Vec<String>,
+}
+
+/// An escalated referral as a coordinator sees it: who to call about it, how it stands and its
+/// steps; no clinical content and no names.
+pub async fn referral_summary(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: Caller,
+    super::PageId(id): super::PageId,
+) -> Response {
+    let r = match caller.gate(&state).referral_summary(id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&viewer, e.into()),
+    };
+    let t = &viewer.tr;
+    let steps = r
+        .history
+        .iter()
+        .map(|h| {
+            let barrier = h.barrier.map(|b| format!(" · {}", t.get(&format!("barrier-{b}")))).unwrap_or_default();
+            format!("{} · {}{barrier}", local_time(h.at), status_label(t, h.to_status))
+        })
+        .collect();
+    let template = SummaryPage {
+        c: Chrome::new(&viewer),
+        code: r.code,
+        person_code: r.person_code,
+        from: r.from_organisation,
+        to: format!("{} · {}", r.service, r.to_organisation),
+        contact: r.service_contact.unwrap_or_default(),
+        hours: r.service_hours.unwrap_or_default(),
+        status: status_label(t, r.status),
+        urgency: t.get(&format!("urgency-{}", r.urgency)),
+        sent: local_time(r.created_at),
+        due: r.due_date,
+        steps,
+    };
+    page(&viewer, StatusCode::OK, &template)
 }
 
 pub async fn complete_follow_up(
