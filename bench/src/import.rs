@@ -90,6 +90,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         sector: Sector::PrimaryCare,
         district: None,
         uses_hamroh: true,
+        name_lang: hamroh_domain::org::Lang::En,
+        translations: Default::default(),
     };
     let now = jiff::Timestamp::now();
     let ctx = Context {

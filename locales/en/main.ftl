@@ -636,3 +636,18 @@ worklist-unit-barriers = { $count ->
 worklist-lost-at = Lost to follow-up at { $organisation }: positive screen and nothing attended or done in { $days } days
 worklist-lost-every-organisation = Every organisation
 summary-help = What coordinators see of another organisation's referral: who to call, how it stands and its steps. Clinical content and names stay with the organisations that hold them.
+
+## The directory in three languages
+services-description = What the service does
+services-text-lang = Language of the name, description and opening hours above
+services-translations = In other languages
+services-translations-hint = Pages in a language without a translation show the words above, marked with their language. A translation without a name is left out.
+services-in-tg = In Tajik
+services-in-ru = In Russian
+services-in-en = In English
+lang-name-tg = Tajik
+lang-name-ru = Russian
+lang-name-en = English
+shown-in-tg = in Tajik
+shown-in-ru = in Russian
+shown-in-en = in English

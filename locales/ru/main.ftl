@@ -641,3 +641,18 @@ worklist-unit-barriers = { $count ->
 worklist-lost-at = Выпавшие из наблюдения в { $organisation }: положительный скрининг и ничего не посещено или не сделано за { $days } дн.
 worklist-lost-every-organisation = Все организации
 summary-help = Что координатор видит о направлении другой организации: кому звонить, в каком оно состоянии и его шаги. Клинические сведения и имена остаются у организаций, которые их ведут.
+
+## The directory in three languages
+services-description = Чем занимается служба
+services-text-lang = Язык названия, описания и часов работы выше
+services-translations = На других языках
+services-translations-hint = Страницы на языке без перевода показывают текст выше с пометкой о его языке. Перевод без названия не сохраняется.
+services-in-tg = По-таджикски
+services-in-ru = По-русски
+services-in-en = По-английски
+lang-name-tg = Таджикский
+lang-name-ru = Русский
+lang-name-en = Английский
+shown-in-tg = по-таджикски
+shown-in-ru = по-русски
+shown-in-en = по-английски

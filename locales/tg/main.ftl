@@ -621,3 +621,18 @@ worklist-unit-barriers = { $count } монеа
 worklist-lost-at = Аз пайгирӣ афтодагон дар { $organisation }: скрининги мусбат ва дар { $days } рӯз ҳеҷ ташриф ё иҷро нест
 worklist-lost-every-organisation = Ҳамаи ташкилотҳо
 summary-help = Он чи ҳамоҳангсоз дар бораи роҳхати ташкилоти дигар мебинад: ба кӣ занг задан, ҳолати он ва қадамҳояш. Маълумоти клиникӣ ва номҳо дар ташкилотҳое мемонанд, ки онҳоро нигоҳ медоранд.
+
+## The directory in three languages
+services-description = Хадамот чӣ кор мекунад
+services-text-lang = Забони ном, тавсиф ва соатҳои кори боло
+services-translations = Бо забонҳои дигар
+services-translations-hint = Саҳифаҳо бо забоне, ки тарҷума надорад, матни болоро бо нишони забонаш нишон медиҳанд. Тарҷума бе ном нигоҳ дошта намешавад.
+services-in-tg = Бо забони тоҷикӣ
+services-in-ru = Бо забони русӣ
+services-in-en = Бо забони англисӣ
+lang-name-tg = Тоҷикӣ
+lang-name-ru = Русӣ
+lang-name-en = Англисӣ
+shown-in-tg = бо забони тоҷикӣ
+shown-in-ru = бо забони русӣ
+shown-in-en = бо забони англисӣ

@@ -5,6 +5,7 @@ use hamroh_domain::model::{Batch, Organisation, Service, User};
 use hamroh_domain::org::{Lang, Role, Sector};
 use hamroh_domain::person::DistrictCode;
 use hamroh_domain::service::{Cost, ServiceLanguage};
+use hamroh_domain::wording::{Translations, Wording};
 use rand::SeedableRng;
 use uuid::Uuid;
 
@@ -71,6 +72,8 @@ struct OrgSpec {
     /// (service name, service type, response days, regions covered)
     services: &'static [(&'static str, &'static str, i64, &'static [&'static str])],
 }
+
+const HOURS: &str = "Mon–Fri 08:00–17:00";
 
 const ALL_REGIONS: &[&str] = &["TJ-DU", "TJ-SU", "TJ-KT", "TJ-GB", "TJ-RA"];
 
@@ -206,6 +209,129 @@ const ORGS: &[OrgSpec] = &[
     },
 ];
 
+/// The demo directory's words in Russian and Tajik: (English, Russian, Tajik).
+const WORDS: &[(&str, &str, &str)] = &[
+    (
+        "Kulob City Health Centre (demo)",
+        "Городской центр здоровья, Куляб (демо)",
+        "Маркази саломатии шаҳри Кӯлоб (намоишӣ)",
+    ),
+    (
+        "Bokhtar City Health Centre (demo)",
+        "Городской центр здоровья, Бохтар (демо)",
+        "Маркази саломатии шаҳри Бохтар (намоишӣ)",
+    ),
+    (
+        "Khujand City Health Centre (demo)",
+        "Городской центр здоровья, Худжанд (демо)",
+        "Маркази саломатии шаҳри Хуҷанд (намоишӣ)",
+    ),
+    (
+        "Rudaki District Health Centre (demo)",
+        "Районный центр здоровья, Рудаки (демо)",
+        "Маркази саломатии ноҳияи Рӯдакӣ (намоишӣ)",
+    ),
+    (
+        "Sino District Health Centre, Dushanbe (demo)",
+        "Центр здоровья района Сино, Душанбе (демо)",
+        "Маркази саломатии ноҳияи Сино, Душанбе (намоишӣ)",
+    ),
+    (
+        "Khorugh City Health Centre (demo)",
+        "Городской центр здоровья, Хорог (демо)",
+        "Маркази саломатии шаҳри Хоруғ (намоишӣ)",
+    ),
+    (
+        "Regional Mental Health Service, Khatlon (demo)",
+        "Областная служба психического здоровья, Хатлон (демо)",
+        "Хадамоти вилоятии солимии равонӣ, Хатлон (намоишӣ)",
+    ),
+    (
+        "City Mental Health Centre, Dushanbe (demo)",
+        "Городской центр психического здоровья, Душанбе (демо)",
+        "Маркази шаҳрии солимии равонӣ, Душанбе (намоишӣ)",
+    ),
+    (
+        "Rehabilitation Centre for People with Disabilities (demo)",
+        "Реабилитационный центр для людей с инвалидностью (демо)",
+        "Маркази тавонбахшии одамони дорои маъюбӣ (намоишӣ)",
+    ),
+    (
+        "Social Protection Office, Kulob (demo)",
+        "Управление социальной защиты, Куляб (демо)",
+        "Раёсати ҳифзи иҷтимоӣ, Кӯлоб (намоишӣ)",
+    ),
+    ("Employment Service, Khujand (demo)", "Служба занятости, Худжанд (демо)", "Хадамоти шуғл, Хуҷанд (намоишӣ)"),
+    (
+        "Returnees Support NGO (demo)",
+        "Общественная организация поддержки вернувшихся мигрантов (демо)",
+        "Ташкилоти ҷамъиятии дастгирии муҳоҷирони баргашта (намоишӣ)",
+    ),
+    (
+        "International Organisation Country Office (demo)",
+        "Страновой офис международной организации (демо)",
+        "Дафтари кишварии созмони байналмилалӣ (намоишӣ)",
+    ),
+    (
+        "Small Business Support Fund (demo)",
+        "Фонд поддержки малого бизнеса (демо)",
+        "Хазинаи дастгирии соҳибкории хурд (намоишӣ)",
+    ),
+    (
+        "District Health Office, Kulob (demo)",
+        "Районный отдел здравоохранения, Куляб (демо)",
+        "Шуъбаи ноҳиявии тандурустӣ, Кӯлоб (намоишӣ)",
+    ),
+    (
+        "Ministry Health Information Unit (demo)",
+        "Отдел медицинской информации министерства (демо)",
+        "Шуъбаи иттилооти тиббии вазорат (намоишӣ)",
+    ),
+    (
+        "Outpatient psychiatric assessment",
+        "Амбулаторное психиатрическое обследование",
+        "Муоинаи амбулатории равонпизишкӣ",
+    ),
+    ("Psychological counselling", "Психологическое консультирование", "Машварати равоншиносӣ"),
+    ("Physical rehabilitation", "Физическая реабилитация", "Тавонбахшии ҷисмонӣ"),
+    ("Assistive devices", "Вспомогательные средства", "Воситаҳои ёрирасон"),
+    ("Disability status assessment", "Установление инвалидности", "Муайян кардани маъюбӣ"),
+    ("Social assistance", "Социальная помощь", "Кумаки иҷтимоӣ"),
+    (
+        "Job placement and vocational training",
+        "Трудоустройство и профессиональное обучение",
+        "Бо кор таъмин кардан ва омӯзиши касбӣ",
+    ),
+    ("Psychosocial support group", "Группа психосоциальной поддержки", "Гурӯҳи дастгирии равонӣ-иҷтимоӣ"),
+    ("Legal counselling on compensation", "Юридическая консультация по компенсации", "Машварати ҳуқуқӣ оид ба ҷуброн"),
+    ("Reintegration assistance", "Помощь в реинтеграции", "Кумак барои ҳамгироии дубора"),
+    (
+        "Small-business grants for returnees with disabilities",
+        "Гранты на малый бизнес для вернувшихся мигрантов с инвалидностью",
+        "Грантҳо барои тиҷорати хурди муҳоҷирони баргаштаи дорои маъюбӣ",
+    ),
+    ("Mon–Fri 08:00–17:00", "Пн–Пт 08:00–17:00", "Дш–Ҷм 08:00–17:00"),
+];
+
+/// Russian and Tajik for an English text of the demo directory.
+fn ru_tg(en: &str) -> (&'static str, &'static str) {
+    WORDS.iter().find(|w| w.0 == en).map(|w| (w.1, w.2)).unwrap_or_else(|| panic!("no translation of {en}"))
+}
+
+/// The demo directory entry's name (and opening hours) in Russian and Tajik.
+fn translated(name: &str, opening_hours: Option<&str>) -> Translations {
+    [Lang::Ru, Lang::Tg]
+        .into_iter()
+        .map(|lang| {
+            let pick = |en: &str| {
+                let (ru, tg) = ru_tg(en);
+                if lang == Lang::Ru { ru } else { tg }.to_owned()
+            };
+            (lang, Wording { name: pick(name), description: None, opening_hours: opening_hours.map(pick) })
+        })
+        .collect()
+}
+
 /// (username, password, display name, role, organisation index in ORGS)
 const LOGINS: &[(&str, &str, &str, Role, usize)] = &[
     ("clinician", "demo-clinician-pass", "Dr Malika Saidova (demo)", Role::Clinician, 0),
@@ -236,6 +362,8 @@ pub fn directory() -> DemoDirectory {
             sector: spec.sector,
             district: Some(DistrictCode::parse(spec.district).expect("demo districts are known")),
             uses_hamroh: spec.uses_hamroh,
+            name_lang: Lang::En,
+            translations: translated(spec.name, None),
         });
         for (name, service_type, response_days, regions) in spec.services {
             services.push(Service {
@@ -264,7 +392,10 @@ pub fn directory() -> DemoDirectory {
                 accessible: spec.sector == Sector::Rehabilitation || services.len() % 3 == 0,
                 // Not a real number: 000 is no Tajik operator code.
                 contact: Some(format!("+992 000 00 {:02} (demo)", services.len())),
-                opening_hours: Some("Mon–Fri 08:00–17:00".to_owned()),
+                opening_hours: Some(HOURS.to_owned()),
+                description: None,
+                text_lang: Lang::En,
+                translations: translated(name, Some(HOURS)),
             });
         }
     }

@@ -18,3 +18,4 @@ pub mod referral;
 pub mod registration;
 pub mod safety;
 pub mod service;
+pub mod wording;

@@ -11,6 +11,7 @@ use crate::org::{Lang, Role, Sector};
 use crate::person::{BirthYear, DistrictCode, Phone, Sex};
 use crate::referral::{Barrier, FollowUpKind, FollowUpStatus, ReferralStatus, Urgency};
 use crate::service::{Cost, ServiceLanguage};
+use crate::wording::{Translations, Wording, Words};
 
 /// Milliseconds since the Unix epoch (UTC).
 pub type Millis = i64;
@@ -23,6 +24,9 @@ pub struct Organisation {
     pub district: Option<DistrictCode>,
     /// False for an organisation that receives referrals on paper, outside Hamroh.
     pub uses_hamroh: bool,
+    /// The language `name` is in, and the name in others.
+    pub name_lang: Lang,
+    pub translations: Translations,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -41,6 +45,37 @@ pub struct Service {
     pub accessible: bool,
     pub contact: Option<String>,
     pub opening_hours: Option<String>,
+    /// What the service does, for the person and the referrer.
+    pub description: Option<String>,
+    /// The language of `name`, `description` and `opening_hours`, and those words in others.
+    pub text_lang: Lang,
+    pub translations: Translations,
+}
+
+impl Service {
+    /// The service's words in every language it has them in.
+    pub fn words(&self) -> Words {
+        Words {
+            lang: self.text_lang,
+            own: Wording {
+                name: self.name.clone(),
+                description: self.description.clone(),
+                opening_hours: self.opening_hours.clone(),
+            },
+            translations: self.translations.clone(),
+        }
+    }
+}
+
+impl Organisation {
+    /// The organisation's name in every language it has it in.
+    pub fn words(&self) -> Words {
+        Words {
+            lang: self.name_lang,
+            own: Wording { name: self.name.clone(), ..Wording::default() },
+            translations: self.translations.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -7,9 +7,10 @@ use uuid::Uuid;
 use crate::code_enum;
 use crate::geo;
 use crate::model::Service;
-use crate::org::Sector;
+use crate::org::{Lang, Sector};
 use crate::person::DistrictCode;
 use crate::registration::FieldError;
+use crate::wording::{Translations, Wording};
 
 code_enum!(
     /// What a person pays for a service.
@@ -52,6 +53,14 @@ pub struct ServiceInput {
     pub accessible: bool,
     pub contact: String,
     pub opening_hours: String,
+    /// What the service does.
+    pub description: String,
+    /// The language of `name`, `description` and `opening_hours`: `tg`, `ru` or `en`.
+    pub text_lang: String,
+    /// The name, description and opening hours in other languages; an empty name leaves the
+    /// language out.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, Wording>))]
+    pub translations: Translations,
 }
 
 impl ServiceInput {
@@ -116,8 +125,32 @@ impl ServiceInput {
         if opening_hours.as_deref().is_some_and(|c| c.chars().count() > 300) {
             err("opening_hours", "error-too-long");
         }
-        match (sector, response_days, cost) {
-            (Some(sector), Some(response_days), Some(cost)) if errors.is_empty() => Ok(Service {
+        let description = short(&self.description);
+        if description.as_deref().is_some_and(|c| c.chars().count() > 1000) {
+            err("description", "error-too-long");
+        }
+        let text_lang = self.text_lang.trim().parse::<Lang>().map_err(|_| err("text_lang", "error-choose")).ok();
+        let mut translations = Translations::new();
+        for (lang, w) in &self.translations {
+            if Some(*lang) == text_lang || w.name.trim().is_empty() {
+                continue;
+            }
+            let field = |name: &str| format!("translations.{lang}.{name}");
+            let description = w.description.as_deref().and_then(short);
+            let opening_hours = w.opening_hours.as_deref().and_then(short);
+            for (name, text, limit) in [
+                ("name", Some(w.name.trim().to_owned()), 200),
+                ("description", description.clone(), 1000),
+                ("opening_hours", opening_hours.clone(), 300),
+            ] {
+                if text.is_some_and(|t| t.chars().count() > limit) {
+                    err(&field(name), "error-too-long");
+                }
+            }
+            translations.insert(*lang, Wording { name: w.name.trim().to_owned(), description, opening_hours });
+        }
+        match (sector, response_days, cost, text_lang) {
+            (Some(sector), Some(response_days), Some(cost), Some(text_lang)) if errors.is_empty() => Ok(Service {
                 id,
                 organisation_id,
                 name: name.to_owned(),
@@ -130,6 +163,9 @@ impl ServiceInput {
                 accessible: self.accessible,
                 contact,
                 opening_hours,
+                description,
+                text_lang,
+                translations,
             }),
             _ => Err(errors),
         }
@@ -148,6 +184,9 @@ impl ServiceInput {
             accessible: s.accessible,
             contact: s.contact.clone().unwrap_or_default(),
             opening_hours: s.opening_hours.clone().unwrap_or_default(),
+            description: s.description.clone().unwrap_or_default(),
+            text_lang: s.text_lang.as_str().to_owned(),
+            translations: s.translations.clone(),
         }
     }
 }
@@ -168,6 +207,12 @@ mod tests {
             accessible: true,
             contact: " +992 37 000 00 00 ".into(),
             opening_hours: String::new(),
+            description: String::new(),
+            text_lang: "en".into(),
+            translations: Translations::from([(
+                Lang::Tg,
+                Wording { name: " Физиотерапия ".into(), ..Wording::default() },
+            )]),
         }
     }
 
@@ -178,7 +223,17 @@ mod tests {
         assert_eq!(s.districts.len(), 1 + dushanbe);
         assert_eq!(s.contact.as_deref(), Some("+992 37 000 00 00"));
         assert_eq!(s.opening_hours, None);
+        assert_eq!(s.translations[&Lang::Tg].name, "Физиотерапия");
         assert_eq!(ServiceInput::from_service(&s).validate(Uuid::nil(), Uuid::nil()).unwrap(), s);
+    }
+
+    #[test]
+    fn a_translation_without_a_name_or_in_the_own_language_is_left_out() {
+        let mut typed = input();
+        typed.translations.insert(Lang::Ru, Wording { description: Some("x".into()), ..Wording::default() });
+        typed.translations.insert(Lang::En, Wording { name: "Other".into(), ..Wording::default() });
+        let s = typed.validate(Uuid::nil(), Uuid::nil()).unwrap();
+        assert_eq!(s.translations.keys().collect::<Vec<_>>(), [&Lang::Tg]);
     }
 
     #[test]

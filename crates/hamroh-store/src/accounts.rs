@@ -163,18 +163,24 @@ impl Store {
     }
 
     pub async fn organisations(&self) -> Result<Vec<Organisation>> {
-        type Row = (Uuid, String, String, Option<String>, bool);
+        type Row = (Uuid, String, String, Option<String>, bool, String, String);
         let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT id, name, sector, district, uses_hamroh FROM organisations ORDER BY name").fetch_all(pool).await?
+            sqlx::query_as(
+                "SELECT id, name, sector, district, uses_hamroh, name_lang, translations FROM organisations ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await?
         });
         rows.into_iter()
-            .map(|(id, name, sector, district, uses_hamroh)| {
+            .map(|(id, name, sector, district, uses_hamroh, name_lang, translations)| {
                 Ok(Organisation {
                     id,
                     name,
                     sector: sector.parse()?,
                     district: district.as_deref().map(hamroh_domain::person::DistrictCode::parse).transpose()?,
                     uses_hamroh,
+                    name_lang: name_lang.parse()?,
+                    translations: crate::directory::parse_translations(&translations)?,
                 })
             })
             .collect()

@@ -4,6 +4,7 @@
 use hamroh_domain::model::Service;
 use hamroh_domain::person::DistrictCode;
 use hamroh_domain::service::ServiceLanguage;
+use hamroh_domain::wording::Translations;
 use uuid::Uuid;
 
 use crate::audit::{Actor, NewAuditEvent};
@@ -20,6 +21,15 @@ async fn insert_service_districts(tx: &mut Tx, service: &Service) -> Result<()> 
 /// Languages as stored: codes joined by commas.
 pub(crate) fn language_list(languages: &[ServiceLanguage]) -> String {
     languages.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// Translations as stored: JSON by language code.
+pub(crate) fn translations_text(t: &Translations) -> String {
+    serde_json::to_string(t).unwrap_or_else(|_| "{}".to_owned())
+}
+
+pub(crate) fn parse_translations(text: &str) -> Result<Translations> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("translations: {e}")))
 }
 
 pub(crate) fn parse_languages(text: &str) -> Result<Vec<ServiceLanguage>> {
@@ -48,10 +58,30 @@ fn changed_fields(old: &Service, new: &Service) -> Vec<&'static str> {
     check("accessible", old.accessible != new.accessible);
     check("contact", old.contact != new.contact);
     check("opening_hours", old.opening_hours != new.opening_hours);
+    check("description", old.description != new.description);
+    check("text_lang", old.text_lang != new.text_lang);
+    check("translations", old.translations != new.translations);
     changed
 }
 
-type ServiceRow = (Uuid, Uuid, String, String, String, i64, String, String, bool, Option<String>, Option<String>);
+/// A service's columns, as the directory and its listing read them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ServiceRow {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub name: String,
+    pub sector: String,
+    pub service_type: String,
+    pub response_days: i64,
+    pub languages: String,
+    pub cost: String,
+    pub accessible: bool,
+    pub contact: Option<String>,
+    pub opening_hours: Option<String>,
+    pub description: Option<String>,
+    pub text_lang: String,
+    pub translations: String,
+}
 
 impl Store {
     /// One service as stored, for editing.
@@ -59,7 +89,7 @@ impl Store {
         let row: Option<ServiceRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, organisation_id, name, sector, service_type, response_days, languages, cost, accessible, \
-                 contact, opening_hours FROM services WHERE id = $1",
+                 contact, opening_hours, description, text_lang, translations FROM services WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(pool)
@@ -73,21 +103,24 @@ impl Store {
                 .await?
         });
         Ok(Some(Service {
-            id: r.0,
-            organisation_id: r.1,
-            name: r.2,
-            sector: r.3.parse()?,
-            service_type: r.4,
-            response_days: r.5,
+            id: r.id,
+            organisation_id: r.organisation_id,
+            name: r.name,
+            sector: r.sector.parse()?,
+            service_type: r.service_type,
+            response_days: r.response_days,
             districts: districts
                 .into_iter()
                 .map(|(d,)| DistrictCode::parse(&d))
                 .collect::<std::result::Result<_, _>>()?,
-            languages: parse_languages(&r.6)?,
-            cost: r.7.parse()?,
-            accessible: r.8,
-            contact: r.9,
-            opening_hours: r.10,
+            languages: parse_languages(&r.languages)?,
+            cost: r.cost.parse()?,
+            accessible: r.accessible,
+            contact: r.contact,
+            opening_hours: r.opening_hours,
+            description: r.description,
+            text_lang: r.text_lang.parse()?,
+            translations: parse_translations(&r.translations)?,
         }))
     }
 
@@ -111,7 +144,8 @@ impl Store {
         crate::idempotency::mark_request_written(&mut tx).await?;
         tx.execute(
             sql("UPDATE services SET name = $1, sector = $2, service_type = $3, response_days = $4, languages = $5, \
-             cost = $6, accessible = $7, contact = $8, opening_hours = $9 WHERE id = $10")
+             cost = $6, accessible = $7, contact = $8, opening_hours = $9, description = $10, text_lang = $11, \
+             translations = $12 WHERE id = $13")
             .bind(&service.name)
             .bind(service.sector.as_str())
             .bind(&service.service_type)
@@ -121,6 +155,9 @@ impl Store {
             .bind(service.accessible)
             .bind(&service.contact)
             .bind(&service.opening_hours)
+            .bind(&service.description)
+            .bind(service.text_lang.as_str())
+            .bind(translations_text(&service.translations))
             .bind(service.id),
         )
         .await?;

@@ -18,11 +18,11 @@ macro_rules! migrations {
 }
 
 pub fn sqlite() -> Migrator {
-    migrations!("sqlite": 1 "0001_init", 2 "0002_accounts", 3 "0003_clinical", 4 "0004_referrals", 5 "0005_outbox", 6 "0006_analytics", 7 "0007_indicator_cube", 8 "0008_idempotency", 9 "0009_imported_submissions", 10 "0010_idempotency_written", 11 "0011_cube_without_rowid", 12 "0012_search_indexes", 13 "0013_search_in_name_order", 14 "0014_idempotency_claim", 15 "0015_worklist_indexes", 16 "0016_covering_indexes", 17 "0017_unanswered", 18 "0018_care_consent", 19 "0019_request_digest_and_totp_enrolment", 20 "0020_safety_loop", 21 "0021_self_harm_unasked", 22 "0022_referral_answers", 23 "0023_partner_links", 24 "0024_record_changes")
+    migrations!("sqlite": 1 "0001_init", 2 "0002_accounts", 3 "0003_clinical", 4 "0004_referrals", 5 "0005_outbox", 6 "0006_analytics", 7 "0007_indicator_cube", 8 "0008_idempotency", 9 "0009_imported_submissions", 10 "0010_idempotency_written", 11 "0011_cube_without_rowid", 12 "0012_search_indexes", 13 "0013_search_in_name_order", 14 "0014_idempotency_claim", 15 "0015_worklist_indexes", 16 "0016_covering_indexes", 17 "0017_unanswered", 18 "0018_care_consent", 19 "0019_request_digest_and_totp_enrolment", 20 "0020_safety_loop", 21 "0021_self_harm_unasked", 22 "0022_referral_answers", 23 "0023_partner_links", 24 "0024_record_changes", 25 "0025_directory_languages")
 }
 
 pub fn postgres() -> Migrator {
-    migrations!("postgres": 1 "0001_init", 2 "0002_accounts", 3 "0003_clinical", 4 "0004_referrals", 5 "0005_outbox", 6 "0006_analytics", 7 "0007_indicator_cube", 8 "0008_idempotency", 9 "0009_imported_submissions", 10 "0010_idempotency_written", 11 "0011_cube_without_rowid", 12 "0012_search_indexes", 13 "0013_search_in_name_order", 14 "0014_idempotency_claim", 15 "0015_worklist_indexes", 16 "0016_covering_indexes", 17 "0017_unanswered", 18 "0018_care_consent", 19 "0019_request_digest_and_totp_enrolment", 20 "0020_safety_loop", 21 "0021_self_harm_unasked", 22 "0022_referral_answers", 23 "0023_partner_links", 24 "0024_record_changes")
+    migrations!("postgres": 1 "0001_init", 2 "0002_accounts", 3 "0003_clinical", 4 "0004_referrals", 5 "0005_outbox", 6 "0006_analytics", 7 "0007_indicator_cube", 8 "0008_idempotency", 9 "0009_imported_submissions", 10 "0010_idempotency_written", 11 "0011_cube_without_rowid", 12 "0012_search_indexes", 13 "0013_search_in_name_order", 14 "0014_idempotency_claim", 15 "0015_worklist_indexes", 16 "0016_covering_indexes", 17 "0017_unanswered", 18 "0018_care_consent", 19 "0019_request_digest_and_totp_enrolment", 20 "0020_safety_loop", 21 "0021_self_harm_unasked", 22 "0022_referral_answers", 23 "0023_partner_links", 24 "0024_record_changes", 25 "0025_directory_languages")
 }
 
 #[cfg(test)]

@@ -284,17 +284,28 @@ fn table_rows<'a>(
     let mut out: Vec<(&'static str, Vec<Vec<Value<'a>>>)> = Vec::new();
     let mut table = |head: &'static str, rows: Vec<Vec<Value<'a>>>| out.push((head, rows));
     table(
-        "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at) ",
+        "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at, name_lang, translations) ",
         batches
             .iter()
             .flat_map(|b| &b.organisations)
-            .map(|o| values![o.id, &o.name, o.sector.as_str(), o.district.map(|d| d.as_str()), o.uses_hamroh, now])
+            .map(|o| {
+                values![
+                    o.id,
+                    &o.name,
+                    o.sector.as_str(),
+                    o.district.map(|d| d.as_str()),
+                    o.uses_hamroh,
+                    now,
+                    o.name_lang.as_str(),
+                    crate::directory::translations_text(&o.translations)
+                ]
+            })
             .collect(),
     );
     let services = || batches.iter().flat_map(|b| &b.services);
     table(
         "INSERT INTO services (id, organisation_id, name, sector, service_type, response_days, \
-         languages, cost, accessible, contact, opening_hours, created_at) ",
+         languages, cost, accessible, contact, opening_hours, created_at, description, text_lang, translations) ",
         services()
             .map(|s| {
                 values![
@@ -309,7 +320,10 @@ fn table_rows<'a>(
                     s.accessible,
                     &s.contact,
                     &s.opening_hours,
-                    now
+                    now,
+                    &s.description,
+                    s.text_lang.as_str(),
+                    crate::directory::translations_text(&s.translations)
                 ]
             })
             .collect(),

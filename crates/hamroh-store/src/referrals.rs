@@ -5,6 +5,7 @@ use hamroh_domain::model::{Referral, ReferralEvent};
 use hamroh_domain::org::Sector;
 use hamroh_domain::referral::{Barrier, ReferralStatus, Urgency};
 use hamroh_domain::service::{Cost, ServiceLanguage};
+use hamroh_domain::wording::{Wording, Words};
 use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -46,6 +47,9 @@ pub struct ReferralDetail {
     /// How to reach the service (address, phone) and when it is open, as its directory entry says.
     pub service_contact: Option<String>,
     pub service_hours: Option<String>,
+    /// The service's and the receiving organisation's words in every language they have them in.
+    pub service_words: Words,
+    pub to_organisation_words: Words,
     pub to_organisation_id: Uuid,
     pub to_organisation: String,
     pub to_sector: Sector,
@@ -143,6 +147,24 @@ pub struct ServiceEntry {
     pub contact: Option<String>,
     pub opening_hours: Option<String>,
     pub districts: Vec<String>,
+    /// The service's and its organisation's words in every language they have them in.
+    pub words: Words,
+    pub organisation_words: Words,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    #[sqlx(flatten)]
+    service: crate::directory::ServiceRow,
+    organisation: String,
+    uses_hamroh: bool,
+    organisation_lang: String,
+    organisation_translations: String,
+}
+
+/// An entry's words from its stored columns.
+fn words(lang: &str, own: Wording, translations: &str) -> Result<Words> {
+    Ok(Words { lang: lang.parse()?, own, translations: crate::directory::parse_translations(translations)? })
 }
 
 impl ServiceEntry {
@@ -176,6 +198,11 @@ struct DetailRow {
     created_at: i64,
     service_contact: Option<String>,
     service_hours: Option<String>,
+    service_description: Option<String>,
+    service_lang: String,
+    service_translations: String,
+    to_lang: String,
+    to_translations: String,
 }
 
 /// The most rows a worklist section reads, and counts: a section that holds this many may hold more.
@@ -238,26 +265,13 @@ impl Store {
     }
 
     pub async fn services(&self) -> Result<Vec<ServiceEntry>> {
-        type Row = (
-            Uuid,
-            Uuid,
-            String,
-            bool,
-            String,
-            String,
-            String,
-            i64,
-            String,
-            String,
-            bool,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = with_pool!(self, pool => {
+        let rows: Vec<EntryRow> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT s.id, s.organisation_id, o.name, o.uses_hamroh, s.name, s.sector, s.service_type, s.response_days, \
-                 s.languages, s.cost, s.accessible, s.contact, s.opening_hours \
-                 FROM services s JOIN organisations o ON o.id = s.organisation_id ORDER BY s.sector, o.name, s.name",
+                "SELECT s.id, s.organisation_id, o.name AS organisation, o.uses_hamroh, o.name_lang AS organisation_lang, \
+                 o.translations AS organisation_translations, s.name, s.sector, s.service_type, s.response_days, \
+                 s.languages, s.cost, s.accessible, s.contact, s.opening_hours, s.description, s.text_lang, \
+                 s.translations FROM services s JOIN organisations o ON o.id = s.organisation_id \
+                 ORDER BY s.sector, o.name, s.name",
             )
             .fetch_all(pool)
             .await?
@@ -266,22 +280,36 @@ impl Store {
             sqlx::query_as("SELECT service_id, district FROM service_districts").fetch_all(pool).await?
         });
         rows.into_iter()
-            .map(|r| {
+            .map(|EntryRow { service: r, organisation, uses_hamroh, organisation_lang, organisation_translations }| {
                 Ok(ServiceEntry {
-                    id: r.0,
-                    organisation_id: r.1,
-                    organisation: r.2,
-                    uses_hamroh: r.3,
-                    name: r.4,
-                    sector: r.5.parse()?,
-                    service_type: r.6,
-                    response_days: r.7,
-                    languages: crate::directory::parse_languages(&r.8)?,
-                    cost: r.9.parse()?,
-                    accessible: r.10,
-                    contact: r.11,
-                    opening_hours: r.12,
-                    districts: covered.iter().filter(|(s, _)| *s == r.0).map(|(_, d)| d.clone()).collect(),
+                    words: words(
+                        &r.text_lang,
+                        Wording {
+                            name: r.name.clone(),
+                            description: r.description,
+                            opening_hours: r.opening_hours.clone(),
+                        },
+                        &r.translations,
+                    )?,
+                    organisation_words: words(
+                        &organisation_lang,
+                        Wording { name: organisation.clone(), ..Wording::default() },
+                        &organisation_translations,
+                    )?,
+                    districts: covered.iter().filter(|(s, _)| *s == r.id).map(|(_, d)| d.clone()).collect(),
+                    id: r.id,
+                    organisation_id: r.organisation_id,
+                    organisation,
+                    uses_hamroh,
+                    name: r.name,
+                    sector: r.sector.parse()?,
+                    service_type: r.service_type,
+                    response_days: r.response_days,
+                    languages: crate::directory::parse_languages(&r.languages)?,
+                    cost: r.cost.parse()?,
+                    accessible: r.accessible,
+                    contact: r.contact,
+                    opening_hours: r.opening_hours,
                 })
             })
             .collect()
@@ -293,7 +321,9 @@ impl Store {
                 "SELECT r.id, r.code, r.person_id, p.code AS person_code, r.from_organisation_id, fo.name AS from_name, \
                  r.service_id, s.name AS service_name, r.to_organisation_id, o.name AS to_name, o.sector AS to_sector, \
                  o.uses_hamroh, r.reason, r.urgency, r.due_date, r.status, r.note, r.outcome, r.created_at, \
-                 s.contact AS service_contact, s.opening_hours AS service_hours \
+                 s.contact AS service_contact, s.opening_hours AS service_hours, s.description AS service_description, \
+                 s.text_lang AS service_lang, s.translations AS service_translations, o.name_lang AS to_lang, \
+                 o.translations AS to_translations \
                  FROM referrals r JOIN persons p ON p.id = r.person_id JOIN services s ON s.id = r.service_id \
                  JOIN organisations o ON o.id = r.to_organisation_id JOIN organisations fo ON fo.id = r.from_organisation_id \
                  WHERE r.id = $1",
@@ -338,6 +368,20 @@ impl Store {
             .await?
         });
         Ok(Some(ReferralDetail {
+            service_words: words(
+                &r.service_lang,
+                Wording {
+                    name: r.service_name.clone(),
+                    description: r.service_description,
+                    opening_hours: r.service_hours.clone(),
+                },
+                &r.service_translations,
+            )?,
+            to_organisation_words: words(
+                &r.to_lang,
+                Wording { name: r.to_name.clone(), ..Wording::default() },
+                &r.to_translations,
+            )?,
             results: results
                 .into_iter()
                 .map(|(instrument, total, band, positive, flags)| ReferralResult {

@@ -20,6 +20,7 @@ pub mod server;
 mod session;
 mod throttle;
 pub mod totp;
+mod words;
 mod workflow;
 pub use workflow::today;
 

@@ -36,7 +36,7 @@ pub fn link_message(t: &Tr, to: &str, r: &ReferralDetail, url: &str, expires: &s
     };
     let args = [
         ("code", r.code.clone()),
-        ("service", r.service.clone()),
+        ("service", crate::words::name(t, &r.service_words)),
         ("url", url.to_owned()),
         ("expires", expires.to_owned()),
     ];

@@ -48,4 +48,20 @@ async fn a_coordinator_adds_and_changes_a_service_and_every_change_is_audited(db
     assert!(refused.body.contains("response_days-err") && refused.body.contains("languages-err"));
     let still = db.store.service(id.parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(still.response_days, 9);
+
+    // The name in Tajik: the Tajik page shows it; the Russian page, which has no translation,
+    // shows the English words marked as English. The change is audited as a translation.
+    let tajik: String = form_urlencoded::byte_serialize("Гурӯҳи дастгирии ҳамсолон".as_bytes()).collect();
+    let translated = format!("{changed}&text_lang=en&tr.tg.name={tajik}&tr.tg.opening_hours=Шанбе+10-14");
+    let saved = send(db, form(&format!("/directory/services/{id}"), Some(&cookie), &translated)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let tg = send(db, request("GET", "/directory?district=TJ-SU.khujand&sector=ngo&lang=tg", None, None)).await;
+    assert!(tg.body.contains("Гурӯҳи дастгирии ҳамсолон") && tg.body.contains("Шанбе 10-14"), "{}", tg.body);
+    assert!(!tg.body.contains("Peer support group"), "the translation, not the English");
+    let ru = send(db, request("GET", "/directory?district=TJ-SU.khujand&sector=ngo&lang=ru", None, None)).await;
+    assert!(ru.body.contains("Peer support group (по-английски)"), "{}", ru.body);
+    let trail = db.store.audit_of_entity("service", id, 10).await.unwrap();
+    assert_eq!(trail[0].detail.as_deref(), Some("translations"));
+    let edit = send(db, request("GET", &format!("/directory/services/{id}"), Some(&cookie), None)).await;
+    assert!(edit.body.contains(r#"value="Гурӯҳи дастгирии ҳамсолон""#), "the form keeps the translation");
 }

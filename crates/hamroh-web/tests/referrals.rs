@@ -35,6 +35,8 @@ fn org(name: &str, sector: Sector, uses_hamroh: bool) -> Organisation {
         sector,
         district: DistrictCode::parse("TJ-KT.kulob").ok(),
         uses_hamroh,
+        name_lang: hamroh_domain::org::Lang::En,
+        translations: Default::default(),
     }
 }
 
@@ -52,6 +54,9 @@ fn service(org: &Organisation, name: &str, district: &str) -> Service {
         accessible: false,
         contact: None,
         opening_hours: None,
+        description: None,
+        text_lang: hamroh_domain::org::Lang::En,
+        translations: Default::default(),
     }
 }
 

@@ -374,6 +374,10 @@ pub enum OrgAction {
         /// Hamroh's district code, e.g. TJ-KT.kulob
         #[arg(long)]
         district: Option<String>,
+        /// The language the name is written in (tg, ru or en); pages in the other languages show
+        /// it marked as such
+        #[arg(long, default_value = "tg")]
+        name_lang: String,
     },
     /// List the organisations
     List {

@@ -275,7 +275,16 @@ pub async fn create_organisation(
         let message = viewer.tr.get("admin-organisation-invalid");
         return organisations_page(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
     };
-    let org = Organisation { id: Uuid::now_v7(), name, sector, district, uses_hamroh: true };
+    // The name is in the language the administrator works in; other languages fall back to it, marked.
+    let org = Organisation {
+        id: Uuid::now_v7(),
+        name,
+        sector,
+        district,
+        uses_hamroh: true,
+        name_lang: viewer.tr.lang,
+        translations: Default::default(),
+    };
     state.store.add_organisation(&viewer.actor(), &org).await?;
     Ok(Redirect::to("/admin/organisations").into_response())
 }

@@ -96,12 +96,12 @@ pub async fn directory(
                 if let Some(c) = &s.contact {
                     details.push(c.clone());
                 }
-                if let Some(h) = &s.opening_hours {
-                    details.push(h.clone());
-                }
+                let (name, description, hours) = crate::words::service(t, &s.words);
+                details.extend(hours);
+                details.extend(description);
                 DirectoryEntry {
-                    name: s.name,
-                    organisation: s.organisation,
+                    name,
+                    organisation: crate::words::name(t, &s.organisation_words),
                     sector: t.get(&format!("sector-{}", s.sector)),
                     details: details.join(" · "),
                 }

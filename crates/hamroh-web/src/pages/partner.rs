@@ -61,8 +61,9 @@ fn link_refused(viewer: &Viewer, e: StoreError) -> Response {
     page(viewer, status, &template)
 }
 
-fn partner_page(viewer: &Viewer, token: &str, v: LinkView, status: StatusCode, error: Option<String>) -> Response {
+fn partner_page(viewer: &Viewer, token: &str, mut v: LinkView, status: StatusCode, error: Option<String>) -> Response {
     let t = &viewer.tr;
+    crate::words::localise(t, &mut v.referral);
     let steps =
         steps_for(t, &v.referral, Side::Receiver).into_iter().filter(|(step, ..)| LINK_STEPS.contains(step)).collect();
     let template = PartnerPage {
@@ -139,7 +140,7 @@ pub async fn issue(
 ) -> Response {
     let f = FormState::from_pairs(&form_pairs(&body));
     let gate = caller.gate(&state);
-    let r = match gate.referral(id).await {
+    let mut r = match gate.referral(id).await {
         Ok(r) => r,
         Err(e) => return error_page(&viewer, e.into()),
     };
@@ -183,6 +184,7 @@ pub async fn issue(
     };
     match gate.issue_partner_link(id, &token_hash(&token), days, &messages).await {
         Ok(line) => {
+            crate::words::localise(&viewer.tr, &mut r);
             let template = SlipPage {
                 c: Chrome::new(&viewer),
                 urgency: urgency_label(&viewer.tr, r.urgency),

@@ -82,8 +82,8 @@ async fn refer_page(
             ServiceChoice {
                 selected: f.is("service", &s.id.to_string()),
                 id: s.id,
-                name: s.name,
-                organisation: s.organisation,
+                name: crate::words::name(t, &s.words),
+                organisation: crate::words::name(t, &s.organisation_words),
                 sector: t.get(&format!("sector-{}", s.sector)),
                 available: covers && consented,
                 note,
@@ -211,11 +211,12 @@ pub(super) fn steps_for(t: &Tr, r: &ReferralDetail, side: Side) -> Vec<(&'static
 fn referral_page(
     viewer: &Viewer,
     caller: &Caller,
-    (r, links, contact): Shown,
+    (mut r, links, contact): Shown,
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
     let t = &viewer.tr;
+    crate::words::localise(t, &mut r);
     let now = hamroh_store::now_millis();
     let link_working = links.iter().any(|l| l.revoked_at.is_none() && l.expires_at > now);
     let links = links
@@ -334,11 +335,14 @@ pub async fn slip(
     super::PageId(id): super::PageId,
 ) -> Response {
     match caller.gate(&state).referral(id).await {
-        Ok(r) => page(
-            &viewer,
-            StatusCode::OK,
-            &SlipPage { c: Chrome::new(&viewer), urgency: urgency_label(&viewer.tr, r.urgency), link: None, r },
-        ),
+        Ok(mut r) => {
+            crate::words::localise(&viewer.tr, &mut r);
+            page(
+                &viewer,
+                StatusCode::OK,
+                &SlipPage { c: Chrome::new(&viewer), urgency: urgency_label(&viewer.tr, r.urgency), link: None, r },
+            )
+        }
         Err(e) => error_page(&viewer, e.into()),
     }
 }

@@ -6,8 +6,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::geo;
-use hamroh_domain::org::Sector;
+use hamroh_domain::org::{Lang, Sector};
 use hamroh_domain::service::{Cost, ServiceInput, ServiceLanguage};
+use hamroh_domain::wording::Wording;
 use uuid::Uuid;
 
 use super::form::FormState;
@@ -41,7 +42,23 @@ struct ServiceFormPage {
     languages: Vec<(&'static str, String)>,
     /// Region (code, name) and its districts (code, name).
     regions: Vec<(Choice, Vec<Choice>)>,
+    /// The interface languages, for the language of the words and their translations.
+    text_langs: Vec<Choice>,
+    translations: Vec<TranslationFields>,
 }
+
+/// One language's fields of a service's translation (`tr.<lang>.*`), as typed.
+pub struct TranslationFields {
+    pub lang: &'static str,
+    pub legend: String,
+    pub name: String,
+    pub description: String,
+    pub opening_hours: String,
+    /// The message of the first wrong field, if any.
+    pub error: String,
+}
+
+const TEXT_LANGS: [Lang; 3] = [Lang::Tg, Lang::Ru, Lang::En];
 
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
     let t = &viewer.tr;
@@ -50,7 +67,16 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         .services()
         .await?
         .into_iter()
-        .map(|s| (s.id, s.name, s.organisation, t.get(&format!("sector-{}", s.sector)), s.districts.len()))
+        .map(|s| {
+            let name = crate::words::name(t, &s.words);
+            (
+                s.id,
+                name,
+                crate::words::name(t, &s.organisation_words),
+                t.get(&format!("sector-{}", s.sector)),
+                s.districts.len(),
+            )
+        })
         .collect();
     Ok(page(&viewer, StatusCode::OK, &ServicesPage { c: Chrome::new(&viewer), services }))
 }
@@ -64,11 +90,39 @@ async fn form_page(
 ) -> Result<Response, WebError> {
     let t = &viewer.tr;
     let lang = t.lang;
+    let translations = TEXT_LANGS
+        .iter()
+        .map(|l| {
+            let field = |name: &str| format!("tr.{l}.{name}");
+            let error = ["name", "description", "opening_hours"]
+                .iter()
+                .map(|n| f.err(&field(n)))
+                .find(|e| !e.is_empty())
+                .unwrap_or_default()
+                .to_owned();
+            TranslationFields {
+                lang: l.as_str(),
+                legend: t.get(&format!("services-in-{l}")),
+                name: f.val(&field("name")).to_owned(),
+                description: f.val(&field("description")).to_owned(),
+                opening_hours: f.val(&field("opening_hours")).to_owned(),
+                error,
+            }
+        })
+        .collect();
     let template = ServiceFormPage {
         c: Chrome::new(viewer),
         id,
+        text_langs: TEXT_LANGS.iter().map(|l| (l.as_str(), t.get(&format!("lang-name-{l}")))).collect(),
+        translations,
         f,
-        organisations: state.store.organisations().await?.into_iter().map(|o| (o.id.to_string(), o.name)).collect(),
+        organisations: state
+            .store
+            .organisations()
+            .await?
+            .into_iter()
+            .map(|o| (o.id.to_string(), crate::words::name(t, &o.words())))
+            .collect(),
         sectors: Sector::ALL.iter().map(|s| (s.as_str(), t.get(&format!("sector-{s}")))).collect(),
         costs: Cost::ALL.iter().map(|c| (c.as_str(), t.get(&format!("cost-{c}")))).collect(),
         languages: ServiceLanguage::ALL.iter().map(|l| (l.as_str(), t.get(&format!("service-language-{l}")))).collect(),
@@ -94,7 +148,14 @@ fn pairs_of(input: &ServiceInput, organisation_id: Uuid) -> Vec<(String, String)
         ("cost".to_owned(), input.cost.clone()),
         ("contact".to_owned(), input.contact.clone()),
         ("opening_hours".to_owned(), input.opening_hours.clone()),
+        ("description".to_owned(), input.description.clone()),
+        ("text_lang".to_owned(), input.text_lang.clone()),
     ];
+    for (lang, w) in &input.translations {
+        pairs.push((format!("tr.{lang}.name"), w.name.clone()));
+        pairs.push((format!("tr.{lang}.description"), w.description.clone().unwrap_or_default()));
+        pairs.push((format!("tr.{lang}.opening_hours"), w.opening_hours.clone().unwrap_or_default()));
+    }
     if input.accessible {
         pairs.push(("accessible".to_owned(), "yes".to_owned()));
     }
@@ -107,6 +168,7 @@ pub async fn new_form(State(state): State<AppState>, viewer: Viewer) -> Result<R
     let mut f = FormState::default();
     f.set("response_days", "7");
     f.set("cost", "free");
+    f.set("text_lang", viewer.tr.lang.as_str());
     form_page(&state, &viewer, StatusCode::OK, None, f).await
 }
 
@@ -156,6 +218,27 @@ async fn save(
         accessible: f.checked("accessible", "yes"),
         contact: f.val("contact").to_owned(),
         opening_hours: f.val("opening_hours").to_owned(),
+        description: f.val("description").to_owned(),
+        // A form from before the field says nothing: its words are in the language it was typed in.
+        text_lang: match f.val("text_lang") {
+            "" => viewer.tr.lang.as_str().to_owned(),
+            lang => lang.to_owned(),
+        },
+        translations: TEXT_LANGS
+            .iter()
+            .map(|l| {
+                let field = |name: &str| f.val(&format!("tr.{l}.{name}")).to_owned();
+                let text = |name: &str| Some(field(name)).filter(|v| !v.trim().is_empty());
+                (
+                    *l,
+                    Wording {
+                        name: field("name"),
+                        description: text("description"),
+                        opening_hours: text("opening_hours"),
+                    },
+                )
+            })
+            .collect(),
     };
     let organisation = f.val("organisation_id").parse::<Uuid>().ok();
     let known = state.store.organisations().await?;
@@ -171,7 +254,11 @@ async fn save(
                 f.error("organisation_id", viewer.tr.get("error-choose"));
             }
             for e in validated.err().unwrap_or_default() {
-                let field = e.field.split('.').next().unwrap_or_default().to_owned();
+                // A translation's field keeps its place (`tr.<lang>.<field>`); a list's, its list.
+                let field = match e.field.strip_prefix("translations.") {
+                    Some(rest) => format!("tr.{rest}"),
+                    None => e.field.split('.').next().unwrap_or_default().to_owned(),
+                };
                 f.error(&field, viewer.tr.get(e.message));
             }
             form_page(state, viewer, StatusCode::UNPROCESSABLE_ENTITY, id, f).await

@@ -362,11 +362,12 @@ pub async fn referral_summary(
     caller: Caller,
     super::PageId(id): super::PageId,
 ) -> Response {
-    let r = match caller.gate(&state).referral_summary(id).await {
+    let mut r = match caller.gate(&state).referral_summary(id).await {
         Ok(r) => r,
         Err(e) => return error_page(&viewer, e.into()),
     };
     let t = &viewer.tr;
+    crate::words::localise(t, &mut r);
     let steps = r
         .history
         .iter()

@@ -56,6 +56,8 @@ fn org(name: &str, sector: Sector) -> Organisation {
         sector,
         district: DistrictCode::parse("TJ-KT.kulob").ok(),
         uses_hamroh: true,
+        name_lang: hamroh_domain::org::Lang::En,
+        translations: Default::default(),
     }
 }
 
@@ -108,6 +110,9 @@ pub async fn world(db: &TestDb) -> World {
         accessible: false,
         contact: None,
         opening_hours: None,
+        description: None,
+        text_lang: hamroh_domain::org::Lang::En,
+        translations: Default::default(),
     };
     let service_id = service.id;
     let their_service =

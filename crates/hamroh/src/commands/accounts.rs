@@ -119,7 +119,9 @@ pub async fn user(action: UserAction) -> Outcome {
 
 pub async fn org(action: OrgAction) -> Outcome {
     match action {
-        OrgAction::Add { db, name, sector, district } => {
+        OrgAction::Add { db, name, sector, district, name_lang } => {
+            let name_lang: hamroh_domain::org::Lang =
+                name_lang.parse().map_err(|e: hamroh_domain::code::UnknownCode| Failure::usage(e.to_string()))?;
             let sector: Sector =
                 sector.parse().map_err(|e: hamroh_domain::code::UnknownCode| Failure::usage(e.to_string()))?;
             let district =
@@ -128,8 +130,15 @@ pub async fn org(action: OrgAction) -> Outcome {
                 return Err(Failure::usage("an organisation needs a name"));
             }
             let store = open(&db.db).await?;
-            let org =
-                Organisation { id: Uuid::now_v7(), name: name.trim().to_owned(), sector, district, uses_hamroh: true };
+            let org = Organisation {
+                id: Uuid::now_v7(),
+                name: name.trim().to_owned(),
+                sector,
+                district,
+                uses_hamroh: true,
+                name_lang,
+                translations: Default::default(),
+            };
             store.add_organisation(&actor(), &org).await?;
             print(&format!("added organisation {} ({})\n", org.name, org.id));
         }
