@@ -651,3 +651,8 @@ lang-name-en = English
 shown-in-tg = in Tajik
 shown-in-ru = in Russian
 shown-in-en = in English
+
+## How consent was given
+consent-how = How it was given
+consent-how-verbal = verbally
+consent-how-written = in writing

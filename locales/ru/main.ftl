@@ -656,3 +656,8 @@ lang-name-en = Английский
 shown-in-tg = по-таджикски
 shown-in-ru = по-русски
 shown-in-en = по-английски
+
+## How consent was given
+consent-how = Как получено согласие
+consent-how-verbal = устно
+consent-how-written = письменно

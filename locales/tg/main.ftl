@@ -636,3 +636,8 @@ lang-name-en = Англисӣ
 shown-in-tg = бо забони тоҷикӣ
 shown-in-ru = бо забони русӣ
 shown-in-en = бо забони англисӣ
+
+## How consent was given
+consent-how = Розигӣ чӣ тавр дода шуд
+consent-how-verbal = шифоҳӣ
+consent-how-written = хаттӣ

@@ -252,6 +252,7 @@ impl<'a> DemoPeople<'a> {
                 given: true,
                 recorded_at: at,
                 recorded_by: None,
+                how: None,
             })
             .collect()
     }

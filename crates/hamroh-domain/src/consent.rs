@@ -9,6 +9,11 @@ use uuid::Uuid;
 use crate::code::UnknownCode;
 use crate::org::Sector;
 
+crate::code_enum!(
+    /// How a consent decision was given.
+    ConsentMode: "consent mode" { Verbal = "verbal", Written = "written" }
+);
+
 /// One scope of consent. Stored as `care`, `research`, `sector:<sector>` or `org:<uuid>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -5,7 +5,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::consent::ConsentScope;
+use crate::consent::{ConsentMode, ConsentScope};
 use crate::migration::{BodyPart, InjuryCause, LegalStatus, ReturnReason, WorkSector};
 use crate::org::{Lang, Role, Sector};
 use crate::person::{BirthYear, DistrictCode, Phone, Sex};
@@ -140,6 +140,8 @@ pub struct ConsentRecord {
     pub given: bool,
     pub recorded_at: Millis,
     pub recorded_by: Option<Uuid>,
+    /// Verbal or written, where the recorder said.
+    pub how: Option<ConsentMode>,
 }
 
 /// What the scoring engine computed for one screening.

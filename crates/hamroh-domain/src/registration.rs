@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::consent::ConsentScope;
+use crate::consent::{ConsentMode, ConsentScope};
 use crate::migration::{BodyPart, InjuryCause, LegalStatus, ReturnReason, WorkSector, country};
 use crate::model::{ConsentRecord, MigrationEpisode, Millis, Person, PersonRecord, WorkInjury};
 use crate::person::{BirthYear, DistrictCode, Phone, Sex};
@@ -27,6 +27,8 @@ pub struct Registration {
     pub episodes: Vec<EpisodeInput>,
     /// `care`, `research`, `sector:<sector>`, `org:<uuid>`; consent to care is required.
     pub consents: Vec<String>,
+    /// How the consents were given: `verbal`, `written`, or empty when not said.
+    pub consent_how: String,
 }
 
 /// One migration episode as typed.
@@ -226,6 +228,10 @@ impl Registration {
         if !scopes.contains(&ConsentScope::Care) {
             err("consents", "error-consent-care");
         }
+        let how = match opt(&self.consent_how) {
+            Some(h) => h.parse::<ConsentMode>().map_err(|_| err("consent_how", "error-choose")).ok(),
+            None => None,
+        };
         let mut episodes = Vec::new();
         for (n, e) in self.episodes.iter().enumerate().filter(|(_, e)| !e.is_blank()) {
             match e.validate(ctx.person_id, ctx.today) {
@@ -270,6 +276,7 @@ impl Registration {
                 given: true,
                 recorded_at: ctx.now,
                 recorded_by: ctx.user_id,
+                how,
             })
             .collect();
         Ok(PersonRecord { person, episodes, consents })
@@ -313,6 +320,7 @@ mod tests {
                 ..EpisodeInput::default()
             }],
             consents: vec!["care".into(), "sector:rehabilitation".into()],
+            consent_how: "written".into(),
         }
     }
 

@@ -300,7 +300,13 @@ impl Gate<'_> {
     /// Records a consent decision. The registering organisation may always record one (so that a
     /// person who withdrew consent to care can give it again); others need access to the record.
     /// Withdrawal takes effect at once: the next request is judged by it.
-    pub async fn record_consent(&self, person_id: Uuid, scope: ConsentScope, given: bool) -> Result<ConsentRecord> {
+    pub async fn record_consent(
+        &self,
+        person_id: Uuid,
+        scope: ConsentScope,
+        given: bool,
+        how: Option<hamroh_domain::consent::ConsentMode>,
+    ) -> Result<ConsentRecord> {
         let Some(facts) = self.facts(person_id).await? else { return Err(StoreError::NotFound) };
         let registering = facts.registered_by == self.principal.organisation_id
             && self.principal.has_any_role(hamroh_domain::access::CARE_ROLES)
@@ -315,6 +321,7 @@ impl Gate<'_> {
             given,
             recorded_at: now_millis(),
             recorded_by: Some(self.principal.user_id),
+            how,
         };
         self.store.insert_consent(&self.actor, &record).await?;
         Ok(record)

@@ -54,7 +54,7 @@ pub use outbox::{
 };
 pub use partner_links::{DEFAULT_LINK_DAYS, LinkView, PartnerGate, PartnerLinkLine};
 pub use record_changes::FieldChange;
-pub use records::{Counts, EpisodeLine, ImportedSubmission};
+pub use records::{ConsentDecision, Counts, EpisodeLine, ImportedSubmission};
 pub use referrals::{
     FollowUpChange, FollowUpItem, HistoryLine, Listing, ReferralDetail, ReferralItem, ReferralResult, ServiceEntry,
     WORKLIST_ROWS,

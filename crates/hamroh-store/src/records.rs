@@ -396,10 +396,20 @@ fn table_rows<'a>(
         persons().flat_map(|r| r.episodes.iter().map(move |e| episode_values(e, r.person.created_at))).collect(),
     );
     table(
-        "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) ",
+        "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by, given_how) ",
         persons()
             .flat_map(|r| &r.consents)
-            .map(|c| values![c.id, c.person_id, c.scope.to_string(), c.given, c.recorded_at, c.recorded_by])
+            .map(|c| {
+                values![
+                    c.id,
+                    c.person_id,
+                    c.scope.to_string(),
+                    c.given,
+                    c.recorded_at,
+                    c.recorded_by,
+                    c.how.map(|h| h.as_str())
+                ]
+            })
             .collect(),
     );
     let screenings = || batches.iter().flat_map(|b| &b.screenings);
@@ -600,6 +610,18 @@ fn table_rows<'a>(
 
 /// A stay abroad as the person page lists it: country, years from and to, work sector, return
 /// date, injury cause and body part (codes as stored).
+/// One consent decision as the person page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConsentDecision {
+    pub scope: String,
+    pub given: bool,
+    /// `verbal` or `written`, where the recorder said.
+    pub given_how: Option<String>,
+    pub recorded_at: i64,
+    /// The recorder's name.
+    pub recorded_by: Option<String>,
+}
+
 pub type EpisodeLine = (Uuid, String, i64, Option<i64>, String, Option<String>, Option<String>, Option<String>);
 
 /// A batch's screenings by encounter, in the order the encounters first appear.
@@ -753,19 +775,32 @@ impl Store {
         let event = event.person(c.person_id);
         let mut tx = self.begin_write().await?;
         crate::idempotency::mark_request_written(&mut tx).await?;
-        tx.execute(sql(
-            "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)",
+        tx.execute(
+            sql("INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by, given_how) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(c.id)
+            .bind(c.person_id)
+            .bind(c.scope.to_string())
+            .bind(c.given)
+            .bind(c.recorded_at)
+            .bind(c.recorded_by)
+            .bind(c.how.map(|h| h.as_str())),
         )
-        .bind(c.id)
-        .bind(c.person_id)
-        .bind(c.scope.to_string())
-        .bind(c.given)
-        .bind(c.recorded_at)
-        .bind(c.recorded_by))
         .await?;
         crate::audit::append(&mut tx, actor, &[&event]).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A person's consent decisions, the latest first, with who recorded each (by name); callers
+    /// that show them record the read.
+    pub async fn consent_decisions(&self, person_id: Uuid) -> Result<Vec<ConsentDecision>> {
+        self.fetch_all(
+            sql("SELECT c.scope, c.given, c.given_how, c.recorded_at, u.display_name AS recorded_by FROM consents c \
+                 LEFT JOIN users u ON u.id = c.recorded_by WHERE c.person_id = $1 ORDER BY c.recorded_at DESC")
+            .bind(person_id),
+        )
+        .await
     }
 
     /// How many records of each kind the database holds.

@@ -308,6 +308,7 @@ async fn a_persons_care_consent_on_its_row_follows_the_ledger(db: &TestDb) {
         given,
         recorded_at,
         recorded_by: None,
+        how: None,
     };
     let actor = Actor::system("test");
     db.store.insert_consent(&actor, &decide(false, now)).await.unwrap();
@@ -1227,46 +1228,43 @@ async fn a_write_that_finds_the_database_locked_is_busy() {
     holder.close().await;
 }
 
-/// Organisations as the schema of migration 17 holds them, written directly: this code writes
-/// columns that schema lacks.
-async fn insert_organisations_as_of_17(
-    url: &hamroh_store::DbUrl,
-    organisations: &[hamroh_domain::model::Organisation],
-) {
-    let text = "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at) \
-                VALUES ($1, $2, $3, $4, $5, 0)";
+/// A value of a row written directly, past the store.
+#[derive(Clone)]
+enum Raw {
+    Uuid(Option<uuid::Uuid>),
+    Text(Option<String>),
+    Int(i64),
+    Bool(bool),
+}
+
+/// Writes `rows` with `text` directly: for rows as an older schema holds them, which this code
+/// no longer writes.
+async fn write_raw(url: &hamroh_store::DbUrl, text: &'static str, rows: &[Vec<Raw>]) {
+    macro_rules! run {
+        ($pool:expr) => {{
+            let pool = $pool;
+            for row in rows {
+                let mut q = sqlx::query(text);
+                for v in row.iter().cloned() {
+                    q = match v {
+                        Raw::Uuid(v) => q.bind(v),
+                        Raw::Text(v) => q.bind(v),
+                        Raw::Int(v) => q.bind(v),
+                        Raw::Bool(v) => q.bind(v),
+                    };
+                }
+                q.execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }};
+    }
     match url {
         hamroh_store::DbUrl::Sqlite(path) => {
-            let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
-            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-            for o in organisations {
-                sqlx::query(text)
-                    .bind(o.id)
-                    .bind(&o.name)
-                    .bind(o.sector.as_str())
-                    .bind(o.district.map(|d| d.as_str()))
-                    .bind(o.uses_hamroh)
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-            }
-            pool.close().await;
+            run!(
+                sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(path)).await.unwrap()
+            )
         }
-        hamroh_store::DbUrl::Postgres(url) => {
-            let pool = sqlx::PgPool::connect(url).await.unwrap();
-            for o in organisations {
-                sqlx::query(text)
-                    .bind(o.id)
-                    .bind(&o.name)
-                    .bind(o.sector.as_str())
-                    .bind(o.district.map(|d| d.as_str()))
-                    .bind(o.uses_hamroh)
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-            }
-            pool.close().await;
-        }
+        hamroh_store::DbUrl::Postgres(url) => run!(sqlx::PgPool::connect(url).await.unwrap()),
     }
 }
 
@@ -1281,10 +1279,28 @@ async fn the_upgrade_to_care_consent_on_the_row_fills_it_from_the_ledger() {
     dbs.extend(TestDb::postgres_through(Some(17)).await);
     for db in dbs {
         // Only what the schema of migration 17 holds as this code writes it: the users and the
-        // persons with their consents; the organisations as that schema has them.
+        // persons; the organisations and the consent decisions as that schema has them.
         let all = demo_batch(60, 19);
-        insert_organisations_as_of_17(&db.url, &all.organisations).await;
-        let batch = Batch { users: all.users, persons: all.persons, ..Batch::default() };
+        let organisations: Vec<Vec<Raw>> = all
+            .organisations
+            .iter()
+            .map(|o| {
+                vec![
+                    Raw::Uuid(Some(o.id)),
+                    Raw::Text(Some(o.name.clone())),
+                    Raw::Text(Some(o.sector.as_str().to_owned())),
+                    Raw::Text(o.district.map(|d| d.as_str().to_owned())),
+                    Raw::Bool(o.uses_hamroh),
+                ]
+            })
+            .collect();
+        let org_text = "INSERT INTO organisations (id, name, sector, district, uses_hamroh, created_at) \
+                        VALUES ($1, $2, $3, $4, $5, 0)";
+        write_raw(&db.url, org_text, &organisations).await;
+        let mut persons = all.persons.clone();
+        let mut decisions: Vec<ConsentRecord> =
+            persons.iter_mut().flat_map(|r| std::mem::take(&mut r.consents)).collect();
+        let batch = Batch { users: all.users, persons, ..Batch::default() };
         let actor = Actor::system("test");
         db.store.insert_batch(&actor, &batch).await.unwrap();
         let now = hamroh_store::now_millis();
@@ -1296,12 +1312,29 @@ async fn the_upgrade_to_care_consent_on_the_row_fills_it_from_the_ledger() {
                 given,
                 recorded_at,
                 recorded_by: None,
+                how: None,
             };
-            db.store.insert_consent(&actor, &decide(false, now)).await.unwrap();
+            decisions.push(decide(false, now));
             if i % 2 == 0 {
-                db.store.insert_consent(&actor, &decide(true, now - 60_000)).await.unwrap();
+                decisions.push(decide(true, now - 60_000));
             }
         }
+        let consent_rows: Vec<Vec<Raw>> = decisions
+            .iter()
+            .map(|c| {
+                vec![
+                    Raw::Uuid(Some(c.id)),
+                    Raw::Uuid(Some(c.person_id)),
+                    Raw::Text(Some(c.scope.to_string())),
+                    Raw::Bool(c.given),
+                    Raw::Int(c.recorded_at),
+                    Raw::Uuid(c.recorded_by),
+                ]
+            })
+            .collect();
+        let consent_text = "INSERT INTO consents (id, person_id, scope, given, recorded_at, recorded_by) \
+                            VALUES ($1, $2, $3, $4, $5, $6)";
+        write_raw(&db.url, consent_text, &consent_rows).await;
         db.store.migrate().await.unwrap();
         let mut seen = Vec::new();
         for r in &batch.persons {

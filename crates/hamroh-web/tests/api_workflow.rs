@@ -440,14 +440,34 @@ async fn a_consent_can_be_recorded_after_registration(db: &TestDb) {
     let page = send(db, request("GET", &format!("/persons/{person}"), c, None)).await;
     assert!(page.body.contains(r#"<option value="sector:social_protection">"#), "{}", page.body);
     assert!(page.body.contains(r#"href="tel:+992931234567""#), "our own person's phone is on the page");
+    assert!(page.body.contains(&format!(r#"<option value="org:{}">"#, w.other)), "a named organisation too");
     let given = send(
         db,
-        support::form(&format!("/persons/{person}/consents"), c, "given=true&scope=sector%3Asocial_protection"),
+        support::form(
+            &format!("/persons/{person}/consents"),
+            c,
+            "given=true&scope=sector%3Asocial_protection&how=written",
+        ),
     )
     .await;
     assert_eq!((given.status, given.location()), (StatusCode::SEE_OTHER, format!("/persons/{person}").as_str()));
     let page = send(db, request("GET", &format!("/persons/{person}"), c, None)).await;
     assert!(!page.body.contains(r#"<option value="sector:social_protection">"#), "now given: {}", page.body);
+    assert!(page.body.contains("in writing"), "how it was given is shown: {}", page.body);
+    // Through the API, to one named organisation, given verbally.
+    let body = format!(r#"{{"scope":"org:{}","given":true,"how":"verbal"}}"#, w.other);
+    let api =
+        send(db, request("POST", &format!("/api/v1/persons/{person}/consents"), c, Some(("application/json", body))))
+            .await;
+    assert_eq!(api.status, StatusCode::CREATED, "{}", api.body);
+    assert_eq!(api.json()["how"], "verbal");
+    let page = send(db, request("GET", &format!("/persons/{person}"), c, None)).await;
+    assert!(page.body.contains("Sharing with organisation Other clinic"), "named, not an id: {}", page.body);
+    let wrong = r#"{"scope":"research","given":true,"how":"telepathy"}"#.to_owned();
+    let refused =
+        send(db, request("POST", &format!("/api/v1/persons/{person}/consents"), c, Some(("application/json", wrong))))
+            .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let trail = db.store.audit_of_person(person, 50).await.unwrap();
     assert!(trail.iter().any(|e| e.action == "consent_given"), "audited");
 }

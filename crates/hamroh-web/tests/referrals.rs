@@ -98,6 +98,7 @@ async fn setup(db: &TestDb) -> Loop {
         given: true,
         recorded_at: 0,
         recorded_by: None,
+        how: None,
     };
     let consents = vec![
         consent(ConsentScope::Care),

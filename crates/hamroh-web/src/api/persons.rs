@@ -221,6 +221,9 @@ pub struct ConsentRequest {
     pub scope: String,
     /// `true` to give consent, `false` to withdraw it (effective at once).
     pub given: bool,
+    /// How it was given: `verbal` or `written`.
+    #[serde(default)]
+    pub how: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -229,6 +232,8 @@ pub struct ConsentView {
     pub scope: String,
     pub given: bool,
     pub recorded_at: i64,
+    /// `verbal` or `written`, where the request said.
+    pub how: Option<String>,
 }
 
 #[utoipa::path(
@@ -243,7 +248,7 @@ pub struct ConsentView {
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The role does not work with people's records", body = ErrorBody),
         (status = 404, description = "No such person, or not visible to this organisation", body = ErrorBody),
-        (status = 422, description = "Unknown consent scope", body = ErrorBody)
+        (status = 422, description = "Unknown consent scope or way of giving it", body = ErrorBody)
     )
 )]
 pub async fn consent(
@@ -257,7 +262,13 @@ pub async fn consent(
         code: "invalid_consent_scope",
         message: e.to_string(),
     })?;
-    let record = caller.gate(&state).record_consent(id, scope, req.given).await?;
+    let how = req
+        .how
+        .as_deref()
+        .map(str::parse::<hamroh_domain::consent::ConsentMode>)
+        .transpose()
+        .map_err(|e| WebError::Invalid { code: "invalid_consent_how", message: e.to_string() })?;
+    let record = caller.gate(&state).record_consent(id, scope, req.given, how).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(ConsentView {
@@ -265,6 +276,7 @@ pub async fn consent(
             scope: record.scope.to_string(),
             given: record.given,
             recorded_at: record.recorded_at,
+            how: record.how.map(|h| h.as_str().to_owned()),
         }),
     ))
 }

@@ -103,6 +103,7 @@ struct RegisterPage {
     duplicates: Vec<PersonLine>,
     ch: super::record::Choices,
     consent_options: Vec<(String, String)>,
+    consent_modes: Vec<(&'static str, String)>,
 }
 
 fn register_page(viewer: &Viewer, status: StatusCode, f: FormState, duplicates: Vec<PersonLine>) -> Response {
@@ -113,8 +114,14 @@ fn register_page(viewer: &Viewer, status: StatusCode, f: FormState, duplicates: 
         let scope = hamroh_domain::consent::ConsentScope::Sector(*s);
         consent_options.push((scope.to_string(), super::persons::consent_label(t, &scope)));
     }
-    let template =
-        RegisterPage { c: Chrome::new(viewer), f, duplicates, ch: super::record::Choices::new(t), consent_options };
+    let template = RegisterPage {
+        c: Chrome::new(viewer),
+        f,
+        duplicates,
+        ch: super::record::Choices::new(t),
+        consent_options,
+        consent_modes: super::persons::consent_modes(t),
+    };
     page(viewer, status, &template)
 }
 
@@ -144,6 +151,7 @@ fn registration_from(f: &FormState) -> Registration {
         phone: f.val("phone").to_owned(),
         episodes: vec![super::record::episode_from(f)],
         consents: f.all("consent"),
+        consent_how: f.val("consent_how").to_owned(),
     }
 }
 

@@ -34,6 +34,8 @@ struct PersonPage {
     consents: Vec<(String, String)>,
     /// Consents the person has not given (or withdrew), which can be recorded now.
     consents_to_give: Vec<(String, String)>,
+    /// How a consent can be given: (code, label).
+    consent_modes: Vec<(&'static str, String)>,
     /// (title, SVG) per instrument with screenings.
     charts: Vec<(String, String)>,
     /// Encounter id, date, results, flags, decision.
@@ -72,11 +74,31 @@ struct AuditPage {
 pub use crate::i18n::local_time;
 
 pub fn consent_label(t: &Tr, scope: &ConsentScope) -> String {
+    consent_label_named(t, scope, &[])
+}
+
+/// The ways a consent can be given, for a form's choice: (code, label).
+pub fn consent_modes(t: &Tr) -> Vec<(&'static str, String)> {
+    hamroh_domain::consent::ConsentMode::ALL.iter().map(|m| (m.as_str(), t.get(&format!("consent-how-{m}")))).collect()
+}
+
+/// A consent scope in words, a named organisation by its name where `organisations` has it.
+pub fn consent_label_named(
+    t: &Tr,
+    scope: &ConsentScope,
+    organisations: &[hamroh_domain::model::Organisation],
+) -> String {
     match scope {
         ConsentScope::Care => t.get("consent-care"),
         ConsentScope::Research => t.get("consent-research"),
         ConsentScope::Sector(s) => t.with("consent-sector", &[("sector", t.get(&format!("sector-{s}")))]),
-        ConsentScope::Organisation(id) => t.with("consent-organisation", &[("organisation", id.to_string())]),
+        ConsentScope::Organisation(id) => {
+            let name = organisations
+                .iter()
+                .find(|o| o.id == *id)
+                .map_or_else(|| id.to_string(), |o| crate::words::name(t, &o.words()));
+            t.with("consent-organisation", &[("organisation", name)])
+        }
     }
 }
 
@@ -96,6 +118,9 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
     let screenings = gate.screenings_of(id).await?;
     let (follow_ups, referrals) = gate.timeline(id).await?;
     let t = &viewer.tr;
+    // Read after the gate let the person through, under its audited read of the consents.
+    let decisions = state.store.consent_decisions(id).await?;
+    let organisations = state.store.organisations().await?;
     // Read after the gate let the person through: the flags of a record the viewer may see.
     let waiting: Vec<(String, String)> = state
         .store
@@ -225,10 +250,30 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
         consents_to_give: std::iter::once(ConsentScope::Care)
             .chain(std::iter::once(ConsentScope::Research))
             .chain(hamroh_domain::org::Sector::ALL.iter().map(|s| ConsentScope::Sector(*s)))
+            .chain(
+                organisations
+                    .iter()
+                    .filter(|o| o.id != person.organisation_id)
+                    .map(|o| ConsentScope::Organisation(o.id)),
+            )
             .filter(|s| !consents.contains(s))
-            .map(|s| (s.to_string(), consent_label(t, &s)))
+            .map(|s| (s.to_string(), consent_label_named(t, &s, &organisations)))
             .collect(),
-        consents: consents.iter().map(|s| (s.to_string(), consent_label(t, s))).collect(),
+        consents: consents
+            .iter()
+            .map(|s| {
+                let mut label = consent_label_named(t, s, &organisations);
+                // How and when the decision in force was given, and by whom.
+                if let Some(d) = decisions.iter().find(|d| d.scope == s.to_string() && d.given) {
+                    let mut said = vec![local_time(d.recorded_at)];
+                    said.extend(d.given_how.as_ref().map(|h| t.get(&format!("consent-how-{h}"))));
+                    said.extend(d.recorded_by.clone());
+                    label = format!("{label} ({})", said.join(", "));
+                }
+                (s.to_string(), label)
+            })
+            .collect(),
+        consent_modes: consent_modes(t),
         charts,
         encounters,
         referrals: referrals
@@ -405,7 +450,8 @@ pub async fn consent(
             WebError::Invalid { code: "invalid_consent", message: viewer.tr.get("consent-invalid") },
         );
     };
-    match caller.gate(&state).record_consent(id, scope, given).await {
+    let how = get("how").and_then(|h| h.parse::<hamroh_domain::consent::ConsentMode>().ok());
+    match caller.gate(&state).record_consent(id, scope, given, how).await {
         // After a withdrawal the record may no longer be visible to this organisation.
         Ok(_) => {
             let next = if given { format!("/persons/{id}") } else { "/".to_owned() };

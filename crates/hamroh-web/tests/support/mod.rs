@@ -78,7 +78,7 @@ fn person(org: Uuid, code: &str) -> Person {
 }
 
 fn consent(person: Uuid, scope: ConsentScope, given: bool, at: i64) -> ConsentRecord {
-    ConsentRecord { id: Uuid::now_v7(), person_id: person, scope, given, recorded_at: at, recorded_by: None }
+    ConsentRecord { id: Uuid::now_v7(), person_id: person, scope, given, recorded_at: at, recorded_by: None, how: None }
 }
 
 pub fn user(org: Uuid, username: &str, roles: &[Role], hash: &str) -> User {
