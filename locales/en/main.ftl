@@ -656,3 +656,7 @@ shown-in-en = in English
 consent-how = How it was given
 consent-how-verbal = verbally
 consent-how-written = in writing
+
+## What the person brings
+slip-bring-heading = What to bring
+slip-bring = This slip, an identity document (passport or birth certificate) and any medical papers you have about your injury, illness or disability.

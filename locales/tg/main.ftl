@@ -641,3 +641,7 @@ shown-in-en = бо забони англисӣ
 consent-how = Розигӣ чӣ тавр дода шуд
 consent-how-verbal = шифоҳӣ
 consent-how-written = хаттӣ
+
+## What the person brings
+slip-bring-heading = Чӣ бо худ гиред
+slip-bring = Ин роҳхат, ҳуҷҷати шахсият (шиноснома ё шаҳодатномаи таваллуд) ва ҳамаи ҳуҷҷатҳои тиббие, ки дар бораи осеб, беморӣ ё маъюбии шумо доред.

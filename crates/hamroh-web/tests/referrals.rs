@@ -232,6 +232,14 @@ async fn the_loop_closes_across_organisations(db: &TestDb) {
         "and where and when to go: {}",
         slip.body
     );
+    // Printed in the person's language: the clinician's own stays as it was.
+    let before = send(db, request("GET", "/account", Some(&l.clinician), None)).await.body;
+    let tajik =
+        send(db, request("GET", &format!("/referrals/{paper}/slip?language=tg"), Some(&l.clinician), None)).await;
+    assert!(tajik.body.contains(r#"<html lang="tg">"#) && tajik.body.contains("Чӣ бо худ гиред"), "{}", tajik.body);
+    assert!(tajik.body.contains("Grants (бо забони англисӣ)"), "an untranslated name says so: {}", tajik.body);
+    let after = send(db, request("GET", "/account", Some(&l.clinician), None)).await.body;
+    assert_eq!(before.split("<html lang=").nth(1).map(|x| &x[..4]), after.split("<html lang=").nth(1).map(|x| &x[..4]));
     for step in [json!({"step": "accept"}), json!({"step": "attend"})] {
         assert_eq!(
             post(db, &l.clinician, &format!("/api/v1/referrals/{paper}/transitions"), step).await.status,

@@ -184,14 +184,16 @@ pub async fn issue(
     };
     match gate.issue_partner_link(id, &token_hash(&token), days, &messages).await {
         Ok(line) => {
-            crate::words::localise(&viewer.tr, &mut r);
+            // The slip in the language of the message: the person's.
+            let printed = super::referrals::reading_in(&viewer, Some(lang));
+            crate::words::localise(&printed.tr, &mut r);
             let template = SlipPage {
-                c: Chrome::new(&viewer),
-                urgency: urgency_label(&viewer.tr, r.urgency),
+                c: Chrome::new(&printed),
+                urgency: urgency_label(&printed.tr, r.urgency),
                 link: Some((url.clone(), qr_svg(&url), local_time(line.expires_at))),
                 r,
             };
-            page(&viewer, StatusCode::CREATED, &template)
+            page(&printed, StatusCode::CREATED, &template)
         }
         Err(StoreError::Refused { code, .. }) => {
             super::referrals::show_with_error(&state, &viewer, &caller, id, viewer.tr.get(code)).await

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::consent::ConsentScope;
+use hamroh_domain::org::Lang;
 use hamroh_domain::referral::{Barrier, ReferralStatus, Side, Transition, Urgency, allowed_from};
 use hamroh_store::{ReferralDetail, ReferralRequest};
 use uuid::Uuid;
@@ -328,19 +329,36 @@ pub(super) async fn show_with_error(
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct SlipQuery {
+    /// The language to print the slip in, the person's: the viewer's own is left as it is.
+    language: Option<String>,
+}
+
+/// The viewer, reading in `lang` for this one page (a slip printed in the person's language).
+pub(super) fn reading_in(viewer: &Viewer, lang: Option<Lang>) -> Viewer {
+    let mut v = viewer.clone();
+    if let Some(lang) = lang {
+        v.tr = Tr::new(lang);
+    }
+    v
+}
+
 pub async fn slip(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: Caller,
     super::PageId(id): super::PageId,
+    axum::extract::Query(q): axum::extract::Query<SlipQuery>,
 ) -> Response {
+    let printed = reading_in(&viewer, q.language.as_deref().and_then(|l| l.parse().ok()));
     match caller.gate(&state).referral(id).await {
         Ok(mut r) => {
-            crate::words::localise(&viewer.tr, &mut r);
+            crate::words::localise(&printed.tr, &mut r);
             page(
-                &viewer,
+                &printed,
                 StatusCode::OK,
-                &SlipPage { c: Chrome::new(&viewer), urgency: urgency_label(&viewer.tr, r.urgency), link: None, r },
+                &SlipPage { c: Chrome::new(&printed), urgency: urgency_label(&printed.tr, r.urgency), link: None, r },
             )
         }
         Err(e) => error_page(&viewer, e.into()),
