@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hamroh_domain::geo;
 use hamroh_domain::migration::{BodyPart, DESTINATIONS, InjuryCause, LegalStatus, ReturnReason, WorkSector};
-use hamroh_domain::org::Lang;
 use hamroh_domain::record_update::{InjuryUpdate, RecordUpdate};
 use hamroh_domain::registration::EpisodeInput;
 use uuid::Uuid;
@@ -37,28 +36,20 @@ fn labels<T: Copy>(t: &Tr, prefix: &str, all: &[T], code: impl Fn(T) -> &'static
     all.iter().map(|v| (code(*v), t.get(&format!("{prefix}-{}", code(*v))))).collect()
 }
 
-fn in_lang(lang: Lang, tg: &'static str, ru: &'static str, en: &'static str) -> String {
-    match lang {
-        Lang::Tg => tg,
-        Lang::Ru => ru,
-        Lang::En => en,
-    }
-    .to_owned()
-}
-
 impl Choices {
     pub fn new(t: &Tr) -> Self {
         let lang = t.lang;
         let regions = geo::REGIONS
             .iter()
             .map(|r| {
-                let districts = geo::districts_of(r.code).map(|d| (d.code, in_lang(lang, d.tg, d.ru, d.en))).collect();
-                (in_lang(lang, r.tg, r.ru, r.en), districts)
+                let districts =
+                    geo::districts_of(r.code).map(|d| (d.code, lang.pick(d.en, d.ru, d.tg).to_owned())).collect();
+                (lang.pick(r.en, r.ru, r.tg).to_owned(), districts)
             })
             .collect();
         Choices {
             regions,
-            countries: DESTINATIONS.iter().map(|c| (c.code, in_lang(lang, c.tg, c.ru, c.en))).collect(),
+            countries: DESTINATIONS.iter().map(|c| (c.code, lang.pick(c.en, c.ru, c.tg).to_owned())).collect(),
             work_sectors: labels(t, "work_sector", WorkSector::ALL, WorkSector::as_str),
             legal_statuses: labels(t, "legal_status", LegalStatus::ALL, LegalStatus::as_str),
             return_reasons: labels(t, "return_reason", ReturnReason::ALL, ReturnReason::as_str),
@@ -177,7 +168,7 @@ async fn record_page(
         .enumerate()
         .map(|(n, (episode, country, from, to, sector, ..))| {
             let country = hamroh_domain::migration::country(country)
-                .map_or_else(|_| country.clone(), |c| in_lang(t.lang, c.tg, c.ru, c.en));
+                .map_or_else(|_| country.clone(), |c| t.lang.pick(c.en, c.ru, c.tg).to_owned());
             let years = to.map_or_else(|| format!("{from}–"), |to| format!("{from}–{to}"));
             let field = |name: &str| format!("injuries.{n}.{name}");
             StayView {
