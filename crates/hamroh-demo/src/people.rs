@@ -110,10 +110,13 @@ impl<'a> DemoPeople<'a> {
             created_by: None,
         };
         let episodes = self.episodes(id, this_year - age, return_day, registered_ms);
-        let injured = episodes.iter().any(|e| e.injury.is_some());
+        let circumstances = hamroh_domain::pathway::Circumstances {
+            work_injury: episodes.iter().any(|e| e.injury.is_some()),
+            returned_after: episodes.iter().filter_map(|e| e.return_reason).collect(),
+        };
         let consents = self.consents(id, registered_ms);
         batch.persons.push(PersonRecord { person, episodes, consents });
-        self.screen_over_time(batch, id, clinic, sex, district, injured, registered_ms);
+        self.screen_over_time(batch, id, clinic, sex, district, &circumstances, registered_ms);
     }
 
     fn episodes(&mut self, person: Uuid, birth_year: i32, return_day: Date, at: Millis) -> Vec<MigrationEpisode> {
@@ -265,7 +268,7 @@ impl<'a> DemoPeople<'a> {
         clinic: Uuid,
         sex: Sex,
         district: DistrictCode,
-        injured: bool,
+        circumstances: &hamroh_domain::pathway::Circumstances,
         first_ms: Millis,
     ) {
         // A latent level of distress that drifts between visits.
@@ -282,6 +285,7 @@ impl<'a> DemoPeople<'a> {
             let mut encounter = Vec::new();
             encounter.push(self.screening(&v, "phq9", distress));
             encounter.push(self.screening(&v, "gad7", distress));
+            let injured = circumstances.work_injury;
             if injured || self.rng.random_bool(0.15) {
                 encounter.push(self.screening(&v, "wgss", if injured { 0.8 } else { 0.1 }));
             }
@@ -326,7 +330,7 @@ impl<'a> DemoPeople<'a> {
             }
             // Clinicians decided on every encounter but the most recent few days'.
             if at < self.as_of_ms - 3 * DAY_MS {
-                let pathway = hamroh_domain::pathway::suggest(&encounter, Lang::En);
+                let pathway = hamroh_domain::pathway::suggest(&encounter, circumstances, Lang::En);
                 batch.decisions.push(Decision {
                     id: uuid_at(&mut self.rng, at),
                     encounter_id: visit_id,
@@ -379,6 +383,11 @@ impl<'a> DemoPeople<'a> {
             .enumerate()
             .map(|(n, item)| {
                 let (min, max) = item.value_range(instrument);
+                // An optional item (PHQ-9 item 10) follows the distress without a draw, so that
+                // the data set of a seed stays the same.
+                if item.optional {
+                    return Some((min + (level * (max - min) as f64).round() as i64).clamp(min, max));
+                }
                 // Thoughts of self-harm are rarer than other complaints, even at the same distress.
                 let p = if id == "phq9" && n == 8 { level * level * 0.5 } else { level };
                 let mut v = min;

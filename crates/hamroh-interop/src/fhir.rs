@@ -167,8 +167,8 @@ pub fn person_bundle(
         }
     }
     for r in referrals {
-        entries.push(entry(r.id, service_request(person.id, r)));
-        entries.push(entry(task_id(r.id), task(person.id, r)));
+        entries.push(entry(r.id, service_request(person.id, r, identity)));
+        entries.push(entry(task_id(r.id), task(person.id, r, identity)));
     }
     json!({
         "resourceType": "Bundle",
@@ -261,13 +261,15 @@ fn questionnaire_response(person: Uuid, s: &Screening, inst: &Instrument) -> Val
     })
 }
 
-fn service_request(person: Uuid, r: &Referral) -> Value {
+/// A referral as a `ServiceRequest`. The reason typed by the sender is free text, which may hold
+/// a name or a phone: only a care bundle carries it.
+fn service_request(person: Uuid, r: &Referral, identity: Identity) -> Value {
     let status = match r.status {
         ReferralStatus::Sent | ReferralStatus::Accepted | ReferralStatus::NoShow => "active",
         ReferralStatus::Attended | ReferralStatus::Closed => "completed",
         ReferralStatus::Declined | ReferralStatus::Redirected | ReferralStatus::Cancelled => "revoked",
     };
-    json!({
+    let mut v = json!({
         "resourceType": "ServiceRequest",
         "id": r.id.to_string(),
         "identifier": [{"system": "urn:hamroh:referral-code", "value": r.code}],
@@ -279,8 +281,11 @@ fn service_request(person: Uuid, r: &Referral) -> Value {
         "occurrenceDateTime": r.due_date.to_string(),
         "requester": {"identifier": {"system": "urn:hamroh:organisation", "value": r.from_organisation_id.to_string()}},
         "performer": [{"identifier": {"system": "urn:hamroh:organisation", "value": r.to_organisation_id.to_string()}}],
-        "reasonCode": [{"text": r.reason}],
-    })
+    });
+    if identity == Identity::ForCare && !r.reason.trim().is_empty() {
+        v["reasonCode"] = json!([{"text": r.reason}]);
+    }
+    v
 }
 
 fn priority(urgency: Urgency) -> &'static str {
@@ -291,7 +296,9 @@ fn priority(urgency: Urgency) -> &'static str {
     }
 }
 
-fn task(person: Uuid, r: &Referral) -> Value {
+/// A referral's state as a `Task`. Why it last changed is coded (the barrier) in every bundle;
+/// the words typed with it only in a care bundle.
+fn task(person: Uuid, r: &Referral, identity: Identity) -> Value {
     let status = match r.status {
         ReferralStatus::Sent => "requested",
         ReferralStatus::Accepted => "accepted",
@@ -313,8 +320,17 @@ fn task(person: Uuid, r: &Referral) -> Value {
         "lastModified": instant(last.map_or(r.created_at, |e| e.at)),
         "owner": {"identifier": {"system": "urn:hamroh:organisation", "value": r.to_organisation_id.to_string()}},
     });
-    if let Some(reason) = last.and_then(|e| e.reason.as_ref()) {
-        t["statusReason"] = json!({"text": reason});
+    let mut reason = serde_json::Map::new();
+    if let Some(barrier) = last.and_then(|e| e.barrier) {
+        reason.insert("coding".into(), json!([{"system": "urn:hamroh:barrier", "code": barrier.as_str()}]));
+    }
+    if identity == Identity::ForCare
+        && let Some(text) = last.and_then(|e| e.reason.as_ref())
+    {
+        reason.insert("text".into(), json!(text));
+    }
+    if !reason.is_empty() {
+        t["statusReason"] = Value::Object(reason);
     }
     t
 }

@@ -258,6 +258,10 @@ fn compile<'a>(mapping: &'a Mapping, sheet: &Sheet, catalog: &'a Catalog) -> Res
                     continue;
                 }
             };
+            // An optional item (PHQ-9 item 10) may have no column: it is then not answered.
+            if item.optional && !s.items.contains_key(&item.id) && sheet.column(&name).is_none() {
+                break;
+            }
             columns.extend(find_column(
                 sheet,
                 &mut problems,

@@ -97,3 +97,25 @@ fn a_response_written_by_hamroh_reads_back_as_the_same_answers() {
     let unknown = serde_json::json!({"resourceType": "QuestionnaireResponse", "status": "completed", "questionnaire": "urn:x:other"});
     assert!(hamroh_interop::fhir::read_responses(&unknown, catalog()).unwrap_err().contains("not an instrument"));
 }
+
+#[test]
+fn words_typed_into_a_referral_leave_only_in_a_care_bundle() {
+    let demo_dir = directory();
+    let config = DemoConfig { people: 60, seed: 4, as_of: jiff::civil::date(2026, 10, 31) };
+    let batch = DemoPeople::new(config, &demo_dir).next_chunk(60).unwrap();
+    let mut referral = batch.referrals.first().expect("the demo refers someone").clone();
+    let rec = batch.persons.iter().find(|p| p.person.id == referral.person_id).unwrap();
+    referral.reason = "Call Rahimov Firuz on +992 93 123 4567".into();
+    let mut declined = referral.events.last().unwrap().clone();
+    declined.barrier = Some(hamroh_domain::referral::Barrier::Cost);
+    declined.reason = Some("his brother Nodir said +992 90 000 1111".into());
+    referral.events.push(declined);
+    let referrals = [referral];
+    let pseudonymous = person_bundle(&rec.person, Identity::Pseudonymous, &[], &referrals, catalog(), 0).to_string();
+    for typed in ["Rahimov", "4567", "Nodir", "1111"] {
+        assert!(!pseudonymous.contains(typed), "{typed} left in a pseudonymous bundle");
+    }
+    assert!(pseudonymous.contains(r#""code":"cost""#), "the barrier stays, coded: {pseudonymous}");
+    let care = person_bundle(&rec.person, Identity::ForCare, &[], &referrals, catalog(), 0).to_string();
+    assert!(care.contains("Rahimov Firuz") && care.contains("Nodir"), "a care bundle carries the words");
+}

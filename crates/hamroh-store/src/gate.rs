@@ -577,13 +577,18 @@ impl Gate<'_> {
         Ok(decisions)
     }
 
-    /// An encounter's screenings and the decision taken on it, if any.
-    pub async fn encounter(&self, encounter_id: Uuid) -> Result<(Vec<Screening>, Option<Decision>)> {
+    /// An encounter's screenings, the decision taken on it, if any, and what the pathway rules
+    /// use of the person's record.
+    pub async fn encounter(&self, encounter_id: Uuid) -> Result<EncounterRecord> {
         let screenings = self.store.encounter_screenings(encounter_id).await?;
         let person_id = screenings.first().map(|s| s.person_id).ok_or(StoreError::NotFound)?;
         let (access, _) = self.check(person_id, false, "screening").await?;
         self.record_read(person_id, "screening", access).await?;
-        Ok((screenings, self.store.decision_for(encounter_id).await?))
+        Ok(EncounterRecord {
+            decision: self.store.decision_for(encounter_id).await?,
+            circumstances: self.store.circumstances_of(person_id).await?,
+            screenings,
+        })
     }
 
     /// Records the clinician's decision on an encounter, with the follow-ups it sets.
@@ -822,6 +827,15 @@ impl Gate<'_> {
     pub async fn complete_follow_up(&self, id: Uuid) -> Result<()> {
         self.change_follow_up(id, &crate::referrals::FollowUpChange::Complete { outcome: None }).await.map(drop)
     }
+}
+
+/// One encounter as a clinician reads it: its screenings, the decision on it, and what the
+/// care-pathway rules use of the person's record.
+#[derive(Debug, Clone)]
+pub struct EncounterRecord {
+    pub screenings: Vec<Screening>,
+    pub decision: Option<Decision>,
+    pub circumstances: hamroh_domain::pathway::Circumstances,
 }
 
 /// What a referral needs from the person sending it.

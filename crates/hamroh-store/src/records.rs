@@ -852,6 +852,27 @@ impl Store {
         }))
     }
 
+    /// What the care-pathway rules may use of a person's stays abroad: whether a work injury is
+    /// recorded, and why each stay ended.
+    pub async fn circumstances_of(&self, person_id: Uuid) -> Result<hamroh_domain::pathway::Circumstances> {
+        let rows: Vec<(Option<String>, bool)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT return_reason, injury_cause IS NOT NULL FROM migration_episodes WHERE person_id = $1",
+            )
+            .bind(person_id)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut returned_after = Vec::new();
+        for reason in rows.iter().filter_map(|(r, _)| r.as_deref()) {
+            let reason = reason.parse().map_err(|_| StoreError::Corrupt(format!("return reason `{reason}`")))?;
+            if !returned_after.contains(&reason) {
+                returned_after.push(reason);
+            }
+        }
+        Ok(hamroh_domain::pathway::Circumstances { work_injury: rows.iter().any(|(_, i)| *i), returned_after })
+    }
+
     /// A person's screenings, oldest first.
     pub async fn screenings_of(&self, person_id: Uuid) -> Result<Vec<Screening>> {
         let rows: Vec<ScreeningRow> = with_pool!(self, pool => {

@@ -5,7 +5,7 @@ use hamroh_domain::access::Principal;
 use hamroh_domain::instrument::{AnswerError, Cutoffs, Instrument, ScoreContext};
 use hamroh_domain::model::{Decision, FollowUp, Person, Screening};
 use hamroh_domain::org::Lang;
-use hamroh_domain::pathway::{Step, suggest};
+use hamroh_domain::pathway::{Circumstances, Step, suggest};
 use hamroh_domain::referral::FollowUpStatus;
 use uuid::Uuid;
 
@@ -102,7 +102,7 @@ pub const NEEDS_REASON: &str = "decision-needs-reason";
 /// decision.
 pub fn decision(
     principal: &Principal,
-    screenings: &[Screening],
+    (screenings, circumstances): (&[Screening], &Circumstances),
     choice: &str,
     action: &str,
     reason: &str,
@@ -117,7 +117,7 @@ pub fn decision(
     if amends.is_some() && reason.trim().is_empty() {
         return Err(NEEDS_REASON);
     }
-    let pathway = suggest(screenings, Lang::En);
+    let pathway = suggest(screenings, circumstances, Lang::En);
     let now = hamroh_store::now_millis();
     let decision = Decision {
         id: Uuid::now_v7(),

@@ -57,9 +57,13 @@ async fn the_catalogue_lists_every_instrument() {
 async fn one_instrument_shows_its_items_codes_and_sources() {
     let (status, body) = call(get("/api/v1/instruments/phq9")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["items"].as_array().unwrap().len(), 9);
+    // Nine scored items and item 10, difficulty in daily life, optional and unscored.
+    assert_eq!(body["items"].as_array().unwrap().len(), 10);
     assert_eq!(body["codes"]["total"], "44261-6");
     assert_eq!(body["items"][8]["code"], "44260-8");
+    assert_eq!(body["items"][9]["code"], "69722-7");
+    assert_eq!(body["items"][9]["optional"], true);
+    assert_eq!(body["scoring"]["items"].as_array().unwrap().len(), 9);
     assert!(body["items"][0]["text"]["tg"].as_str().unwrap().len() > 5);
     assert!(body["positive"]["source"].as_str().unwrap().contains("Kroenke"));
     let (status, body) = call(get("/api/v1/instruments/nosuch")).await;

@@ -541,7 +541,65 @@ async fn the_record_is_kept_current_with_its_history(db: &TestDb) {
     assert!(trail.iter().any(|e| e.action == "read" && e.entity == "record_change"), "the history read is audited");
 }
 
+/// What the clinician sees and what the record says lead to their mhGAP modules and services:
+/// emergencies first, then physical causes, then the returnee's needs beyond the clinic; the
+/// PHQ-9's item 10 is kept unscored.
+async fn signs_seen_and_the_record_shape_the_pathway(db: &TestDb) {
+    let w = world(db).await;
+    let clinician = w.users.iter().find(|(r, _)| *r == Role::Clinician).unwrap().1;
+    let cookie = session_for(db, clinician).await;
+    let c = Some(cookie.as_str());
+    let person = json!({
+        "family_name": "Saidov", "given_name": "Nodir", "sex": "male", "birth_year": "1985",
+        "district": "TJ-KT.kulob", "consents": ["care"], "confirm_new": true,
+        "episodes": [{"destination_country": "RU", "year_from": "2015", "year_to": "2024",
+                      "work_sector": "construction", "return_reason": "deportation",
+                      "injury": true, "injury_cause": "fall", "injury_body_part": "spine"}]
+    });
+    let made = send(db, request("POST", "/api/v1/persons", c, json_body(person))).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let signs: Vec<i64> = hamroh_domain::instrument::catalog()
+        .get("observations")
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i64::from(["agitated", "weight_loss"].contains(&i.id.as_str())))
+        .collect();
+    let encounter = json!({"respondent_lang": "ru", "screenings": [
+        {"instrument": "observations", "answers": signs},
+        {"instrument": "phq9", "answers": [0, 0, 0, 0, 0, 0, 0, 0, 0, 2]}
+    ]});
+    let sent = send(db, request("POST", &format!("/api/v1/persons/{id}/encounters"), c, json_body(encounter))).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let body = sent.json();
+    let rules: Vec<&str> =
+        body["pathway"]["steps"].as_array().unwrap().iter().map(|s| s["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["emergency", "physical_red_flags", "work_injury", "entry_ban"]);
+    assert_eq!(body["pathway"]["steps"][1]["action"], "medical_assessment");
+    assert_eq!(body["pathway"]["steps"][3]["because"], "record: returned after deportation");
+    let phq9 = body["results"].as_array().unwrap().iter().find(|r| r["instrument"] == "phq9").unwrap();
+    assert_eq!((phq9["total"].as_i64(), phq9["detail"]["difficulty"].as_i64()), (Some(0), Some(2)));
+
+    // The same pathway on the page, and the decision records the rules the page showed.
+    let encounter_id = body["encounter_id"].as_str().unwrap().to_owned();
+    let page = send(db, request("GET", &format!("/encounters/{encounter_id}"), c, None)).await;
+    assert!(
+        page.body.contains("Assess physical causes first") && page.body.contains("Work injury recorded"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Item 10 (not scored)") && page.body.contains("Very difficult"), "{}", page.body);
+    let decision = format!("/api/v1/encounters/{encounter_id}/decision");
+    let decided = send(db, request("POST", &decision, c, json_body(json!({"choice": "follow"})))).await;
+    assert_eq!(decided.status, StatusCode::CREATED, "{}", decided.body);
+    assert!(
+        decided.json()["action"].as_str().unwrap().starts_with("urgent_assessment,medical_assessment,refer_non_health")
+    );
+}
+
 hamroh_store::on_both_backends!(
+    signs_seen_and_the_record_shape_the_pathway,
     the_record_is_kept_current_with_its_history,
     a_consent_can_be_recorded_after_registration,
     register_search_screen_and_decide,

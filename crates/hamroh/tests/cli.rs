@@ -390,7 +390,8 @@ fn every_instrument_exports_as_a_fhir_questionnaire() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("Questionnaire-phq9.json")).unwrap()).unwrap();
     assert_eq!(phq9["resourceType"], "Questionnaire");
     assert_eq!(phq9["code"][0]["code"], "44249-1");
-    assert_eq!(phq9["item"].as_array().unwrap().len(), 9);
+    assert_eq!(phq9["item"].as_array().unwrap().len(), 10);
+    assert_eq!(phq9["item"][9]["code"][0]["code"], "69722-7");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), hamroh_domain::instrument::catalog().iter().count());
 }
 

@@ -88,6 +88,11 @@ pub struct Item {
     /// A domain or cluster this item belongs to, for instrument-specific detail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// An item the person may leave unanswered, never scored and never behind a flag (the PHQ-9's
+    /// item 10, difficulty in daily functioning). Optional items come last, so that answers
+    /// without them are still complete.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
 }
 
 impl Item {
@@ -379,6 +384,7 @@ impl Instrument {
             }
             item.text.check(&format!("item {}", item.id))?;
         }
+        self.check_optional()?;
         if !self.has_own_codes() && self.items.iter().any(|i| i.code.is_none()) {
             return Err(format!("codes: every item needs its {} code, or use Hamroh's own system", self.codes.system));
         }
@@ -399,6 +405,30 @@ impl Instrument {
             }
         }
         Ok(())
+    }
+
+    /// Optional items come after every required one, and count towards no total and no flag.
+    fn check_optional(&self) -> Result<(), String> {
+        let required = self.required_items();
+        if let Some(item) = self.items[..required].iter().find(|i| i.optional) {
+            return Err(format!("item {}: an optional item must come after the required ones", item.id));
+        }
+        for item in &self.items[required..] {
+            let scored = self.scoring.items.as_ref().is_none_or(|ids| ids.contains(&item.id));
+            if scored {
+                return Err(format!("item {}: an optional item must be left out of scoring.items", item.id));
+            }
+            if self.flags.iter().any(|f| f.item == item.id) {
+                return Err(format!("item {}: an optional item cannot raise a flag", item.id));
+            }
+        }
+        Ok(())
+    }
+
+    /// How many items a complete set of answers has at least: all but the optional ones at the
+    /// end.
+    pub fn required_items(&self) -> usize {
+        self.items.iter().rposition(|i| !i.optional).map_or(0, |n| n + 1)
     }
 
     /// Fixed bands must tile the score range exactly, in order; cut-off bands are exactly

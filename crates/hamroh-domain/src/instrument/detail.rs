@@ -52,6 +52,10 @@ pub struct Phq9Syndrome {
     pub core_symptom_present: bool,
     pub major_depressive_syndrome: bool,
     pub other_depressive_syndrome: bool,
+    /// Item 10, how difficult the problems made work, home and getting along with people (0 not
+    /// difficult at all to 3 extremely difficult); not scored, absent when not answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub difficulty: Option<i64>,
 }
 
 /// PCL-5 provisional DSM-5 diagnosis (Weathers et al. 2013, National Center for PTSD): an item
@@ -115,7 +119,20 @@ pub struct Reason<'a> {
     pub source: &'a str,
 }
 
-pub(super) fn detail<'a>(instrument: &'a Instrument, rule: DetailRule, values: &[i64], lang: Lang) -> Detail<'a> {
+/// What `detail` reads: the values items count as, and the answers as given (optional items
+/// left unanswered are `None` or absent).
+pub(super) struct Answered<'v> {
+    pub values: &'v [i64],
+    pub given: &'v [Option<i64>],
+}
+
+pub(super) fn detail<'a>(
+    instrument: &'a Instrument,
+    rule: DetailRule,
+    answered: Answered<'_>,
+    lang: Lang,
+) -> Detail<'a> {
+    let values = answered.values;
     match rule {
         DetailRule::Phq9DepressiveSyndrome => {
             let present = |n: usize| values[n] >= if n == 8 { 1 } else { 2 };
@@ -126,6 +143,7 @@ pub(super) fn detail<'a>(instrument: &'a Instrument, rule: DetailRule, values: &
                 core_symptom_present: core,
                 major_depressive_syndrome: core && items_present >= 5,
                 other_depressive_syndrome: core && (2..=4).contains(&items_present),
+                difficulty: answered.given.get(9).copied().flatten(),
             })
         }
         DetailRule::Pcl5Dsm5Clusters => {

@@ -27,6 +27,7 @@ const FILES: &[(&str, &str)] = &[
     ("auditc", include_str!("../../../../instruments/auditc.toml")),
     ("gad7", include_str!("../../../../instruments/gad7.toml")),
     ("k10", include_str!("../../../../instruments/k10.toml")),
+    ("observations", include_str!("../../../../instruments/observations.toml")),
     ("pcl5", include_str!("../../../../instruments/pcl5.toml")),
     ("pcptsd5", include_str!("../../../../instruments/pcptsd5.toml")),
     ("phq15", include_str!("../../../../instruments/phq15.toml")),

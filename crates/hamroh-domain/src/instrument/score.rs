@@ -5,15 +5,15 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::definition::{Instrument, ScoringMethod, SkipMode};
-use super::detail::{Detail, detail};
+use super::detail::{Answered, Detail, detail};
 use crate::model::ScreeningOutcome;
 use crate::org::Lang;
 use crate::person::Sex;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AnswerError {
-    #[error("{instrument} has {expected} items, got {got} answers")]
-    Count { instrument: String, expected: usize, got: usize },
+    #[error("{instrument} has {expected} items{optional}, got {got} answers", optional = optional_note(*.required, *.expected))]
+    Count { instrument: String, expected: usize, required: usize, got: usize },
     #[error("item {item}: `{value}` is not a number (use `-` for an item left out by the skip rules)")]
     NotANumber { item: usize, value: String },
     #[error("item {item}: {value} is out of range; expected one of {allowed}")]
@@ -24,6 +24,15 @@ pub enum AnswerError {
     MustSkip { item: usize, reason: String },
     #[error("the respondent's sex is required (male or female): the cut-off differs by sex")]
     SexRequired { instrument: String },
+}
+
+/// ", the last N optional" when an instrument's last items may be left off.
+fn optional_note(required: usize, expected: usize) -> String {
+    match expected - required {
+        0 => String::new(),
+        1 => ", the last one optional".to_owned(),
+        n => format!(", the last {n} optional"),
+    }
 }
 
 impl AnswerError {
@@ -194,7 +203,9 @@ impl Instrument {
             flags,
             cutoff,
             thresholds,
-            detail: self.detail.map(|rule| detail(self, rule, &values, ctx.lang.unwrap_or(Lang::En))),
+            detail: self.detail.map(|rule| {
+                detail(self, rule, Answered { values: &values, given: answers }, ctx.lang.unwrap_or(Lang::En))
+            }),
             warnings,
         })
     }
@@ -207,13 +218,23 @@ impl Instrument {
         ctx: &ScoreContext,
     ) -> Result<(Vec<i64>, Vec<Warning<'_>>), AnswerError> {
         let c = &self.compiled;
-        if answers.len() != self.items.len() {
+        let required = self.required_items();
+        if !(required..=self.items.len()).contains(&answers.len()) {
             return Err(AnswerError::Count {
                 instrument: self.id.clone(),
                 expected: self.items.len(),
+                required,
                 got: answers.len(),
             });
         }
+        // Optional items left off the end are unanswered.
+        let padded: Vec<Option<i64>>;
+        let answers = if answers.len() < self.items.len() {
+            padded = answers.iter().copied().chain(std::iter::repeat(None)).take(self.items.len()).collect();
+            &padded[..]
+        } else {
+            answers
+        };
         if self.scoring.requires_sex && ctx.sex.is_none() {
             return Err(AnswerError::SexRequired { instrument: self.id.clone() });
         }
@@ -253,6 +274,7 @@ impl Instrument {
                     return Err(AnswerError::MustSkip { item, reason: rule.source.clone() });
                 }
                 (Skipped::Must | Skipped::Interview | Skipped::Unknown, None) => {}
+                (Skipped::No, None) if self.items[n].optional => {}
                 (Skipped::No, None) => return Err(AnswerError::Missing { item }),
                 (_, Some(v)) => {
                     if !(0..64).contains(&v) || c.allowed[n] & (1 << v) == 0 {

@@ -59,6 +59,7 @@ fn the_catalogue_holds_exactly_the_contracted_instruments() {
             "auditc",
             "gad7",
             "k10",
+            "observations",
             "pcl5",
             "pcptsd5",
             "phq15",
@@ -367,7 +368,7 @@ fn symptom_review_counts_domains_and_points_to_instruments() {
 fn invalid_answers_name_the_item() {
     let phq9 = instrument("phq9");
     let c = ScoreContext::default();
-    assert!(matches!(phq9.score(&[Some(0); 8], &c), Err(AnswerError::Count { expected: 9, got: 8, .. })));
+    assert!(matches!(phq9.score(&[Some(0); 8], &c), Err(AnswerError::Count { expected: 10, required: 9, got: 8, .. })));
     let mut answers = vec![Some(0); 9];
     answers[3] = Some(4);
     assert_eq!(
@@ -616,4 +617,42 @@ fn every_tajik_item_and_answer_has_its_back_translation_for_review() {
     let stale = review.text.iter().filter(|e| !expected.iter().any(|(id, at, ..)| id == &e.instrument && at == &e.at));
     problems.extend(stale.map(|e| format!("{} {}: no such text any more", e.instrument, e.at)));
     assert!(problems.is_empty(), "instruments/review/tg.toml:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn phq9_item_10_is_asked_recorded_and_never_scored() {
+    let phq9 = instrument("phq9");
+    let c = ScoreContext::default();
+    let nine = parse_answers("3,3,3,3,3,3,3,3,3").unwrap();
+    let without = phq9.score(&nine, &c).unwrap();
+    assert_eq!(without.total, Some(27));
+    let difficulty = |s: &super::Score<'_>| match &s.detail {
+        Some(Detail::Phq9(p)) => p.difficulty,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(difficulty(&without), None);
+    // Left out with `-`, or answered: the total is the same, the answer is kept in the detail.
+    let skipped = phq9.score(&parse_answers("3,3,3,3,3,3,3,3,3,-").unwrap(), &c).unwrap();
+    assert_eq!((skipped.total, difficulty(&skipped)), (Some(27), None));
+    let answered = phq9.score(&parse_answers("0,0,0,0,0,0,0,0,0,3").unwrap(), &c).unwrap();
+    assert_eq!((answered.total, difficulty(&answered)), (Some(0), Some(3)));
+    assert_eq!(answered.band, Some("minimal"));
+    assert!(matches!(
+        phq9.score(&parse_answers("0,0,0,0,0,0,0,0,0,4").unwrap(), &c),
+        Err(AnswerError::OutOfRange { item: 10, .. })
+    ));
+    assert_eq!(
+        phq9.score(&[Some(0); 11], &c).unwrap_err().to_string(),
+        "phq9 has 10 items, the last one optional, got 11 answers"
+    );
+}
+
+#[test]
+fn an_optional_item_must_come_last_and_count_for_nothing() {
+    let base = include_str!("../../../../instruments/phq9.toml");
+    let scored = base.replace("items = [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\"]\n", "");
+    assert!(Instrument::parse(&scored).unwrap_err().contains("left out of scoring.items"));
+    let early =
+        base.replacen("response_set = \"frequency\"\ntext", "response_set = \"frequency\"\noptional = true\ntext", 1);
+    assert!(Instrument::parse(&early).unwrap_err().contains("after the required ones"));
 }

@@ -8,7 +8,7 @@ use hamroh_domain::instrument::{Instrument, catalog};
 use hamroh_domain::model::Screening;
 use hamroh_domain::names::parse_query;
 use hamroh_domain::org::Lang;
-use hamroh_domain::pathway::{Pathway, suggest};
+use hamroh_domain::pathway::{Circumstances, Pathway, suggest};
 use hamroh_domain::registration::{Registration, RegistrationContext};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -176,6 +176,7 @@ pub struct EncounterView {
 
 fn view(
     screenings: &[Screening],
+    circumstances: &Circumstances,
     decision: Option<hamroh_domain::model::Decision>,
     lang: Lang,
 ) -> Result<EncounterView, WebError> {
@@ -185,7 +186,7 @@ fn view(
         person_id: first.person_id,
         at: first.encounter_at,
         results: screenings.iter().map(|s| s.outcome.result.clone()).collect(),
-        pathway: suggest(screenings, lang),
+        pathway: suggest(screenings, circumstances, lang),
         decision: decision.map(|d| DecisionView { choice: d.choice, action: d.action, reason: d.reason, at: d.at }),
     })
 }
@@ -254,7 +255,9 @@ pub(crate) async fn store_encounter(
     // An encounter sent through the API was not seen face to face here: its red flags ask for
     // contact today.
     gate.record_encounter(id, &screenings, false, None, state.notifier.as_ref()).await?;
-    Ok((StatusCode::CREATED, Json(view(&screenings, None, lang)?)))
+    // The person's read above was audited; the pathway also uses their recorded stays abroad.
+    let circumstances = state.store.circumstances_of(id).await?;
+    Ok((StatusCode::CREATED, Json(view(&screenings, &circumstances, None, lang)?)))
 }
 
 #[utoipa::path(
@@ -275,8 +278,8 @@ pub async fn show_encounter(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<EncounterView>, WebError> {
-    let (screenings, decision) = caller.gate(&state).encounter(parse_id(&id)?).await?;
-    Ok(Json(view(&screenings, decision, Lang::En)?))
+    let e = caller.gate(&state).encounter(parse_id(&id)?).await?;
+    Ok(Json(view(&e.screenings, &e.circumstances, e.decision, Lang::En)?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -319,7 +322,8 @@ pub async fn decide(
     ApiJson(req): ApiJson<DecisionRequest>,
 ) -> Result<(StatusCode, Json<DecisionView>), WebError> {
     let gate = caller.gate(&state);
-    let (screenings, existing) = gate.encounter(parse_id(&id)?).await?;
+    let hamroh_store::EncounterRecord { screenings, decision: existing, circumstances } =
+        gate.encounter(parse_id(&id)?).await?;
     if existing.is_some() != req.amend {
         return Err(WebError::Conflict {
             code: if req.amend { "nothing_to_amend" } else { "already_decided" },
@@ -331,12 +335,18 @@ pub async fn decide(
             },
         });
     }
-    let (decision, follow_ups) =
-        workflow::decision(&caller.principal, &screenings, &req.choice, &req.action, &req.reason, existing.as_ref())
-            .map_err(|_| WebError::Invalid {
-                code: "invalid_decision",
-                message: "choose `follow`, or `other` with an action and a reason (an amendment needs a reason)".into(),
-            })?;
+    let (decision, follow_ups) = workflow::decision(
+        &caller.principal,
+        (&screenings, &circumstances),
+        &req.choice,
+        &req.action,
+        &req.reason,
+        existing.as_ref(),
+    )
+    .map_err(|_| WebError::Invalid {
+        code: "invalid_decision",
+        message: "choose `follow`, or `other` with an action and a reason (an amendment needs a reason)".into(),
+    })?;
     workflow::record_decision(&gate, &decision, &follow_ups).await?;
     Ok((
         StatusCode::CREATED,

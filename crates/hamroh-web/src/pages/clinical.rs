@@ -397,7 +397,7 @@ pub async fn screen_submit(
                 let Some(inst) = catalog().get(&id) else { continue };
                 let item = e.item().unwrap_or(1);
                 // Mark every unanswered item, not only the first problem the engine names.
-                for n in 1..=inst.items.len() {
+                for n in (1..=inst.items.len()).filter(|n| !inst.items[n - 1].optional) {
                     let field = format!("{}.{n}", inst.id);
                     if f.val(&field).is_empty() && !missing.contains(&field) {
                         missing.push(field);
@@ -562,7 +562,18 @@ fn result_note(t: &Tr, s: &Screening) -> Option<String> {
             } else {
                 "result-phq9-none"
             };
-            Some(t.with(key, &[("instrument", name), ("present", present)]))
+            let mut note = t.with(key, &[("instrument", name), ("present", present)]);
+            // Item 10, unscored: how hard the problems made daily life, in the viewer's words.
+            if let Some(v) = d.get("difficulty").and_then(serde_json::Value::as_i64)
+                && let Some(option) = catalog()
+                    .get("phq9")
+                    .and_then(|i| i.response_sets.get("difficulty"))
+                    .and_then(|set| set.options.iter().find(|o| o.value == v))
+            {
+                note.push_str(". ");
+                note.push_str(&t.with("result-phq9-difficulty", &[("answer", option.text.get(t.lang).to_owned())]));
+            }
+            Some(note)
         }
         "audit" => {
             let text = |key: &str| d.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
@@ -624,7 +635,7 @@ async fn encounter_page_with(
     safety_form: Option<SafetyForm>,
 ) -> Result<Response, WebError> {
     let gate = caller.gate(state);
-    let (screenings, decision) = gate.encounter(id).await?;
+    let hamroh_store::EncounterRecord { screenings, decision, circumstances } = gate.encounter(id).await?;
     let first = screenings.first().ok_or_else(WebError::not_found)?;
     let person = gate.person(first.person_id).await?;
     let t = &viewer.tr;
@@ -643,7 +654,7 @@ async fn encounter_page_with(
             (Some(form), None)
         }
     };
-    let pathway = suggest(&screenings, t.lang);
+    let pathway = suggest(&screenings, &circumstances, t.lang);
     let steps = pathway
         .steps
         .iter()
@@ -839,7 +850,8 @@ pub async fn decide(
 ) -> Response {
     let f = FormState::from_pairs(&form_pairs(&body));
     let gate = caller.gate(&state);
-    let (screenings, existing) = match gate.encounter(id).await {
+    let hamroh_store::EncounterRecord { screenings, decision: existing, circumstances } = match gate.encounter(id).await
+    {
         Ok(x) => x,
         Err(e) => return error_page(&viewer, e.into()),
     };
@@ -849,7 +861,7 @@ pub async fn decide(
     }
     let decided = workflow::decision(
         &caller.principal,
-        &screenings,
+        (&screenings, &circumstances),
         f.val("choice"),
         f.val("action"),
         f.val("reason"),
