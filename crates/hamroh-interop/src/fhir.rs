@@ -342,6 +342,10 @@ pub struct ImportedResponse {
     pub instrument: String,
     pub answers: Vec<Option<i64>>,
     pub lang: Option<Lang>,
+    /// When the response was given (`authored`), if it says.
+    pub authored: Option<Millis>,
+    /// Who it is about (`subject`), as sent; the caller checks it names the person.
+    pub subject: Option<Value>,
 }
 
 /// Reads `QuestionnaireResponse`s (one, or a `Bundle` of them) for instruments Hamroh knows. The
@@ -376,6 +380,73 @@ fn flatten<'a>(items: &'a [Value], out: &mut Vec<&'a Value>) {
     }
 }
 
+/// The instrument a `questionnaire` canonical names: Hamroh's own (`urn:hamroh:questionnaire:phq9`)
+/// or LOINC's for its panel (`http://loinc.org/q/44249-1`), with the version after `|` when given,
+/// which must be the instrument's. Nothing else is guessed from the end of a URL.
+fn questionnaire_of<'c>(
+    canonical: &str,
+    catalog: &'c hamroh_domain::instrument::Catalog,
+) -> Result<&'c Instrument, String> {
+    let (url, version) = canonical.split_once('|').map_or((canonical, None), |(u, v)| (u, Some(v)));
+    let inst = match (url.strip_prefix("urn:hamroh:questionnaire:"), url.strip_prefix("http://loinc.org/q/")) {
+        (Some(id), _) => catalog.get(id),
+        (None, Some(panel)) => catalog.iter().find(|i| i.codes.panel.as_deref() == Some(panel)),
+        (None, None) => None,
+    };
+    let inst = inst.ok_or_else(|| {
+        format!(
+            "questionnaire {canonical}: not an instrument Hamroh knows (use {}, with the instrument's id)",
+            questionnaire_url("ID")
+        )
+    })?;
+    match version {
+        Some(v) if v != inst.version => {
+            Err(format!("questionnaire {canonical}: version {v}, but Hamroh's {} is version {}", inst.id, inst.version))
+        }
+        _ => Ok(inst),
+    }
+}
+
+/// The value of one answer: a `valueInteger`, or a `valueCoding` in the item's own answer system
+/// (LOINC's answer codes where the item has them, else `urn:hamroh:answers:<instrument>` with the
+/// value); a coding without a system is matched by its code.
+fn answer_value(inst: &Instrument, item: &hamroh_domain::instrument::Item, answer: &Value) -> Result<i64, String> {
+    if let Some(v) = answer["valueInteger"].as_i64() {
+        return Ok(v);
+    }
+    let coding = &answer["valueCoding"];
+    let Some(code) = coding["code"].as_str() else {
+        return Err(format!("item {}: an answer must be valueCoding or valueInteger", item.id));
+    };
+    let options = &inst.response_sets[&item.response_set].options;
+    let own = format!("urn:hamroh:answers:{}", inst.id);
+    let found = match coding["system"].as_str() {
+        Some(LOINC) => options.iter().find(|o| o.code.as_deref() == Some(code)),
+        Some(system) if system == own => options.iter().find(|o| o.value.to_string() == code),
+        None => options.iter().find(|o| o.code.as_deref() == Some(code) || o.value.to_string() == code),
+        Some(system) => {
+            let expected = answer_coding(inst, &options[0]);
+            return Err(format!(
+                "item {}: answer system {system} is not the item's ({})",
+                item.id,
+                expected["system"].as_str().unwrap_or_default()
+            ));
+        }
+    };
+    found
+        .map(|o| o.value)
+        .ok_or_else(|| format!("item {}: answer code {code} is not one of the item's options", item.id))
+}
+
+/// A FHIR `dateTime` or `date` as milliseconds (a date alone is its midnight in UTC).
+fn date_time(text: &str) -> Option<Millis> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Some(t.as_millisecond());
+    }
+    let date = text.parse::<jiff::civil::Date>().ok()?;
+    date.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_millisecond())
+}
+
 fn read_response(r: &Value, catalog: &hamroh_domain::instrument::Catalog) -> Result<ImportedResponse, String> {
     if r["resourceType"] != "QuestionnaireResponse" {
         return Err("expected a QuestionnaireResponse".into());
@@ -384,9 +455,7 @@ fn read_response(r: &Value, catalog: &hamroh_domain::instrument::Catalog) -> Res
         return Err(format!("status {}: only a completed response is a screening", r["status"]));
     }
     let canonical = r["questionnaire"].as_str().ok_or("questionnaire: missing")?;
-    let id = canonical.split('|').next().unwrap_or_default();
-    let id = id.strip_prefix("urn:hamroh:questionnaire:").unwrap_or(id).rsplit('/').next().unwrap_or_default();
-    let inst = catalog.get(id).ok_or_else(|| format!("questionnaire {canonical}: not an instrument Hamroh knows"))?;
+    let inst = questionnaire_of(canonical, catalog)?;
     let mut items = Vec::new();
     flatten(r["item"].as_array().map(Vec::as_slice).unwrap_or_default(), &mut items);
     let mut answers = Vec::with_capacity(inst.items.len());
@@ -395,28 +464,44 @@ fn read_response(r: &Value, catalog: &hamroh_domain::instrument::Catalog) -> Res
         if found.len() > 1 {
             return Err(format!("item {}: answered more than once", item.id));
         }
-        let Some(answer) = found.first().and_then(|i| i["answer"].as_array()).and_then(|a| a.first()) else {
-            answers.push(None);
-            continue;
-        };
-        let options = &inst.response_sets[&item.response_set].options;
-        let value = if let Some(v) = answer["valueInteger"].as_i64() {
-            v
-        } else if let Some(code) = answer["valueCoding"]["code"].as_str() {
-            options
-                .iter()
-                .find(|o| o.code.as_deref() == Some(code) || o.value.to_string() == code)
-                .map(|o| o.value)
-                .ok_or_else(|| format!("item {}: answer code {code} is not one of the item's options", item.id))?
-        } else {
-            return Err(format!("item {}: an answer must be valueCoding or valueInteger", item.id));
-        };
-        answers.push(Some(value));
+        let given = found.first().and_then(|i| i["answer"].as_array()).map(Vec::as_slice).unwrap_or_default();
+        match given {
+            [] => answers.push(None),
+            [answer] => answers.push(Some(answer_value(inst, item, answer)?)),
+            _ => return Err(format!("item {}: {} answers, but the item takes one", item.id, given.len())),
+        }
     }
     let known: Vec<&str> = inst.items.iter().map(|i| i.id.as_str()).collect();
     if let Some(extra) = items.iter().filter_map(|i| i["linkId"].as_str()).find(|l| !known.contains(l)) {
         return Err(format!("item {extra}: not an item of {}", inst.id));
     }
-    let lang = r["language"].as_str().and_then(|l| l.parse::<Lang>().ok());
-    Ok(ImportedResponse { instrument: inst.id.clone(), answers, lang })
+    // `ru-RU` is Russian: the language's primary subtag.
+    let lang = match r["language"].as_str() {
+        None => None,
+        Some(tag) => {
+            let primary = tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+            Some(primary.parse::<Lang>().map_err(|_| format!("language {tag}: Hamroh records tg, ru or en"))?)
+        }
+    };
+    let authored = match r["authored"].as_str() {
+        None => None,
+        Some(text) => Some(date_time(text).ok_or_else(|| format!("authored {text}: not a FHIR dateTime"))?),
+    };
+    let subject = r.get("subject").filter(|s| !s.is_null()).cloned();
+    Ok(ImportedResponse { instrument: inst.id.clone(), answers, lang, authored, subject })
+}
+
+/// Whether a response's `subject` names this person: a reference to the Patient by id
+/// (`Patient/<id>`, `urn:uuid:<id>` or a URL ending in `/Patient/<id>`), or the person's Hamroh code
+/// as an identifier (`urn:hamroh:person-code`).
+pub fn names_person(subject: &Value, id: Uuid, code: &str) -> bool {
+    if let Some(reference) = subject["reference"].as_str() {
+        let id = id.to_string();
+        return reference == format!("urn:uuid:{id}")
+            || reference == format!("Patient/{id}")
+            || reference.ends_with(&format!("/Patient/{id}"));
+    }
+    let identifier = &subject["identifier"];
+    identifier["system"] == "urn:hamroh:person-code"
+        && identifier["value"].as_str().is_some_and(|v| v.eq_ignore_ascii_case(code))
 }

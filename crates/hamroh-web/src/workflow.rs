@@ -3,7 +3,7 @@
 
 use hamroh_domain::access::Principal;
 use hamroh_domain::instrument::{AnswerError, Cutoffs, Instrument, ScoreContext};
-use hamroh_domain::model::{Decision, FollowUp, Person, Screening};
+use hamroh_domain::model::{Decision, FollowUp, Millis, Person, Screening};
 use hamroh_domain::org::Lang;
 use hamroh_domain::pathway::{Circumstances, Step, suggest};
 use hamroh_domain::referral::FollowUpStatus;
@@ -20,11 +20,10 @@ pub fn score_encounter(
     cutoffs: &Cutoffs,
     principal: &Principal,
     person: &Person,
-    lang: Lang,
+    (lang, at): (Lang, Millis),
     inputs: &[(&Instrument, Vec<Option<i64>>)],
 ) -> Result<Vec<Screening>, Vec<(String, AnswerError)>> {
     let encounter_id = Uuid::now_v7();
-    let now = hamroh_store::now_millis();
     let mut screenings = Vec::new();
     let mut problems = Vec::new();
     for (inst, answers) in inputs {
@@ -40,7 +39,7 @@ pub fn score_encounter(
                 person_id: person.id,
                 organisation_id: principal.organisation_id,
                 user_id: Some(principal.user_id),
-                encounter_at: now,
+                encounter_at: at,
                 instrument: inst.id.clone(),
                 instrument_version: inst.version.clone(),
                 lang,

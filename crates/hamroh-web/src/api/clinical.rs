@@ -218,7 +218,19 @@ pub async fn create_encounter(
 ) -> Result<(StatusCode, Json<EncounterView>), WebError> {
     let id = parse_id(&id)?;
     let answers = req.screenings.into_iter().map(|s| (s.instrument, s.answers)).collect();
-    store_encounter(&state, &caller, id, answers, req.respondent_lang.unwrap_or(Lang::Tg)).await
+    let given = Given { answers, lang: req.respondent_lang.unwrap_or(Lang::Tg), at: None, subjects: Vec::new() };
+    store_encounter(&state, &caller, id, given).await
+}
+
+/// One encounter's answers as a caller sent them.
+pub(crate) struct Given {
+    /// Each instrument's answers, in item order.
+    pub answers: Vec<(String, Vec<Option<i64>>)>,
+    pub lang: Lang,
+    /// When the screening was given, if not now.
+    pub at: Option<hamroh_domain::model::Millis>,
+    /// Whom the sender says the answers are about (FHIR `subject`), each to be this person.
+    pub subjects: Vec<serde_json::Value>,
 }
 
 /// Scores one encounter's answers with the engine and stores it through the gate: all or nothing.
@@ -226,11 +238,17 @@ pub(crate) async fn store_encounter(
     state: &AppState,
     caller: &Caller,
     id: Uuid,
-    answers: Vec<(String, Vec<Option<i64>>)>,
-    lang: Lang,
+    Given { answers, lang, at, subjects }: Given,
 ) -> Result<(StatusCode, Json<EncounterView>), WebError> {
     let gate = caller.gate(state);
+    // Access first: nobody learns from a validation error whom the record is about.
     let person = gate.person(id).await?;
+    if subjects.iter().any(|s| !hamroh_interop::fhir::names_person(s, person.id, &person.code)) {
+        return Err(WebError::Invalid {
+            code: "subject_mismatch",
+            message: "subject: the response is about another patient than the person in the URL".into(),
+        });
+    }
     if answers.is_empty() {
         return Err(WebError::Invalid {
             code: "no_screenings",
@@ -245,13 +263,17 @@ pub(crate) async fn store_encounter(
         })?;
         inputs.push((inst, given));
     }
-    let screenings =
-        workflow::score_encounter(&state.cutoffs, &caller.principal, &person, lang, &inputs).map_err(|problems| {
-            WebError::Invalid {
-                code: "invalid_answers",
-                message: problems.iter().map(|(i, e)| format!("{i}: {e}")).collect::<Vec<_>>().join("; "),
-            }
-        })?;
+    let screenings = workflow::score_encounter(
+        &state.cutoffs,
+        &caller.principal,
+        &person,
+        (lang, at.unwrap_or_else(hamroh_store::now_millis)),
+        &inputs,
+    )
+    .map_err(|problems| WebError::Invalid {
+        code: "invalid_answers",
+        message: problems.iter().map(|(i, e)| format!("{i}: {e}")).collect::<Vec<_>>().join("; "),
+    })?;
     // An encounter sent through the API was not seen face to face here: its red flags ask for
     // contact today.
     gate.record_encounter(id, &screenings, false, None, state.notifier.as_ref()).await?;

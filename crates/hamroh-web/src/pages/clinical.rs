@@ -390,7 +390,13 @@ pub async fn screen_submit(
         .collect();
     let mut missing: Vec<String> = Vec::new();
     let mut messages: Vec<(String, String)> = Vec::new();
-    let screenings = match workflow::score_encounter(&state.cutoffs, &caller.principal, &person, lang, &inputs) {
+    let screenings = match workflow::score_encounter(
+        &state.cutoffs,
+        &caller.principal,
+        &person,
+        (lang, hamroh_store::now_millis()),
+        &inputs,
+    ) {
         Ok(s) => s,
         Err(problems) => {
             for (id, e) in problems {
