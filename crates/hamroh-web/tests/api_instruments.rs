@@ -166,3 +166,25 @@ async fn the_openapi_document_describes_every_api_route_and_each_route_answers()
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 }
+
+#[tokio::test]
+async fn operation_ids_are_unique_and_path_parameters_are_in_the_path() {
+    let (_, doc) = call(get("/api/v1/openapi.json")).await;
+    let mut ids = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            if let Some(earlier) = ids.insert(id.clone(), format!("{method} {path}")) {
+                panic!("operationId {id} of {method} {path} is also {earlier}'s");
+            }
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(param["in"] == "path", in_path, "{method} {path}: parameter {name} is in {}", param["in"]);
+                if param["in"] == "path" {
+                    assert_eq!(param["required"], true, "{method} {path}: path parameter {name}");
+                }
+            }
+        }
+    }
+}

@@ -46,10 +46,11 @@ impl From<hamroh_store::PersonSummary> for PersonListItem {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// A Hamroh id, a name in any script, a phone number or a year of birth.
     #[serde(default)]
-    q: String,
+    q: Option<String>,
 }
 
 #[utoipa::path(
@@ -70,7 +71,7 @@ pub async fn search(
     caller: Caller,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<Vec<PersonListItem>>, WebError> {
-    let query = parse_query(&p.q)
+    let query = parse_query(p.q.as_deref().unwrap_or_default())
         .ok_or(WebError::Invalid { code: "empty_query", message: "give an id, a name, a phone or a year".into() })?;
     let found = caller.gate(&state).search(&query, 50).await?;
     Ok(Json(found.into_iter().map(Into::into).collect()))

@@ -33,6 +33,7 @@ pub async fn instrument_questionnaire(Path(id): Path<String>) -> Result<Json<ser
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BundleParams {
     /// `care` includes the name and phone (for care, which the caller's access already implies);
     /// `pseudonymous` (the default) leaves them out.

@@ -57,6 +57,7 @@ fn unknown(id: &str) -> WebError {
 #[utoipa::path(
     get,
     path = "/api/v1/instruments/{id}",
+    operation_id = "show_instrument",
     tag = "instruments",
     params(("id" = String, Path, description = "Instrument id, e.g. phq9")),
     responses(

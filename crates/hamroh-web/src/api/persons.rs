@@ -41,6 +41,7 @@ fn parse_id(id: &str) -> Result<Uuid, WebError> {
 #[utoipa::path(
     get,
     path = "/api/v1/persons/{id}",
+    operation_id = "show_person",
     tag = "persons",
     params(("id" = String, Path, description = "The person's id")),
     security(("session" = []), ("token" = [])),

@@ -139,6 +139,7 @@ pub async fn refer(
 #[utoipa::path(
     get,
     path = "/api/v1/referrals/{id}",
+    operation_id = "show_referral",
     tag = "referrals",
     params(("id" = String, Path, description = "The referral's id")),
     security(("session" = []), ("token" = [])),
@@ -238,10 +239,11 @@ impl From<ServiceEntry> for ServiceView {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DirectoryParams {
     /// Hamroh's district code, e.g. TJ-KT.kulob.
     #[serde(default)]
-    district: String,
+    district: Option<String>,
     /// A sector, e.g. rehabilitation.
     #[serde(default)]
     sector: Option<String>,
@@ -268,7 +270,14 @@ pub async fn services(
         None => None,
     };
     Ok(Json(
-        state.store.services().await?.into_iter().filter(|s| s.serves(&p.district, sector)).map(Into::into).collect(),
+        state
+            .store
+            .services()
+            .await?
+            .into_iter()
+            .filter(|s| s.serves(p.district.as_deref().unwrap_or_default(), sector))
+            .map(Into::into)
+            .collect(),
     ))
 }
 
