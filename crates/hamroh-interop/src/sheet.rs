@@ -151,11 +151,21 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ReadError> {
         reader.headers().map_err(|e| ReadError::Csv(e.to_string()))?.iter().map(|h| h.trim().to_owned()).collect();
     let mut sheet = Sheet { header, ..Sheet::default() };
     let mut record = csv::StringRecord::new();
+    // Line numbers counted from the bytes, the way an editor numbers lines: the reader's own
+    // count runs one short after CRLF line ends (what Windows and Python write).
+    let (mut counted_to, mut line) = (0usize, 1usize);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let number = record.position().map_or(0, |p| p.line() as usize);
+                let mut start = record.position().map_or(counted_to, |p| p.byte() as usize).max(counted_to);
+                // The position may be that of blank lines skipped before the record.
+                while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
+                    start += 1;
+                }
+                line += bytecount_newlines(&text.as_bytes()[counted_to..start]);
+                counted_to = start;
+                let number = line;
                 let row = sheet.rows.len();
                 for (col, cell) in record.iter().enumerate() {
                     if looks_like_formula(cell) {
@@ -168,6 +178,10 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ReadError> {
         }
     }
     Ok(sheet)
+}
+
+fn bytecount_newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
 }
 
 /// A CSV cell that a spreadsheet would run: `=SUM(A1:A3)`, `=1+2`.
@@ -321,6 +335,16 @@ mod tests {
         assert_eq!(odk.header, ["SubmissionDate", "group-q1", "KEY"]);
         assert_eq!(&odk.rows[0].cells[0], "2026-01-02, 10:00");
         assert_eq!(odk.rows[0].number, 2);
+    }
+
+    #[test]
+    fn rows_are_numbered_as_an_editor_numbers_lines_whatever_the_line_ends() {
+        for end in ["\n", "\r\n"] {
+            let text = ["a,b", "1,2", "3,\"two", "lines\"", "", "5,6", ""].join(end);
+            let sheet = read(text.as_bytes()).unwrap();
+            let numbers: Vec<usize> = sheet.rows.iter().map(|r| r.number).collect();
+            assert_eq!(numbers, [2, 3, 6], "line ends {end:?}");
+        }
     }
 
     #[test]

@@ -160,6 +160,9 @@ pub struct Submission {
 pub struct Plan {
     pub submissions: Vec<Submission>,
     pub problems: Vec<Problem>,
+    /// What the rows would store that a person should look at, without stopping the import: the
+    /// same respondent registered twice in one file.
+    pub notes: Vec<Problem>,
 }
 
 /// The organisation and user an import registers for, and now.
@@ -302,6 +305,16 @@ fn compile<'a>(mapping: &'a Mapping, sheet: &Sheet, catalog: &'a Catalog) -> Res
             recode[c] = Some(table);
         }
     }
+    if problems.iter().any(|p| p.column.is_some()) && headed_by_labels(sheet) {
+        problems.insert(
+            0,
+            Problem::file(
+                "the columns are headed by the questions' labels, as KoBoToolbox exports by default: export the \
+                 data again choosing \"XML values and headers\" (and ODK Central's CSV as it is), so that \
+                 headers are the questions' names and answers their values",
+            ),
+        );
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -319,6 +332,12 @@ fn compile<'a>(mapping: &'a Mapping, sheet: &Sheet, catalog: &'a Catalog) -> Res
 }
 
 /// A mapped column's index, or a problem that names it (with columns of a similar name).
+/// Whether headers read as question labels (words with spaces, question marks): the names an
+/// XLSForm gives its questions (`group/q1`, `_uuid`) can have neither.
+fn headed_by_labels(sheet: &Sheet) -> bool {
+    sheet.header.iter().filter(|h| h.contains(' ') || h.contains('?')).count() >= 2
+}
+
 fn find_column(sheet: &Sheet, problems: &mut Vec<Problem>, name: &str, what: &str) -> Option<usize> {
     let found = sheet.column(name);
     if found.is_none() {
@@ -368,7 +387,7 @@ pub fn plan_with_progress(
 ) -> Plan {
     let compiled = match compile(mapping, sheet, catalog) {
         Ok(c) => c,
-        Err(problems) => return Plan { submissions: Vec::new(), problems },
+        Err(problems) => return Plan { submissions: Vec::new(), problems, notes: Vec::new() },
     };
     // Rows are checked in parallel; the submission ids are then checked in file order, so that a
     // repeated id is reported at its second row whatever else is wrong with the first.
@@ -385,7 +404,7 @@ pub fn plan_with_progress(
             check_row(&compiled, sheet, index, row, ctx)
         })
         .collect();
-    let mut out = Plan { submissions: Vec::with_capacity(checked.len()), problems: Vec::new() };
+    let mut out = Plan { submissions: Vec::with_capacity(checked.len()), problems: Vec::new(), notes: Vec::new() };
     let mut first_row_of: HashMap<&str, usize> = HashMap::with_capacity(sheet.rows.len());
     for (row, result) in sheet.rows.iter().zip(checked) {
         let id = row.cells.get(compiled.id).map(str::trim).unwrap_or("");
@@ -403,8 +422,48 @@ pub fn plan_with_progress(
             (_, Err(p)) => out.problems.extend(p),
         }
     }
+    out.notes = registered_twice(&out.submissions);
     progress(sheet.rows.len());
     out
+}
+
+/// Rows that would register the same person twice: the same sex, year of birth and name (in any
+/// script, as search matches names), or the same phone.
+fn registered_twice(submissions: &[Submission]) -> Vec<Problem> {
+    let mut first_of: HashMap<String, usize> = HashMap::new();
+    let mut notes = Vec::new();
+    for s in submissions {
+        let Subject::New(record) = &s.subject else { continue };
+        let p = &record.person;
+        let mut keys = Vec::new();
+        if p.family_name.is_some() || p.given_name.is_some() {
+            let key = |n: &Option<String>| n.as_deref().map(|n| hamroh_domain::names::keys(n).key).unwrap_or_default();
+            keys.push(format!(
+                "{}|{}|{}|{}",
+                p.sex.as_str(),
+                p.birth_year.get(),
+                key(&p.family_name),
+                key(&p.given_name)
+            ));
+        }
+        if let Some(phone) = &p.phone {
+            keys.push(format!("phone|{}", phone.as_str()));
+        }
+        if let Some(first) = keys.iter().find_map(|k| first_of.get(k).copied()) {
+            notes.push(Problem {
+                row: Some(s.row),
+                column: None,
+                message: format!(
+                    "registers a person like row {first} (the same name, sex and year of birth, or phone): \
+                     check that they are two people, or give the second row the first's Hamroh code"
+                ),
+            });
+        }
+        for k in keys {
+            first_of.entry(k).or_insert(s.row);
+        }
+    }
+    notes
 }
 
 /// Checks one row: everything but whether its submission id repeats another row's.
@@ -467,7 +526,10 @@ fn check_row(
         },
     };
     let subject = match compiled.code.map(cell) {
-        Some(code) if !code.is_empty() => Subject::Code(code.to_owned()),
+        // Codes match whatever their case or spacing (`hm-7k3q 9d2f`).
+        Some(code) if !code.is_empty() => {
+            Subject::Code(hamroh_domain::names::normalise_code(code).unwrap_or_else(|| code.to_owned()))
+        }
         _ if compiled.fields.is_empty() => {
             return Err(vec![at(compiled.code.unwrap_or(compiled.id), "no person code".into())]);
         }

@@ -151,11 +151,7 @@ fn a_mapping_that_does_not_fit_the_file_names_every_missing_column() {
 #[test]
 fn rows_about_registered_people_carry_their_code() {
     let sheet = sheet::read(b"KEY,code,g-phq2_1,g-phq2_2\nuuid:1,HM-AAAA-BBBB,1,2\n").unwrap();
-    let mapping = Mapping::parse(
-        "source = \"odk:f\"\nsubmission_id = \"KEY\"\n[person]\ncode = \"code\"\n\
-         [[screening]]\ninstrument = \"phq2\"\nprefix = \"g-phq2_\"\n",
-    )
-    .unwrap();
+    let mapping = odk_phq2_by_code();
     let plan = plan(&sheet, &mapping, catalog(), &ctx());
     assert_eq!(plan.problems, []);
     assert_eq!(plan.submissions[0].subject, Subject::Code("HM-AAAA-BBBB".into()));
@@ -173,4 +169,46 @@ fn a_formula_in_a_mapped_cell_is_refused() {
     let plan = plan(&sheet, &mapping, catalog(), &ctx());
     assert_eq!(plan.problems.len(), 1, "{:?}", plan.problems);
     assert_eq!(plan.problems[0].column.as_deref(), Some("phq2_1"));
+}
+
+#[test]
+fn a_kobo_export_headed_by_labels_is_told_how_to_export_again() {
+    let sheet = sheet::read(
+        "start;Little interest or pleasure in doing things?;Feeling down, depressed, or hopeless?;_uuid\n\
+         2026-01-02;1;2;abc\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    let plan = plan(&sheet, &Mapping::parse(MAPPING).unwrap(), catalog(), &ctx());
+    assert!(plan.problems[0].message.contains("XML values and headers"), "{:?}", plan.problems[0]);
+    // A file headed by names is not told so, whatever else is missing.
+    let names = sheet::read(b"_uuid,grp/phq9_1\nx,1\n").unwrap();
+    let plan = super::plan(&names, &Mapping::parse(MAPPING).unwrap(), catalog(), &ctx());
+    assert!(!plan.problems.iter().any(|p| p.message.contains("XML values")), "{:?}", plan.problems);
+}
+
+#[test]
+fn codes_match_whatever_their_case_and_one_respondent_twice_is_noted() {
+    let sheet = sheet::read(b"KEY,code,g-phq2_1,g-phq2_2\nuuid:1,hm-aaaa-bbbb,1,2\n").unwrap();
+    let mapping = odk_phq2_by_code();
+    assert_eq!(plan(&sheet, &mapping, catalog(), &ctx()).submissions[0].subject, Subject::Code("HM-AAAA-BBBB".into()));
+
+    let row = |id: &str, name: &str| {
+        format!("{id};2026-06-01T08:30:00;{name};1;1990;TJ-KT.kulob;yes;RU;2019;construction;0;0;0;0;0;0;0;0;0")
+    };
+    let plan = plan_of(&[&row("a1", "Firuz"), &row("a2", "Aziz"), &row("a3", "Фирӯз")]);
+    assert_eq!(plan.problems, []);
+    assert_eq!(plan.submissions.len(), 3, "a note does not stop the import");
+    assert_eq!(plan.notes.len(), 1, "{:?}", plan.notes);
+    assert_eq!(plan.notes[0].row, Some(4));
+    assert!(plan.notes[0].message.contains("row 2"), "{}", plan.notes[0].message);
+}
+
+/// An ODK Central mapping: a PHQ-2 about a registered person, by code.
+fn odk_phq2_by_code() -> Mapping {
+    Mapping::parse(
+        "source = \"odk:f\"\nsubmission_id = \"KEY\"\n[person]\ncode = \"code\"\n\
+         [[screening]]\ninstrument = \"phq2\"\nprefix = \"g-phq2_\"\n",
+    )
+    .unwrap()
 }

@@ -67,6 +67,7 @@ pub async fn run(what: ImportWhat) -> Outcome {
                 submissions::plan_with_progress(&sheet, &mapping, catalog(), &ctx, |n| checking.set_position(n as u64));
             checking.finish_and_clear();
             let mut problems = plan.problems;
+            let notes = plan.notes;
             let known = store.imported_submissions(&mapping.source).await?;
             let mut skipped = 0usize;
             let mut fresh = Vec::new();
@@ -124,17 +125,21 @@ pub async fn run(what: ImportWhat) -> Outcome {
                 }
             }
             let checked = started.elapsed();
+            for note in &notes {
+                print(&format!("note: {note}\n"));
+            }
             problems.sort_by_key(|p| p.row);
             for p in &problems {
                 print(&format!("{p}\n"));
             }
             let summary = format!(
-                "{} rows: {} to import ({} new persons, {} screenings), {skipped} imported before, {} problems",
+                "{} rows: {} to import ({} new persons, {} screenings), {skipped} imported before, {} problems, {} notes",
                 sheet.rows.len(),
                 imported.len(),
                 batch.persons.len(),
                 batch.screenings.len(),
-                problems.len()
+                problems.len(),
+                notes.len()
             );
             if !problems.is_empty() {
                 return Err(Failure::usage(format!("{summary}: nothing imported")));
