@@ -360,12 +360,11 @@ impl Store {
                  s.second_factor_pending, s.last_seen_at, ur.role \
                  FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id \
                  LEFT JOIN user_roles ur ON ur.user_id = u.id \
-                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled = FALSE \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = FALSE \
                  ORDER BY ur.role",
             )
             .bind(token_hash)
             .bind(now)
-            .bind(now - limits.idle_ms)
             .fetch_all(pool)
             .await?
         });
@@ -386,11 +385,12 @@ impl Store {
         else {
             return Ok(None);
         };
-        if now - last_seen > 60_000 {
-            with_pool!(self, pool => {
-                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2").bind(now).bind(token_hash).execute(pool).await?;
-            });
+        // Idle by the latest use, written or only noted; the use is noted, not written here.
+        let last_seen = last_seen.max(self.bookkeeping.session_last_seen(token_hash).unwrap_or(i64::MIN));
+        if now - last_seen >= limits.idle_ms {
+            return Ok(None);
         }
+        self.bookkeeping.session_seen(token_hash, now);
         Ok(Some(SessionUser {
             id,
             username,
@@ -509,11 +509,11 @@ impl Store {
 
     /// The principal behind a live API token, with the token's scopes.
     pub async fn token_principal(&self, token_hash: &[u8]) -> Result<Option<TokenPrincipal>> {
-        type Row = (Uuid, Uuid, Uuid, String, String, Option<i64>, Option<String>, bool);
+        type Row = (Uuid, Uuid, Uuid, String, String, Option<String>, bool);
         // One row per role, as for sessions.
         let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT t.id, u.id, u.organisation_id, o.sector, t.scopes, t.last_used_at, ur.role, \
+                "SELECT t.id, u.id, u.organisation_id, o.sector, t.scopes, ur.role, \
                  u.totp_secret IS NOT NULL FROM api_tokens t \
                  JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id \
                  LEFT JOIN user_roles ur ON ur.user_id = u.id \
@@ -523,19 +523,12 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        let roles = roles_of_rows(&rows, |r| r.6.as_deref())?;
-        let Some((token_id, user_id, organisation_id, sector, scopes, last_used, _, has_totp)) =
-            rows.into_iter().next()
-        else {
+        let roles = roles_of_rows(&rows, |r| r.5.as_deref())?;
+        let Some((token_id, user_id, organisation_id, sector, scopes, _, has_totp)) = rows.into_iter().next() else {
             return Ok(None);
         };
-        // To the minute, as for sessions: a write per request would queue every read behind a commit.
-        let now = now_millis();
-        if last_used.is_none_or(|t| now - t > 60_000) {
-            with_pool!(self, pool => {
-                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(token_id).execute(pool).await?;
-            });
-        }
+        // Noted, and written in the background: no request waits for a bookkeeping write.
+        self.bookkeeping.token_used(token_id, now_millis());
         let principal = Principal {
             user_id,
             organisation_id,

@@ -12,6 +12,7 @@ mod exec;
 mod accounts;
 mod audit;
 pub mod backup;
+mod bookkeeping;
 mod clinical;
 pub mod cube;
 mod directory;
@@ -79,6 +80,8 @@ pub struct Store {
     pub(crate) claims: idempotency::Claims,
     /// Person codes read before, for the worklists.
     pub(crate) codes: person_codes::PersonCodes,
+    /// Sessions' and tokens' last-use times, written in the background.
+    pub(crate) bookkeeping: bookkeeping::Pending,
 }
 
 /// The durability settings in force, reported at start-up.
@@ -95,7 +98,13 @@ impl Store {
             DbUrl::Sqlite(path) => Backend::Sqlite(connect_sqlite(path).await?),
             DbUrl::Postgres(raw) => Backend::Postgres(connect_postgres(raw).await?),
         };
-        Ok(Self { backend, group: None, claims: idempotency::Claims::default(), codes: Default::default() })
+        Ok(Self {
+            backend,
+            group: None,
+            claims: idempotency::Claims::default(),
+            codes: Default::default(),
+            bookkeeping: Default::default(),
+        })
     }
 
     /// From now on, concurrent [`Store::insert_batch`] calls through this handle (and its clones)
@@ -110,9 +119,20 @@ impl Store {
             }
             Backend::Postgres(pool) => Backend::Postgres(pool.clone()),
         };
-        let writer = Self { backend, group: None, claims: idempotency::Claims::default(), codes: Default::default() };
-        let shared =
-            Self { backend: self.backend.clone(), group: None, claims: self.claims.clone(), codes: self.codes.clone() };
+        let writer = Self {
+            backend,
+            group: None,
+            claims: idempotency::Claims::default(),
+            codes: Default::default(),
+            bookkeeping: Default::default(),
+        };
+        let shared = Self {
+            backend: self.backend.clone(),
+            group: None,
+            claims: self.claims.clone(),
+            codes: self.codes.clone(),
+            bookkeeping: self.bookkeeping.clone(),
+        };
         self.group = Some(group_commit::GroupCommit::start(writer, shared));
         self
     }

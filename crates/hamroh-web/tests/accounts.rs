@@ -127,6 +127,17 @@ async fn api_tokens_act_within_their_scopes_until_revoked(db: &TestDb) {
     .await;
     assert_eq!(write.status, StatusCode::FORBIDDEN, "a read-only token writes nothing");
     assert_eq!(write.json()["error"]["code"], "scope_required");
+    // The token's last use is noted, not written on the request path; the background flush
+    // writes it once, and an earlier time never replaces a later one.
+    let last_used = || async {
+        db.store.api_tokens_of(id).await.unwrap().into_iter().find(|t| t.id == token_id).unwrap().last_used_at
+    };
+    assert_eq!(last_used().await, None, "no bookkeeping write while answering");
+    let before = hamroh_store::now_millis();
+    assert!(db.store.flush_bookkeeping().await.unwrap() >= 1);
+    let written = last_used().await.expect("written by the flush");
+    assert!(written <= before && written > before - 60_000, "{written} vs {before}");
+    assert_eq!(db.store.flush_bookkeeping().await.unwrap(), 0, "nothing noted since");
     db.store.revoke_api_token(&Actor::system("test"), token_id, None).await.unwrap();
     assert_eq!(send(db, bearer("GET", "/api/v1/me", None)).await.status, StatusCode::UNAUTHORIZED);
 }
@@ -141,6 +152,13 @@ async fn idle_sessions_end_and_log_out_everywhere_ends_them_all(db: &TestDb) {
     for cookie in [&a, &b] {
         assert!(send(db, request("GET", "/", Some(cookie), None)).await.location().starts_with("/login"));
     }
+    // A session in use stays alive by its noted use, before any flush writes it.
+    let d = session_for(db, id).await;
+    db.tamper("UPDATE sessions SET last_seen_at = last_seen_at - 1200000").await;
+    assert_eq!(send(db, request("GET", "/", Some(&d), None)).await.status, StatusCode::OK, "used 20 minutes ago");
+    db.tamper("UPDATE sessions SET last_seen_at = last_seen_at - 1200000").await;
+    assert_eq!(send(db, request("GET", "/", Some(&d), None)).await.status, StatusCode::OK, "the use just now counts");
+    db.store.flush_bookkeeping().await.unwrap();
     let c = session_for(db, id).await;
     db.tamper("UPDATE sessions SET last_seen_at = last_seen_at - 3600000").await;
     assert!(send(db, request("GET", "/", Some(&c), None)).await.location().starts_with("/login"), "idle for an hour");

@@ -57,6 +57,7 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
     let worker = tokio::spawn(deliver_forever(store.clone(), gateway));
     let net = settings.safety_net;
     let watcher = tokio::spawn(escalate_forever(store.clone(), net));
+    let bookkeeper = tokio::spawn(flush_bookkeeping_forever(store.clone()));
     println!("Hamroh is serving on http://{address}/ (stop with Ctrl-C)");
     tracing::info!(%address, "serving");
     hamroh_web::serve(
@@ -78,6 +79,10 @@ pub async fn run(db: &str, listen: &str, demo_people: Option<u64>, settings: Set
     .map_err(|e| Failure { code: 1, message: format!("server failed: {e}") })?;
     worker.abort();
     watcher.abort();
+    bookkeeper.abort();
+    if let Err(e) = store.flush_bookkeeping().await {
+        tracing::warn!(error = %e, "writing the last-use times of sessions and tokens failed");
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -92,6 +97,18 @@ async fn deliver_forever(store: hamroh_store::Store, gateway: Box<dyn hamroh_sto
             Ok(d) if d.delivered + d.failed > 0 => tracing::info!(delivered = d.delivered, failed = d.failed, "outbox"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbox delivery failed; will try again"),
+        }
+    }
+}
+
+/// Writes the sessions' and tokens' last-use times every 10 seconds, off the request path; a
+/// failure keeps them for the next try.
+async fn flush_bookkeeping_forever(store: hamroh_store::Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.flush_bookkeeping().await {
+            tracing::warn!(error = %e, "writing the last-use times of sessions and tokens failed; will try again");
         }
     }
 }
