@@ -96,6 +96,56 @@ pub struct Dhis2Mapping {
     pub country_org_unit: Option<String>,
 }
 
+impl Dhis2Mapping {
+    /// Reads a mapping file and checks it: every indicator is one of Hamroh's, every organisation
+    /// unit key a region or district code, every DHIS2 id a UID (11 letters and digits, a letter
+    /// first). Each problem names the line of the file it is on.
+    pub fn parse(text: &str) -> Result<Self, Vec<String>> {
+        let mapping: Self = serde_json::from_str(text).map_err(|e| vec![e.to_string()])?;
+        let mut problems = Vec::new();
+        let mut at =
+            |needle: &str, message: String| problems.push(format!("line {}: {message}", line_of(text, needle)));
+        for (indicator, element) in &mapping.data_elements {
+            if crate::catalogue::indicator(indicator).is_none() {
+                at(indicator, format!("`{indicator}` is not one of Hamroh's indicators"));
+            }
+            for uid in std::iter::once(&element.data_element).chain(&element.category_option_combo) {
+                if !is_uid(uid) {
+                    at(
+                        uid,
+                        format!("`{uid}` (for {indicator}) is not a DHIS2 UID: 11 letters and digits, a letter first"),
+                    );
+                }
+            }
+        }
+        for (code, unit) in &mapping.org_units {
+            if hamroh_domain::geo::region(code).is_none() && hamroh_domain::geo::district(code).is_none() {
+                at(code, format!("`{code}` is not a region or district code (TJ-KT, TJ-KT.kulob)"));
+            }
+            if !is_uid(unit) {
+                at(unit, format!("`{unit}` (for {code}) is not a DHIS2 UID: 11 letters and digits, a letter first"));
+            }
+        }
+        if let Some(unit) = mapping.country_org_unit.as_ref().filter(|u| !is_uid(u)) {
+            at(unit, format!("`{unit}` (countryOrgUnit) is not a DHIS2 UID: 11 letters and digits, a letter first"));
+        }
+        if problems.is_empty() { Ok(mapping) } else { Err(problems) }
+    }
+}
+
+/// A DHIS2 UID: 11 characters, letters and digits, the first a letter.
+pub fn is_uid(text: &str) -> bool {
+    text.len() == 11
+        && text.bytes().all(|b| b.is_ascii_alphanumeric())
+        && text.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+}
+
+/// The 1-based line of the first quoted occurrence of `needle` in a JSON text.
+fn line_of(text: &str, needle: &str) -> usize {
+    let quoted = serde_json::to_string(needle).unwrap_or_default();
+    text.find(&quoted).map_or(1, |at| 1 + text[..at].matches('\n').count())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Dhis2Element {
@@ -151,4 +201,32 @@ pub fn dhis2(tables: &[Table], mapping: &Dhis2Mapping) -> serde_json::Value {
         }
     }
     serde_json::json!({ "dataValues": values })
+}
+
+#[cfg(test)]
+mod dhis2_mapping_tests {
+    use super::*;
+
+    #[test]
+    fn uids_are_eleven_letters_and_digits_a_letter_first() {
+        for ok in ["deReg000001", "ouKhatlon01", "Abcdefghijk"] {
+            assert!(is_uid(ok), "{ok}");
+        }
+        for bad in ["1eReg000001", "deReg00000", "deReg0000011", "deReg-00001", "", "дeReg000001"] {
+            assert!(!is_uid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_mapping_names_every_unknown_code_at_its_line() {
+        let text = "{\n\"dataElements\": {\"registered\": {\"dataElement\": \"deReg000001\", \"categoryOptionCombo\": \"x\"}},\n\
+                    \"orgUnits\": {\"TJ-XX\": \"ouKhatlon01\", \"TJ-KT\": \"short\"},\n\"countryOrgUnit\": \"ouTajik0001\"\n}";
+        let problems = Dhis2Mapping::parse(text).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("line 2: `x`"), "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("line 3: `TJ-XX`")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("line 3: `short`")), "{problems:?}");
+        let good = r#"{"dataElements": {"registered": {"dataElement": "deReg000001"}}, "orgUnits": {"TJ-KT.kulob": "ouKulob0001"}}"#;
+        assert!(Dhis2Mapping::parse(good).is_ok());
+    }
 }

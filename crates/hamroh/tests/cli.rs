@@ -365,6 +365,35 @@ fn exports_hide_small_counts_map_to_dhis2_and_write_a_k_anonymous_research_file(
     }
     let out = hamroh(&["export", "indicators", "--db", &db, "--format", "dhis2"]);
     assert_eq!(out.status.code(), Some(2), "a DHIS2 export without a mapping is refused");
+    // A misspelt indicator and an invalid UID are refused, naming their lines; so is a breakdown
+    // that has no category option combos.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\"dataElements\": {\n  \"registred\": {\"dataElement\": \"deReg000001\"},\n  \"registered\": {\"dataElement\": \"1bad\"}\n},\n\"orgUnits\": {}}",
+    )
+    .unwrap();
+    let mapped = |file: &std::path::Path, by: &str| {
+        hamroh(&[
+            "export",
+            "indicators",
+            "--db",
+            &db,
+            "--format",
+            "dhis2",
+            "--by",
+            by,
+            "--dhis2-mapping",
+            file.to_str().unwrap(),
+        ])
+    };
+    let out = mapped(&bad, "region");
+    assert_eq!(out.status.code(), Some(2));
+    let said = stderr(&out);
+    assert!(said.contains("line 2: `registred`") && said.contains("line 3: `1bad`"), "{said}");
+    let out = mapped(&mapping, "sex");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("category option combos"));
 
     let file = dir.path().join("research.csv");
     let out = hamroh(&["export", "microdata", "--db", &db, "--k", "5", "-o", file.to_str().unwrap()]);

@@ -56,10 +56,18 @@ pub async fn run(what: ExportWhat) -> Outcome {
                 (ExportFormat::Dhis2, Some(path)) => {
                     let text = std::fs::read_to_string(&path)
                         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-                    Some(
-                        serde_json::from_str::<export::Dhis2Mapping>(&text)
-                            .map_err(|e| Failure::usage(format!("DHIS2 mapping {}: {e}", path.display())))?,
-                    )
+                    let name = path.display();
+                    let mapping = export::Dhis2Mapping::parse(&text)
+                        .map_err(|p| Failure::usage(format!("DHIS2 mapping {name}:\n  {}", p.join("\n  "))))?;
+                    // DHIS2 disaggregates by category option combos, which Hamroh's breakdowns other
+                    // than place do not map to: refuse rather than send an empty payload.
+                    if !matches!(by.as_str(), "" | "none" | "region" | "district") {
+                        return Err(Failure::usage(format!(
+                            "--format dhis2 sends totals, or breakdowns by region or district (organisation \
+                             units); a breakdown by {by} has no category option combos in the mapping"
+                        )));
+                    }
+                    Some(mapping)
                 }
                 (ExportFormat::Dhis2, None) => return Err(Failure::usage("--format dhis2 needs --dhis2-mapping FILE")),
                 _ => None,
