@@ -215,6 +215,18 @@ impl Store {
     }
 
     /// The decision in force on an encounter: the latest (an amendment replaces the one before).
+    /// The choice in force (the latest decision's) on each of a person's decided encounters.
+    pub async fn decision_choices_of(&self, person_id: Uuid) -> Result<std::collections::HashMap<Uuid, String>> {
+        let rows: Vec<(Uuid, String)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT encounter_id, choice FROM decisions WHERE person_id = $1 ORDER BY at, id")
+                .bind(person_id)
+                .fetch_all(pool)
+                .await?
+        });
+        // Later decisions (amendments) replace earlier ones.
+        Ok(rows.into_iter().collect())
+    }
+
     pub async fn decision_for(&self, encounter_id: Uuid) -> Result<Option<Decision>> {
         Ok(self.decisions_of(encounter_id).await?.pop())
     }

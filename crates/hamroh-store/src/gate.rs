@@ -151,6 +151,19 @@ fn via(access: Access) -> String {
     format!("via={}", serde_json::to_value(access).unwrap_or_default().as_str().unwrap_or(""))
 }
 
+/// The audit events of reading these parts of a person's record, by the access that allowed it.
+fn reads_of(person_id: Uuid, access: Access, parts: &[&'static str]) -> Vec<NewAuditEvent> {
+    let via = via(access);
+    parts
+        .iter()
+        .map(|what| {
+            let mut e = NewAuditEvent::ok("read", what, person_id).person(person_id);
+            e.detail = Some(via.clone());
+            e
+        })
+        .collect()
+}
+
 impl Gate<'_> {
     pub fn principal(&self) -> &Principal {
         self.principal
@@ -206,9 +219,7 @@ impl Gate<'_> {
     }
 
     async fn record_read(&self, person_id: Uuid, what: &'static str, access: Access) -> Result<()> {
-        let mut event = NewAuditEvent::ok("read", what, person_id).person(person_id);
-        event.detail = Some(via(access));
-        self.store.audit(&self.actor, &[event]).await
+        self.store.audit(&self.actor, &reads_of(person_id, access, &[what])).await
     }
 
     /// A person's record, with the read audited.
@@ -233,19 +244,24 @@ impl Gate<'_> {
     ) -> Result<(Person, Vec<ConsentScope>, Vec<crate::EpisodeLine>)> {
         let (person, access, facts) = self.read_checked(person_id, "person").await?;
         let stays = if episodes { self.store.episodes_of(person_id).await? } else { Vec::new() };
-        let via = via(access);
         let read: &[&str] = if episodes { &["person", "consent", "migration_episode"] } else { &["person", "consent"] };
-        let events: Vec<NewAuditEvent> = read
-            .iter()
-            .copied()
-            .map(|what| {
-                let mut e = NewAuditEvent::ok("read", what, person_id).person(person_id);
-                e.detail = Some(via.clone());
-                e
-            })
-            .collect();
-        self.store.audit(&self.actor, &events).await?;
+        self.store.audit(&self.actor, &reads_of(person_id, access, read)).await?;
         Ok((person, facts.consents, stays))
+    }
+
+    /// Everything the person page shows of a person's record, after one access decision, with
+    /// every read audited in one commit: the person, the consents in force, the stays abroad, the
+    /// screenings, follow-ups and referrals, and each encounter's decision in force.
+    pub async fn person_page(&self, person_id: Uuid) -> Result<PersonPageRecord> {
+        let (person, access, facts) = self.read_checked(person_id, "person").await?;
+        let episodes = self.store.episodes_of(person_id).await?;
+        let screenings = self.store.screenings_of(person_id).await?;
+        let follow_ups = self.store.follow_ups_of(person_id).await?;
+        let referrals = self.store.referrals_of(person_id).await?;
+        let choices = self.store.decision_choices_of(person_id).await?;
+        let read = ["person", "consent", "migration_episode", "screening", "decision", "timeline"];
+        self.store.audit(&self.actor, &reads_of(person_id, access, &read)).await?;
+        Ok(PersonPageRecord { person, consents: facts.consents, episodes, screenings, follow_ups, referrals, choices })
     }
 
     /// Keeps a person's record current (phone, district, a later stay abroad, a work injury), for
@@ -827,6 +843,19 @@ impl Gate<'_> {
     pub async fn complete_follow_up(&self, id: Uuid) -> Result<()> {
         self.change_follow_up(id, &crate::referrals::FollowUpChange::Complete { outcome: None }).await.map(drop)
     }
+}
+
+/// A person's record as the person page shows it.
+#[derive(Debug, Clone)]
+pub struct PersonPageRecord {
+    pub person: Person,
+    pub consents: Vec<ConsentScope>,
+    pub episodes: Vec<crate::EpisodeLine>,
+    pub screenings: Vec<Screening>,
+    pub follow_ups: Vec<FollowUp>,
+    pub referrals: Vec<ReferralLine>,
+    /// Each decided encounter's choice in force (`follow` or `other`).
+    pub choices: HashMap<Uuid, String>,
 }
 
 /// One encounter as a clinician reads it: its screenings, the decision on it, and what the

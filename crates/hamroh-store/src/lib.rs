@@ -47,7 +47,7 @@ pub use audit::{Actor, AuditEvent, AuditProblem, NewAuditEvent};
 pub use clinical::{PersonSummary, ReferralLine, UrgentItem};
 pub use cube::Totals;
 pub use error::{Result, StoreError};
-pub use gate::{EncounterRecord, Gate, ReferralRequest};
+pub use gate::{EncounterRecord, Gate, PersonPageRecord, ReferralRequest};
 pub use lost::{LostCase, LostCount};
 pub use outbox::{
     Alert, AlertKind, Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage,

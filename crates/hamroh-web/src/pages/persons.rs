@@ -114,9 +114,9 @@ pub fn district_name(lang: Lang, code: hamroh_domain::person::DistrictCode) -> S
 
 async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uuid) -> Result<Response, WebError> {
     let gate = caller.gate(state);
-    let (person, consents, episodes) = gate.person_record(id, true).await?;
-    let screenings = gate.screenings_of(id).await?;
-    let (follow_ups, referrals) = gate.timeline(id).await?;
+    // One access decision and one audit commit for the whole page.
+    let hamroh_store::PersonPageRecord { person, consents, episodes, screenings, follow_ups, referrals, choices } =
+        gate.person_page(id).await?;
     let t = &viewer.tr;
     // Read after the gate let the person through, under its audited read of the consents.
     let decisions = state.store.consent_decisions(id).await?;
@@ -199,9 +199,8 @@ async fn person_page(state: &AppState, viewer: &Viewer, caller: &Caller, id: Uui
                 }
             }
             None => {
-                let decided = state.store.decision_for(s.encounter_id).await?;
-                let decision = match decided {
-                    Some(d) if d.choice == "follow" => t.get("decision-followed"),
+                let decision = match choices.get(&s.encounter_id).map(String::as_str) {
+                    Some("follow") => t.get("decision-followed"),
                     Some(_) => t.get("decision-other"),
                     None => t.get("decision-pending"),
                 };
