@@ -235,16 +235,33 @@ fn read_named_sheets(bytes: &[u8], names: &[&str]) -> Result<Vec<Option<Sheet>>,
     if bytes.len() as u64 > MAX_BYTES {
         return Err(ReadError::TooLarge { bytes: bytes.len() as u64 });
     }
-    if Format::sniff(bytes) != Format::Xlsx {
-        return Err(ReadError::Xlsx("not an XLSX workbook".into()));
+    // XLSForms are still kept as legacy .xls workbooks (pyxform reads both).
+    if bytes.starts_with(&OLE_MAGIC) {
+        let mut book: calamine::Xls<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+            .map_err(|e: calamine::XlsError| ReadError::Xlsx(e.to_string()))?;
+        return named_sheets(&mut book, names);
     }
-    let mut book = workbook(bytes)?;
-    let all = calamine::Reader::sheet_names(&book);
+    if Format::sniff(bytes) != Format::Xlsx {
+        return Err(ReadError::Xlsx("not an XLSX or XLS workbook".into()));
+    }
+    named_sheets(&mut workbook(bytes)?, names)
+}
+
+/// The start of an OLE compound file: a legacy Excel (.xls) workbook.
+const OLE_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+fn named_sheets<RS, R>(book: &mut R, names: &[&str]) -> Result<Vec<Option<Sheet>>, ReadError>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: calamine::Reader<RS>,
+    R::Error: std::fmt::Display,
+{
+    let all = book.sheet_names();
     let mut out = Vec::new();
     for name in names {
         match all.iter().find(|n| n.trim().eq_ignore_ascii_case(name)) {
             Some(found) => {
-                let sheet = worksheet(&mut book, found)?;
+                let sheet = worksheet(book, found)?;
                 if !sheet.header.is_empty() {
                     check_header(&sheet.header)?;
                 }
@@ -256,8 +273,12 @@ fn read_named_sheets(bytes: &[u8], names: &[&str]) -> Result<Vec<Option<Sheet>>,
     Ok(out)
 }
 
-fn worksheet(book: &mut Workbook<'_>, name: &str) -> Result<Sheet, ReadError> {
-    use calamine::Reader;
+fn worksheet<RS, R>(book: &mut R, name: &str) -> Result<Sheet, ReadError>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: calamine::Reader<RS>,
+    R::Error: std::fmt::Display,
+{
     let range = book.worksheet_range(name).map_err(|e| ReadError::Xlsx(e.to_string()))?;
     let formulas = book.worksheet_formula(name).map_err(|e| ReadError::Xlsx(e.to_string()))?;
     let Some((first_row, first_col)) = range.start() else { return Ok(Sheet::default()) };

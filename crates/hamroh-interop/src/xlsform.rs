@@ -137,16 +137,78 @@ impl Texts<'_> {
     }
 }
 
-/// `${a} + ${b} + …`: the names added up, or `None` for any other calculation.
+/// `${a} + ${b} + …`: the names added up, or `None` for any other calculation. The wrappers
+/// form authors put around a sum or its terms to make ODK count a blank as 0 or as a number
+/// (`int(…)`, `number(…)`, `coalesce(${a}, 0)`, parentheses) are read through.
 fn sum_of(calculation: &str) -> Option<Vec<String>> {
-    let text = calculation.trim();
-    let text = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')).unwrap_or(text);
-    text.split('+')
+    split_top_level(unwrap(calculation), '+')
+        .into_iter()
         .map(|term| {
-            let term = term.trim();
-            term.strip_prefix("${").and_then(|t| t.strip_suffix('}')).filter(|n| !n.is_empty()).map(str::to_owned)
+            let term = unwrap(term);
+            let term = match term.strip_prefix("coalesce(").and_then(|t| t.strip_suffix(')')) {
+                Some(args) => match split_top_level(args, ',').as_slice() {
+                    [value, zero] if matches!(zero.trim(), "0" | "'0'" | "\"0\"") => unwrap(value),
+                    _ => return None,
+                },
+                None => term,
+            };
+            // An XLSForm name: letters, digits, `_`, `-` and `.`.
+            let name_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.');
+            term.strip_prefix("${")
+                .and_then(|t| t.strip_suffix('}'))
+                .filter(|n| !n.is_empty() && n.chars().all(name_char))
+                .map(str::to_owned)
         })
         .collect()
+}
+
+/// The text inside any `int(…)`, `number(…)` or plain parentheses around the whole of it.
+fn unwrap(text: &str) -> &str {
+    let mut text = text.trim();
+    loop {
+        let inner = ["int(", "number(", "("]
+            .iter()
+            .find_map(|open| text.strip_prefix(open).and_then(|t| t.strip_suffix(')')))
+            .filter(|inner| balanced(inner));
+        match inner {
+            Some(inner) => text = inner.trim(),
+            None => return text,
+        }
+    }
+}
+
+/// Whether every parenthesis in `text` is closed, never closing more than were opened.
+fn balanced(text: &str) -> bool {
+    let mut depth = 0i32;
+    for c in text.chars() {
+        depth += match c {
+            '(' => 1,
+            ')' => -1,
+            _ => 0,
+        };
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0
+}
+
+/// `text` split at each `sep` outside parentheses and `${…}`.
+fn split_top_level(text: &str, sep: char) -> Vec<&str> {
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' | '{' => depth += 1,
+            ')' | '}' => depth -= 1,
+            c if c == sep && depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
 }
 
 fn slug(text: &str) -> String {
@@ -235,6 +297,19 @@ pub fn convert(bytes: &[u8]) -> Result<Converted, XlsFormError> {
                     let range = (*values.iter().min().unwrap_or(&0), *values.iter().max().unwrap_or(&0));
                     item_range.insert(name.to_owned(), range);
                     used_lists.insert(list.to_owned(), options.clone());
+                    if words.next() == Some("or_other") {
+                        notes.push(format!(
+                            "item `{name}`: its \"or other\" choice (free text) is not carried over; an answer \
+                             other than the listed values cannot be scored"
+                        ));
+                    }
+                    let filter = survey_t.get(row, "choice_filter");
+                    if !filter.is_empty() {
+                        notes.push(format!(
+                            "item `{name}`: its choice filter ({filter}) is not carried over; every choice of \
+                             list `{list}` is offered"
+                        ));
+                    }
                     let relevant = survey_t.get(row, "relevant");
                     if !relevant.is_empty() {
                         notes.push(format!(

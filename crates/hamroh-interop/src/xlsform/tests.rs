@@ -102,3 +102,55 @@ fn a_workbook_that_is_not_an_xlsform_says_what_is_missing() {
     assert!(matches!(convert(&bytes), Err(XlsFormError::MissingSheet("choices"))));
     assert!(matches!(convert(b"type,name\n"), Err(XlsFormError::Read(_))));
 }
+
+#[test]
+fn totals_wrapped_to_count_blanks_as_zero_are_still_totals() {
+    for calculation in [
+        "int(${s1} + ${s2})",
+        "coalesce(${s1}, 0) + coalesce(${s2},'0')",
+        "number(${s1}) + int(${s2})",
+        "int((coalesce(${s1}, 0) + ${s2}))",
+    ] {
+        let survey: Rows = &[
+            &["type", "name", "label::English (en)", "calculation"],
+            &["select_one freq", "s1", "Trouble falling asleep", ""],
+            &["select_one freq", "s2", "Waking at night", ""],
+            &["calculate", "total", "", calculation],
+        ];
+        let form = convert(&workbook(survey, CHOICES, SETTINGS)).unwrap_or_else(|e| panic!("{calculation}: {e:?}"));
+        let instrument = Instrument::parse(&form.toml).unwrap();
+        assert_eq!(instrument.scoring.max, 4, "{calculation}");
+    }
+    for not_a_sum in ["${s1} * ${s2}", "coalesce(${s1}, 1) + ${s2}", "int(${s1}) + (${s2}", "round(${s1} + ${s2}, 0)"] {
+        assert_eq!(sum_of(not_a_sum), None, "{not_a_sum}");
+    }
+}
+
+#[test]
+fn other_choices_and_choice_filters_on_scored_items_are_noted() {
+    let survey: Rows = &[
+        &["type", "name", "label::English (en)", "choice_filter", "calculation"],
+        &["select_one freq or_other", "s1", "Trouble falling asleep", "", ""],
+        &["select_one freq", "s2", "Waking at night", "name != '2'", ""],
+        &["calculate", "total", "", "", "${s1} + ${s2}"],
+    ];
+    let form = convert(&workbook(survey, CHOICES, SETTINGS)).unwrap();
+    let notes = form.notes.join("\n");
+    assert!(notes.contains("item `s1`: its \"or other\" choice"), "{notes}");
+    assert!(notes.contains("item `s2`: its choice filter (name != '2')"), "{notes}");
+}
+
+#[test]
+fn a_legacy_xls_workbook_is_read_like_an_xlsx_one() {
+    // Written by xlwt (PyPI), as older XLSForm tools save them.
+    let form = convert(include_bytes!("fixtures/sleep_check.xls")).unwrap();
+    assert_eq!(form.id, "sleep_xls");
+    let instrument = Instrument::parse(&form.toml).unwrap();
+    assert_eq!(instrument.items.len(), 2);
+    assert_eq!(instrument.items[1].text.tg, "Шаб бедор мешавам");
+    assert_eq!((instrument.scoring.min, instrument.scoring.max), (0, 4));
+    // A damaged one is still refused as damaged, not read.
+    let mut damaged = include_bytes!("fixtures/sleep_check.xls")[..1024].to_vec();
+    damaged.extend_from_slice(&[0; 64]);
+    assert!(convert(&damaged).is_err());
+}
