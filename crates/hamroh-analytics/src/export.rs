@@ -109,7 +109,10 @@ impl Dhis2Mapping {
             if crate::catalogue::indicator(indicator).is_none() {
                 at(indicator, format!("`{indicator}` is not one of Hamroh's indicators"));
             }
-            for uid in std::iter::once(&element.data_element).chain(&element.category_option_combo) {
+            let uids = std::iter::once(&element.data_element)
+                .chain(&element.category_option_combo)
+                .chain(&element.suppressed_data_element);
+            for uid in uids {
                 if !is_uid(uid) {
                     at(
                         uid,
@@ -152,6 +155,10 @@ pub struct Dhis2Element {
     pub data_element: String,
     #[serde(default)]
     pub category_option_combo: Option<String>,
+    /// A data element (value type TRUE_ONLY) that receives `true` for each cell Hamroh hides,
+    /// so that the receiving side can tell "hidden" from "no data" without learning the count.
+    #[serde(default)]
+    pub suppressed_data_element: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -187,15 +194,30 @@ pub fn dhis2(tables: &[Table], mapping: &Dhis2Mapping) -> serde_json::Value {
                     crate::catalogue::Formula::Median { .. } => cell.value.map(format_value),
                     _ => cell.numerator.map(|n| n.to_string()),
                 };
-                if let (Some(org_unit), Some(value)) = (unit, figure) {
-                    values.push(DataValue {
+                let comment = format!("hamroh {} v{}", t.indicator.id, t.indicator.version);
+                match (unit, figure) {
+                    (Some(org_unit), Some(value)) => values.push(DataValue {
                         data_element: element.data_element.clone(),
                         period: period.clone(),
                         org_unit,
                         category_option_combo: element.category_option_combo.clone(),
                         value,
-                        comment: format!("hamroh {} v{}", t.indicator.id, t.indicator.version),
-                    });
+                        comment,
+                    }),
+                    // A hidden cell: marked, where the mapping has an element for it, never valued.
+                    (Some(org_unit), None) if cell.suppressed => {
+                        if let Some(marker) = &element.suppressed_data_element {
+                            values.push(DataValue {
+                                data_element: marker.clone(),
+                                period: period.clone(),
+                                org_unit,
+                                category_option_combo: element.category_option_combo.clone(),
+                                value: "true".into(),
+                                comment: format!("{comment}: hidden, fewer than k or hidden to protect one"),
+                            });
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -228,5 +250,43 @@ mod dhis2_mapping_tests {
         assert!(problems.iter().any(|p| p.starts_with("line 3: `short`")), "{problems:?}");
         let good = r#"{"dataElements": {"registered": {"dataElement": "deReg000001"}}, "orgUnits": {"TJ-KT.kulob": "ouKulob0001"}}"#;
         assert!(Dhis2Mapping::parse(good).is_ok());
+    }
+
+    #[test]
+    fn hidden_cells_are_marked_where_the_mapping_asks_and_never_valued() {
+        let cell = |n: Option<i64>| crate::table::Cell {
+            value: n.map(|n| n as f64),
+            numerator: n,
+            denominator: None,
+            suppressed: n.is_none(),
+        };
+        let table = Table {
+            indicator: crate::catalogue::indicator("registered").unwrap(),
+            period: crate::PeriodKind::Quarter,
+            by: Some(crate::Dimension::Region),
+            k: 5,
+            rows: vec!["2026Q1".into(), "2026Q2".into(), "total".into()],
+            columns: vec!["TJ-KT".into(), "total".into()],
+            cells: vec![
+                vec![cell(Some(12)), cell(Some(12))],
+                vec![cell(None), cell(None)],
+                vec![cell(None), cell(None)],
+            ],
+        };
+        let text = r#"{"dataElements": {"registered": {"dataElement": "deReg000001", "suppressedDataElement": "deRegHidden"}},
+                       "orgUnits": {"TJ-KT": "ouKhatlon01"}}"#;
+        let payload = dhis2(std::slice::from_ref(&table), &Dhis2Mapping::parse(text).unwrap());
+        let values = payload["dataValues"].as_array().unwrap();
+        assert_eq!(values.len(), 2, "{payload}");
+        assert_eq!((values[0]["dataElement"].as_str(), values[0]["value"].as_str()), (Some("deReg000001"), Some("12")));
+        assert_eq!(
+            (values[1]["dataElement"].as_str(), values[1]["period"].as_str()),
+            (Some("deRegHidden"), Some("2026Q2"))
+        );
+        assert_eq!(values[1]["value"], "true", "marked, never valued");
+        // Without a marker element, a hidden cell is simply absent.
+        let plain =
+            r#"{"dataElements": {"registered": {"dataElement": "deReg000001"}}, "orgUnits": {"TJ-KT": "ouKhatlon01"}}"#;
+        assert_eq!(dhis2(&[table], &Dhis2Mapping::parse(plain).unwrap())["dataValues"].as_array().unwrap().len(), 1);
     }
 }
