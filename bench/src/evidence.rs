@@ -46,9 +46,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         period: PeriodKind::Quarter,
         by: Some(Dimension::Region),
         k: 5,
+        min_share_group: hamroh_analytics::DEFAULT_MIN_SHARE_GROUP,
     };
-    let months24 =
-        Query { from: months_back(last, 23), to: last, period: PeriodKind::Month, by: Some(Dimension::District), k: 5 };
+    let months24 = Query {
+        from: months_back(last, 23),
+        to: last,
+        period: PeriodKind::Month,
+        by: Some(Dimension::District),
+        ..quarter
+    };
     let all: Vec<_> = CATALOGUE.iter().filter(|i| i.id != "lost_to_follow_up").collect();
     let screened = vec![hamroh_analytics::indicator("depression_positive").expect("in the catalogue")];
     println!("| backend | question | source | median ms | runs |");

@@ -37,9 +37,24 @@ impl Layout {
 
 /// Which cells of `values` (laid out as `layout.full()`, totals included) to hide.
 pub fn suppress(values: &[Vec<i64>], layout: &Layout, k: i64) -> Vec<Vec<bool>> {
+    suppress_with(values, layout, k, |_, _| false)
+}
+
+/// [`suppress`], hiding also the cells `also` names (a count that would tell a small group's
+/// share as 100 %), and protecting them like the counts below `k`.
+pub fn suppress_with(
+    values: &[Vec<i64>],
+    layout: &Layout,
+    k: i64,
+    also: impl Fn(usize, usize) -> bool,
+) -> Vec<Vec<bool>> {
     let (rows, cols) = layout.full();
     assert!(values.len() == rows && values.iter().all(|r| r.len() == cols), "table shape does not match its layout");
-    let mut hidden: Vec<Vec<bool>> = values.iter().map(|row| row.iter().map(|v| *v < k).collect()).collect();
+    let mut hidden: Vec<Vec<bool>> = values
+        .iter()
+        .enumerate()
+        .map(|(r, row)| row.iter().enumerate().map(|(c, v)| *v < k || also(r, c)).collect())
+        .collect();
     while let Some((r, c)) = determined_cell(&hidden, layout) {
         // The cost of hiding a cell: its value, and totals only as a last resort.
         let cost = |rr: usize, cc: usize| -> i64 {

@@ -9,7 +9,7 @@ pub mod table;
 
 pub use catalogue::{CATALOGUE, Indicator, indicator};
 pub use dims::{Dimension, PeriodKind};
-pub use table::{Cell, DEFAULT_K, Query, Table};
+pub use table::{Cell, DEFAULT_K, DEFAULT_MIN_SHARE_GROUP, Query, Table};
 
 /// Every requested indicator's table for a query, read from the store's indicator cube (kept in
 /// the same transaction as the records) and disclosure-controlled.

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::catalogue::{Formula, Indicator, Metric, Selector};
 use crate::dims::{Dimension, PeriodKind};
-use crate::disclosure::{Layout, suppress};
+use crate::disclosure::{Layout, suppress_with};
 
 /// What to compute.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,10 +21,16 @@ pub struct Query {
     pub by: Option<Dimension>,
     /// The smallest count that may be published.
     pub k: i64,
+    /// The smallest group over which a share of 0 % or 100 % may be published: below it, such a
+    /// share tells every member's status.
+    pub min_share_group: i64,
 }
 
 /// The default disclosure threshold.
 pub const DEFAULT_K: i64 = 5;
+
+/// The default smallest group for a share of 0 % or 100 %.
+pub const DEFAULT_MIN_SHARE_GROUP: i64 = 10;
 
 /// One published cell. A hidden figure is `None`; `suppressed` says that something was hidden.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -193,8 +199,12 @@ fn count_grid(records: &[Record], sel: &Selector, place: &Place, rows: usize, co
 }
 
 fn hide(grid: &Grid, k: i64) -> Vec<Vec<bool>> {
+    hide_also(grid, k, |_, _| false)
+}
+
+fn hide_also(grid: &Grid, k: i64, also: impl Fn(usize, usize) -> bool) -> Vec<Vec<bool>> {
     let layout = Layout { rows: grid.rows, cols: grid.cols, row_totals: grid.cols > 1, col_totals: true };
-    suppress(&grid.counts, &layout, k)
+    suppress_with(&grid.counts, &layout, k, also)
 }
 
 fn median(values: &mut [(i64, i64)]) -> Option<f64> {
@@ -283,7 +293,14 @@ pub fn build(indicator: &'static Indicator, records: &[Record], q: &Query) -> Ta
         Formula::Share { numerator, denominator } => {
             let n = count_grid(records, &numerator, &place, rows, cols);
             let d = count_grid(records, &denominator, &place, rows, cols);
-            let (hn, hd) = (hide(&n, q.k), hide(&d, q.k));
+            // A share of 100 % over fewer than `min_share_group` records would tell each one's
+            // status: its numerator is hidden, and protected, like a small count. (A share of 0 %
+            // has a numerator of 0, hidden already.)
+            let everyone = |r: usize, c: usize| {
+                let (num, den) = (n.counts[r][c], d.counts[r][c]);
+                den > 0 && num == den && den < q.min_share_group
+            };
+            let (hn, hd) = (hide_also(&n, q.k, everyone), hide(&d, q.k));
             for r in 0..full.0 {
                 for c in 0..full.1 {
                     let (num, den) = (n.counts[r][c], d.counts[r][c]);
@@ -389,7 +406,7 @@ mod tests {
         ) {
             let records = records(facts, by);
             let period = if quarterly { PeriodKind::Quarter } else { PeriodKind::Month };
-            let q = Query { from: 202601, to: 202606, period, by, k };
+            let q = Query { from: 202601, to: 202606, period, by, k, min_share_group: DEFAULT_MIN_SHARE_GROUP };
             for indicator in CATALOGUE {
                 let t = build(indicator, &records, &q);
                 prop_assert_eq!(t.cells.len(), t.rows.len());
@@ -405,6 +422,11 @@ mod tests {
                             // A share or median is published only over at least k records.
                             let base = cell.denominator.or(cell.numerator);
                             prop_assert!(base.is_some_and(|b| b >= k), "{}: {:?}", indicator.id, cell);
+                            // No share of 0 % or 100 % over a group smaller than the setting.
+                            if let (Formula::Share { .. }, Some(v)) = (&indicator.formula, cell.value) {
+                                let small = cell.denominator.is_none_or(|d| d < q.min_share_group);
+                                prop_assert!(!(small && (v == 0.0 || v == 1.0)), "{}: {:?}", indicator.id, cell);
+                            }
                         }
                     }
                 }
@@ -418,6 +440,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_share_of_everyone_in_a_small_group_is_not_published() {
+        let fact = |measure, month, n| Fact {
+            measure,
+            month,
+            district: "TJ-KT.kulob".into(),
+            sex: "male".into(),
+            birth_year: 1990,
+            destination: Some("RU".into()),
+            work_sector: None,
+            category: Some("gad7".into()),
+            value: None,
+            n,
+        };
+        // January: 8 of 8 screened positive, 100 % over fewer than 10. February: 12 of 12, a
+        // group large enough. March: 6 of 9.
+        let facts = vec![
+            fact(Measure::Screened, 202601, 8),
+            fact(Measure::Positive, 202601, 8),
+            fact(Measure::Screened, 202602, 12),
+            fact(Measure::Positive, 202602, 12),
+            fact(Measure::Screened, 202603, 9),
+            fact(Measure::Positive, 202603, 6),
+        ];
+        let q = Query { from: 202601, to: 202603, period: PeriodKind::Month, by: None, k: 5, min_share_group: 10 };
+        let records = records(facts, None);
+        let t = build(crate::indicator("anxiety_positive").unwrap(), &records, &q);
+        assert_eq!(t.rows, ["202601", "202602", "202603", "total"]);
+        let jan = &t.cells[0][0];
+        assert_eq!((jan.value, jan.numerator, jan.suppressed), (None, None, true), "{jan:?}");
+        assert_eq!(t.cells[1][0].value, Some(1.0), "100 % over 12 is published");
+        // The hidden numerator cannot be worked out from the total and the other months.
+        assert!(t.cells[2][0].numerator.is_none() || t.cells[3][0].numerator.is_none(), "{:?}", t.cells);
+        // With the group size at k, the share of 8 of 8 is published.
+        let lax = build(crate::indicator("anxiety_positive").unwrap(), &records, &Query { min_share_group: 5, ..q });
+        assert_eq!(lax.cells[0][0].value, Some(1.0));
     }
 
     #[test]
@@ -444,7 +504,14 @@ mod tests {
             fact(Measure::ReferralAttended, "ngo", 2, Some(9)),
         ];
         let records = records(facts, None);
-        let q = Query { from: 202601, to: 202603, period: PeriodKind::Quarter, by: None, k: 5 };
+        let q = Query {
+            from: 202601,
+            to: 202603,
+            period: PeriodKind::Quarter,
+            by: None,
+            k: 5,
+            min_share_group: DEFAULT_MIN_SHARE_GROUP,
+        };
         let anxiety = build(crate::indicator("anxiety_positive").unwrap(), &records, &q);
         assert_eq!(anxiety.rows, ["2026Q1", "total"]);
         assert_eq!(anxiety.cells[0][0].value, Some(0.25));

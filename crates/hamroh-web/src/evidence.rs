@@ -22,14 +22,28 @@ pub struct Request {
 
 /// Reads `indicator` (repeated), `from`, `to` (`YYYY-MM`), `period`, `by` from a query string.
 /// Defaults: the last twelve months by quarter, by region; unknown values are refused.
-pub fn parse(raw: &str, k: i64) -> Result<Request, WebError> {
+pub fn parse(raw: &str, disclosure: Disclosure) -> Result<Request, WebError> {
     let pairs: Vec<(String, String)> =
         form_urlencoded::parse(raw.as_bytes()).map(|(a, b)| (a.into_owned(), b.into_owned())).collect();
-    parse_pairs(&pairs, k)
+    parse_pairs(&pairs, disclosure)
+}
+
+/// A deployment's disclosure settings: the smallest count published, and the smallest group over
+/// which a share of 0 % or 100 % is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disclosure {
+    pub k: i64,
+    pub min_share_group: i64,
+}
+
+impl Default for Disclosure {
+    fn default() -> Self {
+        Self { k: hamroh_analytics::DEFAULT_K, min_share_group: hamroh_analytics::DEFAULT_MIN_SHARE_GROUP }
+    }
 }
 
 /// [`parse`] from decoded pairs.
-pub fn parse_pairs(pairs: &[(String, String)], k: i64) -> Result<Request, WebError> {
+pub fn parse_pairs(pairs: &[(String, String)], disclosure: Disclosure) -> Result<Request, WebError> {
     let get = |key: &str| pairs.iter().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str());
     let bad = |field: &str, value: &str| WebError::BadRequest {
         code: "invalid_query",
@@ -78,7 +92,8 @@ pub fn parse_pairs(pairs: &[(String, String)], k: i64) -> Result<Request, WebErr
         None if pairs.iter().any(|(k, _)| k == "by") => None,
         None => Some(Dimension::Region),
     };
-    Ok(Request { indicators, query: Query { from, to, period, by, k } })
+    let Disclosure { k, min_share_group } = disclosure;
+    Ok(Request { indicators, query: Query { from, to, period, by, k, min_share_group } })
 }
 
 pub async fn compute(state: &AppState, request: &Request) -> Result<Vec<Table>, WebError> {

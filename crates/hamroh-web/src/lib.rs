@@ -60,7 +60,7 @@ pub struct AppState {
     pub notifier: Arc<dyn hamroh_store::Notifier>,
     pub safety_net: SafetyNet,
     /// The smallest count any aggregate may publish (disclosure control).
-    pub disclosure_k: i64,
+    pub disclosure: evidence::Disclosure,
     /// Reverse proxies whose `X-Forwarded-For` gives the client's address.
     pub proxies: proxy::TrustedProxies,
     /// Emergency numbers and psychiatric emergency services, beside every self-harm flag.
@@ -117,7 +117,7 @@ impl AppState {
             require_admin_totp: false,
             notifier: Arc::new(notify::FluentNotifier),
             safety_net: SafetyNet::default(),
-            disclosure_k: hamroh_analytics::DEFAULT_K,
+            disclosure: evidence::Disclosure::default(),
             proxies: proxy::TrustedProxies::default(),
             emergency: Arc::new(hamroh_domain::emergency::EmergencyContacts::shipped()),
             public_url: None,

@@ -68,6 +68,10 @@ pub enum Command {
         /// The smallest count the dashboard and the indicators API publish (at least 2)
         #[arg(long, env = "HAMROH_DISCLOSURE_K", default_value_t = 5)]
         disclosure_k: i64,
+        /// The smallest group over which a share of 0 % or 100 % is published (at least the
+        /// disclosure k): below it, such a share tells every member's status
+        #[arg(long, env = "HAMROH_DISCLOSURE_SHARE_GROUP", default_value_t = 10)]
+        disclosure_share_group: i64,
         /// A reverse proxy in front of Hamroh (an address or a network such as 10.0.0.0/8; repeat
         /// or separate with commas): only from it is `X-Forwarded-For` taken as the client's
         /// address, for log-in throttling and the audit trail

@@ -107,7 +107,7 @@ pub struct TableView {
     )
 )]
 pub async fn data(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Vec<TableView>>, WebError> {
-    let request = evidence::parse(&raw.unwrap_or_default(), state.disclosure_k)?;
+    let request = evidence::parse(&raw.unwrap_or_default(), state.disclosure)?;
     let tables = evidence::compute(&state, &request).await?;
     Ok(Json(
         tables

@@ -124,7 +124,7 @@ pub async fn dashboard(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let raw = raw.unwrap_or_default();
-    let request = evidence::parse(&raw, state.disclosure_k)?;
+    let request = evidence::parse(&raw, state.disclosure)?;
     let tables = evidence::compute(&state, &request).await?;
     let t = &viewer.tr;
     let q = &request.query;
@@ -151,7 +151,7 @@ pub async fn dashboard(
 }
 
 async fn download(state: &AppState, viewer: &Viewer, raw: Option<String>, xlsx: bool) -> Result<Response, WebError> {
-    let request = evidence::parse(&raw.unwrap_or_default(), state.disclosure_k)?;
+    let request = evidence::parse(&raw.unwrap_or_default(), state.disclosure)?;
     let tables = evidence::compute(state, &request).await?;
     let t = &viewer.tr;
     let labeller = |table: &Table, code: &str| label(t, table, code);

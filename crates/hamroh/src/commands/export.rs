@@ -76,7 +76,14 @@ pub async fn run(what: ExportWhat) -> Outcome {
             query.extend([("period".into(), period), ("by".into(), by)]);
             query.extend(from.map(|f| ("from".into(), f)));
             query.extend(to.map(|t| ("to".into(), t)));
-            let request = hamroh_web::evidence::parse_pairs(&query, k).map_err(|e| Failure::usage(e.to_string()))?;
+            let request = hamroh_web::evidence::parse_pairs(
+                &query,
+                hamroh_web::evidence::Disclosure {
+                    k,
+                    min_share_group: hamroh_analytics::DEFAULT_MIN_SHARE_GROUP.max(k),
+                },
+            )
+            .map_err(|e| Failure::usage(e.to_string()))?;
             let store = open(&db.db).await?;
             let bar = spinner("computing indicators");
             let lost_cutoff = hamroh_store::now_millis() - lost_after_days.max(1) * 86_400_000;

@@ -108,6 +108,7 @@ pub async fn run(cli: Cli) -> Outcome {
             red_flag_escalation_hours,
             lost_after_days,
             disclosure_k,
+            disclosure_share_group,
             trusted_proxy,
             emergency_contacts,
             public_url,
@@ -134,7 +135,10 @@ pub async fn run(cli: Cli) -> Outcome {
                     red_flag_escalation_hours: red_flag_escalation_hours.max(1),
                     lost_after_days: lost_after_days.max(1),
                 },
-                disclosure_k,
+                disclosure: hamroh_web::evidence::Disclosure {
+                    k: disclosure_k,
+                    min_share_group: disclosure_share_group.max(disclosure_k),
+                },
                 proxies: hamroh_web::proxy::TrustedProxies::new(proxies),
                 emergency: load_emergency_contacts(emergency_contacts.as_deref())?,
                 public_url: match public_url {
