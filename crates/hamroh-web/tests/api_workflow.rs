@@ -590,6 +590,13 @@ async fn signs_seen_and_the_record_shape_the_pathway(db: &TestDb) {
         page.body
     );
     assert!(page.body.contains("Item 10 (not scored)") && page.body.contains("Very difficult"), "{}", page.body);
+    // Hamroh's own list claims no cut-off; the PHQ-9 in Hamroh's Russian names the original's.
+    assert!(page.body.contains("Observations was given in Russian, in Hamroh&#39;s own wording"), "{}", page.body);
+    assert!(
+        page.body.contains("PHQ-9 was given in Russian, in Hamroh&#39;s own translation: its cut-off"),
+        "{}",
+        page.body
+    );
     let decision = format!("/api/v1/encounters/{encounter_id}/decision");
     let decided = send(db, request("POST", &decision, c, json_body(json!({"choice": "follow"})))).await;
     assert_eq!(decided.status, StatusCode::CREATED, "{}", decided.body);

@@ -544,7 +544,13 @@ pub fn band_name(t: &Tr, instrument: &str, band: &str) -> String {
 /// Hamroh's own (whose cut-off was validated in the original language only), in words.
 fn wording(t: &Tr, inst: &Instrument, lang: Lang) -> String {
     let origin = inst.languages.get(lang.as_str()).map_or("hamroh", |o| o.origin.as_str());
-    t.get(&format!("wording-{origin}"))
+    t.get(&format!("wording-{origin}{}", no_cutoff_suffix(inst, origin)))
+}
+
+/// Hamroh's own wording of an instrument without a cut-off (the observations, WHODAS) says so,
+/// instead of naming a cut-off validated in another language.
+fn no_cutoff_suffix(inst: &Instrument, origin: &str) -> &'static str {
+    if origin == "hamroh" && inst.positive.is_none() && inst.bands.is_empty() { "-no-cutoff" } else { "" }
 }
 
 /// An instrument's short name (`PHQ-9`).
@@ -731,7 +737,7 @@ async fn encounter_page_with(
                 let origin = inst.languages.get(s.lang.as_str())?;
                 (origin.origin == "hamroh").then(|| {
                     t.with(
-                        "wording-result-hamroh",
+                        &format!("wording-result-hamroh{}", no_cutoff_suffix(inst, &origin.origin)),
                         &[
                             ("instrument", inst.short_name.clone()),
                             ("lang", t.get(&format!("service-language-{}", s.lang.as_str()))),
