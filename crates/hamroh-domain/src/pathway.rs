@@ -92,6 +92,14 @@ pub struct When {
     pub otherwise: bool,
 }
 
+impl When {
+    /// Whether the rule looks at the encounter as a whole (single items of any instrument, the
+    /// person's record) and so fires at most once, rather than once per screening.
+    fn once_per_encounter(&self) -> bool {
+        self.any_item_at_least.is_some() || self.record.is_some()
+    }
+}
+
 /// A condition on the person's record: each given field must hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -287,7 +295,7 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, String> {
                 return Err(format!("rule {}: `{named}` is not an instrument/item Hamroh knows", rule.id));
             }
         }
-        let once = rule.when.any_item_at_least.is_some() || rule.when.record.is_some();
+        let once = rule.when.once_per_encounter();
         if once && (rule.when.instrument.is_some() || rule.when.flag.is_some()) {
             return Err(format!(
                 "rule {}: any_item_at_least and record stand alone, without instrument or flag",
@@ -366,7 +374,7 @@ pub fn suggest(screenings: &[Screening], circumstances: &Circumstances, lang: La
     let mut steps = Vec::new();
     let asked = crate::safety::asked_about_self_harm(screenings);
     for rule in rules().iter().filter(|r| !r.when.otherwise) {
-        let once = rule.when.any_item_at_least.is_some() || rule.when.record.is_some();
+        let once = rule.when.once_per_encounter();
         let fired: Vec<(String, Option<&Screening>)> = if once {
             fires_once(&rule.when, screenings, circumstances).map(|b| (b, None)).into_iter().collect()
         } else {

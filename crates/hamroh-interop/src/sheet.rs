@@ -163,7 +163,7 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ReadError> {
                 while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
                     start += 1;
                 }
-                line += bytecount_newlines(&text.as_bytes()[counted_to..start]);
+                line += count_newlines(&text.as_bytes()[counted_to..start]);
                 counted_to = start;
                 let number = line;
                 let row = sheet.rows.len();
@@ -180,7 +180,7 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ReadError> {
     Ok(sheet)
 }
 
-fn bytecount_newlines(bytes: &[u8]) -> usize {
+fn count_newlines(bytes: &[u8]) -> usize {
     bytes.iter().filter(|b| **b == b'\n').count()
 }
 

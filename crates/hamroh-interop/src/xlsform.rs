@@ -141,13 +141,13 @@ impl Texts<'_> {
 /// form authors put around a sum or its terms to make ODK count a blank as 0 or as a number
 /// (`int(…)`, `number(…)`, `coalesce(${a}, 0)`, parentheses) are read through.
 fn sum_of(calculation: &str) -> Option<Vec<String>> {
-    split_top_level(unwrap(calculation), '+')
+    split_top_level(strip_wrappers(calculation), '+')
         .into_iter()
         .map(|term| {
-            let term = unwrap(term);
+            let term = strip_wrappers(term);
             let term = match term.strip_prefix("coalesce(").and_then(|t| t.strip_suffix(')')) {
                 Some(args) => match split_top_level(args, ',').as_slice() {
-                    [value, zero] if matches!(zero.trim(), "0" | "'0'" | "\"0\"") => unwrap(value),
+                    [value, zero] if matches!(zero.trim(), "0" | "'0'" | "\"0\"") => strip_wrappers(value),
                     _ => return None,
                 },
                 None => term,
@@ -163,7 +163,7 @@ fn sum_of(calculation: &str) -> Option<Vec<String>> {
 }
 
 /// The text inside any `int(…)`, `number(…)` or plain parentheses around the whole of it.
-fn unwrap(text: &str) -> &str {
+fn strip_wrappers(text: &str) -> &str {
     let mut text = text.trim();
     loop {
         let inner = ["int(", "number(", "("]
