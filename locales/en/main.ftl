@@ -673,3 +673,23 @@ consent-how-written = in writing
 ## What the person brings
 slip-bring-heading = What to bring
 slip-bring = This slip, an identity document (passport or birth certificate) and any medical papers you have about your injury, illness or disability.
+
+## Offline forms (ODK Collect, KoBoCollect, Enketo)
+xform-encounter-title = Hamroh screening
+xform-registration-title = Hamroh registration of a returnee
+xform-person-code-scan = Scan the person's Hamroh id (or leave empty and type it)
+xform-person-code-typed = The person's Hamroh id (HM-XXXX-XXXX)
+xform-person-code-invalid = A Hamroh id looks like HM-7K2D-9QXA.
+xform-respondent-lang = Language of the interview
+xform-respondent-sex = The person's sex
+xform-instruments = Instruments to give
+xform-yes = Yes
+xform-no = No
+openrosa-stored = Received by Hamroh.
+openrosa-duplicate = Already received; nothing changed.
+openrosa-held = Received. The person may already be registered: a coordinator confirms or merges the record.
+account-devices = Offline devices (ODK Collect, KoBoCollect, Enketo)
+account-devices-help = A device key lets a tablet or phone fetch Hamroh's forms and send what was filled in offline; it cannot read anyone's record. Scan the code with ODK Collect (Configure with QR code) or enter the server address by hand. Revoke the key when a device is lost.
+account-device-name = Device name
+account-device-create = Create a device key
+account-device-url = Server address for the device

@@ -678,3 +678,23 @@ consent-how-written = письменно
 ## What the person brings
 slip-bring-heading = Что взять с собой
 slip-bring = Это направление, документ, удостоверяющий личность (паспорт или свидетельство о рождении), и все медицинские документы о вашей травме, болезни или инвалидности.
+
+## Офлайн-формы (ODK Collect, KoBoCollect, Enketo)
+xform-encounter-title = Скрининг Hamroh
+xform-registration-title = Регистрация вернувшегося мигранта в Hamroh
+xform-person-code-scan = Отсканируйте идентификатор Hamroh (или оставьте пустым и введите его)
+xform-person-code-typed = Идентификатор Hamroh (HM-XXXX-XXXX)
+xform-person-code-invalid = Идентификатор Hamroh выглядит так: HM-7K2D-9QXA.
+xform-respondent-lang = Язык интервью
+xform-respondent-sex = Пол человека
+xform-instruments = Какие инструменты провести
+xform-yes = Да
+xform-no = Нет
+openrosa-stored = Получено Hamroh.
+openrosa-duplicate = Уже получено; ничего не изменилось.
+openrosa-held = Получено. Возможно, человек уже зарегистрирован: координатор подтвердит или объединит запись.
+account-devices = Офлайн-устройства (ODK Collect, KoBoCollect, Enketo)
+account-devices-help = Ключ устройства позволяет планшету или телефону загрузить формы Hamroh и отправить заполненное без связи; читать чьи-либо записи он не может. Отсканируйте код в ODK Collect (настройка по QR-коду) или введите адрес сервера вручную. Отзовите ключ, если устройство потеряно.
+account-device-name = Название устройства
+account-device-create = Создать ключ устройства
+account-device-url = Адрес сервера для устройства

@@ -658,3 +658,23 @@ consent-how-written = хаттӣ
 ## What the person brings
 slip-bring-heading = Чӣ бо худ гиред
 slip-bring = Ин роҳхат, ҳуҷҷати шахсият (шиноснома ё шаҳодатномаи таваллуд) ва ҳамаи ҳуҷҷатҳои тиббие, ки дар бораи осеб, беморӣ ё маъюбии шумо доред.
+
+## Шаклҳои офлайн (ODK Collect, KoBoCollect, Enketo)
+xform-encounter-title = Скрининги Hamroh
+xform-registration-title = Бақайдгирии муҳоҷири баргашта дар Hamroh
+xform-person-code-scan = Рақами Hamroh-и шахсро скан кунед (ё холӣ гузоред ва ворид кунед)
+xform-person-code-typed = Рақами Hamroh-и шахс (HM-XXXX-XXXX)
+xform-person-code-invalid = Рақами Hamroh чунин аст: HM-7K2D-9QXA.
+xform-respondent-lang = Забони мусоҳиба
+xform-respondent-sex = Ҷинси шахс
+xform-instruments = Кадом асбобҳо гузаронида шаванд
+xform-yes = Ҳа
+xform-no = Не
+openrosa-stored = Hamroh қабул кард.
+openrosa-duplicate = Аллакай қабул шуда буд; чизе тағйир наёфт.
+openrosa-held = Қабул шуд. Шояд шахс аллакай ба қайд гирифта шудааст: ҳамоҳангсоз сабтро тасдиқ ё якҷоя мекунад.
+account-devices = Дастгоҳҳои офлайн (ODK Collect, KoBoCollect, Enketo)
+account-devices-help = Калиди дастгоҳ ба планшет ё телефон имкон медиҳад, ки шаклҳои Hamroh-ро гирад ва он чиро, ки бе пайваст пур шудааст, фиристад; сабти касеро хонда наметавонад. Кодро бо ODK Collect скан кунед (танзим бо коди QR) ё суроғаи серверро дастӣ ворид кунед. Агар дастгоҳ гум шавад, калидро бекор кунед.
+account-device-name = Номи дастгоҳ
+account-device-create = Калиди дастгоҳ сохтан
+account-device-url = Суроғаи сервер барои дастгоҳ

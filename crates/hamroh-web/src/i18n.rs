@@ -171,3 +171,18 @@ mod tests {
         assert_eq!(negotiate(None), Lang::Tg);
     }
 }
+
+/// The catalogue in all three languages at once, for what is written outside a request (the
+/// offline forms, which carry every language).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Messages;
+
+impl hamroh_interop::xforms::Wording for Messages {
+    fn texts(&self, key: &str) -> hamroh_domain::instrument::Texts {
+        hamroh_domain::instrument::Texts {
+            tg: Tr::new(Lang::Tg).get(key),
+            ru: Tr::new(Lang::Ru).get(key),
+            en: Tr::new(Lang::En).get(key),
+        }
+    }
+}

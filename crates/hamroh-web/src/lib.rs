@@ -40,7 +40,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::{Credentials, Rule, TokenScope};
 pub use error::WebError;
-pub use i18n::{Tr, negotiate};
+pub use i18n::{Messages, Tr, negotiate};
 pub use pages::admin::valid_username;
 pub use routes::page_routes;
 pub use session::token_hash;

@@ -315,6 +315,12 @@ pub enum InstrumentsAction {
         #[arg(long, default_value = "en")]
         lang: LangArg,
     },
+    /// Write every offline form (ODK XForms, as the OpenRosa server serves them) to a directory
+    Xforms {
+        /// The directory to write `<formID>.xml` into (created if missing)
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -33,6 +33,18 @@ pub fn list_or_show(action: Option<InstrumentsAction>) -> Outcome {
                 let _ = writeln!(out, "{:<20} {}", instrument.id, instrument.name.en);
             }
         }
+        Some(InstrumentsAction::Xforms { out: dir }) => {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| Failure::usage(format!("{}: cannot create the directory: {e}", dir.display())))?;
+            let forms = hamroh_interop::xforms::all_forms(catalog(), &hamroh_web::Messages);
+            for form in &forms {
+                let path = dir.join(format!("{}.xml", form.id));
+                std::fs::write(&path, &form.xml)
+                    .map_err(|e| Failure { code: 1, message: format!("{}: {e}", path.display()) })?;
+                let _ = writeln!(out, "{}", path.display());
+            }
+            eprintln!("hamroh: wrote {} forms to {}", forms.len(), dir.display());
+        }
         Some(InstrumentsAction::Show { id, lang }) => {
             let instrument = catalog().get(&id).ok_or_else(|| unknown(&id))?;
             let lang = Lang::from(lang);
