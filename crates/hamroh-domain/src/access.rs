@@ -35,11 +35,13 @@ pub struct TokenGrant {
 }
 
 crate::code_enum!(
-    /// What an API token may do.
+    /// What an API token may do. `openrosa` is a device key: it fetches the forms and sends
+    /// what was filled offline, and reads no record.
     Scope: "token scope" {
         PersonsRead = "persons:read",
         PersonsWrite = "persons:write",
         Export = "export",
+        OpenRosa = "openrosa",
     }
 );
 

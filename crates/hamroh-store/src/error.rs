@@ -69,6 +69,12 @@ impl From<sqlx::Error> for StoreError {
 }
 
 impl StoreError {
+    /// Whether this is a unique violation, on whatever key.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        let Self::Database(e) = self else { return false };
+        e.as_database_error().is_some_and(|db| db.is_unique_violation())
+    }
+
     /// Whether this is a unique violation on `table.column`: SQLite names the column in its
     /// message, PostgreSQL names the constraint (`table_column_key` for an inline UNIQUE).
     pub(crate) fn is_unique_violation_on(&self, table: &str, column: &str) -> bool {

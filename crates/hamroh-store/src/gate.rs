@@ -395,7 +395,17 @@ impl Gate<'_> {
     }
 
     /// Registers a person for the principal's organisation, with the episodes and consents given.
-    pub async fn register(&self, mut record: PersonRecord) -> Result<PersonRecord> {
+    pub async fn register(&self, record: PersonRecord) -> Result<PersonRecord> {
+        self.store_registration(record, None).await
+    }
+
+    /// Registers a person; with `from`, remembers the submission that brought the registration,
+    /// in the same transaction.
+    pub(crate) async fn store_registration(
+        &self,
+        mut record: PersonRecord,
+        from: Option<&crate::submissions::SubmissionKey<'_>>,
+    ) -> Result<PersonRecord> {
         let allowed = self.principal.has_any_role(hamroh_domain::access::CARE_ROLES)
             && self.principal.has_scope(hamroh_domain::access::Scope::PersonsWrite)
             && record.person.organisation_id == self.principal.organisation_id;
@@ -407,7 +417,11 @@ impl Gate<'_> {
         let mut attempts = 0;
         loop {
             let batch = Batch { persons: vec![record.clone()], ..Batch::default() };
-            match self.store.insert_batch(&self.actor, &batch).await {
+            let written = match from {
+                None => self.store.insert_batch(&self.actor, &batch).await,
+                Some(key) => key.store(self, &batch, record.person.id, None, &[]).await,
+            };
+            match written {
                 Err(e) if attempts < REGISTER_ATTEMPTS && e.is_unique_violation_on("persons", "code") => {
                     attempts += 1;
                     hamroh_domain::registration::reissue(&mut record, Uuid::now_v7());
@@ -430,6 +444,20 @@ impl Gate<'_> {
         notifier: &dyn crate::outbox::Notifier,
     ) -> Result<()> {
         self.check(person_id, true, "screening").await?;
+        let (batch, messages) =
+            self.encounter_batch(person_id, screenings, in_person, self_harm_not_asked, notifier).await?;
+        self.store.insert_batch_with_outbox(&self.actor, &batch, &messages).await
+    }
+
+    /// An encounter's records and the alerts its red flags send, once its writer was let in.
+    pub(crate) async fn encounter_batch(
+        &self,
+        person_id: Uuid,
+        screenings: &[Screening],
+        in_person: bool,
+        self_harm_not_asked: Option<hamroh_domain::safety::NotAsked>,
+        notifier: &dyn crate::outbox::Notifier,
+    ) -> Result<(Batch, Vec<crate::outbox::OutboxMessage>)> {
         if screenings.iter().any(|s| s.person_id != person_id) {
             return Err(StoreError::Conflict("every screening must belong to the person".into()));
         }
@@ -457,7 +485,7 @@ impl Gate<'_> {
                 messages.extend(notifier.alert(&alert, &contacts));
             }
         }
-        self.store.insert_batch_with_outbox(&self.actor, &batch, &messages).await
+        Ok((batch, messages))
     }
 
     /// Records the safety assessment of an encounter's red flag (or why none was possible); it

@@ -29,6 +29,7 @@ mod person_codes;
 mod record_changes;
 mod records;
 mod referrals;
+mod submissions;
 mod url;
 
 #[cfg(feature = "testing")]
@@ -61,6 +62,7 @@ pub use referrals::{
     WORKLIST_ROWS,
 };
 pub use sqlx::Error as SqlxError;
+pub use submissions::{HeldDecision, HeldRegistration, Received, SubmissionKey};
 pub use url::{DbUrl, redact};
 
 /// The connection pool of one backend.

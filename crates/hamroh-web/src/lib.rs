@@ -11,6 +11,7 @@ mod health;
 mod i18n;
 mod idempotency;
 pub mod notify;
+pub mod openrosa;
 mod pages;
 mod partner_link;
 pub mod password;
@@ -143,6 +144,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn(idempotency::forms_carry_keys))
                 .layer(axum::middleware::from_fn_with_state(state.clone(), pages::errors_as_pages)),
         )
+        .merge(openrosa::router())
         .fallback(pages::not_found)
         .with_state(state)
         .layer(CsrfLayer::new())

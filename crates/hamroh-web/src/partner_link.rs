@@ -9,14 +9,18 @@ use crate::i18n::Tr;
 
 /// Where the link's page is: the deployment's public address, or the one this request came to.
 pub fn link_url(state: &AppState, headers: &axum::http::HeaderMap, https: bool, token: &str) -> String {
-    let base = match &state.public_url {
+    format!("{}/r/{token}", base_url(state, headers, https))
+}
+
+/// The deployment's public address, or the one this request came to, without a trailing slash.
+pub fn base_url(state: &AppState, headers: &axum::http::HeaderMap, https: bool) -> String {
+    match &state.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => {
             let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
             format!("{}://{host}", if https { "https" } else { "http" })
         }
-    };
-    format!("{base}/r/{token}")
+    }
 }
 
 /// The link as a QR code, an SVG drawing a phone's camera reads.

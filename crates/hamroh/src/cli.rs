@@ -407,7 +407,7 @@ pub enum TokenAction {
         /// What the token is for
         #[arg(long)]
         name: String,
-        /// A scope (repeat for several): persons:read, persons:write, export
+        /// A scope (repeat for several): persons:read, persons:write, export, openrosa (a device key for ODK Collect, KoBoCollect or Enketo)
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
     },

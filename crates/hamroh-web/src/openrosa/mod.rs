@@ -1,0 +1,189 @@
+//! An OpenRosa 1.0 server for ODK Collect, KoBoCollect and Enketo, which fill Hamroh's forms
+//! offline and send them when the connection returns. A device is set up, as ODK Central does
+//! for its app users, with a server address that holds a revocable device key (an API token
+//! with the scope `openrosa`): `/openrosa/key/KEY`. Below it: `formList`, each form's XML, and
+//! `submission`. The key only fetches forms and sends submissions; it reads no record.
+//!
+//! Specifications followed: the OpenRosa Form List API, Form Submission API and Request
+//! (`X-OpenRosa-Version`) API, docs.getodk.org/openrosa.
+
+mod submission;
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hamroh_domain::access::{CARE_ROLES, Principal, Scope};
+use hamroh_domain::instrument::catalog;
+use hamroh_domain::org::Lang;
+use hamroh_interop::xforms::XForm;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::i18n::{Messages, Tr, negotiate};
+use crate::session::{client_address, is_https, token_hash};
+
+/// The largest submission read, as `X-OpenRosa-Accept-Content-Length` announces it. Hamroh's
+/// forms carry no media: an instance is a few kilobytes.
+pub const MAX_SUBMISSION: usize = 10 * 1024 * 1024;
+
+const OPENROSA_VERSION: HeaderName = HeaderName::from_static("x-openrosa-version");
+const ACCEPT_CONTENT_LENGTH: HeaderName = HeaderName::from_static("x-openrosa-accept-content-length");
+
+/// Every form, generated once from the instrument files.
+static FORMS: LazyLock<Vec<XForm>> = LazyLock::new(|| hamroh_interop::xforms::all_forms(catalog(), &Messages));
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openrosa/key/{key}/formList", get(form_list))
+        .route("/openrosa/key/{key}/forms/{file}", get(form_xml))
+        .route("/openrosa/key/{key}/submission", post(submission::submit).head(submission::head))
+        .layer(DefaultBodyLimit::max(MAX_SUBMISSION))
+        .layer(SetResponseHeaderLayer::overriding(OPENROSA_VERSION, HeaderValue::from_static("1.0")))
+}
+
+/// The user a device key acts for. The principal's token keeps its id (for the audit trail) and
+/// is given the scopes the gate asks of a submission: to write the record, and to read whom a
+/// registration may duplicate. Nothing read is ever sent back to the device.
+pub(crate) struct Device {
+    pub principal: Principal,
+    pub address: Option<String>,
+    pub lang: Lang,
+}
+
+impl Device {
+    pub fn gate<'a>(&'a self, state: &'a AppState) -> hamroh_store::Gate<'a> {
+        state.store.gate(&self.principal, self.address.clone())
+    }
+
+    pub fn tr(&self) -> Tr {
+        Tr::new(self.lang)
+    }
+}
+
+/// The device behind a key, if the key is a live device key of a user who may fill forms.
+/// Failed keys are throttled like failed log-ins: per key from an address, and per address.
+async fn device(state: &AppState, key: &str, headers: &HeaderMap, peer: Option<&str>) -> Result<Device, Response> {
+    let lang = negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let tr = Tr::new(lang);
+    let address = peer.map(str::to_owned);
+    let hash = token_hash(key);
+    let throttled = format!("openrosa:{}", hex::encode(&hash[..8]));
+    if let Some(wait) = state.throttle.check(&throttled, address.as_deref()) {
+        let mut r = answer(StatusCode::TOO_MANY_REQUESTS, &tr.get("openrosa-throttled"));
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Err(r);
+    }
+    let found = state.store.token_principal(&hash).await.map_err(|e| failure(&tr, e.into()))?;
+    let Some(found) = found.filter(|t| t.principal.has_scope(Scope::OpenRosa)) else {
+        state.throttle.failed(&throttled, address.as_deref());
+        let mut r = answer(StatusCode::UNAUTHORIZED, &tr.get("openrosa-unknown-key"));
+        // Not a challenge a client could answer with a password: the key is in the address.
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"hamroh\""));
+        return Err(r);
+    };
+    state.throttle.succeeded(&throttled, address.as_deref());
+    let mut principal = found.principal;
+    if !principal.has_any_role(CARE_ROLES) {
+        return Err(answer(StatusCode::FORBIDDEN, &tr.get("openrosa-role")));
+    }
+    if let Some(token) = principal.token.as_mut() {
+        token.scopes = vec![Scope::PersonsRead, Scope::PersonsWrite];
+    }
+    Ok(Device { principal, address, lang })
+}
+
+impl axum::extract::FromRequestParts<AppState> for Device {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
+        let params = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let key = params.0.into_iter().find(|(name, _)| name == "key").map(|(_, k)| k).unwrap_or_default();
+        let address = client_address(parts, &state.proxies);
+        device(state, &key, &parts.headers, address.as_deref()).await
+    }
+}
+
+/// An OpenRosa response message, the text a device shows its user.
+pub(crate) fn answer(status: StatusCode, message: &str) -> Response {
+    let nature = if status.is_success() { "submit_success" } else { "error" };
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<OpenRosaResponse xmlns=\"http://openrosa.org/http/response\">\
+         <message nature=\"{nature}\">{}</message></OpenRosaResponse>\n",
+        escape(message)
+    );
+    (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+/// A failure as the device should show it: the status of the API's error, its message.
+pub(crate) fn failure(tr: &Tr, e: WebError) -> Response {
+    let status = e.status();
+    match e {
+        WebError::Internal(detail) => {
+            tracing::error!(error = %detail, "openrosa request failed");
+            answer(status, &tr.get("openrosa-failed"))
+        }
+        other => answer(status, &other.to_string()),
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    #[serde(rename = "formID")]
+    form_id: Option<String>,
+}
+
+/// The forms the device's user may fill (OpenRosa Form List API).
+async fn form_list(
+    State(state): State<AppState>,
+    device: Device,
+    Path(key): Path<String>,
+    Query(query): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let base = format!("{}/openrosa/key/{key}", crate::partner_link::base_url(&state, &headers, is_https(&headers)));
+    let mut body = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">\n",
+    );
+    for form in FORMS.iter().filter(|f| query.form_id.as_deref().is_none_or(|id| id == f.id)) {
+        body.push_str(&format!(
+            "  <xform><formID>{id}</formID><name>{name}</name><version>{version}</version><hash>{hash}</hash>\
+             <downloadUrl>{base}/forms/{id}.xml</downloadUrl></xform>\n",
+            id = escape(&form.id),
+            name = escape(form.title.get(device.lang)),
+            version = escape(&form.version),
+            hash = form.hash(),
+            base = escape(&base),
+        ));
+    }
+    body.push_str("</xforms>\n");
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+/// One form's XML, at the `downloadUrl` the form list gives.
+async fn form_xml(device: Device, Path((_, file)): Path<(String, String)>) -> Response {
+    let id = file.strip_suffix(".xml").unwrap_or(&file);
+    match FORMS.iter().find(|f| f.id == id) {
+        Some(form) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], form.xml.clone()).into_response()
+        }
+        None => answer(StatusCode::NOT_FOUND, &device.tr().get("openrosa-no-form")),
+    }
+}
+
+/// Every form this server offers (for the command line and the benchmarks).
+pub fn forms() -> &'static [XForm] {
+    &FORMS
+}
