@@ -699,3 +699,17 @@ openrosa-role = Your role does not fill screening or registration forms.
 openrosa-throttled = Too many attempts with a wrong device key; try again later.
 openrosa-failed = The server could not store the form; nothing was stored. Send it again later.
 openrosa-no-form = This server has no such form. Get the list of forms again.
+worklist-held = Offline registrations to confirm: the person may already be registered
+held-title = Registration filled offline
+held-help = This registration came from a device. It looks like someone already registered. Compare, then record it as that person, or register a new person. Nothing is merged by guess.
+held-form = What the form says
+held-received = Received
+held-matches = { $count ->
+    [one] 1 possible match
+   *[other] { $count } possible matches
+}
+held-candidates = Already registered, and alike
+held-no-candidates = None of the possible matches can be seen from this organisation now.
+held-same = This is the same person
+held-new = Register as a new person
+held-not-candidate = Choose one of the persons listed as possible matches.

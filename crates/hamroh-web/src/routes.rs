@@ -11,7 +11,8 @@ use hamroh_domain::access::CARE_ROLES;
 
 use crate::auth::{ADMIN, AUDITORS, COORDINATORS, Credentials, DIRECTORY_KEEPERS, EVIDENCE_READERS, Rule, enforce};
 use crate::pages::{
-    account, admin, clinical, dashboard, directory, login, partner, persons, record, referrals, services, worklist,
+    account, admin, clinical, dashboard, directory, held, login, partner, persons, record, referrals, services,
+    worklist,
 };
 use crate::{AppState, assets, health, pages};
 
@@ -51,6 +52,9 @@ fn table() -> Vec<(Method, &'static str, Rule, MethodRouter<AppState>)> {
         (Method::GET, "/persons/new", Roles(CARE_ROLES), get(clinical::register_form)),
         (Method::POST, "/persons", Roles(CARE_ROLES), post(clinical::register)),
         (Method::GET, "/persons/{id}", Roles(CARE_ROLES), get(persons::show)),
+        (Method::GET, "/registrations/held/{id}", Roles(CARE_ROLES), get(held::show)),
+        (Method::POST, "/registrations/held/{id}/new", Roles(CARE_ROLES), post(held::register_new)),
+        (Method::POST, "/registrations/held/{id}/same", Roles(CARE_ROLES), post(held::same_person)),
         (Method::GET, "/persons/{id}/screen", Roles(CARE_ROLES), get(clinical::screen_form)),
         (Method::POST, "/persons/{id}/screen", Roles(CARE_ROLES), post(clinical::screen_submit)),
         (Method::GET, "/encounters/{id}", Roles(CARE_ROLES), get(clinical::encounter)),

@@ -59,6 +59,9 @@ fn expected_rule(method: &Method, path: &str) -> Option<Who> {
         ("GET", "/directory" | "/api/v1/services") => Anyone,
         (_, p) if p.starts_with("/directory/services") => Coordinator,
         ("GET", "/worklist/referrals/{id}") => Coordinator,
+        // Registrations held from offline devices: the organisation's own, found by their id.
+        ("GET", "/registrations/held/{id}")
+        | ("POST", "/registrations/held/{id}/new" | "/registrations/held/{id}/same") => Care,
         ("GET", p) if p.starts_with("/dashboard") || p.starts_with("/api/v1/indicators") => Evidence,
         ("GET", "/api/v1/referrals/{id}") | ("POST", "/api/v1/referrals/{id}/transitions") => Referral,
         ("POST", "/api/v1/persons/{id}/referrals") => PersonCare,

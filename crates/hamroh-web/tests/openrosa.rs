@@ -303,8 +303,23 @@ async fn an_offline_registration_that_may_be_someone_registered_waits_for_a_pers
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].submission_id, instance);
     assert!(waiting[0].candidates.contains(&w.own_person), "{:?}", waiting[0].candidates);
-    let about = gate.resolve_held("openrosa", &instance, hamroh_store::HeldDecision::Same(w.own_person)).await.unwrap();
-    assert_eq!(about, w.own_person);
+    // The clinic sees it on its worklist, compares, and records it as the person registered.
+    let session = support::session_for(db, clinician).await;
+    let list = send_with(state.clone(), support::request("GET", "/worklist", Some(&session), None)).await;
+    assert!(list.body.contains("held-registrations") && list.body.contains("Фирӯз Раҳимов"), "{}", list.body);
+    let link = format!("/registrations/held/{}", instance.replace(':', "%3A"));
+    assert!(list.body.contains(&link), "the row opens the held form");
+    let shown = send_with(state.clone(), support::request("GET", &link, Some(&session), None)).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(shown.body.contains(&format!("value=\"{}\"", w.own_person)), "the match is offered");
+    let stranger = Uuid::now_v7();
+    let wrong = support::form(&format!("{link}/same"), Some(&session), &format!("person_id={stranger}"));
+    assert_eq!(send_with(state.clone(), wrong).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let same = support::form(&format!("{link}/same"), Some(&session), &format!("person_id={}", w.own_person));
+    let decided = send_with(state.clone(), same).await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+    assert_eq!(decided.location(), format!("/persons/{}", w.own_person));
+    assert_eq!(db.store.counts().await.unwrap().persons, persons + 1, "nobody new");
     assert!(gate.held_registrations().await.unwrap().is_empty());
     let resend = send_with(state.clone(), collect("POST", &url, Some(multipart(&again)))).await;
     assert_eq!(resend.status, StatusCode::ACCEPTED, "decided, and still received once");

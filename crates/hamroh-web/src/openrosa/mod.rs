@@ -31,6 +31,9 @@ use crate::session::{client_address, is_https, token_hash};
 /// forms carry no media: an instance is a few kilobytes.
 pub const MAX_SUBMISSION: usize = 10 * 1024 * 1024;
 
+/// Where submissions from devices are remembered (and held registrations found).
+pub const SOURCE: &str = "openrosa";
+
 const OPENROSA_VERSION: HeaderName = HeaderName::from_static("x-openrosa-version");
 const ACCEPT_CONTENT_LENGTH: HeaderName = HeaderName::from_static("x-openrosa-accept-content-length");
 

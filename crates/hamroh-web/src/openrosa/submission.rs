@@ -14,13 +14,10 @@ use hamroh_store::{Received, StoreError, SubmissionKey};
 use sha2::Digest;
 use uuid::Uuid;
 
-use super::{ACCEPT_CONTENT_LENGTH, Device, MAX_SUBMISSION, answer, failure};
+use super::{ACCEPT_CONTENT_LENGTH, Device, MAX_SUBMISSION, SOURCE, answer, failure};
 use crate::AppState;
 use crate::error::WebError;
 use crate::workflow;
-
-/// Where submissions from devices are remembered.
-const SOURCE: &str = "openrosa";
 
 /// How far ahead of the server's clock a device's may run.
 const CLOCK_SKEW: i64 = 5 * 60 * 1000;

@@ -7,6 +7,7 @@ pub mod clinical;
 pub mod dashboard;
 pub mod directory;
 pub mod form;
+pub mod held;
 pub mod login;
 pub mod partner;
 pub mod persons;

@@ -232,6 +232,11 @@ async fn build_worklist(
             },
         ),
     ];
+    // Offline registrations that may be someone registered wait after the red flags.
+    let held = super::held::worklist_rows(state, caller, t).await?;
+    if !held.is_empty() {
+        sections.insert(1, Section::whole(t, "held-registrations", (t.get("worklist-held"), Unit::Persons), held));
+    }
     if caller.principal.has_role(Role::Coordinator) {
         let days = state.safety_net.escalation_grace_days.to_string();
         let grace = (today - jiff::Span::new().days(state.safety_net.escalation_grace_days)).to_string();
