@@ -171,3 +171,15 @@ pub fn set_by_red_flag(follow_up: &FollowUp) -> bool {
         .iter()
         .any(|r| r.id == follow_up.source && r.action == hamroh_domain::pathway::Action::UrgentAssessment)
 }
+
+/// What registering a new person for `principal` needs: a fresh id, the organisation and user,
+/// the time it is recorded at, and today.
+pub fn registration_context(principal: &Principal, now: Millis) -> hamroh_domain::registration::RegistrationContext {
+    hamroh_domain::registration::RegistrationContext {
+        person_id: Uuid::now_v7(),
+        organisation_id: principal.organisation_id,
+        user_id: Some(principal.user_id),
+        now,
+        today: today(),
+    }
+}

@@ -9,7 +9,7 @@ use hamroh_domain::model::Screening;
 use hamroh_domain::names::parse_query;
 use hamroh_domain::org::Lang;
 use hamroh_domain::pathway::{Circumstances, Pathway, suggest};
-use hamroh_domain::registration::{Registration, RegistrationContext};
+use hamroh_domain::registration::Registration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -111,13 +111,7 @@ pub async fn register(
     caller: Caller,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<Registered>), WebError> {
-    let ctx = RegistrationContext {
-        person_id: Uuid::now_v7(),
-        organisation_id: caller.principal.organisation_id,
-        user_id: Some(caller.principal.user_id),
-        now: hamroh_store::now_millis(),
-        today: workflow::today(),
-    };
+    let ctx = workflow::registration_context(&caller.principal, hamroh_store::now_millis());
     let record = req.registration.validate(&ctx).map_err(|errors| WebError::Invalid {
         code: "invalid_registration",
         message: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),

@@ -8,7 +8,6 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use hamroh_domain::instrument::{Instrument, catalog};
-use hamroh_domain::registration::RegistrationContext;
 use hamroh_interop::xforms::{Submitted, SubmittedEncounter, SubmittedRegistration, read_instance};
 use hamroh_store::{Received, StoreError, SubmissionKey};
 use sha2::Digest;
@@ -153,13 +152,7 @@ async fn registration(
         return Ok(seen);
     }
     let at = interview_time(r.at)?;
-    let ctx = RegistrationContext {
-        person_id: Uuid::now_v7(),
-        organisation_id: device.principal.organisation_id,
-        user_id: Some(device.principal.user_id),
-        now: at,
-        today: workflow::today(),
-    };
+    let ctx = workflow::registration_context(&device.principal, at);
     let tr = device.tr();
     let record = r.registration.validate(&ctx).map_err(|errors| {
         Refused::Invalid(

@@ -12,7 +12,7 @@ use hamroh_domain::names::parse_query;
 use hamroh_domain::org::{Lang, Sector};
 use hamroh_domain::pathway::{Action, suggest};
 use hamroh_domain::person::Sex;
-use hamroh_domain::registration::{Registration, RegistrationContext};
+use hamroh_domain::registration::Registration;
 use hamroh_store::PersonSummary;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -158,13 +158,7 @@ fn registration_from(f: &FormState) -> Registration {
 pub async fn register(State(state): State<AppState>, viewer: Viewer, caller: Caller, body: String) -> Response {
     let pairs = form_pairs(&body);
     let mut f = FormState::from_pairs(&pairs);
-    let ctx = RegistrationContext {
-        person_id: Uuid::now_v7(),
-        organisation_id: caller.principal.organisation_id,
-        user_id: Some(caller.principal.user_id),
-        now: hamroh_store::now_millis(),
-        today: workflow::today(),
-    };
+    let ctx = workflow::registration_context(&caller.principal, hamroh_store::now_millis());
     let record = match registration_from(&f).validate(&ctx) {
         Ok(r) => r,
         Err(errors) => {

@@ -6,7 +6,6 @@ use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use hamroh_domain::registration::RegistrationContext;
 use hamroh_store::{HeldDecision, HeldRegistration, StoreError};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -131,13 +130,7 @@ pub async fn register_new(
 ) -> Response {
     let decided = async {
         let h = find(&state, &caller, &id).await?;
-        let ctx = RegistrationContext {
-            person_id: Uuid::now_v7(),
-            organisation_id: caller.principal.organisation_id,
-            user_id: Some(caller.principal.user_id),
-            now: hamroh_store::now_millis(),
-            today: workflow::today(),
-        };
+        let ctx = workflow::registration_context(&caller.principal, hamroh_store::now_millis());
         let record = h.registration.validate(&ctx).map_err(|errors| WebError::Invalid {
             code: "invalid_registration",
             message: errors
