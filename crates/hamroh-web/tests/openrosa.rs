@@ -330,7 +330,32 @@ async fn an_offline_registration_that_may_be_someone_registered_waits_for_a_pers
     assert!(refused.body.contains("consents"), "{}", refused.body);
 }
 
+async fn a_clinician_sets_up_a_device_from_the_account_page(db: &TestDb) {
+    let w = world(db).await;
+    let state = AppState::new(db.store.clone());
+    let session = support::session_for(db, user_of(&w, Role::Clinician)).await;
+    let mut create = support::form("/account/tokens", Some(&session), "name=tablet+3&scope=openrosa");
+    create.headers_mut().insert("host", "hamroh.test".parse().unwrap());
+    let page = send_with(state.clone(), create).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let url =
+        page.body.split("<code class=\"token\" id=\"device-url\">").nth(1).unwrap().split("</code>").next().unwrap();
+    assert!(url.starts_with("http://hamroh.test/openrosa/key/hmr_"), "{url}");
+    assert!(page.body.contains("<svg"), "the QR code ODK Collect scans");
+    let list = send_with(
+        state.clone(),
+        collect("GET", &format!("{}/formList", url.trim_start_matches("http://hamroh.test")), None),
+    )
+    .await;
+    assert_eq!(list.status, StatusCode::OK, "the address works as the device's server");
+    // An analyst has no device to set up.
+    let analyst = support::session_for(db, user_of(&w, Role::Analyst)).await;
+    let account = send_with(state.clone(), support::request("GET", "/account", Some(&analyst), None)).await;
+    assert!(!account.body.contains("id=\"devices\""));
+}
+
 hamroh_store::on_both_backends!(
+    a_clinician_sets_up_a_device_from_the_account_page,
     a_device_lists_downloads_and_submits_as_odk_collect_does,
     a_submission_is_stored_once_however_often_it_is_sent,
     an_invalid_instance_is_refused_with_a_message_and_nothing_is_stored,

@@ -186,7 +186,45 @@ async fn form_xml(device: Device, Path((_, file)): Path<(String, String)>) -> Re
     }
 }
 
+/// The server address a device is set up with: this deployment's, holding the key.
+pub fn device_url(state: &AppState, headers: &HeaderMap, https: bool, key: &str) -> String {
+    format!("{}/openrosa/key/{key}", crate::partner_link::base_url(state, headers, https))
+}
+
+/// The settings ODK Collect reads from a QR code (Configure with QR code): JSON with the
+/// server address, compressed with zlib and encoded as base64, as Collect's settings QR codes
+/// are (docs.getodk.org/collect-import-export).
+pub fn collect_settings(url: &str, project: &str) -> String {
+    use std::io::Write as _;
+    let settings = serde_json::json!({
+        "general": { "server_url": url, "username": "", "password": "" },
+        "admin": {},
+        "project": { "name": project, "icon": "H", "color": "#1b5e20" },
+    });
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = z.write_all(settings.to_string().as_bytes());
+    let compressed = z.finish().unwrap_or_default();
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, compressed)
+}
+
 /// Every form this server offers (for the command line and the benchmarks).
 pub fn forms() -> &'static [XForm] {
     &FORMS
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+
+    #[test]
+    fn collects_settings_code_holds_the_server_address_as_collect_reads_it() {
+        let text = super::collect_settings("https://hamroh.example.tj/openrosa/key/hmr_x", "Hamroh · tablet 3");
+        let compressed = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text).unwrap();
+        let mut json = String::new();
+        flate2::read::ZlibDecoder::new(&compressed[..]).read_to_string(&mut json).unwrap();
+        let settings: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(settings["general"]["server_url"], "https://hamroh.example.tj/openrosa/key/hmr_x");
+        assert_eq!(settings["project"]["name"], "Hamroh · tablet 3");
+    }
 }

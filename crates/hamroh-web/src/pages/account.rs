@@ -38,20 +38,24 @@ struct AccountPage {
     totp_url: String,
     tokens: Vec<TokenRow>,
     scopes: Vec<&'static str>,
+    /// A device key just created: the server address to set the device up with, and the QR
+    /// code ODK Collect scans for it.
+    device: Option<(String, String)>,
+    /// The user works with people's records, so may set up a device.
+    may_use_devices: bool,
 }
 
 fn signed_in(viewer: &Viewer) -> Result<&SessionUser, WebError> {
     viewer.user.as_ref().ok_or(WebError::Unauthenticated { message: "sign in first".into() })
 }
 
-async fn render(
+async fn account_page(
     state: &AppState,
     viewer: &Viewer,
-    status: StatusCode,
     notice: Option<String>,
     new_token: Option<String>,
     error: Option<String>,
-) -> Result<Response, WebError> {
+) -> Result<AccountPage, WebError> {
     let user = signed_in(viewer)?;
     let secret = offered_secret(state, viewer).await?;
     let tokens = state
@@ -76,7 +80,24 @@ async fn render(
         totp_secret: secret,
         tokens,
         scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
+        device: None,
+        may_use_devices: viewer
+            .user
+            .as_ref()
+            .is_some_and(|u| u.principal().has_any_role(hamroh_domain::access::CARE_ROLES)),
     };
+    Ok(template)
+}
+
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    notice: Option<String>,
+    new_token: Option<String>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let template = account_page(state, viewer, notice, new_token, error).await?;
     Ok(page(viewer, status, &template))
 }
 
@@ -214,7 +235,12 @@ pub async fn change_password(
     render(&state, &viewer, StatusCode::OK, Some(notice), None, None).await
 }
 
-pub async fn create_token(State(state): State<AppState>, viewer: Viewer, body: String) -> Result<Response, WebError> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> Result<Response, WebError> {
     let user = signed_in(&viewer)?;
     // Repeated `scope` fields: parse the form by hand (serde_urlencoded has no sequences).
     let mut name = String::new();
@@ -237,7 +263,14 @@ pub async fn create_token(State(state): State<AppState>, viewer: Viewer, body: S
     let token = format!("hmr_{}", crate::session::new_token());
     state.store.create_api_token(&viewer.actor(), user.id, &name, &scopes, &crate::session::token_hash(&token)).await?;
     let notice = viewer.tr.get("account-token-shown-once");
-    render(&state, &viewer, StatusCode::OK, Some(notice), Some(token), None).await
+    let device = scopes.contains(&Scope::OpenRosa).then(|| {
+        let url = crate::openrosa::device_url(&state, &headers, viewer.https, &token);
+        let qr = crate::partner_link::qr_svg(&crate::openrosa::collect_settings(&url, &format!("Hamroh · {name}")));
+        (url, qr)
+    });
+    let mut template = account_page(&state, &viewer, Some(notice), Some(token), None).await?;
+    template.device = device;
+    Ok(page(&viewer, StatusCode::OK, &template))
 }
 
 pub async fn revoke_token(
