@@ -4,6 +4,7 @@
 //!   cargo run --release -p hamroh-bench -- scoring [--n N]
 //!   cargo run --release -p hamroh-bench -- import [--rows N] [--stored N] [--postgres URL]
 //!   cargo run --release -p hamroh-bench -- load --url URL --token TOKEN [--clients N] [--seconds N]
+//!   cargo run --release -p hamroh-bench -- openrosa --url URL --key KEY --token TOKEN [--clients N]
 //!   cargo run --release -p hamroh-bench -- evidence --db URL [--db URL] --last-month YYYYMM [--live]
 
 #[global_allocator]
@@ -12,6 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod evidence;
 mod import;
 mod load;
+mod openrosa;
 mod scoring;
 mod store_writes;
 mod targets;
@@ -37,6 +39,8 @@ enum Bench {
     Import(import::Args),
     /// A clinic's request mix (90% reads, 10% writes) against a running server
     Load(load::Args),
+    /// Offline devices: list and download every form; submissions accepted per second
+    Openrosa(openrosa::Args),
 }
 
 #[tokio::main]
@@ -46,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Evidence(args) => evidence::run(args).await,
         Bench::Import(args) => import::run(args).await,
         Bench::Load(args) => load::run(args).await,
+        Bench::Openrosa(args) => openrosa::run(args).await,
         Bench::Scoring(args) => {
             scoring::run(args);
             Ok(())
