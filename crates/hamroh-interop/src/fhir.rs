@@ -66,10 +66,23 @@ pub fn questionnaire(inst: &Instrument) -> Value {
                 "_text": translations(&item.text),
                 "type": "choice",
             });
-            v["answerOption"] = options.iter().map(|o| json!({"valueCoding": answer_coding(inst, o)})).collect();
+            // The engine's value of each answer as its score (R4's ordinalValue extension).
+            v["answerOption"] = options
+                .iter()
+                .map(|o| {
+                    json!({
+                        "valueCoding": answer_coding(inst, o),
+                        "extension": [{"url": ORDINAL_VALUE, "valueDecimal": o.value}],
+                    })
+                })
+                .collect();
             if let Some(code) = &item.code {
                 v["code"] = json!([{"system": item_system(inst), "code": code}]);
             }
+            if !item.optional {
+                v["required"] = json!(true);
+            }
+            enable(inst, &item.id, &mut v);
             v
         })
         .collect();
@@ -90,7 +103,92 @@ pub fn questionnaire(inst: &Instrument) -> Value {
     if let Some(panel) = &inst.codes.panel {
         q["code"] = json!([{"system": inst.codes.system, "code": panel, "display": inst.short_name}]);
     }
+    // A rule on the respondent's sex reads the patient, which an SDC client must be given.
+    if inst.skip.iter().any(|s| s.sex.is_some()) {
+        q["extension"] = json!([{
+            "url": SDC_LAUNCH_CONTEXT,
+            "extension": [
+                {"url": "name", "valueCoding": {"system": SDC_LAUNCH_CONTEXT_CODES, "code": "patient"}},
+                {"url": "type", "valueCode": "Patient"},
+            ],
+        }]);
+    }
     q
+}
+
+const ORDINAL_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
+const SDC_ENABLE_WHEN_EXPRESSION: &str =
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression";
+const SDC_LAUNCH_CONTEXT: &str = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-launchContext";
+const SDC_LAUNCH_CONTEXT_CODES: &str = "http://hl7.org/fhir/uv/sdc/CodeSystem/launchContext";
+
+/// When an item is asked, from the instrument's skip rules: `enableWhen` where the rules can be
+/// said with it (an answer other than one value; any of several answers other than 0 for a sum
+/// of non-negative values that must not be 0), else SDC's `enableWhenExpression` in FHIRPath
+/// (sums of answer scores, the patient's sex).
+fn enable(inst: &Instrument, item_id: &str, v: &mut Value) {
+    let rules: Vec<&hamroh_domain::instrument::Skip> =
+        inst.skip.iter().filter(|s| s.items.iter().any(|i| i == item_id)).collect();
+    if rules.is_empty() {
+        return;
+    }
+    // The coding of the answer to `item` whose value is `value`, if it has one.
+    let coding_of = |item: &str, value: i64| {
+        let item = inst.items.iter().find(|i| i.id == item)?;
+        let option = inst.response_sets[&item.response_set].options.iter().find(|o| o.value == value)?;
+        Some(answer_coding(inst, option))
+    };
+    let not = |item: &str, value: i64| {
+        coding_of(item, value).map(|c| json!({"question": item, "operator": "!=", "answerCoding": c}))
+    };
+    let sums: Vec<(&Vec<String>, i64)> =
+        rules.iter().filter_map(|r| Some((r.when_sum_of.as_ref()?, r.equals?))).collect();
+    let non_negative = |items: &[String]| {
+        items.iter().all(|id| {
+            inst.items
+                .iter()
+                .find(|i| &i.id == id)
+                .is_some_and(|i| inst.response_sets[&i.response_set].options.iter().all(|o| o.value >= 0))
+        })
+    };
+    if sums.len() == rules.len() {
+        // Each rule names one item: asked when every one of them is not the skipping answer.
+        let single: Option<Vec<Value>> =
+            sums.iter().map(|(of, e)| if of.len() == 1 { not(&of[0], *e) } else { None }).collect();
+        if let Some(conditions) = single {
+            if conditions.len() > 1 {
+                v["enableBehavior"] = json!("all");
+            }
+            v["enableWhen"] = json!(conditions);
+            return;
+        }
+        // One rule: a sum of non-negative values must not be 0, so any of its items not 0.
+        if let [(of, 0)] = sums[..]
+            && non_negative(of)
+            && let Some(conditions) = of.iter().map(|i| not(i, 0)).collect::<Option<Vec<Value>>>()
+        {
+            v["enableBehavior"] = json!("any");
+            v["enableWhen"] = json!(conditions);
+            return;
+        }
+    }
+    let answer = |item: &str| format!("%resource.repeat(item).where(linkId = '{item}').answer.value.ordinal()");
+    let conditions: Vec<String> = rules
+        .iter()
+        .filter_map(|r| match (r.sex, &r.when_sum_of, r.equals) {
+            (Some(sex), _, _) => Some(format!("%patient.gender != '{}'", sex.as_str())),
+            (None, Some(of), Some(e)) => {
+                Some(format!("({}) != {e}", of.iter().map(|i| answer(i)).collect::<Vec<_>>().join(" + ")))
+            }
+            _ => None,
+        })
+        .collect();
+    if !conditions.is_empty() {
+        v["extension"] = json!([{
+            "url": SDC_ENABLE_WHEN_EXPRESSION,
+            "valueExpression": {"language": "text/fhirpath", "expression": conditions.join(" and ")},
+        }]);
+    }
 }
 
 /// The code of an instrument's total score: LOINC where one exists, else Hamroh's.
@@ -504,4 +602,59 @@ pub fn names_person(subject: &Value, id: Uuid, code: &str) -> bool {
     let identifier = &subject["identifier"];
     identifier["system"] == "urn:hamroh:person-code"
         && identifier["value"].as_str().is_some_and(|v| v.eq_ignore_ascii_case(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hamroh_domain::instrument::catalog;
+
+    fn item<'a>(q: &'a Value, link_id: &str) -> &'a Value {
+        q["item"].as_array().unwrap().iter().find(|i| i["linkId"] == link_id).unwrap()
+    }
+
+    #[test]
+    fn an_sdc_client_gets_required_items_and_the_engines_scores() {
+        let q = questionnaire(catalog().get("phq9").unwrap());
+        assert_eq!(item(&q, "1")["required"], true);
+        assert!(item(&q, "10").get("required").is_none(), "item 10 may be left unanswered");
+        let options = item(&q, "1")["answerOption"].as_array().unwrap();
+        let scores: Vec<f64> = options.iter().map(|o| o["extension"][0]["valueDecimal"].as_f64().unwrap()).collect();
+        assert_eq!(scores, [0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(options[0]["extension"][0]["url"], ORDINAL_VALUE);
+    }
+
+    #[test]
+    fn skip_rules_become_enable_when_where_fhir_can_say_them() {
+        // AUDIT: items 2 and 3 are asked when item 1 is not "never".
+        let audit = questionnaire(catalog().get("audit").unwrap());
+        let two = item(&audit, "2");
+        assert_eq!(two["enableWhen"][0]["question"], "1");
+        assert_eq!(two["enableWhen"][0]["operator"], "!=");
+        let never = &item(&audit, "1")["answerOption"][0]["valueCoding"];
+        assert_eq!(&two["enableWhen"][0]["answerCoding"], never);
+        // Items 4-8: item 1 not 0, and items 2 + 3 not 0: only an expression says both.
+        let four = &item(&audit, "4")["extension"][0];
+        assert_eq!(four["url"], SDC_ENABLE_WHEN_EXPRESSION);
+        let expression = four["valueExpression"]["expression"].as_str().unwrap();
+        assert!(expression.contains("linkId = '1'") && expression.contains("linkId = '3'"), "{expression}");
+        // K10: item 3 is asked unless item 2 was answered "none of the time" (1).
+        let k10 = questionnaire(catalog().get("k10").unwrap());
+        let three = &item(&k10, "3")["enableWhen"][0];
+        assert_eq!(three["question"], "2");
+        let none = item(&k10, "2")["answerOption"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["extension"][0]["valueDecimal"] == 1.0)
+            .map(|o| o["valueCoding"].clone())
+            .unwrap();
+        assert_eq!(three["answerCoding"], none);
+        // PHQ-15: item 4 (menstrual problems) is not asked of men; the patient is the context.
+        let phq15 = questionnaire(catalog().get("phq15").unwrap());
+        let four = &item(&phq15, "4")["extension"][0]["valueExpression"]["expression"];
+        assert_eq!(four, "%patient.gender != 'male'");
+        assert_eq!(phq15["extension"][0]["url"], SDC_LAUNCH_CONTEXT);
+        assert!(item(&phq15, "1").get("extension").is_none());
+    }
 }
