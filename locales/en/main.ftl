@@ -713,3 +713,6 @@ held-no-candidates = None of the possible matches can be seen from this organisa
 held-same = This is the same person
 held-new = Register as a new person
 held-not-candidate = Choose one of the persons listed as possible matches.
+openrosa-password-needs-tls = A username and password are taken only over HTTPS. Use the server address with the device key from your account page.
+openrosa-sign-in = Sign in with your Hamroh username and password, or use a device key.
+openrosa-second-factor = Your account has a second factor, which a device cannot give: use a device key from your account page.

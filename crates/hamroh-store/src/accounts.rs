@@ -120,6 +120,22 @@ impl Store {
         parse_roles(&roles)
     }
 
+    /// The principal a user signed in with a password acts as (no token), if the user is enabled.
+    pub async fn user_principal(&self, user_id: Uuid) -> Result<Option<Principal>> {
+        let row: Option<(Uuid, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT u.organisation_id, o.sector FROM users u JOIN organisations o ON o.id = u.organisation_id \
+                 WHERE u.id = $1 AND u.disabled = FALSE",
+            )
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some((organisation_id, sector)) = row else { return Ok(None) };
+        let roles = self.roles_of(user_id).await?;
+        Ok(Some(Principal { user_id, organisation_id, sector: sector.parse()?, roles, token: None }))
+    }
+
     pub async fn user_for_login(&self, username: &str) -> Result<Option<LoginUser>> {
         let row: Option<(Uuid, String, bool, Option<String>)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT id, password_hash, disabled, totp_secret FROM users WHERE username = $1")

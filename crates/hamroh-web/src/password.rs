@@ -181,6 +181,13 @@ pub fn check_policy(password: &str, username: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
+/// A hash that matches no password, verified when nobody has the username given, so that a
+/// wrong username costs as long as a wrong password and tells nothing.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| crate::password::hash("decoy password that matches nothing").unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,12 @@ impl TrustedProxies {
         self.0.iter().any(|n| n.contains(&ip))
     }
 
+    /// Whether the request reached the deployment over TLS: the connection is from a trusted
+    /// proxy that says so (`X-Forwarded-Proto: https`). Nobody else's word counts.
+    pub fn came_over_tls(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> bool {
+        peer.is_some_and(|p| self.trusts(p)) && headers.get("x-forwarded-proto").is_some_and(|v| v == "https")
+    }
+
     /// The client's address: the connection's, or, when the connection is from a trusted proxy,
     /// the nearest address in `X-Forwarded-For` that is not itself a trusted proxy (each proxy
     /// appends the address it was reached from, so addresses further left can be forged).

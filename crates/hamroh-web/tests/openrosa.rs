@@ -354,7 +354,70 @@ async fn a_clinician_sets_up_a_device_from_the_account_page(db: &TestDb) {
     assert!(!account.body.contains("id=\"devices\""));
 }
 
+fn behind_tls(mut r: Request<Body>, credentials: Option<(&str, &str)>) -> Request<Body> {
+    let proxy = std::net::SocketAddr::from(([127, 0, 0, 1], 41000));
+    r.extensions_mut().insert(axum::extract::ConnectInfo(proxy));
+    r.headers_mut().insert("x-forwarded-proto", "https".parse().unwrap());
+    r.headers_mut().insert("x-forwarded-for", "10.1.2.3".parse().unwrap());
+    if let Some((user, pass)) = credentials {
+        let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{user}:{pass}"));
+        r.headers_mut().insert("authorization", format!("Basic {basic}").parse().unwrap());
+    }
+    r
+}
+
+async fn a_username_and_password_are_taken_over_tls_only(db: &TestDb) {
+    let w = world(db).await;
+    let mut state = AppState::new(db.store.clone());
+    state.proxies = hamroh_web::proxy::TrustedProxies::new(vec!["127.0.0.1/32".parse().unwrap()]);
+    // Over plain HTTP, not even asked for: a password would cross the network in the clear.
+    let plain = send_with(state.clone(), collect("GET", "/openrosa/formList", None)).await;
+    assert_eq!(plain.status, StatusCode::UNAUTHORIZED);
+    assert!(plain.headers.get("www-authenticate").is_none());
+    assert!(plain.body.contains("HTTPS"), "{}", plain.body);
+    let mut forged = collect("GET", "/openrosa/formList", None);
+    forged.headers_mut().insert("x-forwarded-proto", "https".parse().unwrap());
+    forged.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([10, 9, 9, 9], 5000))));
+    let forged = send_with(state.clone(), behind_tls_credentials(forged)).await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED, "a client's own claim of TLS counts for nothing");
+    assert!(forged.headers.get("www-authenticate").is_none());
+
+    let asked = send_with(state.clone(), behind_tls(collect("GET", "/openrosa/formList", None), None)).await;
+    assert_eq!(asked.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(asked.headers["www-authenticate"], "Basic realm=\"Hamroh\", charset=\"UTF-8\"");
+    assert_openrosa(&asked, "challenge");
+    let wrong = behind_tls(collect("GET", "/openrosa/formList", None), Some(("clinician", "not the password")));
+    assert_eq!(send_with(state.clone(), wrong).await.status, StatusCode::UNAUTHORIZED);
+    let right = behind_tls(collect("GET", "/openrosa/formList", None), Some(("clinician", support::PASSWORD)));
+    let list = send_with(state.clone(), right).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(
+        list.body.contains("<downloadUrl>https://hamroh.test/openrosa/forms/phq9.xml</downloadUrl>"),
+        "{}",
+        list.body
+    );
+
+    let code = person_code(&w, &codes(db, &w).await);
+    let xml = phq9(&uuid(), &code, 0, "2026-11-30T09:00:00Z");
+    let post = behind_tls(
+        collect("POST", "/openrosa/submission", Some(multipart(&xml))),
+        Some(("clinician", support::PASSWORD)),
+    );
+    let sent = send_with(state.clone(), post).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let analyst = behind_tls(collect("GET", "/openrosa/formList", None), Some(("analyst", support::PASSWORD)));
+    assert_eq!(send_with(state.clone(), analyst).await.status, StatusCode::FORBIDDEN);
+}
+
+fn behind_tls_credentials(mut r: Request<Body>) -> Request<Body> {
+    let basic =
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("clinician:{}", support::PASSWORD));
+    r.headers_mut().insert("authorization", format!("Basic {basic}").parse().unwrap());
+    r
+}
+
 hamroh_store::on_both_backends!(
+    a_username_and_password_are_taken_over_tls_only,
     a_clinician_sets_up_a_device_from_the_account_page,
     a_device_lists_downloads_and_submits_as_odk_collect_does,
     a_submission_is_stored_once_however_often_it_is_sent,

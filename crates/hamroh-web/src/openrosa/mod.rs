@@ -7,7 +7,10 @@
 //! Specifications followed: the OpenRosa Form List API, Form Submission API and Request
 //! (`X-OpenRosa-Version`) API, docs.getodk.org/openrosa.
 
+mod device;
 mod submission;
+
+pub(crate) use device::Device;
 
 use std::sync::LazyLock;
 
@@ -16,16 +19,14 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use hamroh_domain::access::{CARE_ROLES, Principal, Scope};
 use hamroh_domain::instrument::catalog;
-use hamroh_domain::org::Lang;
 use hamroh_interop::xforms::XForm;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 use crate::error::WebError;
-use crate::i18n::{Messages, Tr, negotiate};
-use crate::session::{client_address, is_https, token_hash};
+use crate::i18n::{Messages, Tr};
+use crate::session::is_https;
 
 /// The largest submission read, as `X-OpenRosa-Accept-Content-Length` announces it. Hamroh's
 /// forms carry no media: an instance is a few kilobytes.
@@ -45,74 +46,12 @@ pub fn router() -> Router<AppState> {
         .route("/openrosa/key/{key}/formList", get(form_list))
         .route("/openrosa/key/{key}/forms/{file}", get(form_xml))
         .route("/openrosa/key/{key}/submission", post(submission::submit).head(submission::head))
+        // A username and password (HTTP Basic), over TLS only.
+        .route("/openrosa/formList", get(form_list))
+        .route("/openrosa/forms/{file}", get(form_xml))
+        .route("/openrosa/submission", post(submission::submit).head(submission::head))
         .layer(DefaultBodyLimit::max(MAX_SUBMISSION))
         .layer(SetResponseHeaderLayer::overriding(OPENROSA_VERSION, HeaderValue::from_static("1.0")))
-}
-
-/// The user a device key acts for. The principal's token keeps its id (for the audit trail) and
-/// is given the scopes the gate asks of a submission: to write the record, and to read whom a
-/// registration may duplicate. Nothing read is ever sent back to the device.
-pub(crate) struct Device {
-    pub principal: Principal,
-    pub address: Option<String>,
-    pub lang: Lang,
-}
-
-impl Device {
-    pub fn gate<'a>(&'a self, state: &'a AppState) -> hamroh_store::Gate<'a> {
-        state.store.gate(&self.principal, self.address.clone())
-    }
-
-    pub fn tr(&self) -> Tr {
-        Tr::new(self.lang)
-    }
-}
-
-/// The device behind a key, if the key is a live device key of a user who may fill forms.
-/// Failed keys are throttled like failed log-ins: per key from an address, and per address.
-async fn device(state: &AppState, key: &str, headers: &HeaderMap, peer: Option<&str>) -> Result<Device, Response> {
-    let lang = negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let tr = Tr::new(lang);
-    let address = peer.map(str::to_owned);
-    let hash = token_hash(key);
-    let throttled = format!("openrosa:{}", hex::encode(&hash[..8]));
-    if let Some(wait) = state.throttle.check(&throttled, address.as_deref()) {
-        let mut r = answer(StatusCode::TOO_MANY_REQUESTS, &tr.get("openrosa-throttled"));
-        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Err(r);
-    }
-    let found = state.store.token_principal(&hash).await.map_err(|e| failure(&tr, e.into()))?;
-    let Some(found) = found.filter(|t| t.principal.has_scope(Scope::OpenRosa)) else {
-        state.throttle.failed(&throttled, address.as_deref());
-        let mut r = answer(StatusCode::UNAUTHORIZED, &tr.get("openrosa-unknown-key"));
-        // Not a challenge a client could answer with a password: the key is in the address.
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"hamroh\""));
-        return Err(r);
-    };
-    state.throttle.succeeded(&throttled, address.as_deref());
-    let mut principal = found.principal;
-    if !principal.has_any_role(CARE_ROLES) {
-        return Err(answer(StatusCode::FORBIDDEN, &tr.get("openrosa-role")));
-    }
-    if let Some(token) = principal.token.as_mut() {
-        token.scopes = vec![Scope::PersonsRead, Scope::PersonsWrite];
-    }
-    Ok(Device { principal, address, lang })
-}
-
-impl axum::extract::FromRequestParts<AppState> for Device {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
-        let params = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let key = params.0.into_iter().find(|(name, _)| name == "key").map(|(_, k)| k).unwrap_or_default();
-        let address = client_address(parts, &state.proxies);
-        device(state, &key, &parts.headers, address.as_deref()).await
-    }
 }
 
 /// An OpenRosa response message, the text a device shows its user.
@@ -152,11 +91,10 @@ struct ListQuery {
 async fn form_list(
     State(state): State<AppState>,
     device: Device,
-    Path(key): Path<String>,
     Query(query): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let base = format!("{}/openrosa/key/{key}", crate::partner_link::base_url(&state, &headers, is_https(&headers)));
+    let base = format!("{}{}", crate::partner_link::base_url(&state, &headers, is_https(&headers)), device.base);
     let mut body = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">\n",
     );

@@ -90,13 +90,6 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// A hash to verify against when the user does not exist, so that the answer takes as long as
-/// for a wrong password and does not reveal which usernames exist.
-fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| crate::password::hash("decoy password that matches nothing").unwrap_or_default())
-}
-
 fn login_again(viewer: &Viewer, status: StatusCode, message: String, username: String, next: String) -> Response {
     let template = LoginPage { c: Chrome::new(viewer), error: Some(message), username, next };
     page(viewer, status, &template)
@@ -131,7 +124,7 @@ pub async fn submit(
         return Ok(response);
     }
     let user = state.store.user_for_login(&username).await?;
-    let hash = user.as_ref().map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
+    let hash = user.as_ref().map_or_else(|| crate::password::decoy_hash().to_owned(), |u| u.password_hash.clone());
     let password = form.password;
     state.throttle.hashing();
     let verified = tokio::task::spawn_blocking(move || crate::password::verify(&password, &hash))
