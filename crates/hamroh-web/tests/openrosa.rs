@@ -354,6 +354,37 @@ async fn a_clinician_sets_up_a_device_from_the_account_page(db: &TestDb) {
     assert!(!account.body.contains("id=\"devices\""));
 }
 
+async fn the_encounter_form_stores_one_encounter_of_every_instrument_chosen(db: &TestDb) {
+    let w = world(db).await;
+    let state = AppState::new(db.store.clone());
+    let (_, key) = device_key(db, user_of(&w, Role::CaseWorker), &[Scope::OpenRosa]).await;
+    let code = person_code(&w, &codes(db, &w).await);
+    // GAD-7 and PHQ-2 chosen; neither asks about self-harm, so the form asked its questions.
+    let xml = format!(
+        "<?xml version='1.0' ?><data id=\"encounter\" version=\"x\"><person_code_scan>{code}</person_code_scan>\
+         <person_code_typed/><person_code>{code}</person_code><respondent_lang>tg</respondent_lang>\
+         <interview_at>2026-11-29T08:30:00.000+05:00</interview_at><instruments>gad7 phq2</instruments>\
+         <gad7><instructions/><q1>3</q1><q2>3</q2><q3>2</q3><q4>2</q4><q5>1</q5><q6>1</q6><q7>1</q7></gad7>\
+         <phq2><instructions/><q1>1</q1><q2>2</q2></phq2>\
+         <self_harm_questions><instructions/><qthoughts>0</qthoughts><qact>0</qact></self_harm_questions>\
+         <meta><instanceID>{}</instanceID></meta></data>",
+        uuid()
+    );
+    let before = db.store.screenings_of(w.own_person).await.unwrap().len();
+    let sent =
+        send_with(state.clone(), collect("POST", &format!("/openrosa/key/{key}/submission"), Some(multipart(&xml))))
+            .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let all = db.store.screenings_of(w.own_person).await.unwrap();
+    assert_eq!(all.len(), before + 3, "GAD-7, PHQ-2 and the self-harm questions");
+    let new: Vec<_> = all.iter().filter(|s| s.encounter_at == 1_795_923_000_000).collect();
+    assert_eq!(new.len(), 3);
+    assert!(new.iter().all(|s| s.encounter_id == new[0].encounter_id), "one encounter");
+    let gad7 = new.iter().find(|s| s.instrument == "gad7").unwrap();
+    assert_eq!(gad7.answers, [Some(3), Some(3), Some(2), Some(2), Some(1), Some(1), Some(1)]);
+    assert_eq!(gad7.outcome.total, Some(13));
+}
+
 fn behind_tls(mut r: Request<Body>, credentials: Option<(&str, &str)>) -> Request<Body> {
     let proxy = std::net::SocketAddr::from(([127, 0, 0, 1], 41000));
     r.extensions_mut().insert(axum::extract::ConnectInfo(proxy));
@@ -417,6 +448,7 @@ fn behind_tls_credentials(mut r: Request<Body>) -> Request<Body> {
 }
 
 hamroh_store::on_both_backends!(
+    the_encounter_form_stores_one_encounter_of_every_instrument_chosen,
     a_username_and_password_are_taken_over_tls_only,
     a_clinician_sets_up_a_device_from_the_account_page,
     a_device_lists_downloads_and_submits_as_odk_collect_does,
