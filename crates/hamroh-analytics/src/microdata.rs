@@ -3,6 +3,12 @@
 //! lines. Recoding is global (the same level for every line), from the least to the most coarse;
 //! the first level at which at most 5% of lines sit in classes smaller than `k` is kept, and those
 //! lines are left out. No name, code, id, date or free text is written.
+//!
+//! k-anonymity alone still tells a class's members' health when the whole class shares it (five
+//! men of 30-39 in one district, all with a self-harm flag). So every sensitive column (the
+//! screens, the self-harm flag, disability, work injury) is made distinct 2-diverse: where the
+//! lines of a class share one value of it, that column reads `withheld` on every line of the
+//! class, and the codebook says how many values were withheld.
 
 use std::collections::HashMap;
 
@@ -67,6 +73,41 @@ pub struct ResearchFile {
     pub dropped: usize,
     pub header: Vec<String>,
     pub lines: Vec<Vec<String>>,
+    /// Sensitive values withheld because their class shared one value (l-diversity, l = 2).
+    pub withheld: usize,
+}
+
+/// What a sensitive value reads where its class would otherwise tell it.
+pub const WITHHELD: &str = "withheld";
+
+/// The columns whose value must differ within every class: the screens and what follows them.
+pub fn sensitive_columns(header: &[String]) -> Vec<usize> {
+    let sensitive =
+        |h: &str| h.ends_with("_screen") || matches!(h, "self_harm_flag" | "disability_wgss" | "work_injury");
+    header.iter().enumerate().filter(|(_, h)| sensitive(h)).map(|(i, _)| i).collect()
+}
+
+/// Withholds, in every class (the first `QUASI_IDENTIFIERS.len()` values of a line), each
+/// sensitive column whose lines share one value; returns how many values were withheld.
+fn diversify(lines: &mut [Vec<String>], sensitive: &[usize]) -> usize {
+    let q = QUASI_IDENTIFIERS.len();
+    let mut classes: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+    for (n, line) in lines.iter().enumerate() {
+        classes.entry(line[..q].to_vec()).or_default().push(n);
+    }
+    let mut withheld = 0;
+    for members in classes.values() {
+        for &col in sensitive {
+            let first = &lines[members[0]][col];
+            if members.iter().all(|&n| &lines[n][col] == first) {
+                for &n in members {
+                    lines[n][col] = WITHHELD.to_owned();
+                }
+                withheld += members.len();
+            }
+        }
+    }
+    withheld
 }
 
 fn quasi(r: &ResearchRecord, level: Level, year: i64) -> [String; 4] {
@@ -145,10 +186,11 @@ pub fn research_file(records: &[ResearchRecord], k: i64, year: i64) -> ResearchF
         line.push(yes_no(r.referral_attended));
         lines.push(line);
     }
+    let withheld = diversify(&mut lines, &sensitive_columns(&header));
     // The order of lines must not follow the order of registration.
     lines.sort();
     let dropped = records.len() - lines.len();
-    ResearchFile { k, level: chosen, read: records.len(), dropped, header, lines }
+    ResearchFile { k, level: chosen, read: records.len(), dropped, header, lines, withheld }
 }
 
 impl ResearchFile {
@@ -183,11 +225,15 @@ impl ResearchFile {
             "One line per person whose consent to research was in force when the file was made. \
              Persons read: {}. Lines left out to reach k: {}. Every combination of the quasi-identifiers \
              ({}) is shared by at least k = {} lines. Lines are sorted, not in registration order. \
-             The file holds no name, code, identifier, date or free text.\n\n",
+             The file holds no name, code, identifier, date or free text. In every such class each \
+             sensitive column (the screens, self_harm_flag, disability_wgss, work_injury) takes at least \
+             two distinct values; where a class's lines all shared one, that column reads `withheld` on \
+             each of them, so that belonging to the class tells nobody's result. Values withheld: {}.\n\n",
             self.read,
             self.dropped,
             QUASI_IDENTIFIERS.join(", "),
-            self.k
+            self.k,
+            self.withheld
         );
         out += "| column | meaning | values |\n| --- | --- | --- |\n";
         out += &format!("| age_band | quasi-identifier | {age} |\n");
@@ -197,13 +243,13 @@ impl ResearchFile {
         out += "| registration_year | year the person was registered in Hamroh | YYYY |\n";
         for (name, instruments) in OUTCOMES {
             out += &format!(
-                "| {name}_screen | any positive result on {} | positive, negative, not_screened |\n",
+                "| {name}_screen | any positive result on {} | positive, negative, not_screened, withheld |\n",
                 instruments.join(" or ")
             );
         }
-        out += "| self_harm_flag | any screening raised the self-harm red flag | yes, no |\n";
-        out += "| disability_wgss | WG-SS: at least one domain with a lot of difficulty or cannot do at all | yes, no, not_screened |\n";
-        out += "| work_injury | a stay abroad ended or included a work injury | yes, no |\n";
+        out += "| self_harm_flag | any screening raised the self-harm red flag | yes, no, withheld |\n";
+        out += "| disability_wgss | WG-SS: at least one domain with a lot of difficulty or cannot do at all | yes, no, not_screened, withheld |\n";
+        out += "| work_injury | a stay abroad ended or included a work injury | yes, no, withheld |\n";
         out += "| referral_attended | the person attended at least one referral | yes, no |\n";
         out
     }
@@ -255,6 +301,28 @@ mod tests {
             prop_assert_eq!(file.lines.len() + file.dropped, records.len());
             prop_assert!(file.lines.iter().all(|l| l.len() == file.header.len()));
         }
+
+        #[test]
+        fn no_class_tells_its_members_sensitive_values(
+            records in prop::collection::vec(record_strategy(), 0..300),
+            k in 2i64..10,
+        ) {
+            let file = research_file(&records, k, 2026);
+            let mut classes: HashMap<Vec<String>, Vec<&Vec<String>>> = HashMap::new();
+            for line in &file.lines {
+                classes.entry(line[..4].to_vec()).or_default().push(line);
+            }
+            for col in sensitive_columns(&file.header) {
+                for (class, lines) in &classes {
+                    let shown: std::collections::HashSet<&str> =
+                        lines.iter().map(|l| l[col].as_str()).filter(|v| *v != WITHHELD).collect();
+                    prop_assert!(shown.is_empty() || shown.len() >= 2, "{} in {class:?}: {shown:?}", file.header[col]);
+                    // Withheld for the whole class or for none of it.
+                    let withheld = lines.iter().filter(|l| l[col] == WITHHELD).count();
+                    prop_assert!(withheld == 0 || withheld == lines.len());
+                }
+            }
+        }
     }
 
     #[test]
@@ -270,9 +338,19 @@ mod tests {
             work_injury: false,
             referral_attended: false,
         };
-        let file = research_file(&vec![one; 12], 5, 2026);
+        let file = research_file(&vec![one.clone(); 12], 5, 2026);
         assert_eq!(file.level, LEVELS[0]);
         assert_eq!(file.lines[0][..4], ["30-39", "male", "TJ-KT.kulob", "RU"]);
         assert!(file.codebook().contains("k = 5"));
+        // Twelve men alike with no work injury: the file must not say so of each of them.
+        let injury = file.header.iter().position(|h| h == "work_injury").unwrap();
+        assert!(file.lines.iter().all(|l| l[injury] == WITHHELD));
+        assert_eq!(file.withheld, 12 * sensitive_columns(&file.header).len());
+        // One of them injured: the class is diverse, and every value stands.
+        let mut mixed = vec![one; 12];
+        mixed[3].work_injury = true;
+        let file = research_file(&mixed, 5, 2026);
+        assert_eq!(file.lines.iter().filter(|l| l[injury] == "yes").count(), 1);
+        assert!(file.codebook().contains("withheld"));
     }
 }

@@ -406,6 +406,7 @@ fn exports_hide_small_counts_map_to_dhis2_and_write_a_k_anonymous_research_file(
     }
     assert!(!classes.is_empty());
     assert!(classes.values().all(|n| *n >= 5), "{classes:?}");
+    assert!(stderr(&out).contains("withheld"), "{}", stderr(&out));
     let codebook = std::fs::read_to_string(dir.path().join("research.codebook.md")).unwrap();
     assert!(codebook.contains("k = 5") && codebook.contains("| age_band |"));
 }

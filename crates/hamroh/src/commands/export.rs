@@ -166,11 +166,13 @@ pub async fn run(what: ExportWhat) -> Outcome {
             let codebook = codebook.unwrap_or_else(|| output.with_extension("codebook.md"));
             write(Some(&codebook), file.codebook().as_bytes())?;
             eprintln!(
-                "hamroh: {} line(s) written to {} ({} left out to reach k = {}); codebook in {}",
+                "hamroh: {} line(s) written to {} ({} left out to reach k = {}, {} sensitive value(s) withheld \
+                 where a class shared one); codebook in {}",
                 file.lines.len(),
                 output.display(),
                 file.dropped,
                 file.k,
+                file.withheld,
                 codebook.display()
             );
             Ok(ExitCode::SUCCESS)
