@@ -1,6 +1,7 @@
 """Validates FHIR JSON files with an independent implementation (PyPI's fhir.resources, its R4B
 models, which match R4 for the resources Hamroh writes). Every resource inside a Bundle is
-validated on its own as well. Exit status 1 and one line per problem when anything is invalid.
+validated on its own as well, and so is every line of an NDJSON file (FHIR Bulk Data). Exit
+status 1 and one line per problem when anything is invalid.
 
     python3 tests/fhir/validate.py FILE_OR_DIR ...
 """
@@ -31,9 +32,14 @@ def main():
     problems, count = [], 0
     for arg in sys.argv[1:]:
         path = pathlib.Path(arg)
-        files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+        files = sorted([*path.glob("*.json"), *path.glob("*.ndjson")]) if path.is_dir() else [path]
         for f in files:
-            validate(json.loads(f.read_text(encoding="utf-8")), f.name, problems)
+            if f.suffix == ".ndjson":
+                with f.open(encoding="utf-8") as lines:
+                    for n, line in enumerate(lines, start=1):
+                        validate(json.loads(line), f"{f.name} line {n}", problems)
+            else:
+                validate(json.loads(f.read_text(encoding="utf-8")), f.name, problems)
             count += 1
     for p in problems:
         print(p)

@@ -237,6 +237,23 @@ pub fn person_bundle(
     catalog: &hamroh_domain::instrument::Catalog,
     now: Millis,
 ) -> Value {
+    json!({
+        "resourceType": "Bundle",
+        "id": Uuid::now_v7().to_string(),
+        "type": "collection",
+        "timestamp": instant(now),
+        "entry": person_entries(person, identity, screenings, referrals, catalog),
+    })
+}
+
+/// A person's record as Bundle entries (`fullUrl` and `resource`), the `Patient` first.
+pub fn person_entries(
+    person: &Person,
+    identity: Identity,
+    screenings: &[Screening],
+    referrals: &[Referral],
+    catalog: &hamroh_domain::instrument::Catalog,
+) -> Vec<Value> {
     let mut entries = vec![entry(person.id, patient(person, identity))];
     for s in screenings {
         let Some(inst) = catalog.get(&s.instrument) else { continue };
@@ -268,39 +285,102 @@ pub fn person_bundle(
         entries.push(entry(r.id, service_request(person.id, r, identity)));
         entries.push(entry(task_id(r.id), task(person.id, r, identity)));
     }
-    json!({
-        "resourceType": "Bundle",
-        "id": Uuid::now_v7().to_string(),
-        "type": "collection",
-        "timestamp": instant(now),
-        "entry": entries,
-    })
+    entries
 }
 
-/// Several persons' records as one pseudonymous `collection` Bundle.
+/// Several persons' records as one pseudonymous `collection` Bundle, in memory (see
+/// [`BundleWriter`] for an export of any size).
 pub fn records_bundle(
     records: &[(Person, Vec<Screening>, Vec<Referral>)],
     catalog: &hamroh_domain::instrument::Catalog,
     now: Millis,
 ) -> Value {
-    let mut entries: Vec<Value> = Vec::new();
+    let mut w = BundleWriter::new(Vec::new(), now).expect("writing to memory cannot fail");
     for (person, screenings, referrals) in records {
-        let one = person_bundle(person, Identity::Pseudonymous, screenings, referrals, catalog, now);
-        if let Some(list) = one["entry"].as_array() {
-            entries.extend(list.iter().cloned());
+        for e in person_entries(person, Identity::Pseudonymous, screenings, referrals, catalog) {
+            w.push(&e).expect("writing to memory cannot fail");
         }
     }
-    let mut bundle = json!({
-        "resourceType": "Bundle",
-        "id": Uuid::now_v7().to_string(),
-        "type": "collection",
-        "timestamp": instant(now),
-    });
-    // FHIR allows no empty arrays: an export with nothing in it has no `entry`.
-    if !entries.is_empty() {
-        bundle["entry"] = Value::Array(entries);
+    let bytes = w.finish().expect("writing to memory cannot fail");
+    serde_json::from_slice(&bytes).expect("the writer writes JSON")
+}
+
+/// Writes one `collection` Bundle entry by entry, so that an export of a million persons holds
+/// one person's records in memory at a time.
+pub struct BundleWriter<W: std::io::Write> {
+    out: W,
+    entries: u64,
+}
+
+impl<W: std::io::Write> BundleWriter<W> {
+    pub fn new(mut out: W, now: Millis) -> std::io::Result<Self> {
+        let head = json!({
+            "resourceType": "Bundle",
+            "id": Uuid::now_v7().to_string(),
+            "type": "collection",
+            "timestamp": instant(now),
+        });
+        let head = head.to_string();
+        // The object without its closing brace: entries follow.
+        out.write_all(&head.as_bytes()[..head.len() - 1])?;
+        Ok(Self { out, entries: 0 })
     }
-    bundle
+
+    pub fn push(&mut self, entry: &Value) -> std::io::Result<()> {
+        // FHIR allows no empty arrays: `entry` opens with the first one.
+        self.out.write_all(if self.entries == 0 { b",\"entry\":[\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut self.out, entry)?;
+        self.entries += 1;
+        Ok(())
+    }
+
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.write_all(if self.entries == 0 { b"}\n" } else { b"]}\n" })?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// A person's Bundle entries as FHIR Bulk Data resources (one per NDJSON line): each with its
+/// `id`, every reference between them as `Type/id`, with the resource type of each.
+pub fn bulk_resources(entries: Vec<Value>) -> Vec<(String, Value)> {
+    let types: std::collections::HashMap<String, String> = entries
+        .iter()
+        .filter_map(|e| {
+            let url = e["fullUrl"].as_str()?;
+            let kind = e["resource"]["resourceType"].as_str()?;
+            Some((url.to_owned(), format!("{kind}/{}", url.trim_start_matches("urn:uuid:"))))
+        })
+        .collect();
+    fn relink(v: &mut Value, types: &std::collections::HashMap<String, String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get_mut("reference")
+                    && let Some(to) = types.get(r.as_str())
+                {
+                    *r = to.clone();
+                }
+                map.values_mut().for_each(|v| relink(v, types));
+            }
+            Value::Array(list) => list.iter_mut().for_each(|v| relink(v, types)),
+            _ => {}
+        }
+    }
+    entries
+        .into_iter()
+        .filter_map(|mut e| {
+            let url = e["fullUrl"].as_str()?.trim_start_matches("urn:uuid:").to_owned();
+            let mut resource = e.get_mut("resource")?.take();
+            resource["id"] = json!(url);
+            relink(&mut resource, &types);
+            let kind = resource["resourceType"].as_str()?.to_owned();
+            Some((kind, resource))
+        })
+        .collect()
 }
 
 fn patient(p: &Person, identity: Identity) -> Value {

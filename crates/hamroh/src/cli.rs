@@ -282,7 +282,11 @@ pub enum ExportWhat {
         /// Only records changed on or after this day (YYYY-MM-DD, Dushanbe time); default: all
         #[arg(long)]
         since: Option<String>,
-        /// Write here instead of standard output
+        /// `bundle`: one collection Bundle; `ndjson`: FHIR Bulk Data, one file per resource type
+        /// (Patient.ndjson, ...) in the directory given with -o
+        #[arg(long, value_enum, default_value_t = FhirFormat::Bundle)]
+        format: FhirFormat,
+        /// Write here (the Bundle's file, or the NDJSON files' directory) instead of standard output
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
     },
@@ -458,4 +462,11 @@ impl From<LangArg> for hamroh_domain::org::Lang {
             LangArg::En => Self::En,
         }
     }
+}
+
+/// How `export fhir` writes the records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FhirFormat {
+    Bundle,
+    Ndjson,
 }

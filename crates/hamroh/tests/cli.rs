@@ -441,7 +441,7 @@ fn records_changed_since_a_day_export_as_one_valid_pseudonymous_bundle() {
     assert_eq!(patients, 40);
     assert!(entries.iter().all(|e| e["resource"].get("name").is_none()), "pseudonymous");
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fhir/validate.py");
-    let check = Command::new("python3").arg(script).arg(&file).output().unwrap();
+    let check = Command::new("python3").arg(&script).arg(&file).output().unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
     let out = hamroh(&["export", "fhir", "--db", &db, "--since", "2099-01-01"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -449,6 +449,35 @@ fn records_changed_since_a_day_export_as_one_valid_pseudonymous_bundle() {
     assert!(empty.get("entry").is_none(), "nothing changed since then");
     let out = hamroh(&["export", "fhir", "--db", &db, "--since", "May"]);
     assert_eq!(out.status.code(), Some(2));
+
+    // FHIR Bulk Data: one NDJSON file per resource type, references as Type/id, each line valid.
+    let bulk = dir.path().join("bulk");
+    let out = hamroh(&["export", "fhir", "--db", &db, "--format", "ndjson", "-o", bulk.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let read = |kind: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(bulk.join(format!("{kind}.ndjson"))).unwrap_or_default();
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let patients = read("Patient");
+    assert_eq!(patients.len(), 40);
+    let ids: std::collections::HashSet<String> =
+        patients.iter().map(|p| format!("Patient/{}", p["id"].as_str().unwrap())).collect();
+    let responses = read("QuestionnaireResponse");
+    assert!(!responses.is_empty());
+    assert!(responses.iter().all(|r| r["resourceType"] == "QuestionnaireResponse"), "one type per file");
+    assert!(responses.iter().all(|r| ids.contains(r["subject"]["reference"].as_str().unwrap())), "Patient/id");
+    assert_eq!(
+        bundle["entry"].as_array().unwrap().len(),
+        std::fs::read_dir(&bulk)
+            .unwrap()
+            .map(|f| { std::fs::read_to_string(f.unwrap().path()).unwrap().lines().count() })
+            .sum::<usize>(),
+        "the same resources as the Bundle"
+    );
+    let check = Command::new("python3").arg(&script).arg(&bulk).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    let out = hamroh(&["export", "fhir", "--db", &db, "--format", "ndjson"]);
+    assert_eq!(out.status.code(), Some(2), "NDJSON needs a directory");
 }
 
 #[test]

@@ -1,14 +1,15 @@
-//! `hamroh export`: indicators (CSV, XLSX, JSON, DHIS2) and the de-identified research file.
+//! `hamroh export`: indicators (CSV, XLSX, JSON, DHIS2), FHIR (a Bundle or Bulk Data NDJSON, written
+//! as read) and the de-identified research file.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use hamroh_analytics::export;
-use hamroh_store::Actor;
+use hamroh_store::{Actor, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Failure, Outcome, open, print};
-use crate::cli::{ExportFormat, ExportWhat};
+use crate::cli::{ExportFormat, ExportWhat, FhirFormat};
 
 fn spinner(message: &'static str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
@@ -28,6 +29,92 @@ fn write(output: Option<&std::path::Path>, bytes: &[u8]) -> Result<(), Failure> 
             Ok(())
         }
     }
+}
+
+/// Persons read from the store at a time: the export holds this many records in memory, whatever
+/// its size.
+const EXPORT_CHUNK: usize = 500;
+
+fn counting(total: usize) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} persons ({eta} left)").expect("valid template"));
+    bar
+}
+
+fn write_failed(e: std::io::Error) -> Failure {
+    Failure { code: 1, message: format!("cannot write the export: {e}") }
+}
+
+/// Hands each person's pseudonymous FHIR entries to `write`, reading `EXPORT_CHUNK` persons at a
+/// time with a progress bar; the number of persons.
+async fn each_person(
+    store: &Store,
+    ids: &[uuid::Uuid],
+    mut write: impl FnMut(Vec<serde_json::Value>) -> Result<(), Failure>,
+) -> Result<usize, Failure> {
+    let bar = counting(ids.len());
+    let mut n = 0;
+    for chunk in ids.chunks(EXPORT_CHUNK) {
+        for (person, screenings, referrals) in store.export_records(&Actor::system("cli"), chunk).await? {
+            write(hamroh_interop::fhir::person_entries(
+                &person,
+                hamroh_interop::fhir::Identity::Pseudonymous,
+                &screenings,
+                &referrals,
+                hamroh_domain::instrument::catalog(),
+            ))?;
+            n += 1;
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(n)
+}
+
+/// Every record of `ids` as one pseudonymous Bundle, written as it is read.
+async fn fhir_bundle(store: &Store, ids: &[uuid::Uuid], output: Option<&std::path::Path>) -> Result<usize, Failure> {
+    let out: Box<dyn std::io::Write> = match output {
+        Some(path) => Box::new(
+            std::fs::File::create(path).map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    let now = hamroh_store::now_millis();
+    let mut w = hamroh_interop::fhir::BundleWriter::new(std::io::BufWriter::new(out), now).map_err(write_failed)?;
+    let n = each_person(store, ids, |entries| entries.iter().try_for_each(|e| w.push(e)).map_err(write_failed)).await?;
+    w.finish().map_err(write_failed)?;
+    Ok(n)
+}
+
+/// Every record of `ids` as FHIR Bulk Data: one NDJSON file per resource type in `dir`.
+async fn fhir_ndjson(store: &Store, ids: &[uuid::Uuid], dir: &std::path::Path) -> Result<usize, Failure> {
+    use std::collections::btree_map::Entry;
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir).map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+    let mut files: std::collections::BTreeMap<String, (std::io::BufWriter<std::fs::File>, u64)> = Default::default();
+    let n = each_person(store, ids, |entries| {
+        for (kind, resource) in hamroh_interop::fhir::bulk_resources(entries) {
+            let (file, count) = match files.entry(kind) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let path = dir.join(format!("{}.ndjson", e.key()));
+                    let file = std::fs::File::create(&path)
+                        .map_err(|err| Failure::usage(format!("cannot write {}: {err}", path.display())))?;
+                    e.insert((std::io::BufWriter::new(file), 0))
+                }
+            };
+            serde_json::to_writer(&mut *file, &resource).map_err(|e| write_failed(e.into()))?;
+            file.write_all(b"\n").map_err(write_failed)?;
+            *count += 1;
+        }
+        Ok(())
+    })
+    .await?;
+    for (kind, (mut file, count)) in files {
+        file.flush().map_err(write_failed)?;
+        eprintln!("hamroh: {count} {kind} resource(s) in {}", dir.join(format!("{kind}.ndjson")).display());
+    }
+    Ok(n)
 }
 
 pub async fn run(what: ExportWhat) -> Outcome {
@@ -112,7 +199,7 @@ pub async fn run(what: ExportWhat) -> Outcome {
             }
             Ok(ExitCode::SUCCESS)
         }
-        ExportWhat::Fhir { db, since, output } => {
+        ExportWhat::Fhir { db, since, format, output } => {
             let since_ms = match since {
                 Some(day) => {
                     let date: jiff::civil::Date =
@@ -123,18 +210,17 @@ pub async fn run(what: ExportWhat) -> Outcome {
                 None => i64::MIN,
             };
             let store = open(&db.db).await?;
-            let bar = spinner("reading changed records");
             let ids = store.persons_changed_since(since_ms).await?;
-            let records = store.export_records(&Actor::system("cli"), &ids).await?;
-            bar.finish_and_clear();
-            let bundle = hamroh_interop::fhir::records_bundle(
-                &records,
-                hamroh_domain::instrument::catalog(),
-                hamroh_store::now_millis(),
-            );
-            let text = serde_json::to_vec_pretty(&bundle).map_err(|e| Failure { code: 1, message: e.to_string() })?;
-            write(output.as_deref(), &text)?;
-            eprintln!("hamroh: {} person record(s) exported", records.len());
+            let n = match format {
+                FhirFormat::Bundle => fhir_bundle(&store, &ids, output.as_deref()).await?,
+                FhirFormat::Ndjson => {
+                    let dir = output.ok_or_else(|| {
+                        Failure::usage("--format ndjson writes one file per resource type: name a directory with -o")
+                    })?;
+                    fhir_ndjson(&store, &ids, &dir).await?
+                }
+            };
+            eprintln!("hamroh: {n} person record(s) exported");
             Ok(ExitCode::SUCCESS)
         }
         ExportWhat::Questionnaires { output } => {
