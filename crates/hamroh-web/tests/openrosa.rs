@@ -129,6 +129,7 @@ async fn a_device_lists_downloads_and_submits_as_odk_collect_does(db: &TestDb) {
     assert_openrosa(&sent, "submission");
     assert!(sent.body.contains("<OpenRosaResponse xmlns=\"http://openrosa.org/http/response\">"), "{}", sent.body);
     assert!(sent.body.contains("nature=\"submit_success\""));
+    assert!(sent.headers.get("x-openrosa-accept-content-length").is_some());
     let screenings = db.store.screenings_of(w.own_person).await.unwrap();
     let stored: Vec<_> = screenings.iter().filter(|s| s.instrument == "phq9").collect();
     assert_eq!(stored.len(), 1);

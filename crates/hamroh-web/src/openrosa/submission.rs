@@ -38,6 +38,12 @@ pub async fn submit(
     device: Device,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
+    let mut response = receive(&state, &device, multipart).await;
+    response.headers_mut().insert(ACCEPT_CONTENT_LENGTH, HeaderValue::from(MAX_SUBMISSION));
+    response
+}
+
+async fn receive(state: &AppState, device: &Device, multipart: Result<Multipart, MultipartRejection>) -> Response {
     let tr = device.tr();
     let bad = |message: String| answer(StatusCode::BAD_REQUEST, &message);
     let xml = match instance_part(multipart).await {
@@ -51,8 +57,8 @@ pub async fn submit(
     let digest = hex::encode(sha2::Sha256::digest(&xml));
     let key = SubmissionKey { source: SOURCE, id: submitted.instance_id(), digest: &digest };
     let received = match &submitted {
-        Submitted::Encounter(e) => encounter(&state, &device, e, &key).await,
-        Submitted::Registration(r) => registration(&state, &device, r, &key).await,
+        Submitted::Encounter(e) => encounter(state, device, e, &key).await,
+        Submitted::Registration(r) => registration(state, device, r, &key).await,
     };
     match received {
         Ok(Received::Stored) => answer(StatusCode::CREATED, &tr.get("openrosa-stored")),
