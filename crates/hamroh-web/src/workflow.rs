@@ -14,6 +14,20 @@ pub fn today() -> jiff::civil::Date {
     jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5))).date()
 }
 
+/// The engine's problems as one message, each item named by its id (a FHIR linkId, a form's
+/// question) rather than its position, which differ for instruments whose items have names.
+pub fn problems_text(problems: &[(String, AnswerError)]) -> String {
+    let named = |instrument: &str, e: &AnswerError| {
+        let text = e.to_string();
+        let item = e.item().and_then(|n| hamroh_domain::instrument::catalog().get(instrument)?.items.get(n - 1));
+        match (item, text.split_once(": ")) {
+            (Some(item), Some((_, rest))) => format!("{instrument}: item {}: {rest}", item.id),
+            _ => format!("{instrument}: {text}"),
+        }
+    };
+    problems.iter().map(|(i, e)| named(i, e)).collect::<Vec<_>>().join("; ")
+}
+
 /// Scores every instrument of one encounter with the engine. All or nothing: any invalid answers
 /// return every problem, by instrument.
 pub fn score_encounter(

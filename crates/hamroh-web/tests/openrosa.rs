@@ -204,6 +204,15 @@ async fn an_invalid_instance_is_refused_with_a_message_and_nothing_is_stored(db:
         assert_openrosa(&a, named);
         assert!(a.body.contains("nature=\"error\"") && a.body.contains(named), "{named}: {}", a.body);
     }
+    // An item left unanswered is named as the form names it, not by its position.
+    let unanswered = format!(
+        "<data id=\"self_harm_questions\"><person_code>{code}</person_code><self_harm_questions>\
+         <qthoughts>0</qthoughts><qact/></self_harm_questions><meta><instanceID>{}</instanceID></meta></data>",
+        uuid()
+    );
+    let a = send_with(state.clone(), collect("POST", &url, Some(multipart(&unanswered)))).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.body.contains("self_harm_questions: item act:"), "{}", a.body);
     let no_part = send_with(state.clone(), collect("POST", &url, Some(b"--x--".to_vec()))).await;
     assert_eq!(no_part.status, StatusCode::BAD_REQUEST);
     assert_eq!(db.store.screenings_of(w.own_person).await.unwrap().len(), before, "nothing stored");

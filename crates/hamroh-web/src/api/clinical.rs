@@ -265,10 +265,7 @@ pub(crate) async fn store_encounter(
         (lang, at.unwrap_or_else(hamroh_store::now_millis)),
         &inputs,
     )
-    .map_err(|problems| WebError::Invalid {
-        code: "invalid_answers",
-        message: problems.iter().map(|(i, e)| format!("{i}: {e}")).collect::<Vec<_>>().join("; "),
-    })?;
+    .map_err(|problems| WebError::Invalid { code: "invalid_answers", message: workflow::problems_text(&problems) })?;
     // An encounter sent through the API was not seen face to face here: its red flags ask for
     // contact today.
     gate.record_encounter(id, &screenings, false, None, state.notifier.as_ref()).await?;

@@ -139,9 +139,7 @@ async fn encounter(
         inputs.push((instrument, answers.clone()));
     }
     let screenings = workflow::score_encounter(&state.cutoffs, &device.principal, &person, (e.lang, at), &inputs)
-        .map_err(|problems| {
-            Refused::Invalid(problems.iter().map(|(i, p)| format!("{i}: {p}")).collect::<Vec<_>>().join("; "))
-        })?;
+        .map_err(|problems| Refused::Invalid(workflow::problems_text(&problems)))?;
     match device.gate(state).record_submitted_encounter(person.id, &screenings, key, state.notifier.as_ref()).await {
         Err(StoreError::NotFound) => Err(no_person()),
         other => Ok(other?),
