@@ -437,6 +437,10 @@ async fn a_username_and_password_are_taken_over_tls_only(db: &TestDb) {
         "{}",
         list.body
     );
+    let form = behind_tls(collect("GET", "/openrosa/forms/phq9.xml", None), Some(("clinician", support::PASSWORD)));
+    let form = send_with(state.clone(), form).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("<data id=\"phq9\""));
 
     let code = person_code(&w, &codes(db, &w).await);
     let xml = phq9(&uuid(), &code, 0, "2026-11-30T09:00:00Z");

@@ -2,7 +2,8 @@
 //! offline and send them when the connection returns. A device is set up, as ODK Central does
 //! for its app users, with a server address that holds a revocable device key (an API token
 //! with the scope `openrosa`): `/openrosa/key/KEY`. Below it: `formList`, each form's XML, and
-//! `submission`. The key only fetches forms and sends submissions; it reads no record.
+//! `submission`. The key only fetches forms and sends submissions; it reads no record. The same
+//! paths below `/openrosa` take a username and password (HTTP Basic), over TLS only.
 //!
 //! Specifications followed: the OpenRosa Form List API, Form Submission API and Request
 //! (`X-OpenRosa-Version`) API, docs.getodk.org/openrosa.
@@ -114,7 +115,9 @@ async fn form_list(
 }
 
 /// One form's XML, at the `downloadUrl` the form list gives.
-async fn form_xml(device: Device, Path((_, file)): Path<(String, String)>) -> Response {
+async fn form_xml(device: Device, Path(params): Path<Vec<(String, String)>>) -> Response {
+    // `/openrosa/key/{key}/forms/{file}` or `/openrosa/forms/{file}`.
+    let file = params.into_iter().find(|(name, _)| name == "file").map(|(_, f)| f).unwrap_or_default();
     let id = file.strip_suffix(".xml").unwrap_or(&file);
     match FORMS.iter().find(|f| f.id == id) {
         Some(form) => {
@@ -144,11 +147,6 @@ pub fn collect_settings(url: &str, project: &str) -> String {
     let _ = z.write_all(settings.to_string().as_bytes());
     let compressed = z.finish().unwrap_or_default();
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, compressed)
-}
-
-/// Every form this server offers (for the command line and the benchmarks).
-pub fn forms() -> &'static [XForm] {
-    &FORMS
 }
 
 #[cfg(test)]
