@@ -101,7 +101,8 @@ impl Store {
 
 impl Gate<'_> {
     /// Stores an encounter filled offline (its red flags ask for contact today: the visit may be
-    /// days old) and remembers its submission, in one transaction.
+    /// days old) and remembers its submission, in one transaction. Callers ask
+    /// [`SubmissionKey::seen`] first; a resend racing this one is answered from the key.
     pub async fn record_submitted_encounter(
         &self,
         person_id: Uuid,
@@ -109,9 +110,6 @@ impl Gate<'_> {
         key: &SubmissionKey<'_>,
         notifier: &dyn crate::outbox::Notifier,
     ) -> Result<Received> {
-        if let Some(seen) = key.seen(self.store).await? {
-            return Ok(seen);
-        }
         self.may_write(person_id).await?;
         let (batch, messages) = self.encounter_batch(person_id, screenings, false, None, notifier).await?;
         let encounter = screenings.first().map(|s| s.encounter_id);
@@ -120,9 +118,6 @@ impl Gate<'_> {
 
     /// Registers a person from a registration filled offline, remembering its submission.
     pub async fn register_submitted(&self, record: PersonRecord, key: &SubmissionKey<'_>) -> Result<Received> {
-        if let Some(seen) = key.seen(self.store).await? {
-            return Ok(seen);
-        }
         let written = self.store_registration(record, Some(key)).await.map(drop);
         key.settle(self.store, written).await
     }
@@ -197,8 +192,18 @@ impl Gate<'_> {
         Ok(held)
     }
 
-    /// One waiting registration of the organisation (`NotFound` when decided or elsewhere).
+    /// One waiting registration of the organisation (`NotFound` when decided or elsewhere); the
+    /// read is audited.
+    pub async fn held_registration(&self, source: &str, id: &str) -> Result<HeldRegistration> {
+        let held = self.held(source, id).await?;
+        self.store.audit(&self.actor, &[NewAuditEvent::ok("read", "held_registration", id)]).await?;
+        Ok(held)
+    }
+
     async fn held(&self, source: &str, id: &str) -> Result<HeldRegistration> {
+        if !self.principal.has_any_role(hamroh_domain::access::CARE_ROLES) {
+            return Err(StoreError::Forbidden("this account does not work with people's records".into()));
+        }
         let row: Option<HeldRow> = self
             .store
             .fetch_optional(

@@ -74,8 +74,7 @@ fn full_name(h: &HeldRegistration) -> String {
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<HeldRegistration, WebError> {
-    let held = caller.gate(state).held_registrations().await?;
-    held.into_iter().find(|h| h.submission_id == id).ok_or_else(WebError::not_found)
+    Ok(caller.gate(state).held_registration(SOURCE, id).await?)
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, caller: Caller, Path(id): Path<String>) -> Response {
