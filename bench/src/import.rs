@@ -21,6 +21,10 @@ pub struct Args {
     /// Also store into a fresh database on this PostgreSQL server (admin URL)
     #[arg(long)]
     postgres: Option<String>,
+    /// Only write the generated export (and its mapping, beside it as `.toml`) to this file, for
+    /// measuring `hamroh import submissions` on it
+    #[arg(long)]
+    write: Option<std::path::PathBuf>,
 }
 
 const MAPPING: &str = r#"
@@ -83,6 +87,12 @@ fn export(rows: usize) -> String {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let text = export(args.rows);
+    if let Some(path) = &args.write {
+        std::fs::write(path, &text)?;
+        std::fs::write(path.with_extension("toml"), MAPPING)?;
+        println!("wrote {} rows ({} bytes) to {}", args.rows, text.len(), path.display());
+        return Ok(());
+    }
     let mapping = Mapping::parse(MAPPING).map_err(anyhow::Error::msg)?;
     let organisation = Organisation {
         id: uuid::Uuid::now_v7(),

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::sheet::Sheet;
+use crate::sheet::{self, Row, Sheet};
 
 /// A problem with the file, a row or one cell. Rows are numbered as the user sees them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -222,16 +222,17 @@ fn registration_fields(p: &PersonColumns) -> Vec<(&'static str, &Option<String>)
     fields
 }
 
-fn compile<'a>(mapping: &'a Mapping, sheet: &Sheet, catalog: &'a Catalog) -> Result<Compiled<'a>, Vec<Problem>> {
+fn compile<'a>(mapping: &'a Mapping, header: &[String], catalog: &'a Catalog) -> Result<Compiled<'a>, Vec<Problem>> {
     let mut problems = Vec::new();
-    let id = find_column(sheet, &mut problems, &mapping.submission_id, "the submission id");
+    let id = find_column(header, &mut problems, &mapping.submission_id, "the submission id");
     let encounter_at =
-        mapping.encounter_at.as_deref().and_then(|c| find_column(sheet, &mut problems, c, "the encounter time"));
-    let lang_column = mapping.lang_column.as_deref().and_then(|c| find_column(sheet, &mut problems, c, "the language"));
-    let code = mapping.person.code.as_deref().and_then(|c| find_column(sheet, &mut problems, c, "the person's code"));
+        mapping.encounter_at.as_deref().and_then(|c| find_column(header, &mut problems, c, "the encounter time"));
+    let lang_column =
+        mapping.lang_column.as_deref().and_then(|c| find_column(header, &mut problems, c, "the language"));
+    let code = mapping.person.code.as_deref().and_then(|c| find_column(header, &mut problems, c, "the person's code"));
     let mut fields = Vec::new();
     for (field, column) in registration_fields(&mapping.person) {
-        if let Some(c) = column.as_deref().and_then(|c| find_column(sheet, &mut problems, c, field)) {
+        if let Some(c) = column.as_deref().and_then(|c| find_column(header, &mut problems, c, field)) {
             fields.push((field, c));
         }
     }
@@ -262,17 +263,17 @@ fn compile<'a>(mapping: &'a Mapping, sheet: &Sheet, catalog: &'a Catalog) -> Res
                 }
             };
             // An optional item (PHQ-9 item 10) may have no column: it is then not answered.
-            if item.optional && !s.items.contains_key(&item.id) && sheet.column(&name).is_none() {
+            if item.optional && !s.items.contains_key(&item.id) && sheet::column(header, &name).is_none() {
                 break;
             }
             columns.extend(find_column(
-                sheet,
+                header,
                 &mut problems,
                 &name,
                 &format!("{} item {}", instrument.short_name, item.id),
             ));
         }
-        let names = columns.iter().map(|c| sheet.header[*c].clone()).collect();
+        let names = columns.iter().map(|c| header[*c].clone()).collect();
         screenings.push((instrument, columns, names));
     }
     let lang = match mapping.lang.as_deref().map(str::parse::<Lang>) {
@@ -299,13 +300,13 @@ fn compile<'a>(mapping: &'a Mapping, sheet: &Sheet, catalog: &'a Catalog) -> Res
         problems
             .push(Problem::file("the mapping names neither a registration nor any [[screening]]: nothing to import"));
     }
-    let mut recode = vec![None; sheet.header.len()];
+    let mut recode = vec![None; header.len()];
     for (name, table) in &mapping.recode {
-        if let Some(c) = find_column(sheet, &mut problems, name, "a recoding") {
+        if let Some(c) = find_column(header, &mut problems, name, "a recoding") {
             recode[c] = Some(table);
         }
     }
-    if problems.iter().any(|p| p.column.is_some()) && headed_by_labels(sheet) {
+    if problems.iter().any(|p| p.column.is_some()) && headed_by_labels(header) {
         problems.insert(
             0,
             Problem::file(
@@ -334,16 +335,16 @@ fn compile<'a>(mapping: &'a Mapping, sheet: &Sheet, catalog: &'a Catalog) -> Res
 /// A mapped column's index, or a problem that names it (with columns of a similar name).
 /// Whether headers read as question labels (words with spaces, question marks): the names an
 /// XLSForm gives its questions (`group/q1`, `_uuid`) can have neither.
-fn headed_by_labels(sheet: &Sheet) -> bool {
-    sheet.header.iter().filter(|h| h.contains(' ') || h.contains('?')).count() >= 2
+fn headed_by_labels(header: &[String]) -> bool {
+    header.iter().filter(|h| h.contains(' ') || h.contains('?')).count() >= 2
 }
 
-fn find_column(sheet: &Sheet, problems: &mut Vec<Problem>, name: &str, what: &str) -> Option<usize> {
-    let found = sheet.column(name);
+fn find_column(header: &[String], problems: &mut Vec<Problem>, name: &str, what: &str) -> Option<usize> {
+    let found = sheet::column(header, name);
     if found.is_none() {
         let last = name.rsplit(['/', '-', '.']).next().unwrap_or(name);
         let near: Vec<&str> =
-            sheet.header.iter().filter(|h| h.ends_with(last) && *h != name).map(String::as_str).take(3).collect();
+            header.iter().filter(|h| h.ends_with(last) && *h != name).map(String::as_str).take(3).collect();
         let hint = if near.is_empty() { String::new() } else { format!(" (the file has {})", near.join(", ")) };
         problems.push(Problem {
             row: None,
@@ -372,68 +373,80 @@ fn parse_time(text: &str) -> Option<Millis> {
     dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_millisecond())
 }
 
-/// Checks every row. Rows that pass are returned with the problems of those that did not.
-pub fn plan(sheet: &Sheet, mapping: &Mapping, catalog: &Catalog, ctx: &Context) -> Plan {
-    plan_with_progress(sheet, mapping, catalog, ctx, |_| {})
+/// The mapping's columns found in a file's header, ready to check the file's rows.
+pub struct Checker<'a> {
+    compiled: Compiled<'a>,
+    header: Vec<String>,
 }
 
-/// [`plan`], calling `progress` with the number of rows done every few thousand rows.
-pub fn plan_with_progress(
-    sheet: &Sheet,
-    mapping: &Mapping,
-    catalog: &Catalog,
-    ctx: &Context,
-    progress: impl Fn(usize) + Sync,
-) -> Plan {
-    let compiled = match compile(mapping, sheet, catalog) {
-        Ok(c) => c,
-        Err(problems) => return Plan { submissions: Vec::new(), problems, notes: Vec::new() },
-    };
-    // Rows are checked in parallel; the submission ids are then checked in file order, so that a
-    // repeated id is reported at its second row whatever else is wrong with the first.
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let checked: Vec<Result<Submission, Vec<Problem>>> = sheet
-        .rows
-        .par_iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if n.is_multiple_of(4096) {
-                progress(n);
-            }
-            check_row(&compiled, sheet, index, row, ctx)
-        })
-        .collect();
-    let mut out = Plan { submissions: Vec::with_capacity(checked.len()), problems: Vec::new(), notes: Vec::new() };
-    let mut first_row_of: HashMap<&str, usize> = HashMap::with_capacity(sheet.rows.len());
-    for (row, result) in sheet.rows.iter().zip(checked) {
-        let id = row.cells.get(compiled.id).map(str::trim).unwrap_or("");
+impl<'a> Checker<'a> {
+    /// Finds every column the mapping names, or says which are missing.
+    pub fn new(mapping: &'a Mapping, header: &[String], catalog: &'a Catalog) -> Result<Self, Vec<Problem>> {
+        Ok(Self { compiled: compile(mapping, header, catalog)?, header: header.to_vec() })
+    }
+
+    /// Checks rows on every core: everything but what spans rows ([`AcrossRows`]); results in the
+    /// rows' order.
+    pub fn check(&self, rows: &[Row], ctx: &Context) -> Vec<Result<Submission, Vec<Problem>>> {
+        rows.par_iter().map(|row| check_row(&self.compiled, &self.header, row, ctx)).collect()
+    }
+}
+
+/// The checks that span a file's rows: a submission id that an earlier row has, a person that an
+/// earlier row registers. Only a 64-bit hash of each key and its row is kept, not the rows, so a
+/// file can be checked as it is read; two different keys hashing alike (about one chance in ten
+/// million for a million rows) would be reported as alike.
+#[derive(Default)]
+pub struct AcrossRows {
+    ids: HashMap<u64, usize>,
+    persons: HashMap<u64, usize>,
+}
+
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
+}
+
+impl AcrossRows {
+    /// Takes one checked row, in file order: its submission if it passes. A repeated submission
+    /// id is reported at its later row, whatever else is wrong with the earlier one.
+    pub fn take(
+        &mut self,
+        checker: &Checker<'_>,
+        row: &Row,
+        result: Result<Submission, Vec<Problem>>,
+        problems: &mut Vec<Problem>,
+        notes: &mut Vec<Problem>,
+    ) -> Option<Submission> {
+        let id = row.cells.get(checker.compiled.id).map(str::trim).unwrap_or("");
         let repeated = match id {
             "" => None,
-            id => first_row_of.insert(id, row.number),
+            id => self.ids.insert(key_hash(id), row.number),
         };
         match (repeated, result) {
-            (Some(first), Ok(_)) => out.problems.push(Problem {
-                row: Some(row.number),
-                column: Some(sheet.header[compiled.id].clone()),
-                message: format!("the same submission id as row {first}"),
-            }),
-            (_, Ok(s)) => out.submissions.push(s),
-            (_, Err(p)) => out.problems.extend(p),
+            (Some(first), Ok(_)) => {
+                problems.push(Problem {
+                    row: Some(row.number),
+                    column: Some(checker.header[checker.compiled.id].clone()),
+                    message: format!("the same submission id as row {first}"),
+                });
+                None
+            }
+            (_, Ok(s)) => {
+                notes.extend(self.registered_twice(&s));
+                Some(s)
+            }
+            (_, Err(p)) => {
+                problems.extend(p);
+                None
+            }
         }
     }
-    out.notes = registered_twice(&out.submissions);
-    progress(sheet.rows.len());
-    out
-}
 
-/// Rows that would register the same person twice: the same sex, year of birth and name (in any
-/// script, as search matches names), or the same phone.
-fn registered_twice(submissions: &[Submission]) -> Vec<Problem> {
-    let mut first_of: HashMap<String, usize> = HashMap::new();
-    let mut notes = Vec::new();
-    for s in submissions {
-        let Subject::New(record) = &s.subject else { continue };
+    /// A note when a row would register the same person as an earlier row: the same sex, year of
+    /// birth and name (in any script, as search matches names), or the same phone.
+    fn registered_twice(&mut self, s: &Submission) -> Option<Problem> {
+        let Subject::New(record) = &s.subject else { return None };
         let p = &record.person;
         let mut keys = Vec::new();
         if p.family_name.is_some() || p.given_name.is_some() {
@@ -449,48 +462,56 @@ fn registered_twice(submissions: &[Submission]) -> Vec<Problem> {
         if let Some(phone) = &p.phone {
             keys.push(format!("phone|{}", phone.as_str()));
         }
-        if let Some(first) = keys.iter().find_map(|k| first_of.get(k).copied()) {
-            notes.push(Problem {
-                row: Some(s.row),
-                column: None,
-                message: format!(
-                    "registers a person like row {first} (the same name, sex and year of birth, or phone): \
-                     check that they are two people, or give the second row the first's Hamroh code"
-                ),
-            });
-        }
+        let keys: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
+        let note = keys.iter().find_map(|k| self.persons.get(k).copied()).map(|first| Problem {
+            row: Some(s.row),
+            column: None,
+            message: format!(
+                "registers a person like row {first} (the same name, sex and year of birth, or phone): \
+                 check that they are two people, or give the second row the first's Hamroh code"
+            ),
+        });
         for k in keys {
-            first_of.entry(k).or_insert(s.row);
+            self.persons.entry(k).or_insert(s.row);
+        }
+        note
+    }
+}
+
+/// Checks every row of a file read whole. Rows that pass are returned with the problems of those
+/// that did not.
+pub fn plan(sheet: &Sheet, mapping: &Mapping, catalog: &Catalog, ctx: &Context) -> Plan {
+    let checker = match Checker::new(mapping, &sheet.header, catalog) {
+        Ok(c) => c,
+        Err(problems) => return Plan { submissions: Vec::new(), problems, notes: Vec::new() },
+    };
+    let mut out = Plan::default();
+    let mut across = AcrossRows::default();
+    for (row, result) in sheet.rows.iter().zip(checker.check(&sheet.rows, ctx)) {
+        if let Some(s) = across.take(&checker, row, result, &mut out.problems, &mut out.notes) {
+            out.submissions.push(s);
         }
     }
-    notes
+    out
 }
 
 /// Checks one row: everything but whether its submission id repeats another row's.
-fn check_row(
-    compiled: &Compiled<'_>,
-    sheet: &Sheet,
-    index: usize,
-    row: &crate::sheet::Row,
-    ctx: &Context,
-) -> Result<Submission, Vec<Problem>> {
+fn check_row(compiled: &Compiled<'_>, header: &[String], row: &Row, ctx: &Context) -> Result<Submission, Vec<Problem>> {
     let at = |column: usize, message: String| Problem {
         row: Some(row.number),
-        column: Some(sheet.header[column].clone()),
+        column: Some(header[column].clone()),
         message,
     };
-    if sheet.ragged(row) {
+    if sheet::ragged(header, row) {
         return Err(vec![Problem {
             row: Some(row.number),
             column: None,
-            message: format!("{} cells where the header has {}", row.cells.len(), sheet.header.len()),
+            message: format!("{} cells where the header has {}", row.cells.len(), header.len()),
         }]);
     }
     let mut problems = Vec::new();
-    for &c in compiled.used.iter().filter(|_| !sheet.formulas.is_empty()) {
-        if sheet.formulas.contains(&(index, c)) {
-            problems.push(at(c, "a formula where a value is expected: export values, not formulas".into()));
-        }
+    for &c in compiled.used.iter().filter(|c| row.formulas.contains(c)) {
+        problems.push(at(c, "a formula where a value is expected: export values, not formulas".into()));
     }
     if !problems.is_empty() {
         return Err(problems);

@@ -699,6 +699,49 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
+    /// The digest each of `ids` (submission ids of `source`) was imported with, for those imported
+    /// before: an import asks for the rows it reads, never for the whole source.
+    pub async fn imported_digests(
+        &self,
+        source: &str,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let rows: Vec<(String, String)> = with_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new("SELECT submission_id, digest FROM imported_submissions WHERE source = ");
+                q.push_bind(source);
+                q.push(" AND submission_id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id);
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Which of `codes` are registered persons' codes.
+    pub async fn codes_taken(&self, codes: &[String]) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in codes.chunks(500) {
+            let taken: Vec<String> = with_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new("SELECT code FROM persons WHERE code IN (");
+                let mut list = q.separated(", ");
+                for c in chunk {
+                    list.push_bind(c);
+                }
+                q.push(")");
+                q.build_query_scalar().fetch_all(pool).await?
+            });
+            out.extend(taken);
+        }
+        Ok(out)
+    }
+
     /// Registered persons by their codes (`HM-XXXX-XXXX`); unknown codes are left out.
     pub async fn persons_by_code(&self, codes: &[String]) -> Result<Vec<Person>> {
         let mut out = Vec::new();

@@ -174,6 +174,63 @@ fn a_large_import_is_stored_in_audited_parts_and_nothing_twice() {
     assert!(verify.status.success(), "{}", text(&verify.stderr));
 }
 
+/// The file is read as it streams, a few thousand rows at a time, and still all or nothing: a
+/// problem in the last rows, or a submission id that repeats one thousands of rows earlier, stores
+/// nothing; an import that stopped after some parts goes on where it stopped.
+#[test]
+fn a_problem_far_into_a_streamed_file_stores_nothing_and_a_stopped_import_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let mapping = dir.path().join("mapping.toml");
+    std::fs::write(&mapping, KOBO_MAPPING).unwrap();
+    let n = 9_000;
+    let ids: Vec<String> = (0..n).map(|i| format!("k-{i}")).collect();
+    let rows = |ids: &[String]| -> String {
+        let rows: Vec<[&str; 6]> =
+            ids.iter().map(|id| [id.as_str(), "2026-09-01T08:00:00", "Aziz", "m", "1988", "TJ-KT.kulob"]).collect();
+        kobo_csv(&rows, &vec!["yes;0;1;0;1;0;1;1"; rows.len()])
+    };
+    let before = counts(&db);
+
+    let mut late_problem = rows(&ids);
+    late_problem.push_str("2026-09-01;k-last;2026-09-01T08:00:00;Aziz;m;1988;TJ-KT.kulob;yes;0;1;0;1;0;1;9\n");
+    let csv = dir.path().join("late.csv");
+    std::fs::write(&csv, &late_problem).unwrap();
+    let out = import(&db, &csv, &mapping, &["--pause-ms", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&format!("row {}, column `gad7/gad7_7`", n + 2)), "{}", text(&out.stdout));
+    assert_eq!(counts(&db), before, "a problem in the last row stores nothing");
+
+    let mut repeated = ids.clone();
+    repeated[8_500] = ids[3].clone();
+    std::fs::write(&csv, rows(&repeated)).unwrap();
+    let out = import(&db, &csv, &mapping, &["--pause-ms", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("row 8502, column `_uuid`: the same submission id as row 5"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(counts(&db), before);
+
+    // The first 2,500 rows were stored before (a stopped import); the rest goes in now.
+    std::fs::write(&csv, rows(&ids[..2_500])).unwrap();
+    assert!(import(&db, &csv, &mapping, &["--pause-ms", "0"]).status.success());
+    std::fs::write(&csv, rows(&ids)).unwrap();
+    let done = import(&db, &csv, &mapping, &["--pause-ms", "0"]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert!(
+        text(&done.stderr)
+            .contains("9000 rows: 6500 to import (6500 new persons, 6500 screenings), 2500 imported before"),
+        "{}",
+        text(&done.stderr)
+    );
+    let after = counts(&db);
+    assert_eq!((after.persons - before.persons, after.screenings - before.screenings), (n as i64, n as i64));
+    let imported = with_store(&db, async |s| s.imported_submissions("kobo:aT3st").await.unwrap());
+    assert_eq!(imported.len(), n);
+}
+
 #[test]
 fn odk_xlsx_submissions_screen_people_already_registered_by_their_code() {
     let dir = tempfile::tempdir().unwrap();
