@@ -71,6 +71,25 @@ impl NewAuditEvent {
         self.person_id = Some(person_id);
         self
     }
+
+    /// One read of the persons a search (or a duplicate check: `why`) showed, named by their codes
+    /// in the detail; [`Store::audit_of_person`] finds it for each of them.
+    pub fn shown(why: &str, codes: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        let mut detail = why.to_owned();
+        for code in codes {
+            detail.push(' ');
+            detail.push_str(&shown_key(code.as_ref()));
+        }
+        Self { action: "read", entity: SHOWN, entity_id: None, person_id: None, outcome: "ok", detail: Some(detail) }
+    }
+}
+
+/// The entity of an event that names the persons a search showed.
+pub const SHOWN: &str = "search";
+
+/// A person code as a search event names it: `HM-7K3Q-9D2F` becomes `7K3Q9D2F`, one word.
+pub fn shown_key(code: &str) -> String {
+    code.strip_prefix("HM-").unwrap_or(code).chars().filter(|c| *c != '-').collect()
 }
 
 /// A stored event.
@@ -178,6 +197,15 @@ pub(crate) async fn append_each(tx: &mut Tx, events: &[(&Actor, &NewAuditEvent)]
         })
         .collect();
     tx.insert_rows(&format!("INSERT INTO audit_events ({AUDIT_COLUMNS}) "), rows, "").await?;
+    if !tx.concurrent() {
+        // SQLite's index of the persons each search showed (PostgreSQL indexes the detail itself).
+        let shown: Vec<_> = linked
+            .iter()
+            .filter(|e| e.entity == SHOWN)
+            .filter_map(|e| Some(values![e.seq, e.detail.as_deref()?.split_once(' ').map_or("", |d| d.1)]))
+            .collect();
+        tx.insert_rows("INSERT INTO audit_shown (rowid, persons) ", shown, "").await?;
+    }
     tx.execute(sql("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(chain.seq).bind(&chain.hash)).await?;
     Ok(())
 }
@@ -262,12 +290,36 @@ impl Store {
         }))
     }
 
-    /// The audit trail of one person, newest first.
+    /// The audit trail of one person, newest first: the events about them, and the searches that
+    /// showed them.
     pub async fn audit_of_person(&self, person_id: Uuid, limit: i64) -> Result<Vec<AuditEvent>> {
-        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE person_id = $1 ORDER BY seq DESC LIMIT $2");
-        Ok(with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).fetch_all(pool).await?
-        }))
+        let code: Option<String> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT code FROM persons WHERE id = $1").bind(person_id).fetch_optional(pool).await?
+        });
+        let key = shown_key(code.as_deref().unwrap_or_default());
+        let about = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE person_id = $1");
+        Ok(match &self.backend {
+            crate::Backend::Sqlite(pool) => {
+                // A quoted word: the code is matched as it is, never read as query syntax.
+                let sql = format!(
+                    "{about} UNION ALL SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq IN \
+                     (SELECT rowid FROM audit_shown WHERE audit_shown MATCH $2) ORDER BY seq DESC LIMIT $3"
+                );
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(person_id)
+                    .bind(format!("\"{}\"", key.replace('"', "")))
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+            }
+            crate::Backend::Postgres(pool) => {
+                let sql = format!(
+                    "{about} UNION ALL SELECT {AUDIT_COLUMNS} FROM audit_events WHERE entity = 'search' \
+                     AND string_to_array(detail, ' ') @> ARRAY[$2::text] ORDER BY seq DESC LIMIT $3"
+                );
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(key).bind(limit).fetch_all(pool).await?
+            }
+        })
     }
 
     /// The audit trail of one record that is not a person's (a service, a user), newest first.

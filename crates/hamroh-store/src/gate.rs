@@ -366,7 +366,6 @@ impl Gate<'_> {
 
     async fn visible(&self, candidates: Vec<PersonSummary>, why: &str) -> Result<Vec<PersonSummary>> {
         let mut shown = Vec::new();
-        let mut events = Vec::new();
         // The clinic's own persons are decided by their care consent, which the candidate's row
         // carries; only the others' facts are read.
         let org = self.principal.organisation_id;
@@ -382,14 +381,12 @@ impl Gate<'_> {
                 facts.clone()
             };
             if person_access(self.principal, &facts, false).allowed() {
-                let mut e = NewAuditEvent::ok("read", "person", c.id).person(c.id);
-                e.detail = Some(why.to_owned());
-                events.push(e);
                 shown.push(c);
             }
         }
-        if !events.is_empty() {
-            self.store.audit(&self.actor, &events).await?;
+        if !shown.is_empty() {
+            let event = NewAuditEvent::shown(why, shown.iter().map(|c| c.code.as_str()));
+            self.store.audit(&self.actor, &[event]).await?;
         }
         Ok(shown)
     }

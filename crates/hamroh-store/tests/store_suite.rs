@@ -522,6 +522,48 @@ async fn search_finds_exactly_the_reachable_persons_that_match(db: &TestDb) {
     assert!(found_any > queries.len(), "the queries find people");
 }
 
+/// A search is one audit event naming every person it showed, and each of them finds it in their
+/// own audit trail; the chain covers it like any other event.
+async fn a_search_is_one_audited_read_that_each_person_shown_finds_in_their_trail(db: &TestDb) {
+    use hamroh_domain::names::parse_query;
+    let batch = demo_batch(120, 17);
+    db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
+    let org = batch
+        .organisations
+        .iter()
+        .find(|o| batch.persons.iter().filter(|p| p.person.organisation_id == o.id).count() > 3)
+        .unwrap();
+    let principal = hamroh_domain::access::Principal {
+        user_id: uuid::Uuid::now_v7(),
+        organisation_id: org.id,
+        sector: org.sector,
+        roles: vec![hamroh_domain::org::Role::Clinician],
+        token: None,
+    };
+    let year = batch.persons.iter().find(|p| p.person.organisation_id == org.id).unwrap().person.birth_year.get();
+    let before = db.store.audit_len().await.unwrap();
+    let shown = db.store.gate(&principal, None).search(&parse_query(&year.to_string()).unwrap(), 50).await.unwrap();
+    assert!(!shown.is_empty());
+    assert_eq!(db.store.audit_len().await.unwrap(), before + 1, "one event however many are shown");
+    for person in &shown {
+        let trail = db.store.audit_of_person(person.id, 100).await.unwrap();
+        let search =
+            trail.iter().find(|e| e.entity == "search").expect("the search is in the trail of each person shown");
+        let detail = search.detail.as_deref().unwrap();
+        assert!(detail.starts_with("search "), "{detail}");
+        assert_eq!(detail.split(' ').count(), shown.len() + 1, "{detail}");
+        assert_eq!(search.actor, format!("user:{}", principal.user_id));
+        assert!(
+            trail.iter().any(|e| e.action == "create" && e.person_id == Some(person.id)),
+            "and the events about them"
+        );
+    }
+    let unseen = batch.persons.iter().find(|p| shown.iter().all(|s| s.id != p.person.id)).unwrap();
+    let trail = db.store.audit_of_person(unseen.person.id, 100).await.unwrap();
+    assert!(trail.iter().all(|e| e.entity != "search"), "a person not shown finds no search");
+    assert_eq!(db.store.verify_audit().await.unwrap(), Ok(before as u64 + 1));
+}
+
 /// Every row of the cube, sorted, for comparing two states of it.
 async fn whole_cube(store: &Store) -> Vec<String> {
     let mut all = Vec::new();
@@ -1190,6 +1232,7 @@ hamroh_store::on_both_backends!(
     a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id,
     a_referral_that_draws_a_taken_code_is_stored_under_a_fresh_one,
     search_finds_exactly_the_reachable_persons_that_match,
+    a_search_is_one_audited_read_that_each_person_shown_finds_in_their_trail,
     the_facts_of_many_persons_at_once_are_the_facts_of_each,
     a_persons_care_consent_on_its_row_follows_the_ledger,
     worklists_show_each_rows_own_person_code,

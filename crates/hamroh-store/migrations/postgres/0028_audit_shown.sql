@@ -1,0 +1,7 @@
+-- A search (or a registration's duplicate check) is audited as one event that names every person
+-- it showed by code, in its detail: `search 7K3Q9D2F 4ABC0XYZ …` (a code without `HM-` and its
+-- dash). It used to be one event per person shown, 50 for a common name, which made searches most
+-- of the audit trail's size. This index answers "which searches showed this person" from the
+-- codes in the detail. Keep in step with ../sqlite/.
+
+CREATE INDEX audit_events_shown ON audit_events USING gin (string_to_array(detail, ' ')) WHERE entity = 'search';
