@@ -151,7 +151,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                         .get(format!("{url}/api/v1/persons"))
                         .query(&[("q", ["Rahim", "Nazar", "1990", "Sharif", "Kar"][(n >> 40) as usize % 5])]),
                     Kind::Person => client.get(format!("{url}/api/v1/persons/{person}")),
-                    Kind::Worklist => client.get(format!("{url}/worklist")),
+                    Kind::Worklist => client.get(format!("{url}/api/v1/worklist")),
                     Kind::Referral => {
                         let (person, service) = &pairs[(n >> 33) as usize % pairs.len()];
                         client

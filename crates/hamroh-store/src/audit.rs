@@ -72,8 +72,8 @@ impl NewAuditEvent {
         self
     }
 
-    /// One read of the persons a search (or a duplicate check: `why`) showed, named by their codes
-    /// in the detail; [`Store::audit_of_person`] finds it for each of them.
+    /// One read of the persons a search, a duplicate check or a worklist (`why`) showed, named by
+    /// their codes in the detail; [`Store::audit_of_person`] finds it for each of them.
     pub fn shown(why: &str, codes: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
         let mut detail = why.to_owned();
         for code in codes {
@@ -84,8 +84,8 @@ impl NewAuditEvent {
     }
 }
 
-/// The entity of an event that names the persons a search showed.
-pub const SHOWN: &str = "search";
+/// The entity of an event that names the persons a search, a duplicate check or a worklist showed.
+pub const SHOWN: &str = "shown";
 
 /// A person code as a search event names it: `HM-7K3Q-9D2F` becomes `7K3Q9D2F`, one word.
 pub fn shown_key(code: &str) -> String {
@@ -314,7 +314,7 @@ impl Store {
             }
             crate::Backend::Postgres(pool) => {
                 let sql = format!(
-                    "{about} UNION ALL SELECT {AUDIT_COLUMNS} FROM audit_events WHERE entity = 'search' \
+                    "{about} UNION ALL SELECT {AUDIT_COLUMNS} FROM audit_events WHERE entity = 'shown' \
                      AND string_to_array(detail, ' ') @> ARRAY[$2::text] ORDER BY seq DESC LIMIT $3"
                 );
                 sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(key).bind(limit).fetch_all(pool).await?

@@ -541,33 +541,27 @@ impl Gate<'_> {
         if !self.principal.has_any_role(hamroh_domain::access::CARE_ROLES) {
             return Ok(names);
         }
+        let mut codes = Vec::new();
         for chunk in ids.chunks(FACT_CHUNK) {
-            let rows: Vec<(Uuid, Option<String>, Option<String>)> = with_pool!(self.store, pool => {
+            let rows: Vec<(Uuid, String, Option<String>, Option<String>)> = with_pool!(self.store, pool => {
                 let mut q = sqlx::QueryBuilder::new(
-                    "SELECT id, given_name, family_name FROM persons WHERE care_consent = TRUE AND organisation_id = ",
+                    "SELECT id, code, given_name, family_name FROM persons WHERE care_consent = TRUE AND organisation_id = ",
                 );
                 q.push_bind(self.principal.organisation_id);
                 q.push(" AND id IN (");
                 crate::sql::push_ids(&mut q, chunk);
                 q.build_query_as().fetch_all(pool).await?
             });
-            for (id, given, family) in rows {
+            for (id, code, given, family) in rows {
                 let name = [given, family].into_iter().flatten().collect::<Vec<_>>().join(" ");
                 if !name.is_empty() {
                     names.insert(id, name);
+                    codes.push(code);
                 }
             }
         }
-        let events: Vec<NewAuditEvent> = names
-            .keys()
-            .map(|id| {
-                let mut e = NewAuditEvent::ok("read", "worklist", id).person(*id);
-                e.detail = Some("name".into());
-                e
-            })
-            .collect();
-        if !events.is_empty() {
-            self.store.audit(&self.actor, &events).await?;
+        if !codes.is_empty() {
+            self.store.audit(&self.actor, &[NewAuditEvent::shown("worklist", &codes)]).await?;
         }
         Ok(names)
     }

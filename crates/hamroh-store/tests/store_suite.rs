@@ -522,9 +522,9 @@ async fn search_finds_exactly_the_reachable_persons_that_match(db: &TestDb) {
     assert!(found_any > queries.len(), "the queries find people");
 }
 
-/// A search is one audit event naming every person it showed, and each of them finds it in their
+/// A search (or a worklist) is one audit event naming every person it showed, and each of them finds it in their
 /// own audit trail; the chain covers it like any other event.
-async fn a_search_is_one_audited_read_that_each_person_shown_finds_in_their_trail(db: &TestDb) {
+async fn a_search_or_a_worklist_is_one_audited_read_that_each_person_shown_finds_in_their_trail(db: &TestDb) {
     use hamroh_domain::names::parse_query;
     let batch = demo_batch(120, 17);
     db.store.insert_batch(&Actor::system("test"), &batch).await.unwrap();
@@ -548,7 +548,7 @@ async fn a_search_is_one_audited_read_that_each_person_shown_finds_in_their_trai
     for person in &shown {
         let trail = db.store.audit_of_person(person.id, 100).await.unwrap();
         let search =
-            trail.iter().find(|e| e.entity == "search").expect("the search is in the trail of each person shown");
+            trail.iter().find(|e| e.entity == "shown").expect("the search is in the trail of each person shown");
         let detail = search.detail.as_deref().unwrap();
         assert!(detail.starts_with("search "), "{detail}");
         assert_eq!(detail.split(' ').count(), shown.len() + 1, "{detail}");
@@ -560,8 +560,17 @@ async fn a_search_is_one_audited_read_that_each_person_shown_finds_in_their_trai
     }
     let unseen = batch.persons.iter().find(|p| shown.iter().all(|s| s.id != p.person.id)).unwrap();
     let trail = db.store.audit_of_person(unseen.person.id, 100).await.unwrap();
-    assert!(trail.iter().all(|e| e.entity != "search"), "a person not shown finds no search");
-    assert_eq!(db.store.verify_audit().await.unwrap(), Ok(before as u64 + 1));
+    assert!(trail.iter().all(|e| e.entity != "shown"), "a person not shown finds no search");
+    // A worklist naming the clinic's own persons is one event too.
+    let own: Vec<uuid::Uuid> = shown.iter().filter(|p| p.organisation_id == org.id).map(|p| p.id).collect();
+    let named = db.store.gate(&principal, None).own_names(&own).await.unwrap();
+    assert!(!named.is_empty());
+    assert_eq!(db.store.audit_len().await.unwrap(), before + 2);
+    for id in named.keys() {
+        let trail = db.store.audit_of_person(*id, 100).await.unwrap();
+        assert!(trail.iter().any(|e| e.detail.as_deref().is_some_and(|d| d.starts_with("worklist "))), "{trail:?}");
+    }
+    assert_eq!(db.store.verify_audit().await.unwrap(), Ok(before as u64 + 2));
 }
 
 /// Every row of the cube, sorted, for comparing two states of it.
@@ -1232,7 +1241,7 @@ hamroh_store::on_both_backends!(
     a_registration_that_draws_a_taken_person_code_is_stored_under_a_fresh_id,
     a_referral_that_draws_a_taken_code_is_stored_under_a_fresh_one,
     search_finds_exactly_the_reachable_persons_that_match,
-    a_search_is_one_audited_read_that_each_person_shown_finds_in_their_trail,
+    a_search_or_a_worklist_is_one_audited_read_that_each_person_shown_finds_in_their_trail,
     the_facts_of_many_persons_at_once_are_the_facts_of_each,
     a_persons_care_consent_on_its_row_follows_the_ledger,
     worklists_show_each_rows_own_person_code,
