@@ -543,16 +543,18 @@ impl Gate<'_> {
         }
         let mut codes = Vec::new();
         for chunk in ids.chunks(FACT_CHUNK) {
-            let rows: Vec<(Uuid, String, Option<String>, Option<String>)> = with_pool!(self.store, pool => {
+            // Looked up by id only, the rest checked here: with the organisation in the WHERE
+            // clause SQLite read the organisation's persons through its index instead (67 ms for
+            // 100 ids at 200,000 persons, against 1 ms).
+            let rows: Vec<(Uuid, String, Option<String>, Option<String>, Uuid, bool)> = with_pool!(self.store, pool => {
                 let mut q = sqlx::QueryBuilder::new(
-                    "SELECT id, code, given_name, family_name FROM persons WHERE care_consent = TRUE AND organisation_id = ",
+                    "SELECT id, code, given_name, family_name, organisation_id, care_consent FROM persons WHERE id IN (",
                 );
-                q.push_bind(self.principal.organisation_id);
-                q.push(" AND id IN (");
                 crate::sql::push_ids(&mut q, chunk);
                 q.build_query_as().fetch_all(pool).await?
             });
-            for (id, code, given, family) in rows {
+            let own = rows.into_iter().filter(|r| r.4 == self.principal.organisation_id && r.5);
+            for (id, code, given, family, _, _) in own {
                 let name = [given, family].into_iter().flatten().collect::<Vec<_>>().join(" ");
                 if !name.is_empty() {
                     names.insert(id, name);
