@@ -148,8 +148,12 @@ impl Checkpoints {
         let pool = pool.clone();
         self.running = Some(tokio::spawn(async move {
             // A failed checkpoint loses nothing: the pages stay in the log for the next one.
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-                tracing::debug!(error = %e, "background checkpoint failed");
+            let started = std::time::Instant::now();
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await {
+                Ok((_, log, copied)) => {
+                    tracing::debug!(log, copied, ms = started.elapsed().as_millis() as u64, "background checkpoint")
+                }
+                Err(e) => tracing::debug!(error = %e, "background checkpoint failed"),
             }
         }));
     }
