@@ -1,10 +1,12 @@
 //! Load against a running `hamroh serve`: a realistic clinic mix over HTTP with keep-alive
-//! connections. Reads: person searches, person records and the clinic's worklist page; writes
+//! connections. Reads: person searches, person records and the clinic's worklist; writes
 //! (each with an Idempotency-Key): PHQ-9 + GAD-7 screenings and referrals to a service that covers
 //! the person's district and that the person consented to. Prints requests per second and latency
 //! percentiles per kind. With `--rate`, requests are sent on a fixed schedule (open loop)
 //! and each latency counts from the moment its request was due, so that a server falling behind
-//! shows in the percentiles instead of slowing the clients down.
+//! shows in the percentiles instead of slowing the clients down. With `--server-pid` it reports
+//! the server's CPU time per request; with `--b-url` it drives two servers in turn, segment by
+//! segment (an A/B comparison that a busy machine disturbs alike).
 
 use std::time::{Duration, Instant};
 
@@ -33,7 +35,57 @@ pub struct Args {
     /// Send only requests of this kind (to see what one kind costs)
     #[arg(long, value_enum)]
     only: Option<Kind>,
+    /// The server's process id: its CPU time (user + system, from /proc) per request answered is
+    /// reported, which moves far less between runs on a shared machine than requests per second
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// A second server to compare with (B; the first is A): the two are driven in turn, segment
+    /// by segment, until each has had `--seconds`, so that whatever else the machine does falls
+    /// on both alike
+    #[arg(long)]
+    b_url: Option<String>,
+    /// B's token (default: the same as A's)
+    #[arg(long)]
+    b_token: Option<String>,
+    /// B's process id, for its CPU per request
+    #[arg(long)]
+    b_server_pid: Option<u32>,
+    /// Seconds of each segment when comparing A and B
+    #[arg(long, default_value_t = 10)]
+    segment: u64,
 }
+
+/// One server under load: where it is, who asks, what it is asked about.
+struct Target {
+    label: &'static str,
+    url: String,
+    auth: String,
+    pid: Option<u32>,
+    people: Vec<String>,
+    pairs: Vec<(String, String)>,
+}
+
+/// What one server answered over all its segments.
+#[derive(Default)]
+struct Tally {
+    seen: Vec<(Kind, f64, u16)>,
+    seconds: f64,
+    /// Clock ticks of the server's CPU time over its segments, if its process id is known.
+    cpu_ticks: Option<u64>,
+}
+
+/// The user and system CPU time of a process so far, in clock ticks (`/proc/PID/stat` fields 14
+/// and 15).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Clock ticks per second: 100 on Linux for x86_64 and aarch64 (`getconf CLK_TCK`).
+const TICKS_PER_SECOND: f64 = 100.0;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, clap::ValueEnum)]
 enum Kind {
@@ -97,14 +149,61 @@ async fn referable(
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
-    let auth = format!("Bearer {}", args.token);
+    let mut targets = vec![prepare(&client, "A", &args.url, &args.token, args.server_pid).await?];
+    if let Some(b) = &args.b_url {
+        let token = args.b_token.as_deref().unwrap_or(&args.token);
+        targets.push(prepare(&client, "B", b, token, args.b_server_pid).await?);
+    }
+    // Every run draws the same sequence of requests, so the keys carry the run's start: a key
+    // seen before would replay the stored answer (or refuse a different request) and write nothing.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
+    let mut tallies: Vec<Tally> = targets.iter().map(|_| Tally::default()).collect();
+    let segment = if targets.len() > 1 { args.segment.clamp(1, args.seconds.max(1)) } else { args.seconds };
+    let mut done = 0;
+    let mut round = 0u64;
+    while done < args.seconds {
+        let length = segment.min(args.seconds - done);
+        for (target, tally) in targets.iter().zip(&mut tallies) {
+            let before = target.pid.and_then(cpu_ticks);
+            let started = Instant::now();
+            let seen = drive(&client, target, &args, Duration::from_secs(length), format!("{run}-{round}")).await?;
+            tally.seconds += started.elapsed().as_secs_f64();
+            tally.seen.extend(seen);
+            if let (Some(b), Some(a)) = (before, target.pid.and_then(cpu_ticks)) {
+                tally.cpu_ticks = Some(tally.cpu_ticks.unwrap_or(0) + a.saturating_sub(b));
+            }
+        }
+        done += length;
+        round += 1;
+    }
+    if let Some(rate) = args.rate {
+        println!("Asked for {rate:.0} requests/s on schedule; latencies count from when each was due.\n");
+    }
+    if targets.len() > 1 {
+        println!("A and B driven in turn, {segment} s segments, {} s each.\n", args.seconds);
+    }
+    for (target, tally) in targets.iter().zip(&mut tallies) {
+        report(target, tally, targets.len() > 1);
+    }
+    Ok(())
+}
+
+/// Finds the persons the clinician sees and the referrals they may be sent for.
+async fn prepare(
+    client: &reqwest::Client,
+    label: &'static str,
+    url: &str,
+    token: &str,
+    pid: Option<u32>,
+) -> anyhow::Result<Target> {
+    let auth = format!("Bearer {token}");
     // The people the clinician can see: the targets of reads and writes. Fifty per birth year, so
     // that the writes of many runs spread over thousands of records instead of piling up on a
     // few (a record with thousands of screenings is no clinic's reality and slows every read).
     let mut people: Vec<String> = Vec::new();
     for q in (1955..=2008).map(|y| y.to_string()) {
         let found: serde_json::Value = client
-            .get(format!("{}/api/v1/persons", args.url))
+            .get(format!("{url}/api/v1/persons"))
             .query(&[("q", q.as_str()), ("limit", "100")])
             .header("Authorization", &auth)
             .send()
@@ -115,21 +214,34 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     people.sort();
     people.dedup();
-    anyhow::ensure!(!people.is_empty(), "the clinician sees nobody: load a demo data set first");
-    let pairs = referable(&client, &args.url, &auth, &people).await?;
-    anyhow::ensure!(!pairs.is_empty(), "no person the clinician sees may be referred to any service");
-    eprintln!("{} persons to read and write; {} (person, service) pairs to refer", people.len(), pairs.len());
-    // Every run draws the same sequence of requests, so the keys carry the run's start: a key
-    // seen before would replay the stored answer (or refuse a different request) and write nothing.
-    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    anyhow::ensure!(!people.is_empty(), "{url}: the clinician sees nobody: load a demo data set first");
+    let pairs = referable(client, url, &auth, &people).await?;
+    anyhow::ensure!(!pairs.is_empty(), "{url}: no person the clinician sees may be referred to any service");
+    eprintln!(
+        "{label} {url}: {} persons to read and write; {} (person, service) pairs to refer",
+        people.len(),
+        pairs.len()
+    );
+    Ok(Target { label, url: url.to_owned(), auth, pid, people, pairs })
+}
+
+/// Drives one server for `length` with the mix (or `--only` one kind); what each request was,
+/// how long it took and its status.
+async fn drive(
+    client: &reqwest::Client,
+    target: &Target,
+    args: &Args,
+    length: Duration,
+    run: String,
+) -> anyhow::Result<Vec<(Kind, f64, u16)>> {
+    let deadline = Instant::now() + length;
     let started = Instant::now();
     let mut tasks = Vec::new();
     // Each client's share of the schedule: one request every `period`, the clients staggered.
     let period = args.rate.map(|r| Duration::from_secs_f64(args.clients as f64 / r));
     for c in 0..args.clients {
-        let (client, auth, url, people, pairs) =
-            (client.clone(), auth.clone(), args.url.clone(), people.clone(), pairs.clone());
+        let (client, auth, url) = (client.clone(), target.auth.clone(), target.url.clone());
+        let (people, pairs, run) = (target.people.clone(), target.pairs.clone(), run.clone());
         let (writes, only) = (args.writes, args.only);
         let mut due = period.map(|p| started + p.mul_f64(c as f64 / args.clients as f64));
         tasks.push(tokio::spawn(async move {
@@ -186,16 +298,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for t in tasks {
         all.extend(t.await?);
     }
-    let seconds = started.elapsed().as_secs_f64();
-    if let Some(rate) = args.rate {
-        println!("Asked for {rate:.0} requests/s on schedule; latencies count from when each was due.\n");
+    Ok(all)
+}
+
+/// Prints one server's tables: requests, failures, latency percentiles by kind, CPU per request.
+fn report(target: &Target, tally: &mut Tally, labelled: bool) {
+    let all = &tally.seen;
+    let seconds = tally.seconds;
+    if labelled {
+        println!("### {} ({})\n", target.label, target.url);
     }
     let failed = all.iter().filter(|(_, _, s)| !(200..300).contains(s)).count();
-    println!("| requests | failed | seconds | requests/s | p50 ms | p99 ms |");
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| requests | failed | seconds | requests/s | p50 ms | p99 ms | server CPU ms/request |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut latencies: Vec<f64> = all.iter().map(|x| x.1).collect();
+    let cpu = tally
+        .cpu_ticks
+        .filter(|_| !all.is_empty())
+        .map_or("-".to_owned(), |t| format!("{:.2}", t as f64 / TICKS_PER_SECOND * 1000.0 / all.len() as f64));
     println!(
-        "| {} | {failed} | {seconds:.1} | {:.0} | {:.1} | {:.1} |",
+        "| {} | {failed} | {seconds:.1} | {:.0} | {:.1} | {:.1} | {cpu} |",
         all.len(),
         all.len() as f64 / seconds,
         percentile(&mut latencies, 0.5),
@@ -216,7 +338,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let n = l.len();
         println!("| {kind:?} | {n} | {:.1} | {:.1} |", percentile(&mut l, 0.5), percentile(&mut l, 0.99));
     }
-    Ok(())
+    println!();
 }
 
 fn percentile(values: &mut [f64], q: f64) -> f64 {
