@@ -169,6 +169,9 @@ fn parse_answers(text: &str) -> Result<Vec<Option<i64>>> {
         .collect()
 }
 
+/// Persons whose encounters a statement answers at once (three parameters each).
+const SELF_HARM_CHUNK: usize = 256;
+
 /// What one caller writes in a shared transaction: a batch and its messages, or audit events of
 /// their own (a read, a refusal), all by one actor.
 pub(crate) struct Part<'a> {
@@ -199,23 +202,51 @@ async fn write_in_tx(tx: &mut Tx, parts: &[Part<'_>], import: Option<&Import<'_>
         tx.insert_rows(head, rows, "").await?;
     }
     // An encounter that did not ask about self-harm is kept, with the clinician's reason if any;
-    // one that asked answers the person's earlier ones.
-    for (person_id, organisation_id, encounter, at, asked, reason) in self_harm_asks(&batches) {
+    // one that asked answers the person's encounters up to it, those of this transaction too.
+    // A statement per encounter was most of a large batch's statements (1,600 of a demo chunk
+    // of 1,000 persons): the kept ones go in one insert, the answered ones in a few deletes.
+    let asks = self_harm_asks(&batches);
+    let unasked = asks.iter().filter(|a| !a.4).map(|&(person_id, organisation_id, encounter, at, _, reason)| {
+        values![encounter, person_id, organisation_id, reason, at]
+    });
+    tx.insert_rows(
+        "INSERT INTO self_harm_unasked (encounter_id, person_id, organisation_id, reason, at) ",
+        unasked,
+        " ON CONFLICT (encounter_id) DO NOTHING",
+    )
+    .await?;
+    let mut latest_asked: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
+    for &(person_id, _, _, at, asked, _) in &asks {
         if asked {
-            tx.execute(sql("DELETE FROM self_harm_unasked WHERE person_id = $1 AND at <= $2").bind(person_id).bind(at))
-                .await?;
-        } else {
-            tx.execute(
-                sql("INSERT INTO self_harm_unasked (encounter_id, person_id, organisation_id, reason, at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (encounter_id) DO NOTHING")
-                .bind(encounter)
-                .bind(person_id)
-                .bind(organisation_id)
-                .bind(reason)
-                .bind(at),
-            )
-            .await?;
+            let latest = latest_asked.entry(person_id).or_insert(at);
+            *latest = (*latest).max(at);
         }
+    }
+    let latest_asked: Vec<(Uuid, i64)> = latest_asked.into_iter().collect();
+    for chunk in latest_asked.chunks(SELF_HARM_CHUNK) {
+        let mut text = String::from("DELETE FROM self_harm_unasked WHERE person_id IN (");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            if tx.concurrent() { format!("${n}") } else { "?".to_owned() }
+        };
+        let ids: Vec<String> = chunk.iter().map(|_| next()).collect();
+        text.push_str(&ids.join(", "));
+        text.push_str(") AND at <= CASE person_id");
+        for _ in chunk {
+            let (when, then) = (next(), next());
+            text.push_str(&format!(" WHEN {when} THEN {then}"));
+        }
+        text.push_str(" END");
+        // Its text depends on the chunk's size: prepared once, not kept.
+        let mut statement = sql(sqlx::AssertSqlSafe(text)).once();
+        for (person_id, _) in chunk {
+            statement = statement.bind(*person_id);
+        }
+        for (person_id, at) in chunk {
+            statement = statement.bind(*person_id).bind(*at);
+        }
+        tx.execute(statement).await?;
     }
     // An assessment (or a reason why none was possible) answers the person's red flags of that
     // kind raised up to its encounter; a decision alone answers none.
