@@ -134,66 +134,61 @@ impl Job<'_> {
         let header = rows.header().await.map_err(|e| unreadable(self.path, e))?;
         let checker = Checker::new(self.mapping, &header, catalog())
             .map_err(|_| unreadable(self.path, "the file changed since it was checked"))?;
+        let mut parts = Parts {
+            count: tally.to_import.div_ceil(STORE_PART),
+            stored: 0,
+            file_detail,
+            contacts: self.store.contacts(Some(self.principal.organisation_id), None).await?,
+            progress: bar(tally.to_import as u64, "storing"),
+            pause_ms,
+        };
         let mut across = AcrossRows::default();
-        let count = tally.to_import.div_ceil(STORE_PART);
-        let progress = bar(tally.to_import as u64, "storing");
-        let contacts = self.store.contacts(Some(self.principal.organisation_id), None).await?;
         let mut pending: Vec<Ready> = Vec::new();
-        let mut stored = 0usize;
         loop {
             let chunk = match rows.next().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
-                Err(e) => return Err(stopped(&progress, stored, unreadable(self.path, e))),
+                Err(e) => return Err(parts.stopped(unreadable(self.path, e))),
             };
-            let scored = self.score(&checker, &mut across, chunk.rows).await?;
+            let scored = self.score(&checker, &mut across, chunk.rows).await.map_err(|e| parts.stopped(e))?;
             if let Some(p) = scored.problems.first() {
-                return Err(stopped(&progress, stored, Failure::usage(format!("{}: {p}", changed(self.path)))));
+                return Err(parts.stopped(Failure::usage(format!("{}: {p}", changed(self.path)))));
             }
             pending.extend(scored.ready);
             while pending.len() >= STORE_PART {
                 let part: Vec<Ready> = pending.drain(..STORE_PART).collect();
-                stored = self.store_next(part, stored, count, file_detail, &contacts, &progress, pause_ms).await?;
+                self.store_next(&mut parts, part).await?;
             }
         }
         if !pending.is_empty() {
-            stored = self.store_next(pending, stored, count, file_detail, &contacts, &progress, pause_ms).await?;
+            self.store_next(&mut parts, pending).await?;
         }
-        if stored != count {
-            return Err(stopped(&progress, stored, Failure::usage(changed(self.path))));
+        if parts.stored != parts.count {
+            return Err(parts.stopped(Failure::usage(changed(self.path))));
         }
-        progress.finish_and_clear();
+        parts.progress.finish_and_clear();
         Ok(())
     }
 
-    /// Stores the next part, then pauses to let other writers in; the number of parts stored.
-    #[allow(clippy::too_many_arguments)]
-    async fn store_next(
-        &self,
-        part: Vec<Ready>,
-        stored: usize,
-        count: usize,
-        file_detail: &str,
-        contacts: &[hamroh_store::Contact],
-        progress: &ProgressBar,
-        pause_ms: u64,
-    ) -> Result<usize, Failure> {
-        if stored == count {
-            return Err(stopped(progress, stored, Failure::usage(changed(self.path))));
+    /// Stores the next part, then pauses to let other writers in.
+    async fn store_next(&self, parts: &mut Parts<'_>, part: Vec<Ready>) -> Result<(), Failure> {
+        if parts.stored == parts.count {
+            return Err(parts.stopped(Failure::usage(changed(self.path))));
         }
         let n = part.len();
-        let detail = format!("{file_detail} part={}/{count} submissions={n}", stored + 1);
-        if let Err(e) = self.store_part(part, detail, contacts).await {
-            return Err(stopped(progress, stored, e.into()));
+        let detail = format!("{} part={}/{} submissions={n}", parts.file_detail, parts.stored + 1, parts.count);
+        if let Err(e) = self.store_part(part, detail, &parts.contacts).await {
+            return Err(parts.stopped(e.into()));
         }
-        progress.inc(n as u64);
-        if stored + 1 < count && pause_ms > 0 {
+        parts.stored += 1;
+        parts.progress.inc(n as u64);
+        if parts.stored < parts.count && parts.pause_ms > 0 {
             // Writers that found the lock taken sleep and try again (SQLite's busy handler backs
             // off up to 100 ms): without a pause the next part would take the lock first, every
             // time, until the import ends.
-            tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(parts.pause_ms)).await;
         }
-        Ok(stored + 1)
+        Ok(())
     }
 
     /// Checks a chunk of rows, skips what was imported before, finds the registered persons the
@@ -422,13 +417,26 @@ fn changed(path: &Path) -> String {
     format!("{}: the file, or the records it names, changed since it was checked", path.display())
 }
 
-/// Says how far the import got before it stopped, and how to go on.
-fn stopped(progress: &ProgressBar, stored: usize, why: Failure) -> Failure {
-    progress.abandon();
-    eprintln!(
-        "hamroh: {stored} parts stored ({} submissions); run the same import again to store the rest (what is \
-         stored is skipped)",
-        progress.position()
-    );
-    why
+/// The second pass's parts: how many there are, how many are stored, and what each needs.
+struct Parts<'a> {
+    count: usize,
+    stored: usize,
+    file_detail: &'a str,
+    contacts: Vec<hamroh_store::Contact>,
+    progress: ProgressBar,
+    pause_ms: u64,
+}
+
+impl Parts<'_> {
+    /// Says how far the import got before it stopped, and how to go on.
+    fn stopped(&self, why: Failure) -> Failure {
+        self.progress.abandon();
+        eprintln!(
+            "hamroh: {} parts stored ({} submissions); run the same import again to store the rest (what is \
+             stored is skipped)",
+            self.stored,
+            self.progress.position()
+        );
+        why
+    }
 }
