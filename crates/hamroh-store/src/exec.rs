@@ -219,7 +219,7 @@ impl Tx {
 }
 
 /// `n` placeholders after the first `before` of a statement: `$3, $4` (or `?, ?` on SQLite).
-fn placeholder_list(sqlite: bool, before: usize, n: usize) -> String {
+pub(crate) fn placeholder_list(sqlite: bool, before: usize, n: usize) -> String {
     use std::fmt::Write;
     let mut text = String::with_capacity(n * 6);
     for i in 0..n {

@@ -224,18 +224,18 @@ async fn write_in_tx(tx: &mut Tx, parts: &[Part<'_>], import: Option<&Import<'_>
     }
     let latest_asked: Vec<(Uuid, i64)> = latest_asked.into_iter().collect();
     for chunk in latest_asked.chunks(SELF_HARM_CHUNK) {
-        let mut text = String::from("DELETE FROM self_harm_unasked WHERE person_id IN (");
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            if tx.concurrent() { format!("${n}") } else { "?".to_owned() }
-        };
-        let ids: Vec<String> = chunk.iter().map(|_| next()).collect();
-        text.push_str(&ids.join(", "));
-        text.push_str(") AND at <= CASE person_id");
-        for _ in chunk {
-            let (when, then) = (next(), next());
-            text.push_str(&format!(" WHEN {when} THEN {then}"));
+        let sqlite = !tx.concurrent();
+        let mut text = format!(
+            "DELETE FROM self_harm_unasked WHERE person_id IN ({}) AND at <= CASE person_id",
+            crate::exec::placeholder_list(sqlite, 0, chunk.len())
+        );
+        for i in 0..chunk.len() {
+            let (when, then) = (chunk.len() + 2 * i, chunk.len() + 2 * i + 1);
+            text.push_str(&format!(
+                " WHEN {} THEN {}",
+                crate::exec::placeholder_list(sqlite, when, 1),
+                crate::exec::placeholder_list(sqlite, then, 1)
+            ));
         }
         text.push_str(" END");
         // Its text depends on the chunk's size: prepared once, not kept.
