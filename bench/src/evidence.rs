@@ -47,6 +47,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         by: Some(Dimension::Region),
         k: 5,
         min_share_group: hamroh_analytics::DEFAULT_MIN_SHARE_GROUP,
+        as_of: last,
     };
     let months24 = Query {
         from: months_back(last, 23),

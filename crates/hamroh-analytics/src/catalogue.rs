@@ -104,6 +104,22 @@ impl Indicator {
         out
     }
 
+    /// The metrics the indicator's figures are protected with: its own, and those that share a
+    /// table with them.
+    pub fn reads_metrics(&self) -> Vec<Metric> {
+        let own: Vec<Metric> = match self.formula {
+            Formula::Count { numerator } | Formula::Median { of: numerator } => vec![numerator.metric],
+            Formula::Share { numerator, denominator } => vec![numerator.metric, denominator.metric],
+        };
+        let mut out: Vec<Metric> = Vec::new();
+        for m in own.into_iter().flat_map(crate::release::family) {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        out
+    }
+
     /// The definition as code, e.g. `count(positive[gad7]) / count(screened[gad7])`.
     pub fn code(&self) -> String {
         match self.formula {

@@ -5,6 +5,8 @@
 pub mod catalogue;
 pub mod dims;
 pub mod disclosure;
+pub mod protect;
+pub mod release;
 pub mod table;
 
 pub use catalogue::{CATALOGUE, Indicator, indicator};
@@ -22,32 +24,26 @@ pub async fn tables(
 ) -> Result<Vec<Table>, hamroh_store::StoreError> {
     let dim = match query.by {
         None | Some(Dimension::Category) => "none",
-        Some(by) => by.as_str(),
+        Some(by) => table::leaf(by).as_str(),
     };
+    // The release covers whole years and every category of each metric read, denominators too.
+    let mut metrics: Vec<catalogue::Metric> = Vec::new();
+    for i in indicators.iter().flat_map(|i| i.reads_metrics()) {
+        if !metrics.contains(&i) {
+            metrics.push(i);
+        }
+    }
     let mut reads: Vec<(hamroh_store::facts::Measure, Option<&str>)> =
-        indicators.iter().flat_map(|i| i.reads()).collect();
+        metrics.iter().map(|m| (m.measure(), None)).filter(|r| r.0 != hamroh_store::facts::Measure::Lost).collect();
     reads.sort();
     reads.dedup();
-    // A measure read whole makes its single categories redundant; past two categories, one read
-    // of the whole measure is cheaper than a read per category.
-    let mut whole: Vec<_> = reads.iter().filter(|r| r.1.is_none()).map(|r| r.0).collect();
-    for r in &reads {
-        if reads.iter().filter(|x| x.0 == r.0 && x.1.is_some()).count() > 2 && !whole.contains(&r.0) {
-            whole.push(r.0);
-        }
-    }
-    reads.retain(|r| r.1.is_none() || !whole.contains(&r.0));
-    for m in &whole {
-        if !reads.contains(&(*m, None)) {
-            reads.push((*m, None));
-        }
-    }
-    let rows = store.cube(dim, query.from, query.to, &reads).await?;
+    let (from, to) = (query.from / 100 * 100 + 1, query.to / 100 * 100 + 12);
+    let rows = if reads.is_empty() { Vec::new() } else { store.cube(dim, from, to, &reads).await? };
     let mut records = table::records_from_cube(rows, query.by);
-    if indicators.iter().any(|i| i.id == "lost_to_follow_up") {
-        records.extend(table::records(store.lost_facts(query.from, query.to, lost_cutoff).await?, query.by));
+    if metrics.contains(&catalogue::Metric::Lost) {
+        records.extend(table::records(store.lost_facts(from, to, lost_cutoff).await?, query.by));
     }
-    Ok(indicators.iter().map(|i| table::build(i, &records, query)).collect())
+    Ok(table::build_all(indicators, &records, query))
 }
 pub mod export;
 pub mod microdata;

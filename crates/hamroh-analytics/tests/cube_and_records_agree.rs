@@ -29,7 +29,7 @@ async fn every_indicator_by_every_breakdown_is_the_same_from_the_cube_and_the_re
     breakdowns.push(None);
     for by in breakdowns {
         for period in [PeriodKind::Quarter, PeriodKind::Month] {
-            let query = Query { from: 202401, to: 202610, period, by, k: 5, min_share_group: 10 };
+            let query = Query { from: 202401, to: 202610, period, by, k: 5, min_share_group: 10, as_of: 202610 };
             let from_cube = hamroh_analytics::tables(&db.store, &indicators, &query, i64::MIN).await.unwrap();
             let live = records(facts.clone(), by);
             for (indicator, cube_table) in indicators.iter().zip(&from_cube) {
@@ -41,7 +41,15 @@ async fn every_indicator_by_every_breakdown_is_the_same_from_the_cube_and_the_re
     let some_published = hamroh_analytics::tables(
         &db.store,
         &indicators,
-        &Query { from: 202401, to: 202610, period: PeriodKind::Year, by: None, k: 5, min_share_group: 10 },
+        &Query {
+            from: 202401,
+            to: 202610,
+            period: PeriodKind::Year,
+            by: None,
+            k: 5,
+            min_share_group: 10,
+            as_of: 202610,
+        },
         i64::MIN,
     )
     .await

@@ -93,7 +93,7 @@ pub fn parse_pairs(pairs: &[(String, String)], disclosure: Disclosure) -> Result
         None => Some(Dimension::Region),
     };
     let Disclosure { k, min_share_group } = disclosure;
-    Ok(Request { indicators, query: Query { from, to, period, by, k, min_share_group } })
+    Ok(Request { indicators, query: Query { from, to, period, by, k, min_share_group, as_of: this_month } })
 }
 
 pub async fn compute(state: &AppState, request: &Request) -> Result<Vec<Table>, WebError> {

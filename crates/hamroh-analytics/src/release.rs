@@ -1,0 +1,475 @@
+//! A release: every figure the dashboard, the API and the files can publish for a calendar year,
+//! protected together (see [`crate::protect`]).
+//!
+//! For one metric and one year, the release holds a cell for every selection of categories that an
+//! indicator reads (and every single category where an indicator is broken down by category), for
+//! every month, quarter and the year, for every column: the breakdown's values, the regions above
+//! the districts, and the national total. They are one universe, so month and quarter, district
+//! and region, one instrument and a group of instruments are protected as the linked sums they are.
+//!
+//! The national figures (no breakdown) are protected first; every breakdown is then protected with
+//! the national figures fixed, moving records only within the national twin classes, and hiding any
+//! figure whose national counterpart splits a class. So a move that proves one table safe changes
+//! nothing published in another, and the breakdowns can be protected one at a time.
+//!
+//! A share's numerator is hidden wherever its denominator is, and where the share would be 0 % or
+//! 100 % over a small group; denominators are protected first.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::catalogue::{CATALOGUE, Formula, Metric, Selector};
+use crate::dims::Dimension;
+use crate::protect::{Universe, classes, memberships, protect};
+use crate::table::Record;
+
+/// A selection of categories: sorted codes joined by commas, `*` for all.
+pub type CatSet = String;
+
+fn cat_set(categories: &[&str]) -> CatSet {
+    if categories.is_empty() {
+        return "*".to_owned();
+    }
+    let mut c: Vec<&str> = categories.to_vec();
+    c.sort_unstable();
+    c.dedup();
+    c.join(",")
+}
+
+/// A period of a release's year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Node {
+    Month(i64),
+    /// 1 to 4.
+    Quarter(i64),
+    Year,
+}
+
+impl Node {
+    /// The node's months up to `last`.
+    fn months(self, last: i64) -> Vec<i64> {
+        let all: Vec<i64> = match self {
+            Node::Month(m) => vec![m],
+            Node::Quarter(q) => (q * 3 - 2..=q * 3).collect(),
+            Node::Year => (1..=12).collect(),
+        };
+        all.into_iter().filter(|m| *m <= last).collect()
+    }
+
+    /// The periods of a year whose months up to `last` have happened.
+    fn all(last: i64) -> Vec<Node> {
+        let mut out: Vec<Node> = (1..=last).map(Node::Month).collect();
+        out.extend((1..=(last + 2) / 3).map(Node::Quarter));
+        if last > 0 {
+            out.push(Node::Year);
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    metric: Metric,
+    cats: CatSet,
+    year: i64,
+    node: Node,
+    /// A breakdown value, a region, or `total`.
+    column: String,
+}
+
+/// How much a release hid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Loss {
+    pub cells: usize,
+    pub hidden: usize,
+    /// Hidden because below `k` or forced (a share of everyone in a small group, a hidden
+    /// denominator).
+    pub primary: usize,
+    /// Universes where everything but the national figures had to be hidden.
+    pub fell_back: usize,
+}
+
+/// The protected figures of some years, for one breakdown.
+#[derive(Debug, Clone, Default)]
+pub struct Release {
+    /// Each figure: hidden, and its count.
+    figures: HashMap<Key, (bool, i64)>,
+    /// National figures that split a twin class: their breakdowns are hidden.
+    splits: HashMap<Key, bool>,
+    pub loss: Loss,
+}
+
+/// What a breakdown's universe takes from the national one.
+struct Lift<'a> {
+    national: &'a Grid,
+    classes: &'a NationalClasses,
+}
+
+/// The twin class of each national atom.
+#[derive(Default)]
+struct NationalClasses {
+    of: Vec<u32>,
+}
+
+/// The column a record's key goes to: a district's region for the region breakdown.
+pub fn column_of(by: Option<Dimension>, leaf: &str) -> String {
+    match by {
+        Some(Dimension::Region) => leaf.split('.').next().unwrap_or_default().to_owned(),
+        _ => leaf.to_owned(),
+    }
+}
+
+/// Every value a breakdown shows for a metric as a column (before regions): the values of the
+/// records of the metric's family in the years.
+pub fn leaves(records: &[Record], metric: Metric, years: impl IntoIterator<Item = i64>) -> Vec<String> {
+    let years: Vec<i64> = years.into_iter().collect();
+    let family = family(metric);
+    let out: BTreeSet<String> = records
+        .iter()
+        .filter(|r| family.contains(&r.metric) && years.contains(&(r.fact.month / 100)))
+        .map(|r| r.key.clone())
+        .collect();
+    out.into_iter().collect()
+}
+
+/// The selections of categories that indicators read from a metric, and the single categories
+/// shown where an indicator is broken down by category (`None`: every category of the metric).
+fn selections(metric: Metric) -> (Vec<Vec<&'static str>>, bool) {
+    let mut sets: Vec<Vec<&'static str>> = Vec::new();
+    let mut singles = false;
+    for i in CATALOGUE {
+        let selectors: Vec<Selector> = match i.formula {
+            Formula::Count { numerator } | Formula::Median { of: numerator } => vec![numerator],
+            Formula::Share { numerator, denominator } => vec![numerator, denominator],
+        };
+        for s in selectors.into_iter().filter(|s| s.metric == metric) {
+            if !sets.contains(&s.categories.to_vec()) {
+                sets.push(s.categories.to_vec());
+            }
+            singles |= i.category.is_some();
+        }
+    }
+    (sets, singles)
+}
+
+/// Shares whose numerator is this metric: (numerator, denominator) selections.
+fn shares_over(metric: Metric) -> Vec<(Selector, Selector)> {
+    CATALOGUE
+        .iter()
+        .filter_map(|i| match i.formula {
+            Formula::Share { numerator, denominator } if numerator.metric == metric => Some((numerator, denominator)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Metrics in an order where every denominator comes before its numerators.
+fn ordered(metrics: &BTreeSet<MetricKey>) -> Vec<Metric> {
+    let mut all: Vec<Metric> = metrics.iter().map(|m| m.0).collect();
+    all.sort_by_key(|m| !shares_over(*m).is_empty());
+    all
+}
+
+/// A metric as a set member (metrics have no order of their own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MetricKey(Metric);
+
+impl PartialOrd for MetricKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for MetricKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0 as u8).cmp(&(other.0 as u8))
+    }
+}
+
+/// A metric and those it shares a table with (numerators and denominators of one share): they
+/// show the same breakdown values, so none of them has a column the others lack.
+pub fn family(metric: Metric) -> Vec<Metric> {
+    let mut out = vec![metric];
+    loop {
+        let before = out.len();
+        for i in CATALOGUE {
+            if let Formula::Share { numerator, denominator } = i.formula {
+                for (a, b) in [(numerator.metric, denominator.metric), (denominator.metric, numerator.metric)] {
+                    if out.contains(&a) && !out.contains(&b) {
+                        out.push(b);
+                    }
+                }
+            }
+        }
+        if out.len() == before {
+            return out;
+        }
+    }
+}
+
+/// The metrics a release needs for some metrics: their families.
+fn closure(metrics: impl IntoIterator<Item = Metric>) -> BTreeSet<MetricKey> {
+    metrics.into_iter().flat_map(family).map(MetricKey).collect()
+}
+
+/// One metric's atoms for a year: counts by category, month and breakdown value.
+struct Grid {
+    /// The months of the year in the release.
+    last: i64,
+    categories: Vec<String>,
+    leaves: Vec<String>,
+    values: Vec<i64>,
+}
+
+impl Grid {
+    /// `leaves`: the breakdown's values (`None`: the national grid, one column).
+    fn new(metric: Metric, year: i64, last: i64, records: &[Record], leaves: Option<&[String]>) -> Self {
+        let breakdown = leaves.is_some();
+        let (sets, _) = selections(metric);
+        let mut categories: BTreeSet<String> = sets.iter().flatten().map(|c| (*c).to_owned()).collect();
+        let mine = || {
+            records.iter().filter(|r| r.metric == metric && r.fact.month / 100 == year && r.fact.month % 100 <= last)
+        };
+        for r in mine() {
+            categories.insert(r.fact.category.clone().unwrap_or_default());
+        }
+        let categories: Vec<String> = categories.into_iter().collect();
+        let leaves: Vec<String> = leaves.map_or_else(|| vec![String::new()], <[String]>::to_vec);
+        let mut values = vec![0; categories.len() * last as usize * leaves.len()];
+        for r in mine() {
+            let c = categories.binary_search(&r.fact.category.clone().unwrap_or_default()).unwrap_or(0);
+            let l = if breakdown { leaves.binary_search(&r.key).unwrap_or(0) } else { 0 };
+            let m = (r.fact.month % 100 - 1) as usize;
+            values[(c * last as usize + m) * leaves.len() + l] += r.fact.n;
+        }
+        Self { last, categories, leaves, values }
+    }
+
+    fn atom(&self, c: usize, m: usize, l: usize) -> u32 {
+        ((c * self.last as usize + m) * self.leaves.len() + l) as u32
+    }
+
+    /// The category indices of a selection.
+    fn select(&self, set: &[&str]) -> Vec<usize> {
+        (0..self.categories.len()).filter(|&c| set.is_empty() || set.contains(&self.categories[c].as_str())).collect()
+    }
+}
+
+/// A cell of a universe before protection: its key and atoms.
+struct Draft {
+    key: Key,
+    atoms: Vec<u32>,
+}
+
+/// The cells of one metric's universe: selections by periods by columns (`columns` maps each
+/// column to its leaves), and single categories for the national column when `singles`.
+fn drafts(metric: Metric, year: i64, grid: &Grid, columns: &[(String, Vec<usize>)], singles: bool) -> Vec<Draft> {
+    let (sets, with_singles) = selections(metric);
+    let mut choices: Vec<(CatSet, Vec<usize>, bool)> = Vec::new();
+    for s in &sets {
+        choices.push((cat_set(s), grid.select(s), false));
+    }
+    if singles && with_singles {
+        for c in 0..grid.categories.len() {
+            let code = cat_set(&[grid.categories[c].as_str()]);
+            if !choices.iter().any(|x| x.0 == code) {
+                choices.push((code, vec![c], true));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (cats, picked, national_only) in &choices {
+        for node in Node::all(grid.last) {
+            for (column, leaves) in columns {
+                if *national_only && column != "total" {
+                    continue;
+                }
+                let mut atoms = Vec::new();
+                for &c in picked {
+                    for m in node.months(grid.last) {
+                        for &l in leaves {
+                            atoms.push(grid.atom(c, (m - 1) as usize, l));
+                        }
+                    }
+                }
+                let key = Key { metric, cats: cats.clone(), year, node, column: column.clone() };
+                out.push(Draft { key, atoms });
+            }
+        }
+    }
+    out
+}
+
+impl Release {
+    /// Protects the figures of `metrics` (and their denominators) for every year in `years`, for
+    /// one breakdown. `records` carry the breakdown's finest value as their key (the district for
+    /// regions and districts). `as_of` (`YYYYMM`) is the last month that has happened: later
+    /// months are not figures but known zeros.
+    #[allow(clippy::too_many_arguments)]
+    pub fn protect(
+        records: &[Record],
+        as_of: i64,
+        metrics: impl IntoIterator<Item = Metric>,
+        years: impl IntoIterator<Item = i64> + Clone,
+        by: Option<Dimension>,
+        k: i64,
+        min_share_group: i64,
+    ) -> Self {
+        let mut release = Release::default();
+        let breakdown = !matches!(by, None | Some(Dimension::Category));
+        for metric in ordered(&closure(metrics)) {
+            for year in years.clone() {
+                let last = if year < as_of / 100 {
+                    12
+                } else if year == as_of / 100 {
+                    as_of % 100
+                } else {
+                    0
+                };
+                if last == 0 {
+                    continue;
+                }
+                let national = Grid::new(metric, year, last, records, None);
+                let all: Vec<usize> = vec![0];
+                let classes_of =
+                    release.add(metric, year, &national, &[("total".to_owned(), all)], None, k, min_share_group);
+                if !breakdown {
+                    continue;
+                }
+                let leaves = leaves(records, metric, years.clone());
+                let grid = Grid::new(metric, year, last, records, Some(&leaves));
+                let mut columns: Vec<(String, Vec<usize>)> =
+                    grid.leaves.iter().enumerate().map(|(i, l)| (l.clone(), vec![i])).collect();
+                if by == Some(Dimension::Region) || by == Some(Dimension::District) {
+                    let mut regions: Vec<(String, Vec<usize>)> = Vec::new();
+                    for (i, l) in grid.leaves.iter().enumerate() {
+                        let r = column_of(Some(Dimension::Region), l);
+                        match regions.iter_mut().find(|x| x.0 == r) {
+                            Some(x) => x.1.push(i),
+                            None => regions.push((r, vec![i])),
+                        }
+                    }
+                    columns.extend(regions.into_iter().filter(|r| !grid.leaves.contains(&r.0)));
+                }
+                columns.push(("total".to_owned(), (0..grid.leaves.len()).collect()));
+                let lift = Lift { national: &national, classes: &classes_of };
+                release.add(metric, year, &grid, &columns, Some(lift), k, min_share_group);
+            }
+        }
+        release
+    }
+
+    /// Protects one universe and records its figures; returns the twin class of each national atom
+    /// (category, month) when the universe is the national one.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        metric: Metric,
+        year: i64,
+        grid: &Grid,
+        columns: &[(String, Vec<usize>)],
+        lift: Option<Lift>,
+        k: i64,
+        min_share_group: i64,
+    ) -> NationalClasses {
+        let drafts = drafts(metric, year, grid, columns, lift.is_none());
+        let shape = [grid.categories.len() as u32, grid.last as u32, grid.leaves.len() as u32];
+        let mut u = Universe {
+            atom_values: grid.values.clone(),
+            atom_group: vec![0; grid.values.len()],
+            atom_coords: (0..grid.values.len() as u32)
+                .map(|a| [a / (shape[1] * shape[2]), (a / shape[2]) % shape[1], a % shape[2]])
+                .collect(),
+            shape,
+            cells: drafts.iter().map(|d| d.atoms.clone()).collect(),
+            forced: vec![false; drafts.len()],
+            fixed: vec![None; drafts.len()],
+        };
+        if let Some(l) = &lift {
+            for (a, coords) in u.atom_coords.iter().enumerate() {
+                let cat = &grid.categories[coords[0] as usize];
+                let national_cat = l.national.categories.binary_search(cat).unwrap_or(0);
+                let national_atom = l.national.atom(national_cat, coords[1] as usize, 0);
+                u.atom_group[a] = l.classes.of[national_atom as usize];
+            }
+        }
+        let shares = shares_over(metric);
+        for (i, d) in drafts.iter().enumerate() {
+            let national = Key { column: "total".to_owned(), ..d.key.clone() };
+            if lift.is_some() && d.key.column == "total" {
+                u.fixed[i] = Some(self.figures.get(&d.key).is_none_or(|f| f.0));
+                continue;
+            }
+            if lift.is_some() && self.splits.get(&national).copied().unwrap_or(true) {
+                u.forced[i] = true;
+            }
+            let value = u.cell_value(i);
+            for (num, den) in &shares {
+                if cat_set(num.categories) != d.key.cats {
+                    continue;
+                }
+                let den_key = Key { metric: den.metric, cats: cat_set(den.categories), ..d.key.clone() };
+                match self.figures.get(&den_key) {
+                    Some(&(hidden, den_value)) => {
+                        let everyone = den_value > 0 && value == den_value && den_value < min_share_group;
+                        u.forced[i] |= hidden || everyone;
+                    }
+                    None => u.forced[i] = true,
+                }
+            }
+        }
+        let result = protect(&u, k);
+        self.loss.cells += drafts.len();
+        self.loss.hidden += result.hidden.iter().filter(|h| **h).count();
+        self.loss.primary += result.primary;
+        self.loss.fell_back += usize::from(result.fell_back);
+        for (i, d) in drafts.iter().enumerate() {
+            self.figures.insert(d.key.clone(), (result.hidden[i], u.cell_value(i)));
+        }
+        if lift.is_some() {
+            return NationalClasses::default();
+        }
+        // Which national figures split a class of two or more atoms: their breakdowns must hide.
+        let cls = classes(&u, &result.hidden, &memberships(&u));
+        for (i, d) in drafts.iter().enumerate() {
+            let mut held: HashMap<u32, u32> = HashMap::new();
+            for &a in &u.cells[i] {
+                *held.entry(cls.of[a as usize]).or_default() += 1;
+            }
+            let splits = held.iter().any(|(&c, &n)| cls.size[c as usize] >= 2 && n < cls.size[c as usize]);
+            self.splits.insert(d.key.clone(), splits);
+        }
+        NationalClasses { of: cls.of }
+    }
+}
+
+impl Release {
+    /// Whether the sum of a metric's selection over some months (`YYYYMM`, of any years) in a
+    /// column is hidden: it is published only when every release figure it is made of is, taking
+    /// whole years and quarters where the months cover them.
+    pub fn hidden(&self, metric: Metric, cats: &[&str], months: &[i64], column: &str) -> bool {
+        let cats = cat_set(cats);
+        let mut years: BTreeSet<i64> = months.iter().map(|m| m / 100).collect();
+        let mut any = false;
+        for year in std::mem::take(&mut years) {
+            let mine: BTreeSet<i64> = months.iter().filter(|m| *m / 100 == year).map(|m| m % 100).collect();
+            let mut nodes = Vec::new();
+            if mine.len() == 12 {
+                nodes.push(Node::Year);
+            } else {
+                for q in 1..=4 {
+                    let months: Vec<i64> = (q * 3 - 2..=q * 3).collect();
+                    if months.iter().all(|m| mine.contains(m)) {
+                        nodes.push(Node::Quarter(q));
+                    } else {
+                        nodes.extend(months.into_iter().filter(|m| mine.contains(m)).map(Node::Month));
+                    }
+                }
+            }
+            for node in nodes {
+                let key = Key { metric, cats: cats.clone(), year, node, column: column.to_owned() };
+                any |= self.figures.get(&key).is_none_or(|f| f.0);
+            }
+        }
+        any
+    }
+}
