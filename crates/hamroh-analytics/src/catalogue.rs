@@ -86,24 +86,6 @@ impl Metric {
 }
 
 impl Indicator {
-    /// The store's measures the indicator reads, each with one category or (`None`) all.
-    pub fn reads(&self) -> Vec<(hamroh_store::facts::Measure, Option<&'static str>)> {
-        let selectors = match self.formula {
-            Formula::Count { numerator } | Formula::Median { of: numerator } => vec![numerator],
-            Formula::Share { numerator, denominator } => vec![numerator, denominator],
-        };
-        let mut out = Vec::new();
-        for s in selectors {
-            // WG-SS metrics are read from the answers, whose category is the answers themselves.
-            if s.categories.is_empty() || matches!(s.metric, Metric::WgssDisability | Metric::WgssDomain) {
-                out.push((s.metric.measure(), None));
-            } else {
-                out.extend(s.categories.iter().map(|c| (s.metric.measure(), Some(*c))));
-            }
-        }
-        out
-    }
-
     /// The metrics the indicator's figures are protected with: its own, and those that share a
     /// table with them.
     pub fn reads_metrics(&self) -> Vec<Metric> {
