@@ -11,7 +11,10 @@
 //! form classes; a class's records can be spread over its atoms in any way. So a hidden cell can be
 //! 0 when every class it holds whole has no records, and can reach `k` when the classes it touches
 //! hold at least `k` records between them (a class in no published cell can hold any number). When
-//! both hold for every hidden cell, every hidden cell's interval contains `[0, k]`. Suppression
+//! both hold for every hidden cell that counts anyone, every such cell's interval contains
+//! `[0, k]`. A hidden cell that counts no one (zeros are hidden like small counts, so that hiding
+//! does not say "at least one") needs nothing: bounding it, even to exactly 0, tells nothing
+//! about a person, and it must not force whole months or districts of others into hiding. Suppression
 //! starts from the cells below `k` and, for each hidden cell that fails, hides the cheapest
 //! published cells that make a neighbouring atom a twin, until none fails.
 //!
@@ -19,7 +22,7 @@
 //! with others (a breakdown with the national figures) moves records only where the others move
 //! them too.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Atoms, cells and what is already decided about them.
 #[derive(Debug, Clone, Default)]
@@ -103,7 +106,13 @@ enum Gap {
 }
 
 fn gap(u: &Universe, cls: &Classes, cell: usize, k: i64) -> Option<Gap> {
-    let mut held: HashMap<u32, u32> = HashMap::new();
+    if u.cell_value(cell) == 0 {
+        // Counts no one: whatever its bounds, they tell nothing about a person.
+        return None;
+    }
+    // In class order, not hash order: the same universe must always be protected the same way,
+    // or two tables that protect it separately would publish different halves of it.
+    let mut held: BTreeMap<u32, u32> = BTreeMap::new();
     for &a in &u.cells[cell] {
         *held.entry(cls.of[a as usize]).or_default() += 1;
     }

@@ -95,6 +95,8 @@ pub struct Release {
     figures: HashMap<Key, (bool, i64)>,
     /// National figures that split a twin class: their breakdowns are hidden.
     splits: HashMap<Key, bool>,
+    /// The last month that has happened (`YYYYMM`): the current year's periods end there.
+    as_of: i64,
     pub loss: Loss,
 }
 
@@ -314,17 +316,11 @@ impl Release {
         k: i64,
         min_share_group: i64,
     ) -> Self {
-        let mut release = Release::default();
+        let mut release = Release { as_of, ..Release::default() };
         let breakdown = !matches!(by, None | Some(Dimension::Category));
         for metric in ordered(&closure(metrics)) {
             for year in years.clone() {
-                let last = if year < as_of / 100 {
-                    12
-                } else if year == as_of / 100 {
-                    as_of % 100
-                } else {
-                    0
-                };
+                let last = release.last_month(year);
                 if last == 0 {
                     continue;
                 }
@@ -443,28 +439,45 @@ impl Release {
 }
 
 impl Release {
+    /// The last month of a year that the release holds figures for (0: none).
+    fn last_month(&self, year: i64) -> i64 {
+        match year.cmp(&(self.as_of / 100)) {
+            std::cmp::Ordering::Less => 12,
+            std::cmp::Ordering::Equal => self.as_of % 100,
+            std::cmp::Ordering::Greater => 0,
+        }
+    }
+
     /// Whether the sum of a metric's selection over some months (`YYYYMM`, of any years) in a
     /// column is hidden: it is published only when every release figure it is made of is, taking
-    /// whole years and quarters where the months cover them.
+    /// whole years and quarters where the months cover them (in the current year, the months of
+    /// them that have happened, so a year or quarter to date is one figure).
     pub fn hidden(&self, metric: Metric, cats: &[&str], months: &[i64], column: &str) -> bool {
         let cats = cat_set(cats);
-        let mut years: BTreeSet<i64> = months.iter().map(|m| m / 100).collect();
+        let years: BTreeSet<i64> = months.iter().map(|m| m / 100).collect();
         let mut any = false;
-        for year in std::mem::take(&mut years) {
+        for year in years {
+            let last = self.last_month(year);
             let mine: BTreeSet<i64> = months.iter().filter(|m| *m / 100 == year).map(|m| m % 100).collect();
+            let covers = |node: Node| {
+                let all = node.months(last);
+                !all.is_empty() && all.iter().all(|m| mine.contains(m))
+            };
             let mut nodes = Vec::new();
-            if mine.len() == 12 {
+            if covers(Node::Year) {
                 nodes.push(Node::Year);
             } else {
                 for q in 1..=4 {
-                    let months: Vec<i64> = (q * 3 - 2..=q * 3).collect();
-                    if months.iter().all(|m| mine.contains(m)) {
+                    if covers(Node::Quarter(q)) {
                         nodes.push(Node::Quarter(q));
                     } else {
-                        nodes.extend(months.into_iter().filter(|m| mine.contains(m)).map(Node::Month));
+                        let happened = Node::Quarter(q).months(last);
+                        nodes.extend(happened.into_iter().filter(|m| mine.contains(m)).map(Node::Month));
                     }
                 }
             }
+            // Months still to come are not figures; a period made only of them shows nothing.
+            any |= nodes.is_empty() && !mine.is_empty();
             for node in nodes {
                 let key = Key { metric, cats: cats.clone(), year, node, column: column.to_owned() };
                 any |= self.figures.get(&key).is_none_or(|f| f.0);
