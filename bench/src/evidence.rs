@@ -60,6 +60,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let screened = vec![hamroh_analytics::indicator("depression_positive").expect("in the catalogue")];
     println!("| backend | question | source | median ms | runs |");
     println!("| --- | --- | --- | ---: | ---: |");
+    // Each look is a release like a dashboard's, recorded in the release log.
+    let to = hamroh_analytics::Recipient { user_id: None, organisation_id: None, channel: "benchmark".to_owned() };
     for db in &args.dbs {
         let store = Store::open(&db.parse()?).await?;
         let label = store.backend_name();
@@ -70,7 +72,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let mut times = Vec::new();
             for _ in 0..args.runs {
                 let start = Instant::now();
-                let tables = hamroh_analytics::tables(&store, indicators, query, i64::MIN).await?;
+                let tables = hamroh_analytics::tables(&store, indicators, query, i64::MIN, &to).await?;
                 std::hint::black_box(tables);
                 times.push(start.elapsed().as_secs_f64());
             }

@@ -13,14 +13,29 @@ pub use catalogue::{CATALOGUE, Indicator, indicator};
 pub use dims::{Dimension, PeriodKind};
 pub use table::{Cell, DEFAULT_K, DEFAULT_MIN_SHARE_GROUP, Query, Table};
 
+/// To whom a release goes, for the release log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// `None` for the command line.
+    pub user_id: Option<uuid::Uuid>,
+    pub organisation_id: Option<uuid::Uuid>,
+    /// Where the figures go: `dashboard`, `api`, `csv`, `xlsx`, `export csv`, …
+    pub channel: String,
+}
+
+/// Releases take turns: each is protected against the history the one before it recorded.
+static RELEASING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Every requested indicator's table for a query, read from the store's indicator cube (kept in
-/// the same transaction as the records) and disclosure-controlled.
+/// the same transaction as the records) and disclosure-controlled against every figure and every
+/// earlier release; the release is recorded in the store's release log, for `to`.
 /// `lost_cutoff`: the time before which an unanswered positive screen counts as lost to follow-up.
 pub async fn tables(
     store: &hamroh_store::Store,
     indicators: &[&'static Indicator],
     query: &Query,
     lost_cutoff: i64,
+    to: &Recipient,
 ) -> Result<Vec<Table>, hamroh_store::StoreError> {
     let dim = match query.by {
         None | Some(Dimension::Category) => "none",
@@ -37,13 +52,43 @@ pub async fn tables(
         metrics.iter().map(|m| (m.measure(), None)).filter(|r| r.0 != hamroh_store::facts::Measure::Lost).collect();
     reads.sort();
     reads.dedup();
-    let (from, to) = (query.from / 100 * 100 + 1, query.to / 100 * 100 + 12);
-    let rows = if reads.is_empty() { Vec::new() } else { store.cube(dim, from, to, &reads).await? };
+    let (from, to_month) = (query.from / 100 * 100 + 1, query.to / 100 * 100 + 12);
+    let rows = if reads.is_empty() { Vec::new() } else { store.cube(dim, from, to_month, &reads).await? };
     let mut records = table::records_from_cube(rows, query.by);
     if metrics.contains(&catalogue::Metric::Lost) {
-        records.extend(table::records(store.lost_facts(from, to, lost_cutoff).await?, query.by));
+        records.extend(table::records(store.lost_facts(from, to_month, lost_cutoff).await?, query.by));
     }
-    Ok(table::build_all(indicators, &records, query))
+    let scope = query.scope();
+    let _turn = RELEASING.lock().await;
+    let history = store.release_history(&release::universes(metrics.iter().copied(), &scope.years, query.by)).await?;
+    let release = table::release_for(indicators, &records, query, &history);
+    let tables: Vec<Table> = indicators.iter().map(|i| table::build_from(i, &records, query, &release)).collect();
+    let (mut figures, mut withheld) = (0, 0);
+    for cell in tables.iter().flat_map(|t| t.cells.iter().flatten()) {
+        figures += i64::from(cell.numerator.is_some()) + i64::from(cell.denominator.is_some());
+        withheld += i64::from(cell.suppressed);
+    }
+    let ids: Vec<&str> = indicators.iter().map(|i| i.id).collect();
+    let log = hamroh_store::releases::NewRelease {
+        user_id: to.user_id,
+        organisation_id: to.organisation_id,
+        channel: to.channel.clone(),
+        request: format!(
+            "indicators={} from={} to={} period={} by={}",
+            ids.join(","),
+            query.from,
+            query.to,
+            query.period.as_str(),
+            query.by.map_or("none", |b| b.as_str())
+        ),
+        breakdown: dim.to_owned(),
+        as_of: query.as_of,
+        k: query.k,
+        figures,
+        withheld,
+    };
+    store.record_release(&log, &release.published).await?;
+    Ok(tables)
 }
 pub mod export;
 pub mod microdata;

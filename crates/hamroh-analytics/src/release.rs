@@ -14,8 +14,16 @@
 //!
 //! A share's numerator is hidden wherever its denominator is, and where the share would be 0 % or
 //! 100 % over a small group; denominators are protected first.
+//!
+//! Releases follow one another: a figure that was published before with another value is
+//! published again only when it has changed by at least `k` from every value it was published
+//! with; otherwise it is hidden and protected like a small count, so that no two releases can be
+//! subtracted to show a few records added or removed. The values published are kept per universe
+//! ([`universe_key`]) in the store's release history.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use hamroh_store::releases::Published;
 
 use crate::catalogue::{CATALOGUE, Formula, Metric, Selector};
 use crate::dims::Dimension;
@@ -45,6 +53,15 @@ pub enum Node {
 }
 
 impl Node {
+    /// The node as it is named in the release history.
+    fn code(self) -> String {
+        match self {
+            Node::Month(m) => format!("m{m}"),
+            Node::Quarter(q) => format!("q{q}"),
+            Node::Year => "y".to_owned(),
+        }
+    }
+
     /// The node's months up to `last`.
     fn months(self, last: i64) -> Vec<i64> {
         let all: Vec<i64> = match self {
@@ -86,6 +103,8 @@ pub struct Loss {
     pub primary: usize,
     /// Universes where everything but the national figures had to be hidden.
     pub fell_back: usize,
+    /// Hidden because they changed by fewer than `k` since a value they were published with.
+    pub changed: usize,
 }
 
 /// The protected figures of some years, for one breakdown.
@@ -97,13 +116,71 @@ pub struct Release {
     splits: HashMap<Key, bool>,
     /// The last month that has happened (`YYYYMM`): the current year's periods end there.
     as_of: i64,
+    /// The figures this release publishes, by universe, for the release history.
+    pub published: BTreeMap<String, Published>,
     pub loss: Loss,
+}
+
+/// The release history's name for one metric's figures for a year and a breakdown dimension
+/// (`none` for the national figures, which every breakdown shares).
+pub fn universe_key(metric: Metric, year: i64, dim: &str) -> String {
+    format!("{metric:?}|{year}|{dim}")
+}
+
+/// The release history's name for a figure within its universe.
+fn figure_key(key: &Key) -> String {
+    format!("{}|{}|{}", key.cats, key.node.code(), key.column)
+}
+
+/// The universes a release of some metrics for some years and a breakdown reads and writes.
+pub fn universes(metrics: impl IntoIterator<Item = Metric>, years: &[i64], by: Option<Dimension>) -> Vec<String> {
+    let dim = history_dim(by);
+    let mut out = Vec::new();
+    for m in ordered(&closure(metrics)) {
+        for &y in years {
+            out.push(universe_key(m, y, "none"));
+            if let Some(d) = dim {
+                out.push(universe_key(m, y, d));
+            }
+        }
+    }
+    out
+}
+
+/// A breakdown's universe name (`None` for the national figures alone).
+fn history_dim(by: Option<Dimension>) -> Option<&'static str> {
+    match by {
+        None | Some(Dimension::Category) => None,
+        Some(b) => Some(crate::table::leaf(b).as_str()),
+    }
 }
 
 /// What a breakdown's universe takes from the national one.
 struct Lift<'a> {
     national: &'a Grid,
     classes: &'a NationalClasses,
+}
+
+/// What protects one universe: the threshold, the share rule's group size, and the values its
+/// figures were published with before.
+#[derive(Clone, Copy)]
+struct Limits<'a> {
+    k: i64,
+    min_share_group: i64,
+    history: &'a BTreeMap<String, Published>,
+    /// The universe's breakdown dimension in the release history.
+    dim: &'a str,
+}
+
+/// What a release covers: its years, the last month that has happened (`YYYYMM`), its breakdown,
+/// and the disclosure settings.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub years: Vec<i64>,
+    pub as_of: i64,
+    pub by: Option<Dimension>,
+    pub k: i64,
+    pub min_share_group: i64,
 }
 
 /// The twin class of each national atom.
@@ -131,6 +208,16 @@ pub fn leaves(records: &[Record], metric: Metric, years: impl IntoIterator<Item 
         .map(|r| r.key.clone())
         .collect();
     out.into_iter().collect()
+}
+
+/// The categories of a selector that a release always holds, records or not: its own, or for a
+/// selector of every category, every category an indicator names for the metric. A table by
+/// category shows each of them, so that a missing column never says a count is zero.
+pub fn named_categories(selector: &Selector) -> BTreeSet<&'static str> {
+    if !selector.categories.is_empty() {
+        return selector.categories.iter().copied().collect();
+    }
+    selections(selector.metric).0.into_iter().flatten().collect()
 }
 
 /// The selections of categories that indicators read from a metric, and the single categories
@@ -305,33 +392,32 @@ impl Release {
     /// Protects the figures of `metrics` (and their denominators) for every year in `years`, for
     /// one breakdown. `records` carry the breakdown's finest value as their key (the district for
     /// regions and districts). `as_of` (`YYYYMM`) is the last month that has happened: later
-    /// months are not figures but known zeros.
-    #[allow(clippy::too_many_arguments)]
+    /// months are not figures but known zeros. `history`: the values figures were published with
+    /// by earlier releases, by universe.
     pub fn protect(
         records: &[Record],
-        as_of: i64,
         metrics: impl IntoIterator<Item = Metric>,
-        years: impl IntoIterator<Item = i64> + Clone,
-        by: Option<Dimension>,
-        k: i64,
-        min_share_group: i64,
+        scope: &Scope,
+        history: &BTreeMap<String, Published>,
     ) -> Self {
+        let (as_of, by, k, min_share_group) = (scope.as_of, scope.by, scope.k, scope.min_share_group);
+        let years = scope.years.clone();
         let mut release = Release { as_of, ..Release::default() };
         let breakdown = !matches!(by, None | Some(Dimension::Category));
         for metric in ordered(&closure(metrics)) {
-            for year in years.clone() {
+            for &year in &years {
                 let last = release.last_month(year);
                 if last == 0 {
                     continue;
                 }
                 let national = Grid::new(metric, year, last, records, None);
                 let all: Vec<usize> = vec![0];
-                let classes_of =
-                    release.add(metric, year, &national, &[("total".to_owned(), all)], None, k, min_share_group);
+                let limits = Limits { k, min_share_group, history, dim: "none" };
+                let classes_of = release.add(metric, year, &national, &[("total".to_owned(), all)], None, &limits);
                 if !breakdown {
                     continue;
                 }
-                let leaves = leaves(records, metric, years.clone());
+                let leaves = leaves(records, metric, years.iter().copied());
                 let grid = Grid::new(metric, year, last, records, Some(&leaves));
                 let mut columns: Vec<(String, Vec<usize>)> =
                     grid.leaves.iter().enumerate().map(|(i, l)| (l.clone(), vec![i])).collect();
@@ -348,7 +434,8 @@ impl Release {
                 }
                 columns.push(("total".to_owned(), (0..grid.leaves.len()).collect()));
                 let lift = Lift { national: &national, classes: &classes_of };
-                release.add(metric, year, &grid, &columns, Some(lift), k, min_share_group);
+                let limits = Limits { dim: history_dim(by).unwrap_or("none"), ..limits };
+                release.add(metric, year, &grid, &columns, Some(lift), &limits);
             }
         }
         release
@@ -356,7 +443,6 @@ impl Release {
 
     /// Protects one universe and records its figures; returns the twin class of each national atom
     /// (category, month) when the universe is the national one.
-    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
         metric: Metric,
@@ -364,9 +450,11 @@ impl Release {
         grid: &Grid,
         columns: &[(String, Vec<usize>)],
         lift: Option<Lift>,
-        k: i64,
-        min_share_group: i64,
+        limits: &Limits,
     ) -> NationalClasses {
+        let Limits { k, min_share_group, history, dim } = *limits;
+        let universe = universe_key(metric, year, dim);
+        let earlier = history.get(&universe);
         let drafts = drafts(metric, year, grid, columns, lift.is_none());
         let shape = [grid.categories.len() as u32, grid.last as u32, grid.leaves.len() as u32];
         let mut u = Universe {
@@ -399,6 +487,14 @@ impl Release {
                 u.forced[i] = true;
             }
             let value = u.cell_value(i);
+            // Shown again only unchanged, or changed by at least `k` from every value it was shown
+            // with. (Not from the values it was hidden at: a figure that grows by one between any
+            // two looks would never be shown again.)
+            let shown = earlier.and_then(|p| p.get(&figure_key(&d.key)));
+            if shown.is_some_and(|values| values.iter().any(|&p| p != value && (p - value).abs() < k)) {
+                u.forced[i] = true;
+                self.loss.changed += 1;
+            }
             for (num, den) in &shares {
                 if cat_set(num.categories) != d.key.cats {
                     continue;
@@ -418,8 +514,14 @@ impl Release {
         self.loss.hidden += result.hidden.iter().filter(|h| **h).count();
         self.loss.primary += result.primary;
         self.loss.fell_back += usize::from(result.fell_back);
+        let published = self.published.entry(universe).or_default();
         for (i, d) in drafts.iter().enumerate() {
-            self.figures.insert(d.key.clone(), (result.hidden[i], u.cell_value(i)));
+            let value = u.cell_value(i);
+            self.figures.insert(d.key.clone(), (result.hidden[i], value));
+            // A breakdown's total is the national figure, kept with the national universe.
+            if !result.hidden[i] && (lift.is_none() || d.key.column != "total") {
+                published.entry(figure_key(&d.key)).or_default().insert(value);
+            }
         }
         if lift.is_some() {
             return NationalClasses::default();

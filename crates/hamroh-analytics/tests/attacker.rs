@@ -7,13 +7,21 @@
 //! published figure is an equation. For each hidden figure the attacker minimises and maximises it;
 //! the release fails if any hidden figure that counts anyone is bounded away from 0 or from `k`.
 //! (A hidden figure that counts no one may be bounded: that tells nothing about a person.)
+//!
+//! Across two releases, the attacker reads both, with unknowns for each time, knows that records
+//! were only added in between (every count at the second time is at least the first), and bounds
+//! what was added to each figure: the second release fails if any figure that gained fewer than
+//! `k` records can be shown to have gained one, or to have gained fewer than `k`. That is checked
+//! for one planted case; in general Hamroh guarantees less across releases (README): that no
+//! figure is shown again changed by fewer than `k`, which a property test checks.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use hamroh_analytics::catalogue::{Formula, Metric, Selector};
-use hamroh_analytics::table::{Record, build_all, records};
+use hamroh_analytics::table::{Record, build_from, records, release_for};
 use hamroh_analytics::{CATALOGUE, Dimension, PeriodKind, Query, Table};
 use hamroh_store::facts::{Fact, Measure};
+use hamroh_store::releases::Published;
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
 use proptest::prelude::*;
 
@@ -25,19 +33,28 @@ type Figure = Vec<usize>;
 /// Which breakdown an unknown belongs to: `None` for the national counts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Unknown {
+    /// Which release: 0, then 1.
+    time: u8,
     metric: String,
     category: String,
     month: i64,
     breakdown: Option<(String, String)>,
 }
 
+/// A linear constraint: terms, relation, right-hand side.
+type Constraint = (Vec<(usize, f64)>, ComparisonOp, f64);
+
 #[derive(Default)]
 struct Attacker {
     unknowns: BTreeMap<Unknown, usize>,
-    /// Sums of unknowns that are published, with their values.
-    equations: Vec<(Figure, f64)>,
-    /// Hidden figures: what they are, and their unknowns.
-    hidden: Vec<(String, Figure)>,
+    /// What the attacker knows: published sums, breakdowns adding up, counts only growing.
+    constraints: Vec<Constraint>,
+    /// Hidden figures: what they are, in which release, and their unknowns.
+    hidden: Vec<(String, u8, Figure)>,
+    /// Every figure read, hidden or not: what it is, when, and its unknowns.
+    figures: Vec<(String, u8, Figure)>,
+    /// The release being read.
+    time: u8,
     /// The categories of each metric, as the attacker learns them.
     categories: HashMap<String, BTreeSet<String>>,
 }
@@ -95,6 +112,7 @@ impl Attacker {
             for m in months_of(row) {
                 for b in &breakdown {
                     out.push(self.unknown(Unknown {
+                        time: self.time,
                         metric: metric.clone(),
                         category: c.clone(),
                         month: m,
@@ -118,16 +136,18 @@ impl Attacker {
                 for (sel, is_numerator) in &parts {
                     let value = if *is_numerator { cell.numerator } else { cell.denominator };
                     let figure = self.figure(table, sel, row, column, districts);
+                    let what = format!(
+                        "{id} {} by {:?} {row} {column}",
+                        if *is_numerator { "numerator" } else { "denominator" },
+                        table.by
+                    );
+                    self.figures.push((what.clone(), self.time, figure.clone()));
                     match value {
-                        Some(v) => self.equations.push((figure, v as f64)),
-                        None => {
-                            let what = format!(
-                                "{id} {} by {:?} {row} {column}",
-                                if *is_numerator { "numerator" } else { "denominator" },
-                                table.by
-                            );
-                            self.hidden.push((what, figure));
+                        Some(v) => {
+                            let terms = figure.iter().map(|&i| (i, 1.0)).collect();
+                            self.constraints.push((terms, ComparisonOp::Eq, v as f64));
                         }
+                        None => self.hidden.push((what, self.time, figure)),
                     }
                 }
             }
@@ -135,7 +155,7 @@ impl Attacker {
     }
 
     /// The true value of each unknown, from the records behind the release.
-    fn truth(&self, recs: &[(Option<Dimension>, Vec<Record>)]) -> HashMap<usize, i64> {
+    fn truth(&self, recs: &[(Option<Dimension>, Vec<Record>)], time: u8) -> HashMap<usize, i64> {
         let mut out = HashMap::new();
         for (by, records) in recs {
             let breakdown = |r: &Record| match by {
@@ -145,6 +165,7 @@ impl Attacker {
             };
             for r in records {
                 let u = Unknown {
+                    time,
                     metric: metric_name(r.metric),
                     category: r.fact.category.clone().unwrap_or_default(),
                     month: r.fact.month % 100,
@@ -162,7 +183,7 @@ impl Attacker {
         out
     }
 
-    /// Every breakdown adds up to the national counts.
+    /// Every breakdown adds up to the national counts; and, across releases, no count shrank.
     fn link(&mut self) {
         let mut sums: BTreeMap<(Unknown, String), Vec<usize>> = BTreeMap::new();
         for (u, &i) in &self.unknowns {
@@ -173,18 +194,23 @@ impl Attacker {
         }
         for ((national, _), parts) in sums {
             let n = self.unknown(national);
-            let mut figure = parts;
-            figure.push(n);
-            // parts - national = 0: written as a figure with a negative last term below.
-            self.equations.push((figure, f64::NAN));
+            let mut terms: Vec<(usize, f64)> = parts.into_iter().map(|i| (i, 1.0)).collect();
+            terms.push((n, -1.0));
+            self.constraints.push((terms, ComparisonOp::Eq, 0.0));
+        }
+        let later: Vec<(Unknown, usize)> =
+            self.unknowns.iter().filter(|(u, _)| u.time == 1).map(|(u, &i)| (u.clone(), i)).collect();
+        for (u, i) in later {
+            let before = self.unknown(Unknown { time: 0, ..u });
+            self.constraints.push((vec![(i, 1.0), (before, -1.0)], ComparisonOp::Ge, 0.0));
         }
     }
 
-    /// The least and greatest value of a figure (`None`: unbounded above). Metrics share no
-    /// unknowns, so only the figure's own metric's equations are solved.
-    fn bounds(&self, figure: &Figure) -> (f64, Option<f64>) {
+    /// The least and greatest value of a sum of unknowns (`None`: unbounded above). Metrics share
+    /// no unknowns, so only the constraints of the sum's metric are solved.
+    fn bounds(&self, objective: &[(usize, f64)]) -> (f64, Option<f64>) {
         let metric_of: HashMap<usize, &str> = self.unknowns.iter().map(|(u, &i)| (i, u.metric.as_str())).collect();
-        let metric = metric_of[&figure[0]];
+        let metric = metric_of[&objective[0].0];
         let local: BTreeMap<usize, usize> = metric_of
             .iter()
             .filter(|(_, m)| **m == metric)
@@ -194,31 +220,34 @@ impl Attacker {
             .enumerate()
             .map(|(l, g)| (g, l))
             .collect();
+        let weight: HashMap<usize, f64> = objective.iter().copied().collect();
         let solve = |direction| {
             let mut p = Problem::new(direction);
-            let vars: Vec<_> = local
-                .keys()
-                .map(|i| p.add_var(if figure.contains(i) { 1.0 } else { 0.0 }, (0.0, f64::INFINITY)))
-                .collect();
-            for (f, v) in self.equations.iter().filter(|(f, _)| local.contains_key(&f[0])) {
-                let mut terms: Vec<_> = f.iter().map(|i| (vars[local[i]], 1.0)).collect();
-                if v.is_nan() {
-                    // The breakdown's parts less the national count.
-                    terms.last_mut().unwrap().1 = -1.0;
-                }
-                p.add_constraint(terms.as_slice(), ComparisonOp::Eq, if v.is_nan() { 0.0 } else { *v });
+            let vars: Vec<_> =
+                local.keys().map(|i| p.add_var(weight.get(i).copied().unwrap_or(0.0), (0.0, f64::INFINITY))).collect();
+            for (terms, op, rhs) in self.constraints.iter().filter(|(t, _, _)| local.contains_key(&t[0].0)) {
+                let terms: Vec<_> = terms.iter().map(|(i, w)| (vars[local[i]], *w)).collect();
+                p.add_constraint(terms.as_slice(), *op, *rhs);
             }
             p.solve()
         };
-        let low = solve(OptimizationDirection::Minimize).expect("the true counts are a solution").objective();
+        // A difference of figures can be unbounded below (one release's figure had unknowns the
+        // other's has not); a sum of counts cannot.
+        let low = match solve(OptimizationDirection::Minimize) {
+            Ok(s) => s.objective(),
+            Err(microlp::Error::Unbounded) => f64::NEG_INFINITY,
+            Err(e) => panic!("the true counts are a solution: {e}"),
+        };
         let high = solve(OptimizationDirection::Maximize).ok().map(|s| s.objective());
         (low, high)
     }
 }
 
-/// Every table of the year, as the dashboard publishes them.
-fn release(recs: &[(Option<Dimension>, Vec<Record>)], k: i64) -> Vec<Table> {
+/// Every table of the year, as the dashboard publishes them, protected against the values
+/// published before (`history`); adds what this release published to `history`.
+fn release(recs: &[(Option<Dimension>, Vec<Record>)], k: i64, history: &mut BTreeMap<String, Published>) -> Vec<Table> {
     let indicators: Vec<_> = CATALOGUE.iter().collect();
+    let before = history.clone();
     let mut out = Vec::new();
     for (by, records) in recs {
         for period in [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year] {
@@ -231,18 +260,21 @@ fn release(recs: &[(Option<Dimension>, Vec<Record>)], k: i64) -> Vec<Table> {
                 min_share_group: 10,
                 as_of: YEAR * 100 + 12,
             };
-            out.extend(build_all(&indicators, records, &q));
+            let release = release_for(&indicators, records, &q, &before);
+            out.extend(indicators.iter().map(|i| build_from(i, records, &q, &release)));
+            for (universe, figures) in release.published {
+                let mine = history.entry(universe).or_default();
+                for (key, values) in figures {
+                    mine.entry(key).or_default().extend(values);
+                }
+            }
         }
     }
     out
 }
 
-/// The hidden figures an attacker can bound away from 0 or `k`, described.
-fn narrowed(facts: &[Fact], breakdowns: &[Option<Dimension>], k: i64) -> Vec<String> {
-    let recs: Vec<(Option<Dimension>, Vec<Record>)> =
-        breakdowns.iter().map(|by| (*by, records(facts.to_vec(), *by))).collect();
-    let tables = release(&recs, k);
-    let mut attacker = Attacker::default();
+/// Every count the attacker learns a metric may have a category of.
+fn learn_categories(attacker: &mut Attacker, recs: &[(Option<Dimension>, Vec<Record>)]) {
     for r in recs.iter().flat_map(|x| &x.1) {
         let name = metric_name(r.metric);
         attacker.categories.entry(name).or_default().insert(r.fact.category.clone().unwrap_or_default());
@@ -257,29 +289,80 @@ fn narrowed(facts: &[Fact], breakdowns: &[Option<Dimension>], k: i64) -> Vec<Str
             set.extend(s.categories.iter().map(|c| (*c).to_owned()));
         }
     }
+}
+
+fn sum(figure: &[usize], truth: &HashMap<usize, i64>) -> i64 {
+    figure.iter().map(|i| truth.get(i).copied().unwrap_or(0)).sum()
+}
+
+/// What the attacker can tell that it should not, after reading one release of `facts` or, when
+/// `later` is given, that release and a second one after the `later` facts were added.
+/// That is any hidden figure of either release that counts anyone, or any gain of fewer than `k`,
+/// that cannot be 0 or cannot be `k`.
+fn exposed(facts: &[Fact], later: Option<&[Fact]>, breakdowns: &[Option<Dimension>], k: i64) -> Vec<String> {
+    let recs = |facts: &[Fact]| -> Vec<(Option<Dimension>, Vec<Record>)> {
+        breakdowns.iter().map(|by| (*by, records(facts.to_vec(), *by))).collect()
+    };
+    let mut releases = vec![recs(facts)];
+    if let Some(more) = later {
+        releases.push(recs(&[facts, more].concat()));
+    }
+    let mut attacker = Attacker::default();
     let districts: Vec<String> = DISTRICTS.iter().map(|d| (*d).to_owned()).collect();
-    for t in &tables {
-        attacker.read(t, &districts);
+    let mut history = BTreeMap::new();
+    for (time, r) in releases.iter().enumerate() {
+        learn_categories(&mut attacker, r);
+        attacker.time = time as u8;
+        for t in &release(r, k, &mut history) {
+            attacker.read(t, &districts);
+        }
     }
     attacker.link();
-    let truth = attacker.truth(&recs);
+    let truth: HashMap<usize, i64> =
+        releases.iter().enumerate().flat_map(|(time, r)| attacker.truth(r, time as u8)).collect();
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for (what, figure) in &attacker.hidden {
-        let mut key = figure.clone();
+    let mut check = |what: &str, objective: Vec<(usize, f64)>, true_value: i64| {
+        let mut key: Vec<(usize, i64)> = objective.iter().map(|(i, w)| (*i, *w as i64)).collect();
         key.sort_unstable();
-        if !seen.insert(key) {
-            continue;
+        if true_value == 0 || !seen.insert(key) {
+            return;
         }
-        if figure.iter().map(|i| truth.get(i).copied().unwrap_or(0)).sum::<i64>() == 0 {
-            continue;
-        }
-        let (low, high) = attacker.bounds(figure);
+        let (low, high) = attacker.bounds(&objective);
         if low > 0.5 || high.is_some_and(|h| h < k as f64 - 0.5) {
             out.push(format!("{what}: [{low}, {high:?}]"));
         }
+    };
+    let before: HashMap<&str, &Figure> =
+        attacker.figures.iter().filter(|f| f.1 == 0).map(|(w, _, f)| (w.as_str(), f)).collect();
+    // A figure hidden in the first release, or new in the second: what it counts. (One the first
+    // release had is judged by what it gained: the attacker may know it is at least what it was.)
+    for (what, time, figure) in &attacker.hidden {
+        if *time == 0 || !before.contains_key(what.as_str()) {
+            check(
+                &format!("{what} in release {time}"),
+                figure.iter().map(|&i| (i, 1.0)).collect(),
+                sum(figure, &truth),
+            );
+        }
+    }
+    // What each figure gained between the releases, where that is fewer than `k` records (a gain
+    // of `k` or more may be published, like a count of `k` or more).
+    for (what, _, after) in attacker.figures.iter().filter(|f| f.1 == 1) {
+        let Some(first) = before.get(what.as_str()) else { continue };
+        let mut objective: Vec<(usize, f64)> = after.iter().map(|&i| (i, 1.0)).collect();
+        objective.extend(first.iter().map(|&i| (i, -1.0)));
+        let gained = sum(after, &truth) - sum(first, &truth);
+        if gained < k {
+            check(&format!("{what} gained"), objective, gained);
+        }
     }
     out
+}
+
+/// The hidden figures of one release an attacker can bound away from 0 or `k`, described.
+fn narrowed(facts: &[Fact], breakdowns: &[Option<Dimension>], k: i64) -> Vec<String> {
+    exposed(facts, None, breakdowns, k)
 }
 
 const DISTRICTS: [&str; 4] = ["TJ-KT.kulob", "TJ-KT.bokhtar", "TJ-SU.khujand", "TJ-SU.isfara"];
@@ -352,4 +435,68 @@ fn tables_of_different_breakdowns_hide_the_same_national_figures() {
     ];
     let problems = narrowed(&facts, &[None, Some(Dimension::Category), Some(Dimension::District)], 2);
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn one_person_added_in_a_district_cannot_be_told_from_the_release_before() {
+    let mut facts = Vec::new();
+    for m in 1..=12 {
+        for d in 0..4 {
+            facts.push(fact(Measure::Screened, m, d, m % 2 == 0, "phq9", 6 + (m + d as i64) % 5));
+            facts.push(fact(Measure::SelfHarm, m, d, m % 2 == 1, "phq9", 5 + (m * d as i64) % 3));
+        }
+    }
+    // Between the releases: one more screening with a self-harm flag, in one district and month.
+    let later = [fact(Measure::Screened, 5, 2, true, "phq9", 1), fact(Measure::SelfHarm, 5, 2, true, "phq9", 1)];
+    let problems = exposed(
+        &facts,
+        Some(&later),
+        &[None, Some(Dimension::Category), Some(Dimension::District), Some(Dimension::Region)],
+        5,
+    );
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Every figure of a release: (what it is, its value), hidden ones left out.
+fn shown(tables: &[Table]) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for t in tables {
+        for (r, row) in t.rows.iter().enumerate() {
+            for (c, column) in t.columns.iter().enumerate() {
+                let cell = &t.cells[r][c];
+                let what = format!("{} by {:?} {row} {column}", t.indicator.id, t.by);
+                out.extend(cell.numerator.map(|v| (format!("{what} numerator"), v)));
+                out.extend(cell.denominator.map(|v| (format!("{what} denominator"), v)));
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn no_figure_is_shown_again_changed_by_fewer_than_k(
+        batches in prop::collection::vec(prop::collection::vec(fact_strategy(), 1..12), 2..5),
+        k in 2i64..6,
+    ) {
+        // Releases one after another as records arrive; each figure's values across all of them
+        // are equal or at least k apart, whichever breakdown showed them.
+        let breakdowns = [None, Some(Dimension::Category), Some(Dimension::District), Some(Dimension::Region)];
+        let mut history = BTreeMap::new();
+        let mut facts = Vec::new();
+        let mut seen: HashMap<String, BTreeSet<i64>> = HashMap::new();
+        for batch in batches {
+            facts.extend(batch);
+            let recs: Vec<(Option<Dimension>, Vec<Record>)> =
+                breakdowns.iter().map(|by| (*by, records(facts.clone(), *by))).collect();
+            for (what, v) in shown(&release(&recs, k, &mut history)) {
+                let earlier = seen.entry(what.clone()).or_default();
+                for p in earlier.iter() {
+                    prop_assert!(*p == v || (p - v).abs() >= k, "{what}: {p} then {v}");
+                }
+                earlier.insert(v);
+            }
+        }
+    }
 }

@@ -19,6 +19,11 @@ async fn load(db: &TestDb) {
     }
 }
 
+/// The figures go to the command line: each look is a release, recorded like any other.
+fn analyst() -> hamroh_analytics::Recipient {
+    hamroh_analytics::Recipient { user_id: None, organisation_id: None, channel: "test".to_owned() }
+}
+
 hamroh_store::on_both_backends!(every_indicator_by_every_breakdown_is_the_same_from_the_cube_and_the_records);
 
 async fn every_indicator_by_every_breakdown_is_the_same_from_the_cube_and_the_records(db: &TestDb) {
@@ -30,7 +35,8 @@ async fn every_indicator_by_every_breakdown_is_the_same_from_the_cube_and_the_re
     for by in breakdowns {
         for period in [PeriodKind::Quarter, PeriodKind::Month] {
             let query = Query { from: 202401, to: 202610, period, by, k: 5, min_share_group: 10, as_of: 202610 };
-            let from_cube = hamroh_analytics::tables(&db.store, &indicators, &query, i64::MIN).await.unwrap();
+            let from_cube =
+                hamroh_analytics::tables(&db.store, &indicators, &query, i64::MIN, &analyst()).await.unwrap();
             let live = records(facts.clone(), by);
             let expected = build_all(&indicators, &live, &query);
             for ((indicator, cube_table), expected) in indicators.iter().zip(&from_cube).zip(&expected) {
@@ -51,6 +57,7 @@ async fn every_indicator_by_every_breakdown_is_the_same_from_the_cube_and_the_re
             as_of: 202610,
         },
         i64::MIN,
+        &analyst(),
     )
     .await
     .unwrap();

@@ -29,6 +29,7 @@ mod person_codes;
 mod record_changes;
 mod records;
 mod referrals;
+pub mod releases;
 mod submissions;
 mod url;
 

@@ -1232,7 +1232,57 @@ async fn lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since(db: 
     assert_eq!(lost().await, now_lost);
 }
 
+async fn releases_are_logged_and_their_published_values_kept_together(db: &TestDb) {
+    use hamroh_store::releases::{NewRelease, Published};
+    let release = |channel: &str, user: Option<uuid::Uuid>| NewRelease {
+        user_id: user,
+        organisation_id: None,
+        channel: channel.to_owned(),
+        request: "indicators=registered from=202601 to=202612 period=month by=district".to_owned(),
+        breakdown: "district".to_owned(),
+        as_of: 202612,
+        k: 5,
+        figures: 3,
+        withheld: 1,
+    };
+    let figures = |pairs: &[(&str, &str, i64)]| -> BTreeMap<String, Published> {
+        let mut out: BTreeMap<String, Published> = BTreeMap::new();
+        for (universe, key, value) in pairs {
+            out.entry((*universe).to_owned()).or_default().entry((*key).to_owned()).or_default().insert(*value);
+        }
+        out
+    };
+    let analyst = uuid::Uuid::now_v7();
+    db.store
+        .record_release(&release("dashboard", Some(analyst)), &figures(&[("Registered|2026|none", "*|y|total", 40)]))
+        .await
+        .unwrap();
+    // Two releases at once on other figures of the same universe: neither loses the other's values.
+    let (api, csv) = (release("api", None), release("csv", None));
+    let (year, january) =
+        (figures(&[("Registered|2026|none", "*|y|total", 47)]), figures(&[("Registered|2026|none", "*|m1|total", 9)]));
+    let (a, b) = tokio::join!(db.store.record_release(&api, &year), db.store.record_release(&csv, &january));
+    a.unwrap();
+    b.unwrap();
+    let universes = ["Registered|2026|none".to_owned(), "Registered|2025|none".to_owned()];
+    let history = db.store.release_history(&universes).await.unwrap();
+    assert_eq!(history.len(), 1, "a universe never released has no history");
+    let kept = &history["Registered|2026|none"];
+    assert_eq!(kept["*|y|total"].iter().copied().collect::<Vec<_>>(), vec![40, 47]);
+    assert_eq!(kept["*|m1|total"].iter().copied().collect::<Vec<_>>(), vec![9]);
+
+    let log = db.store.releases(10).await.unwrap();
+    assert_eq!(log.len(), 3);
+    let first = log.iter().find(|r| r.release.channel == "dashboard").unwrap();
+    assert_eq!(
+        (first.release.user_id, first.release.breakdown.as_str(), first.release.as_of, first.release.k),
+        (Some(analyst), "district", 202612, 5)
+    );
+    assert!(log.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
+}
+
 hamroh_store::on_both_backends!(
+    releases_are_logged_and_their_published_values_kept_together,
     red_flags_wait_on_the_worklist_until_they_are_assessed,
     lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since,
     concurrent_writes_for_one_person_leave_the_right_lost_since,

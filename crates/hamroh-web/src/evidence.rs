@@ -96,9 +96,23 @@ pub fn parse_pairs(pairs: &[(String, String)], disclosure: Disclosure) -> Result
     Ok(Request { indicators, query: Query { from, to, period, by, k, min_share_group, as_of: this_month } })
 }
 
-pub async fn compute(state: &AppState, request: &Request) -> Result<Vec<Table>, WebError> {
+/// The tables of a request, published to `to` (and recorded in the release log).
+pub async fn compute(
+    state: &AppState,
+    request: &Request,
+    to: &hamroh_analytics::Recipient,
+) -> Result<Vec<Table>, WebError> {
     let lost_cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
-    Ok(hamroh_analytics::tables(&state.store, &request.indicators, &request.query, lost_cutoff).await?)
+    Ok(hamroh_analytics::tables(&state.store, &request.indicators, &request.query, lost_cutoff, to).await?)
+}
+
+/// A signed-in user as the recipient of a release through `channel`.
+pub fn recipient(user: Option<&hamroh_store::SessionUser>, channel: &str) -> hamroh_analytics::Recipient {
+    hamroh_analytics::Recipient {
+        user_id: user.map(|u| u.id),
+        organisation_id: user.map(|u| u.organisation_id),
+        channel: channel.to_owned(),
+    }
 }
 
 /// [`label`] in a language, for callers outside the web layer (the CLI's exports).

@@ -114,6 +114,8 @@ async fn figures_are_fresh_disclosure_controlled_and_anonymous(db: &TestDb) {
         }
     }
     assert!(published > 0, "{}", csv.body);
+    let downloads = db.store.releases(100).await.unwrap();
+    assert!(downloads.iter().any(|r| r.release.channel == "csv" && r.release.breakdown == "district"), "{downloads:?}");
 
     let xlsx = send(db, request("GET", &format!("/dashboard.xlsx?from={from}&to={to}"), Some(&analyst), None)).await;
     assert_eq!(xlsx.status, StatusCode::OK);
@@ -123,6 +125,31 @@ async fn figures_are_fresh_disclosure_controlled_and_anonymous(db: &TestDb) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<svg") && page.body.contains("data-region=\"TJ-SU\""), "a map of the regions");
     assert!(!page.body.contains("Testov"), "no name reaches the dashboard");
+
+    // One more registration: this figure minus the last would tell of one person, so it is hidden
+    // until it has moved by k from what was shown; looking again shows the same.
+    let one_more = json!({
+        "family_name": "Testov6", "given_name": "Demo", "sex": "male", "birth_year": "1988",
+        "district": "TJ-SU.khujand", "consents": ["care"], "confirm_new": true,
+    });
+    let made = send(
+        db,
+        request("POST", "/api/v1/persons", Some(&clinician), Some(("application/json", one_more.to_string()))),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    for _ in 0..2 {
+        let next = registered_this_year(db, &analyst).await;
+        assert_eq!(next["suppressed"], true, "{value} then one more: {next}");
+    }
+    let log = db.store.releases(100).await.unwrap();
+    let analyst_id = role(Role::Analyst);
+    assert!(
+        log.iter().any(|r| r.release.channel == "api"
+            && r.release.user_id == Some(analyst_id)
+            && r.release.request.contains("registered")),
+        "every release is logged with whom it went to: {log:?}"
+    );
 
     let bad = send(db, request("GET", "/api/v1/indicators/data?indicator=nonsense", Some(&analyst), None)).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);

@@ -430,6 +430,15 @@ pub enum AuditAction {
         #[command(flatten)]
         db: DbArg,
     },
+    /// List the latest releases of indicator figures, newest first: when, to whom (user and
+    /// organisation, or the command line), through which channel, and what was asked
+    Releases {
+        #[command(flatten)]
+        db: DbArg,
+        /// How many to list
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -365,6 +365,15 @@ fn exports_hide_small_counts_map_to_dhis2_and_write_a_k_anonymous_research_file(
     }
     let out = hamroh(&["export", "indicators", "--db", &db, "--format", "dhis2"]);
     assert_eq!(out.status.code(), Some(2), "a DHIS2 export without a mapping is refused");
+    // Both exports are in the release log, newest first, as going to the command line.
+    let out = hamroh(&["audit", "releases", "--db", &db]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines[0].starts_with("at\tuser\torganisation\tchannel"), "{log}");
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(lines[1].contains("\tcommand line\t") && lines[1].contains("\texport dhis2\t"), "{log}");
+    assert!(lines[2].contains("\texport csv\tdistrict\t") && lines[2].contains("indicators=registered,screened"));
     // A misspelt indicator and an invalid UID are refused, naming their lines; so is a breakdown
     // that has no category option combos.
     let bad = dir.path().join("bad.json");

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use hamroh_analytics::CATALOGUE;
+
+use crate::auth::Caller;
 use hamroh_domain::org::Lang;
 use serde::Serialize;
 
@@ -106,9 +108,18 @@ pub struct TableView {
         (status = 400, description = "An unknown indicator, period or breakdown", body = ErrorBody)
     )
 )]
-pub async fn data(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Vec<TableView>>, WebError> {
+pub async fn data(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<TableView>>, WebError> {
     let request = evidence::parse(&raw.unwrap_or_default(), state.disclosure)?;
-    let tables = evidence::compute(&state, &request).await?;
+    let to = hamroh_analytics::Recipient {
+        user_id: Some(caller.principal.user_id),
+        organisation_id: Some(caller.principal.organisation_id),
+        channel: "api".to_owned(),
+    };
+    let tables = evidence::compute(&state, &request, &to).await?;
     Ok(Json(
         tables
             .into_iter()

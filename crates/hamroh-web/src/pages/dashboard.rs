@@ -125,7 +125,7 @@ pub async fn dashboard(
 ) -> Result<Response, WebError> {
     let raw = raw.unwrap_or_default();
     let request = evidence::parse(&raw, state.disclosure)?;
-    let tables = evidence::compute(&state, &request).await?;
+    let tables = evidence::compute(&state, &request, &evidence::recipient(viewer.user.as_ref(), "dashboard")).await?;
     let t = &viewer.tr;
     let q = &request.query;
     let chosen: Vec<&str> = request.indicators.iter().map(|i| i.id).collect();
@@ -152,7 +152,8 @@ pub async fn dashboard(
 
 async fn download(state: &AppState, viewer: &Viewer, raw: Option<String>, xlsx: bool) -> Result<Response, WebError> {
     let request = evidence::parse(&raw.unwrap_or_default(), state.disclosure)?;
-    let tables = evidence::compute(state, &request).await?;
+    let channel = if xlsx { "xlsx" } else { "csv" };
+    let tables = evidence::compute(state, &request, &evidence::recipient(viewer.user.as_ref(), channel)).await?;
     let t = &viewer.tr;
     let labeller = |table: &Table, code: &str| label(t, table, code);
     let (bytes, kind, ext) = if xlsx {

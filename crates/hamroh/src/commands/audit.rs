@@ -12,3 +12,32 @@ pub async fn verify(db: &str) -> Outcome {
         Err(problem) => Err(Failure { code: 1, message: format!("audit chain broken at {problem}") }),
     }
 }
+
+/// The release log, one release per line (tab-separated, with a header), newest first.
+pub async fn releases(db: &str, limit: i64) -> Outcome {
+    if limit < 1 {
+        return Err(Failure::usage("--limit must be at least 1"));
+    }
+    let store = open(db).await?;
+    let lines = store.releases(limit).await?;
+    println!("at\tuser\torganisation\tchannel\tbreakdown\tas_of\tk\tfigures\twithheld\trequest");
+    for line in lines {
+        let r = &line.release;
+        let at =
+            jiff::Timestamp::from_millisecond(line.at).map(|t| t.to_string()).unwrap_or_else(|_| line.at.to_string());
+        let who = |id: Option<uuid::Uuid>| id.map_or_else(|| "command line".to_owned(), |u| u.to_string());
+        println!(
+            "{at}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            who(r.user_id),
+            r.organisation_id.map(|u| u.to_string()).unwrap_or_default(),
+            r.channel,
+            r.breakdown,
+            r.as_of,
+            r.k,
+            r.figures,
+            r.withheld,
+            r.request
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

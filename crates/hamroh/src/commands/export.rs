@@ -174,7 +174,13 @@ pub async fn run(what: ExportWhat) -> Outcome {
             let store = open(&db.db).await?;
             let bar = spinner("computing indicators");
             let lost_cutoff = hamroh_store::now_millis() - lost_after_days.max(1) * 86_400_000;
-            let tables = hamroh_analytics::tables(&store, &request.indicators, &request.query, lost_cutoff).await?;
+            let to = hamroh_analytics::Recipient {
+                user_id: None,
+                organisation_id: None,
+                channel: format!("export {format:?}").to_lowercase(),
+            };
+            let tables =
+                hamroh_analytics::tables(&store, &request.indicators, &request.query, lost_cutoff, &to).await?;
             bar.finish_and_clear();
             let lang: hamroh_domain::org::Lang = lang.into();
             let labeller = |t: &hamroh_analytics::Table, code: &str| hamroh_web::evidence::label_in(lang, t, code);

@@ -205,6 +205,7 @@ pub async fn run(cli: Cli) -> Outcome {
         }
         Command::Instruments { action } => instruments::list_or_show(action),
         Command::Audit { action: AuditAction::Verify { db } } => audit::verify(&db.db).await,
+        Command::Audit { action: AuditAction::Releases { db, limit } } => audit::releases(&db.db, limit).await,
         Command::Export { what } => export::run(what).await,
         Command::Import { what } => import::run(what).await,
     }

@@ -1,0 +1,153 @@
+//! The release log. Every publication of indicator figures (a dashboard page, an API answer, a
+//! download, an export) is recorded: what was asked, when, by whom. Beside it, the values each
+//! figure has been published with, kept per universe (one metric's figures for one year and one
+//! breakdown dimension), so that the next release can be protected against the earlier ones.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::exec::{Tx, Value, sql};
+use crate::{Result, Store, StoreError, now_millis};
+
+/// The values each figure of one universe has been published with, by the figure's key.
+pub type Published = BTreeMap<String, BTreeSet<i64>>;
+
+/// A publication: what was published, to whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct NewRelease {
+    /// The user it was published to; `None` for the command line.
+    pub user_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
+    /// Where it went: `dashboard`, `api`, `csv`, `xlsx`, `export csv`, `export dhis2`, …
+    pub channel: String,
+    /// What was asked: indicators, months, period and breakdown (never a person).
+    pub request: String,
+    /// The breakdown dimension (`none`, `district`, `sex`, …).
+    pub breakdown: String,
+    /// The last month with figures (`YYYYMM`).
+    pub as_of: i64,
+    pub k: i64,
+    /// Figures published and figures withheld.
+    pub figures: i64,
+    pub withheld: i64,
+}
+
+/// A recorded publication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ReleaseLine {
+    pub id: Uuid,
+    pub at: i64,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub release: NewRelease,
+}
+
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    universe: String,
+    published: String,
+}
+
+fn parse(row: HistoryRow) -> Result<(String, Published)> {
+    let published = serde_json::from_str(&row.published)
+        .map_err(|e| StoreError::Corrupt(format!("release history of {}: {e}", row.universe)))?;
+    Ok((row.universe, published))
+}
+
+async fn read_history(tx: &mut Tx, universes: &[&String]) -> Result<BTreeMap<String, Published>> {
+    let mut out = BTreeMap::new();
+    for chunk in universes.chunks(crate::sql::MAX_ROWS) {
+        // Row locks make two releases of one universe take turns (SQLite has one writer).
+        let lock = if tx.concurrent() { " FOR UPDATE" } else { "" };
+        let text = format!(
+            "SELECT universe, published FROM release_history WHERE universe IN ({}){lock}",
+            tx.placeholders(chunk.len())
+        );
+        let rows: Vec<HistoryRow> =
+            tx.fetch_all(sql(sqlx::AssertSqlSafe(text)).bind_all(chunk.iter().map(|u| Value::from(*u))).once()).await?;
+        for row in rows {
+            let (u, p) = parse(row)?;
+            out.insert(u, p);
+        }
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// The values the figures of these universes have been published with.
+    pub async fn release_history(&self, universes: &[String]) -> Result<BTreeMap<String, Published>> {
+        let mut out = BTreeMap::new();
+        for chunk in universes.chunks(crate::sql::MAX_ROWS) {
+            let text = format!(
+                "SELECT universe, published FROM release_history WHERE universe IN ({})",
+                crate::exec::placeholder_list(matches!(self.backend, crate::Backend::Sqlite(_)), 0, chunk.len())
+            );
+            let rows: Vec<HistoryRow> =
+                self.fetch_all(sql(sqlx::AssertSqlSafe(text)).bind_all(chunk.iter().map(Value::from)).once()).await?;
+            for row in rows {
+                let (u, p) = parse(row)?;
+                out.insert(u, p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records a publication and adds the values it published to each universe's history, in one
+    /// transaction; returns the release's id.
+    pub async fn record_release(&self, release: &NewRelease, published: &BTreeMap<String, Published>) -> Result<Uuid> {
+        let id = Uuid::now_v7();
+        let now = now_millis();
+        let mut tx = self.begin_write().await?;
+        let universes: Vec<&String> = published.keys().collect();
+        let mut history = read_history(&mut tx, &universes).await?;
+        for (universe, figures) in published {
+            let had = history.remove(universe);
+            let existed = had.is_some();
+            let mut merged = had.unwrap_or_default();
+            let before: usize = merged.values().map(BTreeSet::len).sum();
+            for (key, values) in figures {
+                merged.entry(key.clone()).or_default().extend(values);
+            }
+            if existed && merged.values().map(BTreeSet::len).sum::<usize>() == before {
+                continue;
+            }
+            let text = serde_json::to_string(&merged).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let statement = if existed {
+                "UPDATE release_history SET published = $2, updated_at = $3 WHERE universe = $1"
+            } else {
+                "INSERT INTO release_history (universe, published, updated_at) VALUES ($1, $2, $3)"
+            };
+            tx.execute(sql(statement).bind(universe).bind(text).bind(now)).await?;
+        }
+        tx.execute(
+            sql("INSERT INTO releases (id, at, user_id, organisation_id, channel, request, breakdown, as_of, k, \
+                 figures, withheld) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            .bind(id)
+            .bind(now)
+            .bind(release.user_id)
+            .bind(release.organisation_id)
+            .bind(&release.channel)
+            .bind(&release.request)
+            .bind(&release.breakdown)
+            .bind(release.as_of)
+            .bind(release.k)
+            .bind(release.figures)
+            .bind(release.withheld),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The latest publications, newest first.
+    pub async fn releases(&self, limit: i64) -> Result<Vec<ReleaseLine>> {
+        self.fetch_all(
+            sql("SELECT id, at, user_id, organisation_id, channel, request, breakdown, as_of, k, figures, withheld \
+                 FROM releases ORDER BY at DESC, id DESC LIMIT $1")
+            .bind(limit),
+        )
+        .await
+    }
+}
