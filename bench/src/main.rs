@@ -6,6 +6,7 @@
 //!   cargo run --release -p hamroh-bench -- load --url URL --token TOKEN [--clients N] [--seconds N]
 //!   cargo run --release -p hamroh-bench -- openrosa --url URL --key KEY --token TOKEN [--clients N]
 //!   cargo run --release -p hamroh-bench -- evidence --db URL [--db URL] --last-month YYYYMM [--live]
+//!   cargo run --release -p hamroh-bench -- release --db URL --last-month YYYYMM [--scale N]
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -14,6 +15,7 @@ mod evidence;
 mod import;
 mod load;
 mod openrosa;
+mod release;
 mod scoring;
 mod store_writes;
 mod targets;
@@ -41,6 +43,8 @@ enum Bench {
     Load(load::Args),
     /// Offline devices: list and download every form; submissions accepted per second
     Openrosa(openrosa::Args),
+    /// Disclosure control of a year's release, every indicator by every breakdown: time and loss
+    Release(release::Args),
 }
 
 #[tokio::main]
@@ -51,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Import(args) => import::run(args).await,
         Bench::Load(args) => load::run(args).await,
         Bench::Openrosa(args) => openrosa::run(args).await,
+        Bench::Release(args) => release::run(args).await,
         Bench::Scoring(args) => {
             scoring::run(args);
             Ok(())

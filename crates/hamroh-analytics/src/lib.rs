@@ -37,6 +37,17 @@ pub async fn tables(
     lost_cutoff: i64,
     to: &Recipient,
 ) -> Result<Vec<Table>, hamroh_store::StoreError> {
+    Ok(tables_and_loss(store, indicators, query, lost_cutoff, to).await?.0)
+}
+
+/// [`tables`], with what the release hid.
+pub async fn tables_and_loss(
+    store: &hamroh_store::Store,
+    indicators: &[&'static Indicator],
+    query: &Query,
+    lost_cutoff: i64,
+    to: &Recipient,
+) -> Result<(Vec<Table>, release::Loss), hamroh_store::StoreError> {
     let dim = match query.by {
         None | Some(Dimension::Category) => "none",
         Some(by) => table::leaf(by).as_str(),
@@ -88,7 +99,7 @@ pub async fn tables(
         withheld,
     };
     store.record_release(&log, &release.published).await?;
-    Ok(tables)
+    Ok((tables, release.loss))
 }
 pub mod export;
 pub mod microdata;

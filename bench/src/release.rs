@@ -1,0 +1,108 @@
+//! Disclosure control at scale: protecting the release of every indicator for a year, by every
+//! breakdown, on a database filled by `hamroh demo`. Two measures for each breakdown:
+//!
+//! - the page: what the dashboard does for it (`hamroh_analytics::tables_and_loss`, every indicator
+//!   by month for the year, read from the cube, protected against the release history, logged);
+//! - the protection alone, on the cube's counts multiplied by `--scale` (the same cells with the
+//!   counts of a larger country: `--scale 10` on 200,000 persons stands for 2 million).
+//!
+//! With the cells counted, hidden, hidden as primary (below k or forced) and hidden because they
+//! changed since a value they were shown with.
+
+use std::time::Instant;
+
+use hamroh_analytics::release::Loss;
+use hamroh_analytics::table::{build_from, records_from_cube, release_for};
+use hamroh_analytics::{CATALOGUE, Dimension, PeriodKind, Query, Recipient, table};
+use hamroh_store::Store;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A database filled by `hamroh demo` (sqlite://PATH or postgres://...)
+    #[arg(long)]
+    db: String,
+    /// The last month of the data set, YYYYMM (the demo's --as-of month); its year is released
+    #[arg(long)]
+    last_month: i64,
+    /// Multiply every count by this for the protection alone
+    #[arg(long, default_value_t = 1)]
+    scale: i64,
+}
+
+fn row(what: &str, by: &str, seconds: f64, loss: &Loss) {
+    let share = if loss.cells == 0 { 0.0 } else { 100.0 * loss.hidden as f64 / loss.cells as f64 };
+    println!(
+        "| {what} | {by} | {:.2} | {} | {} ({share:.1}%) | {} | {} | {} |",
+        seconds, loss.cells, loss.hidden, loss.primary, loss.changed, loss.fell_back
+    );
+}
+
+fn add(total: &mut Loss, l: &Loss) {
+    total.cells += l.cells;
+    total.hidden += l.hidden;
+    total.primary += l.primary;
+    total.changed += l.changed;
+    total.fell_back += l.fell_back;
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let store = Store::open(&args.db.parse()?).await?;
+    let year = args.last_month / 100;
+    let indicators: Vec<_> = CATALOGUE.iter().collect();
+    let mut breakdowns: Vec<Option<Dimension>> = vec![None];
+    breakdowns.extend(Dimension::ALL.into_iter().map(Some));
+    let query = |by| Query {
+        from: year * 100 + 1,
+        to: args.last_month,
+        period: PeriodKind::Month,
+        by,
+        k: hamroh_analytics::DEFAULT_K,
+        min_share_group: hamroh_analytics::DEFAULT_MIN_SHARE_GROUP,
+        as_of: args.last_month,
+    };
+    let to = Recipient { user_id: None, organisation_id: None, channel: "benchmark".to_owned() };
+    let lost_cutoff = hamroh_store::now_millis() - 30 * 86_400_000;
+    println!("| release | breakdown | seconds | cells | hidden | primary | changed | fell back |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let (mut all_time, mut all_loss) = (0.0, Loss::default());
+    for by in &breakdowns {
+        let name = by.map_or("none", |b| b.as_str());
+        let start = Instant::now();
+        let (_, loss) = hamroh_analytics::tables_and_loss(&store, &indicators, &query(*by), lost_cutoff, &to).await?;
+        let seconds = start.elapsed().as_secs_f64();
+        row("page, as served", name, seconds, &loss);
+        all_time += seconds;
+        add(&mut all_loss, &loss);
+    }
+    row("page, as served", "all breakdowns", all_time, &all_loss);
+
+    let (mut all_time, mut all_loss) = (0.0, Loss::default());
+    let metrics = table::metrics_of(&indicators);
+    let mut reads: Vec<(hamroh_store::facts::Measure, Option<&str>)> =
+        metrics.iter().map(|m| (m.measure(), None)).filter(|r| r.0 != hamroh_store::facts::Measure::Lost).collect();
+    reads.sort();
+    reads.dedup();
+    for by in &breakdowns {
+        let name = by.map_or("none", |b| b.as_str());
+        let dim = match by {
+            None | Some(Dimension::Category) => "none",
+            Some(b) => table::leaf(*b).as_str(),
+        };
+        let mut rows = store.cube(dim, year * 100 + 1, year * 100 + 12, &reads).await?;
+        for r in &mut rows {
+            r.n *= args.scale;
+        }
+        let records = records_from_cube(rows, *by);
+        let q = query(*by);
+        let start = Instant::now();
+        let release = release_for(&indicators, &records, &q, &Default::default());
+        let tables: Vec<_> = indicators.iter().map(|i| build_from(i, &records, &q, &release)).collect();
+        let seconds = start.elapsed().as_secs_f64();
+        std::hint::black_box(tables);
+        row(&format!("protection alone, counts x{}", args.scale), name, seconds, &release.loss);
+        all_time += seconds;
+        add(&mut all_loss, &release.loss);
+    }
+    row(&format!("protection alone, counts x{}", args.scale), "all breakdowns", all_time, &all_loss);
+    Ok(())
+}
