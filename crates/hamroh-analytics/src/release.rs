@@ -98,6 +98,8 @@ struct Key {
 pub struct Loss {
     pub cells: usize,
     pub hidden: usize,
+    /// Hidden cells that count no one (zeros are hidden like small counts).
+    pub zeros: usize,
     /// Hidden because below `k` or forced (a share of everyone in a small group, a hidden
     /// denominator).
     pub primary: usize,
@@ -512,6 +514,7 @@ impl Release {
         let result = protect(&u, k);
         self.loss.cells += drafts.len();
         self.loss.hidden += result.hidden.iter().filter(|h| **h).count();
+        self.loss.zeros += (0..drafts.len()).filter(|&i| result.hidden[i] && u.cell_value(i) == 0).count();
         self.loss.primary += result.primary;
         self.loss.fell_back += usize::from(result.fell_back);
         let published = self.published.entry(universe).or_default();
