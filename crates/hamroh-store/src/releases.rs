@@ -39,6 +39,9 @@ pub struct NewRelease {
 pub struct ReleaseLine {
     pub id: Uuid,
     pub at: i64,
+    /// The recipient's user name and organisation's name, while they exist.
+    pub username: Option<String>,
+    pub organisation: Option<String>,
     #[sqlx(flatten)]
     #[serde(flatten)]
     pub release: NewRelease,
@@ -144,8 +147,10 @@ impl Store {
     /// The latest publications, newest first.
     pub async fn releases(&self, limit: i64) -> Result<Vec<ReleaseLine>> {
         self.fetch_all(
-            sql("SELECT id, at, user_id, organisation_id, channel, request, breakdown, as_of, k, figures, withheld \
-                 FROM releases ORDER BY at DESC, id DESC LIMIT $1")
+            sql("SELECT r.id, r.at, u.username, o.name AS organisation, r.user_id, r.organisation_id, r.channel, \
+                 r.request, r.breakdown, r.as_of, r.k, r.figures, r.withheld FROM releases r \
+                 LEFT JOIN users u ON u.id = r.user_id LEFT JOIN organisations o ON o.id = r.organisation_id \
+                 ORDER BY r.at DESC, r.id DESC LIMIT $1")
             .bind(limit),
         )
         .await

@@ -147,6 +147,7 @@ async fn figures_are_fresh_disclosure_controlled_and_anonymous(db: &TestDb) {
     assert!(
         log.iter().any(|r| r.release.channel == "api"
             && r.release.user_id == Some(analyst_id)
+            && r.username.is_some()
             && r.release.request.contains("registered")),
         "every release is logged with whom it went to: {log:?}"
     );

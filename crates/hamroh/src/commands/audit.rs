@@ -25,11 +25,14 @@ pub async fn releases(db: &str, limit: i64) -> Outcome {
         let r = &line.release;
         let at =
             jiff::Timestamp::from_millisecond(line.at).map(|t| t.to_string()).unwrap_or_else(|_| line.at.to_string());
-        let who = |id: Option<uuid::Uuid>| id.map_or_else(|| "command line".to_owned(), |u| u.to_string());
+        // A name while the account exists, else its id; the command line has neither.
+        let name = |name: &Option<String>, id: Option<uuid::Uuid>| {
+            name.clone().or_else(|| id.map(|u| u.to_string())).unwrap_or_default()
+        };
+        let user = if r.user_id.is_none() { "command line".to_owned() } else { name(&line.username, r.user_id) };
         println!(
-            "{at}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            who(r.user_id),
-            r.organisation_id.map(|u| u.to_string()).unwrap_or_default(),
+            "{at}\t{user}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            name(&line.organisation, r.organisation_id),
             r.channel,
             r.breakdown,
             r.as_of,
