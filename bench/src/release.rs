@@ -93,10 +93,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
     let (mut all_time, mut all_loss) = (0.0, Loss::default());
     let metrics = table::metrics_of(&indicators);
-    let mut reads: Vec<(hamroh_store::facts::Measure, Option<&str>)> =
-        metrics.iter().map(|m| (m.measure(), None)).filter(|r| r.0 != hamroh_store::facts::Measure::Lost).collect();
-    reads.sort();
-    reads.dedup();
+    let reads = hamroh_analytics::cube_reads(&metrics);
     for by in &breakdowns {
         let name = by.map_or("none", |b| b.as_str());
         let dim = match by {

@@ -56,6 +56,17 @@ pub enum Formula {
     Median { of: Selector },
 }
 
+impl Formula {
+    /// The counts the formula reads: its numerator (or the records of a median), then its
+    /// denominator.
+    pub fn selectors(&self) -> Vec<Selector> {
+        match *self {
+            Formula::Count { numerator } | Formula::Median { of: numerator } => vec![numerator],
+            Formula::Share { numerator, denominator } => vec![numerator, denominator],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Indicator {
     pub id: &'static str,
@@ -89,10 +100,7 @@ impl Indicator {
     /// The metrics the indicator's figures are protected with: its own, and those that share a
     /// table with them.
     pub fn reads_metrics(&self) -> Vec<Metric> {
-        let own: Vec<Metric> = match self.formula {
-            Formula::Count { numerator } | Formula::Median { of: numerator } => vec![numerator.metric],
-            Formula::Share { numerator, denominator } => vec![numerator.metric, denominator.metric],
-        };
+        let own: Vec<Metric> = self.formula.selectors().iter().map(|s| s.metric).collect();
         let mut out: Vec<Metric> = Vec::new();
         for m in own.into_iter().flat_map(crate::release::family) {
             if !out.contains(&m) {

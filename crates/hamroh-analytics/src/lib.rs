@@ -23,6 +23,16 @@ pub struct Recipient {
     pub channel: String,
 }
 
+/// What to read from the cube for some metrics: each one's measure whole (lost to follow-up is
+/// read from the records).
+pub fn cube_reads(metrics: &[catalogue::Metric]) -> Vec<(hamroh_store::facts::Measure, Option<&'static str>)> {
+    let mut reads: Vec<_> =
+        metrics.iter().map(|m| (m.measure(), None)).filter(|r| r.0 != hamroh_store::facts::Measure::Lost).collect();
+    reads.sort();
+    reads.dedup();
+    reads
+}
+
 /// Releases take turns: each is protected against the history the one before it recorded.
 static RELEASING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -59,10 +69,7 @@ pub async fn tables_and_loss(
             metrics.push(i);
         }
     }
-    let mut reads: Vec<(hamroh_store::facts::Measure, Option<&str>)> =
-        metrics.iter().map(|m| (m.measure(), None)).filter(|r| r.0 != hamroh_store::facts::Measure::Lost).collect();
-    reads.sort();
-    reads.dedup();
+    let reads = cube_reads(&metrics);
     let (from, to_month) = (query.from / 100 * 100 + 1, query.to / 100 * 100 + 12);
     let rows = if reads.is_empty() { Vec::new() } else { store.cube(dim, from, to_month, &reads).await? };
     let mut records = table::records_from_cube(rows, query.by);

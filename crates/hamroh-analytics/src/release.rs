@@ -228,11 +228,7 @@ fn selections(metric: Metric) -> (Vec<Vec<&'static str>>, bool) {
     let mut sets: Vec<Vec<&'static str>> = Vec::new();
     let mut singles = false;
     for i in CATALOGUE {
-        let selectors: Vec<Selector> = match i.formula {
-            Formula::Count { numerator } | Formula::Median { of: numerator } => vec![numerator],
-            Formula::Share { numerator, denominator } => vec![numerator, denominator],
-        };
-        for s in selectors.into_iter().filter(|s| s.metric == metric) {
+        for s in i.formula.selectors().into_iter().filter(|s| s.metric == metric) {
             if !sets.contains(&s.categories.to_vec()) {
                 sets.push(s.categories.to_vec());
             }

@@ -225,10 +225,7 @@ fn median(values: &mut [(i64, i64)]) -> Option<f64> {
 
 /// The metrics an indicator reads.
 fn metrics(indicator: &Indicator) -> Vec<Metric> {
-    match indicator.formula {
-        Formula::Count { numerator } | Formula::Median { of: numerator } => vec![numerator.metric],
-        Formula::Share { numerator, denominator } => vec![numerator.metric, denominator.metric],
-    }
+    indicator.formula.selectors().iter().map(|s| s.metric).collect()
 }
 
 /// The calendar years a query's months fall in.
@@ -295,11 +292,7 @@ pub fn build_from(indicator: &'static Indicator, records: &[Record], q: &Query, 
         Some(Dimension::Category) => {
             let mut keys: BTreeSet<String> =
                 records.iter().filter(|r| relevant(r) && years.contains(&(r.fact.month / 100))).map(column).collect();
-            let selectors = match indicator.formula {
-                Formula::Count { numerator } | Formula::Median { of: numerator } => vec![numerator],
-                Formula::Share { numerator, denominator } => vec![numerator, denominator],
-            };
-            keys.extend(selectors.iter().flat_map(named_categories).map(str::to_owned));
+            keys.extend(indicator.formula.selectors().iter().flat_map(named_categories).map(str::to_owned));
             keys.into_iter().collect()
         }
         Some(by) => {

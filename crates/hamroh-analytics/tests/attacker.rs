@@ -284,11 +284,7 @@ fn learn_categories(attacker: &mut Attacker, recs: &[(Option<Dimension>, Vec<Rec
         attacker.categories.entry(name).or_default().insert(r.fact.category.clone().unwrap_or_default());
     }
     for i in CATALOGUE {
-        let sels = match i.formula {
-            Formula::Count { numerator } | Formula::Median { of: numerator } => vec![numerator],
-            Formula::Share { numerator, denominator } => vec![numerator, denominator],
-        };
-        for s in sels {
+        for s in i.formula.selectors() {
             let set = attacker.categories.entry(metric_name(s.metric)).or_default();
             set.extend(s.categories.iter().map(|c| (*c).to_owned()));
         }
