@@ -36,6 +36,9 @@ pub fn cube_reads(metrics: &[catalogue::Metric]) -> Vec<(hamroh_store::facts::Me
 /// Releases take turns: each is protected against the history the one before it recorded.
 static RELEASING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// How many times a release is protected again because another process recorded one meanwhile.
+const RELEASE_ATTEMPTS: usize = 5;
+
 /// Every requested indicator's table for a query, read from the store's indicator cube (kept in
 /// the same transaction as the records) and disclosure-controlled against every figure and every
 /// earlier release; the release is recorded in the store's release log, for `to`.
@@ -77,36 +80,43 @@ pub async fn tables_and_loss(
         records.extend(table::records(store.lost_facts(from, to_month, lost_cutoff).await?, query.by));
     }
     let scope = query.scope();
-    let _turn = RELEASING.lock().await;
-    let history = store.release_history(&release::universes(metrics.iter().copied(), &scope.years, query.by)).await?;
-    let release = table::release_for(indicators, &records, query, &history);
-    let tables: Vec<Table> = indicators.iter().map(|i| table::build_from(i, &records, query, &release)).collect();
-    let (mut figures, mut withheld) = (0, 0);
-    for cell in tables.iter().flat_map(|t| t.cells.iter().flatten()) {
-        figures += i64::from(cell.numerator.is_some()) + i64::from(cell.denominator.is_some());
-        withheld += i64::from(cell.suppressed);
-    }
+    let universes = release::universes(metrics.iter().copied(), &scope.years, query.by);
     let ids: Vec<&str> = indicators.iter().map(|i| i.id).collect();
-    let log = hamroh_store::releases::NewRelease {
-        user_id: to.user_id,
-        organisation_id: to.organisation_id,
-        channel: to.channel.clone(),
-        request: format!(
-            "indicators={} from={} to={} period={} by={}",
-            ids.join(","),
-            query.from,
-            query.to,
-            query.period.as_str(),
-            query.by.map_or("none", |b| b.as_str())
-        ),
-        breakdown: dim.to_owned(),
-        as_of: query.as_of,
-        k: query.k,
-        figures,
-        withheld,
-    };
-    store.record_release(&log, &release.published).await?;
-    Ok((tables, release.loss))
+    let _turn = RELEASING.lock().await;
+    // Another process (an export beside the server) may record a release between this one's
+    // reading the history and recording: then it is protected again against the newer history.
+    for _ in 0..RELEASE_ATTEMPTS {
+        let history = store.release_history(&universes).await?;
+        let release = table::release_for(indicators, &records, query, &history.published);
+        let tables: Vec<Table> = indicators.iter().map(|i| table::build_from(i, &records, query, &release)).collect();
+        let (mut figures, mut withheld) = (0, 0);
+        for cell in tables.iter().flat_map(|t| t.cells.iter().flatten()) {
+            figures += i64::from(cell.numerator.is_some()) + i64::from(cell.denominator.is_some());
+            withheld += i64::from(cell.suppressed);
+        }
+        let log = hamroh_store::releases::NewRelease {
+            user_id: to.user_id,
+            organisation_id: to.organisation_id,
+            channel: to.channel.clone(),
+            request: format!(
+                "indicators={} from={} to={} period={} by={}",
+                ids.join(","),
+                query.from,
+                query.to,
+                query.period.as_str(),
+                query.by.map_or("none", |b| b.as_str())
+            ),
+            breakdown: dim.to_owned(),
+            as_of: query.as_of,
+            k: query.k,
+            figures,
+            withheld,
+        };
+        if store.record_release(&log, &release.published, Some(history.generation)).await?.is_some() {
+            return Ok((tables, release.loss));
+        }
+    }
+    Err(hamroh_store::StoreError::Busy("other releases kept being recorded meanwhile; ask again".to_owned()))
 }
 pub mod export;
 pub mod microdata;

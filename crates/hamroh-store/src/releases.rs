@@ -47,6 +47,16 @@ pub struct ReleaseLine {
     pub release: NewRelease,
 }
 
+/// What earlier releases published, as one release read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    /// How many releases had been recorded when it was read: a release protected against this
+    /// history is recorded only if none has been since (see [`Store::record_release`]).
+    pub generation: i64,
+    /// The values each figure was published with, by universe.
+    pub published: BTreeMap<String, Published>,
+}
+
 #[derive(sqlx::FromRow)]
 struct HistoryRow {
     universe: String,
@@ -80,8 +90,11 @@ async fn read_history(tx: &mut Tx, universes: &[&String]) -> Result<BTreeMap<Str
 
 impl Store {
     /// The values the figures of these universes have been published with.
-    pub async fn release_history(&self, universes: &[String]) -> Result<BTreeMap<String, Published>> {
-        let mut out = BTreeMap::new();
+    pub async fn release_history(&self, universes: &[String]) -> Result<History> {
+        // The counter first: a release recorded while the rows are read makes it stale, never the
+        // rows newer than it says.
+        let generation: i64 = self.scalar(sql("SELECT generation FROM release_generation WHERE id = 1")).await?;
+        let mut published = BTreeMap::new();
         for chunk in universes.chunks(crate::sql::MAX_ROWS) {
             let text = format!(
                 "SELECT universe, published FROM release_history WHERE universe IN ({})",
@@ -91,18 +104,37 @@ impl Store {
                 self.fetch_all(sql(sqlx::AssertSqlSafe(text)).bind_all(chunk.iter().map(Value::from)).once()).await?;
             for row in rows {
                 let (u, p) = parse(row)?;
-                out.insert(u, p);
+                published.insert(u, p);
             }
         }
-        Ok(out)
+        Ok(History { generation, published })
     }
 
     /// Records a publication and adds the values it published to each universe's history, in one
-    /// transaction; returns the release's id.
-    pub async fn record_release(&self, release: &NewRelease, published: &BTreeMap<String, Published>) -> Result<Uuid> {
+    /// transaction; returns the release's id. With `protected_against` (the generation of the
+    /// [`History`] the release was protected against), records nothing and answers `None` if
+    /// another release was recorded since, in this process or another: the caller protects the
+    /// release again against the newer history.
+    pub async fn record_release(
+        &self,
+        release: &NewRelease,
+        published: &BTreeMap<String, Published>,
+        protected_against: Option<i64>,
+    ) -> Result<Option<Uuid>> {
         let id = Uuid::now_v7();
         let now = now_millis();
         let mut tx = self.begin_write().await?;
+        // Also the lock that makes releases take turns on PostgreSQL (SQLite has one writer).
+        let counted = tx
+            .execute(
+                sql("UPDATE release_generation SET generation = generation + 1 \
+                     WHERE id = 1 AND ($1 IS NULL OR generation = $1)")
+                .bind(protected_against),
+            )
+            .await?;
+        if counted == 0 {
+            return Ok(None); // the transaction rolls back as it is dropped
+        }
         let universes: Vec<&String> = published.keys().collect();
         let mut history = read_history(&mut tx, &universes).await?;
         for (universe, figures) in published {
@@ -141,7 +173,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(Some(id))
     }
 
     /// The latest publications, newest first.

@@ -1254,25 +1254,48 @@ async fn releases_are_logged_and_their_published_values_kept_together(db: &TestD
     };
     let analyst = uuid::Uuid::now_v7();
     db.store
-        .record_release(&release("dashboard", Some(analyst)), &figures(&[("Registered|2026|none", "*|y|total", 40)]))
+        .record_release(
+            &release("dashboard", Some(analyst)),
+            &figures(&[("Registered|2026|none", "*|y|total", 40)]),
+            None,
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .expect("recorded");
     // Two releases at once on other figures of the same universe: neither loses the other's values.
     let (api, csv) = (release("api", None), release("csv", None));
     let (year, january) =
         (figures(&[("Registered|2026|none", "*|y|total", 47)]), figures(&[("Registered|2026|none", "*|m1|total", 9)]));
-    let (a, b) = tokio::join!(db.store.record_release(&api, &year), db.store.record_release(&csv, &january));
-    a.unwrap();
-    b.unwrap();
+    let (a, b) =
+        tokio::join!(db.store.record_release(&api, &year, None), db.store.record_release(&csv, &january, None));
+    assert!(a.unwrap().is_some() && b.unwrap().is_some());
     let universes = ["Registered|2026|none".to_owned(), "Registered|2025|none".to_owned()];
     let history = db.store.release_history(&universes).await.unwrap();
-    assert_eq!(history.len(), 1, "a universe never released has no history");
-    let kept = &history["Registered|2026|none"];
+    assert_eq!(history.published.len(), 1, "a universe never released has no history");
+    let kept = &history.published["Registered|2026|none"];
     assert_eq!(kept["*|y|total"].iter().copied().collect::<Vec<_>>(), vec![40, 47]);
     assert_eq!(kept["*|m1|total"].iter().copied().collect::<Vec<_>>(), vec![9]);
+    assert_eq!(history.generation, 3, "three releases recorded");
+
+    // Two releases protected against the same history (two processes at once): one is recorded,
+    // the other is told to protect again, and records nothing.
+    let (one, two) =
+        (figures(&[("Registered|2026|none", "*|y|total", 52)]), figures(&[("Registered|2026|none", "*|y|total", 53)]));
+    let (a, b) = tokio::join!(
+        db.store.record_release(&api, &one, Some(history.generation)),
+        db.store.record_release(&csv, &two, Some(history.generation))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.is_some() != b.is_some(), "exactly one of them is recorded: {a:?} {b:?}");
+    let now = db.store.release_history(&universes).await.unwrap();
+    assert_eq!(now.generation, 4);
+    let year_values: Vec<i64> = now.published["Registered|2026|none"]["*|y|total"].iter().copied().collect();
+    assert_eq!(year_values.len(), 3, "the refused release left no value: {year_values:?}");
+    let again = if a.is_some() { &two } else { &one };
+    assert!(db.store.record_release(&csv, again, Some(now.generation)).await.unwrap().is_some());
 
     let log = db.store.releases(10).await.unwrap();
-    assert_eq!(log.len(), 3);
+    assert_eq!(log.len(), 5);
     let first = log.iter().find(|r| r.release.channel == "dashboard").unwrap();
     assert_eq!(
         (first.release.user_id, first.release.breakdown.as_str(), first.release.as_of, first.release.k),
