@@ -414,13 +414,15 @@ pub fn build_from(indicator: &'static Indicator, records: &[Record], q: &Query, 
             for r in 0..full.0 {
                 for c in 0..full.1 {
                     let n = g.counts[r][c];
-                    let enough = n >= q.k;
+                    // A median is shown only with its count of records, which is a count like any
+                    // other: so it is hidden too when that count grew by fewer than k since shown,
+                    // and one record added never moves a published median.
+                    let shown = n >= q.k && !hidden[r][c];
                     cells[r][c] = Cell {
-                        value: if enough { median(&mut values[r][c]) } else { None },
-                        // The number of records behind a median is a count like any other.
+                        value: if shown { median(&mut values[r][c]) } else { None },
                         numerator: (!hidden[r][c]).then_some(n),
                         denominator: None,
-                        suppressed: !enough,
+                        suppressed: !shown,
                     };
                 }
             }
@@ -499,8 +501,9 @@ mod tests {
                         prop_assert!(cell.numerator.is_none_or(|n| n >= k), "{}: count {:?} < {k}", indicator.id, cell.numerator);
                         prop_assert!(cell.denominator.is_none_or(|n| n >= k));
                         if let Formula::Median { .. } = indicator.formula {
-                            // A median is marked hidden exactly when it rests on fewer than k records.
-                            prop_assert_eq!(cell.value.is_some() || cell.suppressed, true);
+                            // A median is shown over k records or more, and only with its count.
+                            prop_assert_eq!(cell.value.is_some(), !cell.suppressed);
+                            prop_assert!(cell.value.is_none() || cell.numerator.is_some_and(|n| n >= k), "{}: {:?}", indicator.id, cell);
                         } else if cell.value.is_some() && !matches!(indicator.formula, Formula::Count { .. }) {
                             // A share or median is published only over at least k records.
                             let base = cell.denominator.or(cell.numerator);
@@ -621,5 +624,58 @@ mod tests {
         let strict = Query { k: 10, ..q };
         let hidden = build(crate::indicator("referral_completion").unwrap(), &records, &strict);
         assert_eq!((hidden.cells[0][0].value, hidden.cells[0][0].suppressed), (None, true));
+    }
+
+    #[test]
+    fn one_record_added_never_moves_a_published_median() {
+        let fact = |measure, n, days| Fact {
+            measure,
+            month: 202603,
+            district: "TJ-KT.kulob".into(),
+            sex: "male".into(),
+            birth_year: 1990,
+            destination: Some("RU".into()),
+            work_sector: None,
+            category: Some("ngo".into()),
+            value: days,
+            n,
+        };
+        // Every referral attended was sent, and three more were sent.
+        let sent_and = |spans: &[(i64, i64)]| {
+            let sent = spans.iter().map(|s| s.0).sum::<i64>() + 3;
+            let mut facts = vec![fact(Measure::ReferralSent, sent, None)];
+            facts.extend(spans.iter().map(|&(n, days)| fact(Measure::ReferralAttended, n, Some(days))));
+            records(facts, None)
+        };
+        let q = Query {
+            from: 202601,
+            to: 202603,
+            period: PeriodKind::Quarter,
+            by: None,
+            k: 5,
+            min_share_group: DEFAULT_MIN_SHARE_GROUP,
+            as_of: 202603,
+        };
+        let days = crate::indicator("days_to_attendance").unwrap();
+        let before = sent_and(&[(3, 2), (3, 9)]);
+        let first = release_for(&[days], &before, &q, &BTreeMap::new());
+        let shown = build_from(days, &before, &q, &first);
+        assert_eq!(
+            (shown.cells[0][0].value, shown.cells[0][0].numerator),
+            (Some(5.5), Some(6)),
+            "{:?} {:?}",
+            shown.rows,
+            shown.cells
+        );
+        // One more person attended after 30 days: the median would move to 9 and say so.
+        let after = sent_and(&[(3, 2), (3, 9), (1, 30)]);
+        let second = release_for(&[days], &after, &q, &first.published);
+        let t = build_from(days, &after, &q, &second);
+        let cell = &t.cells[0][0];
+        assert_eq!((cell.value, cell.numerator, cell.suppressed), (None, None, true), "{cell:?}");
+        // k more records later, it is shown again.
+        let later = sent_and(&[(3, 2), (3, 9), (5, 30)]);
+        let third = release_for(&[days], &later, &q, &first.published);
+        assert_eq!(build_from(days, &later, &q, &third).cells[0][0].value, Some(9.0));
     }
 }
