@@ -82,6 +82,14 @@ pub async fn tables_and_loss(
     let scope = query.scope();
     let universes = release::universes(metrics.iter().copied(), &scope.years, query.by);
     let ids: Vec<&str> = indicators.iter().map(|i| i.id).collect();
+    let request = format!(
+        "indicators={} from={} to={} period={} by={}",
+        ids.join(","),
+        query.from,
+        query.to,
+        query.period.as_str(),
+        query.by.map_or("none", |b| b.as_str())
+    );
     let _turn = RELEASING.lock().await;
     // Another process (an export beside the server) may record a release between this one's
     // reading the history and recording: then it is protected again against the newer history.
@@ -98,14 +106,7 @@ pub async fn tables_and_loss(
             user_id: to.user_id,
             organisation_id: to.organisation_id,
             channel: to.channel.clone(),
-            request: format!(
-                "indicators={} from={} to={} period={} by={}",
-                ids.join(","),
-                query.from,
-                query.to,
-                query.period.as_str(),
-                query.by.map_or("none", |b| b.as_str())
-            ),
+            request: request.clone(),
             breakdown: dim.to_owned(),
             as_of: query.as_of,
             k: query.k,

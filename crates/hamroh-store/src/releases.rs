@@ -72,10 +72,9 @@ fn parse(row: HistoryRow) -> Result<(String, Published)> {
 async fn read_history(tx: &mut Tx, universes: &[&String]) -> Result<BTreeMap<String, Published>> {
     let mut out = BTreeMap::new();
     for chunk in universes.chunks(crate::sql::MAX_ROWS) {
-        // Row locks make two releases of one universe take turns (SQLite has one writer).
-        let lock = if tx.concurrent() { " FOR UPDATE" } else { "" };
+        // No row locks: the release counter's row, updated first, makes releases take turns.
         let text = format!(
-            "SELECT universe, published FROM release_history WHERE universe IN ({}){lock}",
+            "SELECT universe, published FROM release_history WHERE universe IN ({})",
             tx.placeholders(chunk.len())
         );
         let rows: Vec<HistoryRow> =
