@@ -84,8 +84,12 @@ impl<'a> DemoPeople<'a> {
         // Ages 18 to 60, most in their twenties and thirties.
         let age = 18 + ((rng.random::<f64>() * rng.random::<f64>()).sqrt() * 42.0) as i32;
         let birth_year = BirthYear::new(this_year - age, this_year).expect("18 to 60");
-        // Returned within the last three years; registered some days after return.
-        let return_day = self.config.as_of - (rng.random_range(20..1_095_i64)).days();
+        // Returned within the last three years; registered some days after return. Return days
+        // are spread evenly over those years in the order persons are made (the earliest first,
+        // each drawn within its own share of the days): the set is as uniform as independent
+        // draws, and a chunk's records are dated, and so keyed, close together, which keeps a
+        // large load's inserts on a few pages of each index rather than all of them.
+        let return_day = self.config.as_of - returned_days_before(self.next, self.config.people, rng).days();
         let registered_ms = day_ms(&self.config, self.as_of_ms, return_day)
             + rng.random_range(3..60) * DAY_MS
             + rng.random_range(8..17) * 3_600_000;
@@ -582,6 +586,17 @@ fn clinic_for(directory: &DemoDirectory, region: &str) -> Uuid {
         // No demo clinic in that region: the one in Dushanbe registers the person.
         None => clinic_for(directory, "TJ-DU"),
     }
+}
+
+/// Days before the as-of day that person `n` of `people` returned: 20 to 1,094, the `n`th of
+/// `people` equal shares of that range from the oldest, and a uniform draw within the share.
+fn returned_days_before(n: u64, people: u64, rng: &mut Rng) -> i64 {
+    const NEWEST: u64 = 20;
+    const SPAN: u64 = 1_095 - NEWEST;
+    let people = people.max(1);
+    let from = SPAN * (people - 1 - n.min(people - 1)) / people;
+    let to = (SPAN * (people - n.min(people - 1)) / people).max(from + 1);
+    (NEWEST + rng.random_range(from..to)) as i64
 }
 
 /// The start of `day` (Dushanbe time), given the as-of day and its start in milliseconds.

@@ -13,6 +13,7 @@ mod accounts;
 mod audit;
 pub mod backup;
 mod bookkeeping;
+pub mod bulk;
 mod clinical;
 pub mod cube;
 mod directory;
@@ -42,7 +43,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
 pub use accounts::{ApiTokenInfo, LoginUser, SessionLimits, SessionUser, TokenPrincipal, UserSummary};
 pub use audit::{Actor, AuditEvent, AuditProblem, NewAuditEvent};
@@ -113,22 +114,7 @@ impl Store {
     /// From now on, concurrent [`Store::insert_batch`] calls through this handle (and its clones)
     /// share transactions: one commit, one fsync, for every batch waiting. Needs a Tokio runtime.
     pub fn with_group_commit(mut self) -> Self {
-        let backend = match &self.backend {
-            // The writer keeps a connection of its own: a connection's page cache is discarded
-            // whenever another connection has written since its last transaction, so a writer
-            // taking any connection of the pool would start each commit with a cold cache.
-            Backend::Sqlite(pool) => {
-                Backend::Sqlite(sqlite_pool_options(1).connect_lazy_with((*pool.connect_options()).clone()))
-            }
-            Backend::Postgres(pool) => Backend::Postgres(pool.clone()),
-        };
-        let writer = Self {
-            backend,
-            group: None,
-            claims: idempotency::Claims::default(),
-            codes: Default::default(),
-            bookkeeping: Default::default(),
-        };
+        let writer = self.own_writer();
         let shared = Self {
             backend: self.backend.clone(),
             group: None,
@@ -140,10 +126,51 @@ impl Store {
         self
     }
 
+    /// A handle that writes through a connection of its own (SQLite): a connection's page cache
+    /// is discarded whenever another connection has written since its last transaction, so a
+    /// writer taking any connection of the pool would start each commit with a cold cache.
+    fn own_writer(&self) -> Self {
+        let backend = match &self.backend {
+            Backend::Sqlite(pool) => {
+                Backend::Sqlite(sqlite_pool_options(1).connect_lazy_with((*pool.connect_options()).clone()))
+            }
+            Backend::Postgres(pool) => Backend::Postgres(pool.clone()),
+        };
+        Self {
+            backend,
+            group: None,
+            claims: idempotency::Claims::default(),
+            codes: Default::default(),
+            bookkeeping: Default::default(),
+        }
+    }
+
+    /// The writer of a bulk load: its own connection, as [`Store::own_writer`]; on SQLite with a
+    /// page cache that holds what a chunk changes (a smaller one spills pages to the log in the
+    /// middle of the transaction), the log synced at checkpoints rather than at each commit, and
+    /// checkpoints after 1 GB of log rather than 40 MB, so that a page that several chunks change
+    /// is copied back once. A crash can lose the last chunks; the load is unfinished then anyway,
+    /// and finishing syncs everything (`bulk::finish`).
+    pub(crate) fn bulk_writer(&self) -> Self {
+        let mut writer = self.own_writer();
+        if let Backend::Sqlite(pool) = &self.backend {
+            let options = (*pool.connect_options())
+                .clone()
+                .synchronous(SqliteSynchronous::Normal)
+                .pragma("cache_size", "-524288")
+                .pragma("wal_autocheckpoint", "262144")
+                // Building an index over millions of rows takes minutes, as expected.
+                .disable_statement_logging();
+            writer.backend = Backend::Sqlite(sqlite_pool_options(1).connect_lazy_with(options));
+        }
+        writer
+    }
+
     /// Opens and brings the schema up to date.
     pub async fn open(url: &DbUrl) -> Result<Self> {
         let store = Self::connect(url).await?;
         store.migrate().await?;
+        store.finish_interrupted_bulk_load().await?;
         store.fill_cube_if_empty().await?;
         Ok(store)
     }

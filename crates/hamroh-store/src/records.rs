@@ -117,7 +117,7 @@ pub struct ImportedSubmission {
     pub encounter_id: Option<Uuid>,
 }
 
-struct Import<'a> {
+pub(crate) struct Import<'a> {
     source: &'a str,
     submissions: &'a [ImportedSubmission],
     detail: String,
@@ -185,7 +185,13 @@ pub(crate) struct Part<'a> {
 /// transaction `tx`, with one audit event per record, the parts' own events and messages; the
 /// indicator cube's counts are added to `inc`, for the caller to write before the commit. Each
 /// table takes one statement for all the parts' rows of it.
-async fn write_in_tx(tx: &mut Tx, parts: &[Part<'_>], import: Option<&Import<'_>>, inc: &mut Increments) -> Result<()> {
+pub(crate) async fn write_in_tx(
+    tx: &mut Tx,
+    parts: &[Part<'_>],
+    import: Option<&Import<'_>>,
+    inc: &mut Increments,
+    derived: Derived,
+) -> Result<()> {
     let mut events: Vec<(&Actor, NewAuditEvent)> = Vec::new();
     for part in parts {
         events.extend(audit_events(part.batch).into_iter().map(|e| (part.actor, e)));
@@ -248,6 +254,29 @@ async fn write_in_tx(tx: &mut Tx, parts: &[Part<'_>], import: Option<&Import<'_>
         }
         tx.execute(statement).await?;
     }
+    if derived == Derived::Now {
+        answer_red_flags_and_refresh(tx, &batches).await?;
+    }
+    crate::cube::count_batch(tx, &batches, inc).await?;
+    let events: Vec<(&Actor, &NewAuditEvent)> = events.iter().map(|(actor, e)| (*actor, e)).collect();
+    crate::audit::append_each(tx, &events).await?;
+    let messages: Vec<&crate::outbox::OutboxMessage> = parts.iter().flat_map(|p| p.messages).collect();
+    crate::outbox::enqueue(tx, &messages).await?;
+    Ok(())
+}
+
+/// When a write brings the tables derived from the records (open red flags, first unanswered
+/// screenings) up to date: with its records, or once after a bulk load ([`crate::bulk`]), whose
+/// statements here would read through the indexes it sets aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Derived {
+    Now,
+    AfterLoad,
+}
+
+/// Closes the red flags that the batches' safety assessments answer, and recomputes the first
+/// unanswered screening of every person whose records may have raised or answered one.
+async fn answer_red_flags_and_refresh(tx: &mut Tx, batches: &[&Batch]) -> Result<()> {
     // An assessment (or a reason why none was possible) answers the person's red flags of that
     // kind raised up to its encounter; a decision alone answers none.
     let answered: Vec<(Uuid, Uuid, String)> = batches
@@ -278,13 +307,7 @@ async fn write_in_tx(tx: &mut Tx, parts: &[Part<'_>], import: Option<&Import<'_>
             screened.map(|s| s.person_id).chain(attended.map(|r| r.person_id)).chain(done.map(|f| f.person_id))
         })
         .collect();
-    crate::lost::refresh_unanswered(tx, &touched).await?;
-    crate::cube::count_batch(tx, &batches, inc).await?;
-    let events: Vec<(&Actor, &NewAuditEvent)> = events.iter().map(|(actor, e)| (*actor, e)).collect();
-    crate::audit::append_each(tx, &events).await?;
-    let messages: Vec<&crate::outbox::OutboxMessage> = parts.iter().flat_map(|p| p.messages).collect();
-    crate::outbox::enqueue(tx, &messages).await?;
-    Ok(())
+    crate::lost::refresh_unanswered(tx, &touched).await
 }
 
 /// Each encounter of the batches: its person, organisation, id and time, whether it asked about
@@ -807,7 +830,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         crate::idempotency::mark_request_written(&mut tx).await?;
         let mut inc = Increments::default();
-        write_in_tx(&mut tx, &parts, import.as_ref(), &mut inc).await?;
+        write_in_tx(&mut tx, &parts, import.as_ref(), &mut inc, Derived::Now).await?;
         crate::cube::flush(&mut tx, &inc).await?;
         tx.commit().await?;
         Ok(())
@@ -835,7 +858,7 @@ impl Store {
         }
         // The cube's counts of every batch are added up and written once.
         let mut inc = Increments::default();
-        write_in_tx(&mut tx, &parts, None, &mut inc).await?;
+        write_in_tx(&mut tx, &parts, None, &mut inc, Derived::Now).await?;
         crate::idempotency::mark_written(&mut tx, &keys).await?;
         crate::cube::flush(&mut tx, &inc).await?;
         tx.commit().await?;

@@ -58,6 +58,44 @@ impl TestDb {
         dbs
     }
 
+    /// Another fresh database on the same backend.
+    pub async fn another(&self) -> Self {
+        match self.url {
+            DbUrl::Sqlite(_) => Self::sqlite().await,
+            DbUrl::Postgres(_) => Self::postgres().await.expect("a PostgreSQL server, as for this database"),
+        }
+    }
+
+    /// Every index of the database with the statement that builds it, as the catalogue keeps them.
+    pub async fn indexes(&self) -> Vec<(String, String)> {
+        match &self.url {
+            DbUrl::Sqlite(path) => {
+                let pool =
+                    sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.expect("raw connection");
+                let rows = sqlx::query_as(
+                    "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY name",
+                )
+                .fetch_all(&pool)
+                .await
+                .expect("indexes");
+                pool.close().await;
+                rows
+            }
+            DbUrl::Postgres(url) => {
+                let pool = sqlx::PgPool::connect(url).await.expect("raw connection");
+                let rows = sqlx::query_as(
+                    "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+                     ORDER BY indexname",
+                )
+                .fetch_all(&pool)
+                .await
+                .expect("indexes");
+                pool.close().await;
+                rows
+            }
+        }
+    }
+
     /// Runs raw SQL on a separate connection, as someone with direct access to the database would.
     pub async fn tamper(&self, sql: &str) -> u64 {
         raw_execute(&self.url, sql).await

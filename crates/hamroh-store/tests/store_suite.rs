@@ -1304,7 +1304,84 @@ async fn releases_are_logged_and_their_published_values_kept_together(db: &TestD
     assert!(log.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
 }
 
+/// What the write path derives from the records of `persons`: each one's waiting red flags and
+/// encounters that did not ask about self-harm, whom the lost-to-follow-up list shows since when,
+/// and the whole cube.
+async fn derived(store: &Store, persons: &[uuid::Uuid]) -> Vec<String> {
+    let mut out = Vec::new();
+    for &p in persons {
+        for flag in store.waiting_flags_of(p).await.unwrap() {
+            out.push(format!("waiting {p} {flag:?}"));
+        }
+        for unasked in store.self_harm_unasked_of(p).await.unwrap() {
+            out.push(format!("unasked {p} {unasked:?}"));
+        }
+    }
+    for lost in store.lost_to_follow_up(None, i64::MAX, 100_000).await.unwrap().rows {
+        out.push(format!("lost {} {} {}", lost.person_id, lost.organisation_id, lost.since));
+    }
+    out.extend(whole_cube(store).await);
+    out
+}
+
+/// Writes the demo directory and `people` persons (seed 4) to `store` record by record, or
+/// through a bulk load left unfinished; returns the persons' ids.
+async fn load_people(store: &Store, people: u64, bulk: Option<&hamroh_store::bulk::BulkLoad>) -> Vec<uuid::Uuid> {
+    let actor = Actor::system("test");
+    let dir = directory();
+    store.insert_batch(&actor, &dir.batch("$argon2id$not-a-real-hash")).await.unwrap();
+    let mut gen_people = DemoPeople::new(DemoConfig { people, seed: 4, as_of: AS_OF }, &dir);
+    let mut ids = Vec::new();
+    while let Some(chunk) = gen_people.next_chunk(70) {
+        ids.extend(chunk.persons.iter().map(|p| p.person.id));
+        match bulk {
+            Some(load) => load.insert(&actor, &chunk).await.unwrap(),
+            None => store.insert_batch(&actor, &chunk).await.unwrap(),
+        }
+    }
+    ids
+}
+
+async fn a_bulk_load_leaves_the_database_that_writing_record_by_record_leaves(db: &TestDb) {
+    let by_record = db.another().await;
+    let ids = load_people(&by_record.store, 500, None).await;
+    let expected = derived(&by_record.store, &ids).await;
+    assert!(expected.iter().any(|d| d.starts_with("waiting")), "some red flags wait: {expected:?}");
+    assert!(expected.iter().any(|d| d.starts_with("lost")), "some persons are lost to follow-up");
+    let answered = demo_batch(500, 4).safety_assessments.len();
+    assert!(answered > 0, "some red flags were answered, so their closing is checked");
+
+    let indexes = db.indexes().await;
+    let load = db.store.begin_bulk_load().await.unwrap();
+    assert!(db.indexes().await.len() < indexes.len(), "secondary indexes are set aside while loading");
+    assert_eq!(load_people(&db.store, 500, Some(&load)).await, ids);
+    load.finish().await.unwrap();
+    assert_eq!(db.indexes().await, indexes, "every index is back, as it was defined");
+    assert_eq!(derived(&db.store, &ids).await, expected);
+    assert!(db.store.verify_audit().await.unwrap().is_ok(), "one audit chain, unbroken");
+    assert_eq!(db.store.counts().await.unwrap(), by_record.store.counts().await.unwrap());
+    by_record.cleanup().await;
+}
+
+async fn a_bulk_load_cut_short_is_finished_when_the_store_next_opens(db: &TestDb) {
+    let by_record = db.another().await;
+    let ids = load_people(&by_record.store, 150, None).await;
+    let expected = derived(&by_record.store, &ids).await;
+
+    let indexes = db.indexes().await;
+    let load = db.store.begin_bulk_load().await.unwrap();
+    load_people(&db.store, 150, Some(&load)).await;
+    drop(load);
+    let reopened = Store::open(&db.url).await.unwrap();
+    assert_eq!(db.indexes().await, indexes);
+    assert_eq!(derived(&reopened, &ids).await, expected);
+    reopened.close().await;
+    by_record.cleanup().await;
+}
+
 hamroh_store::on_both_backends!(
+    a_bulk_load_leaves_the_database_that_writing_record_by_record_leaves,
+    a_bulk_load_cut_short_is_finished_when_the_store_next_opens,
     releases_are_logged_and_their_published_values_kept_together,
     red_flags_wait_on_the_worklist_until_they_are_assessed,
     lost_to_follow_up_is_a_positive_screen_that_nothing_answered_since,

@@ -132,7 +132,9 @@ pub enum Command {
         #[command(flatten)]
         db: DbArg,
     },
-    /// Fill an empty database with a deterministic synthetic data set (no record is a real person)
+    /// Fill an empty database with a deterministic synthetic data set (no record is a real person).
+    /// Indexes are built once after the records: run no server on the database while it loads; a
+    /// load cut short is finished the next time the database is opened.
     Demo {
         #[command(flatten)]
         db: DbArg,

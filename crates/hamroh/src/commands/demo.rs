@@ -23,9 +23,7 @@ pub async fn run(db: &str, people: u64, seed: u64, as_of: Option<&str>, force: b
         }
         None => today(),
     };
-    // The group writer keeps one connection, and with it a warm page cache, for every chunk; a
-    // chunk written on any pooled connection starts with a cold one (see `Store::with_group_commit`).
-    let store = open(db).await?.with_group_commit();
+    let store = open(db).await?;
     if store.has_persons().await? && !force {
         return Err(Failure::usage(
             "the database already holds people; refusing to add demo data to it (use --force to add anyway)",
@@ -62,6 +60,8 @@ pub async fn load(store: &Store, config: DemoConfig, progress: bool) -> Result<D
     );
     bar.set_message("demo");
     let mut people = DemoPeople::new(config, &dir);
+    // Each chunk holds every record of its people, as a bulk load needs.
+    let bulk = store.begin_bulk_load().await.context("setting the indexes aside for the load")?;
     // The next chunk is generated while the last one is written: one core each.
     let mut writing: Option<(u64, tokio::task::JoinHandle<hamroh_store::Result<()>>)> = None;
     loop {
@@ -81,10 +81,12 @@ pub async fn load(store: &Store, config: DemoConfig, progress: bool) -> Result<D
             bar.inc(n);
         }
         let Some(batch) = next else { break };
-        let (store, actor) = (store.clone(), actor.clone());
-        writing =
-            Some((batch.persons.len() as u64, tokio::spawn(async move { store.insert_batch(&actor, &batch).await })));
+        let (bulk, actor) = (bulk.clone(), actor.clone());
+        writing = Some((batch.persons.len() as u64, tokio::spawn(async move { bulk.insert(&actor, &batch).await })));
     }
+    bar.set_message("building indexes and worklists");
+    bar.enable_steady_tick(std::time::Duration::from_millis(500));
+    bulk.finish().await.context("building the indexes and worklists after the load")?;
     bar.finish_and_clear();
     tracing::info!(people = config.people, seed = config.seed, as_of = %config.as_of, "demo data loaded");
     Ok(dir)
