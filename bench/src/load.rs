@@ -53,6 +53,11 @@ pub struct Args {
     /// Seconds of each segment when comparing A and B
     #[arg(long, default_value_t = 10)]
     segment: u64,
+    /// How many of the clinic's persons to read and write, found by searching every demo given
+    /// name with every birth year (50 at most each): a clinic's reads and writes fall on many
+    /// people, and a pool too small grows histories no clinic has
+    #[arg(long, default_value_t = 20_000)]
+    pool: usize,
 }
 
 /// One server under load: where it is, who asks, what it is asked about.
@@ -114,7 +119,7 @@ impl Kind {
 }
 
 /// How many persons' records are read to find whom referrals may be sent for.
-const PROBED: usize = 600;
+const PROBED: usize = 2_000;
 
 /// (person, service) pairs a referral may be sent for: the service covers the person's district
 /// and the person consented to sharing with its sector.
@@ -149,10 +154,10 @@ async fn referable(
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
-    let mut targets = vec![prepare(&client, "A", &args.url, &args.token, args.server_pid).await?];
+    let mut targets = vec![prepare(&client, "A", &args.url, &args.token, args.server_pid, args.pool).await?];
     if let Some(b) = &args.b_url {
         let token = args.b_token.as_deref().unwrap_or(&args.token);
-        targets.push(prepare(&client, "B", b, token, args.b_server_pid).await?);
+        targets.push(prepare(&client, "B", b, token, args.b_server_pid, args.pool).await?);
     }
     // Every run draws the same sequence of requests, so the keys carry the run's start: a key
     // seen before would replay the stored answer (or refuse a different request) and write nothing.
@@ -195,16 +200,23 @@ async fn prepare(
     url: &str,
     token: &str,
     pid: Option<u32>,
+    pool: usize,
 ) -> anyhow::Result<Target> {
     let auth = format!("Bearer {token}");
-    // The people the clinician can see: the targets of reads and writes. Fifty per birth year, so
-    // that the writes of many runs spread over thousands of records instead of piling up on a
-    // few (a record with thousands of screenings is no clinic's reality and slows every read).
+    // The people the clinician can see: the targets of reads and writes, a name and a birth year
+    // at a time (a search shows 50 at most), until the pool is full.
+    let names = hamroh_demo::MALE_GIVEN_NAMES.iter().chain(hamroh_demo::FEMALE_GIVEN_NAMES);
+    let queries: Vec<String> = (1955..=2008).flat_map(|y| names.clone().map(move |n| format!("{n} {y}"))).collect();
     let mut people: Vec<String> = Vec::new();
-    for q in (1955..=2008).map(|y| y.to_string()) {
+    // Taken in a stride through the list (7919 is a prime that divides no count of queries here),
+    // so that a small pool still spans every birth year and name.
+    for q in (0..queries.len()).map(|k| &queries[k * 7919 % queries.len()]) {
+        if people.len() >= pool {
+            break;
+        }
         let found: serde_json::Value = client
             .get(format!("{url}/api/v1/persons"))
-            .query(&[("q", q.as_str()), ("limit", "100")])
+            .query(&[("q", q.as_str())])
             .header("Authorization", &auth)
             .send()
             .await?

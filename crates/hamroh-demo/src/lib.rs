@@ -11,4 +11,4 @@ mod people;
 mod pick;
 
 pub use directory::{DemoDirectory, DemoLogin, directory};
-pub use people::{DemoConfig, DemoPeople};
+pub use people::{DemoConfig, DemoPeople, FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES};

@@ -613,53 +613,57 @@ fn date_of(ms: Millis) -> Date {
         .date()
 }
 
+/// Men's given names the demo draws from (Tajik Cyrillic).
+pub const MALE_GIVEN_NAMES: &[&str] = &[
+    "Алишер",
+    "Фирӯз",
+    "Ҷамшед",
+    "Баҳодур",
+    "Далер",
+    "Умед",
+    "Фаррух",
+    "Шаҳбоз",
+    "Исмоил",
+    "Сӯҳроб",
+    "Манучеҳр",
+    "Раҳмон",
+    "Зафар",
+    "Нозим",
+    "Хуршед",
+    "Комрон",
+];
+/// Women's given names the demo draws from.
+pub const FEMALE_GIVEN_NAMES: &[&str] =
+    &["Малика", "Зарина", "Нигора", "Мадина", "Гулноза", "Шаҳло", "Дилафрӯз", "Парвина", "Мавҷуда", "Нилуфар"];
+/// Surnames the demo draws from (men's forms).
+const FAMILY: &[&str] = &[
+    "Раҳимов",
+    "Каримов",
+    "Саидов",
+    "Назаров",
+    "Юсуфов",
+    "Шарипов",
+    "Ҳасанов",
+    "Давлатов",
+    "Қодиров",
+    "Сафаров",
+    "Ҷӯраев",
+    "Мирзоев",
+    "Раҳимзода",
+    "Каримзода",
+    "Султонзода",
+    "Холов",
+];
+
 /// A random combination of common Tajik given names and surnames, in Tajik Cyrillic.
 fn name(rng: &mut Rng, sex: Sex) -> (String, String) {
-    const MALE: &[&str] = &[
-        "Алишер",
-        "Фирӯз",
-        "Ҷамшед",
-        "Баҳодур",
-        "Далер",
-        "Умед",
-        "Фаррух",
-        "Шаҳбоз",
-        "Исмоил",
-        "Сӯҳроб",
-        "Манучеҳр",
-        "Раҳмон",
-        "Зафар",
-        "Нозим",
-        "Хуршед",
-        "Комрон",
-    ];
-    const FEMALE: &[&str] =
-        &["Малика", "Зарина", "Нигора", "Мадина", "Гулноза", "Шаҳло", "Дилафрӯз", "Парвина", "Мавҷуда", "Нилуфар"];
-    const FAMILY: &[&str] = &[
-        "Раҳимов",
-        "Каримов",
-        "Саидов",
-        "Назаров",
-        "Юсуфов",
-        "Шарипов",
-        "Ҳасанов",
-        "Давлатов",
-        "Қодиров",
-        "Сафаров",
-        "Ҷӯраев",
-        "Мирзоев",
-        "Раҳимзода",
-        "Каримзода",
-        "Султонзода",
-        "Холов",
-    ];
     let family = (*one(rng, FAMILY)).to_owned();
     match sex {
-        Sex::Male => ((*one(rng, MALE)).to_owned(), family),
+        Sex::Male => ((*one(rng, MALE_GIVEN_NAMES)).to_owned(), family),
         Sex::Female => {
             // Surnames in -ов/-ев take -а for women; -зода does not change.
             let family = if family.ends_with("ов") || family.ends_with("ев") { family + "а" } else { family };
-            ((*one(rng, FEMALE)).to_owned(), family)
+            ((*one(rng, FEMALE_GIVEN_NAMES)).to_owned(), family)
         }
     }
 }

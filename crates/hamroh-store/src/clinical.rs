@@ -141,7 +141,12 @@ impl Store {
                     }
                 }
                 if let Some(y) = birth_year {
-                    clauses.push(format!("p.birth_year BETWEEN ${} - 1 AND ${} + 1", texts.len() + 2, texts.len() + 2));
+                    // `+` keeps the birth year's index out of the plan: the name's index, read in
+                    // name order until the page is full, is the selective one. A planner without
+                    // statistics took three birth years of a clinic instead (42,000 persons at two
+                    // million, 1.3 s, against 10 ms).
+                    let a = texts.len() + 2;
+                    clauses.push(format!("+p.birth_year BETWEEN ${a} - 1 AND ${a} + 1"));
                     year = Some(i64::from(*y));
                 }
                 cond = clauses.join(" AND ");
