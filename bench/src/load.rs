@@ -56,8 +56,8 @@ pub struct Args {
     /// How many of the clinic's persons to read and write, found by searching every demo given
     /// name with every birth year (50 at most each): a clinic's reads and writes fall on many
     /// people, and a pool too small grows histories no clinic has
-    #[arg(long, default_value_t = 20_000)]
-    pool: usize,
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pool: u64,
 }
 
 /// One server under load: where it is, who asks, what it is asked about.
@@ -200,7 +200,7 @@ async fn prepare(
     url: &str,
     token: &str,
     pid: Option<u32>,
-    pool: usize,
+    pool: u64,
 ) -> anyhow::Result<Target> {
     let auth = format!("Bearer {token}");
     // The people the clinician can see: the targets of reads and writes, a name and a birth year
@@ -211,7 +211,7 @@ async fn prepare(
     // Taken in a stride through the list (7919 is a prime that divides no count of queries here),
     // so that a small pool still spans every birth year and name.
     for q in (0..queries.len()).map(|k| &queries[k * 7919 % queries.len()]) {
-        if people.len() >= pool {
+        if people.len() as u64 >= pool {
             break;
         }
         let found: serde_json::Value = client
