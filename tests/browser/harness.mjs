@@ -1,6 +1,6 @@
 // Starting Hamroh with demo data, and Debian's Chromium, for the browser tests.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +36,12 @@ export async function startHamroh({ people = 80 } = {}) {
     url,
     db: `sqlite://${join(dir, 'hamroh.db')}`,
     bin,
+    // The database goes with the server: a test run leaves nothing behind in the temporary folder.
     stop: () => new Promise((resolve) => {
-      child.on('exit', resolve);
+      child.on('exit', () => {
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      });
       child.kill('SIGTERM');
     }),
   };

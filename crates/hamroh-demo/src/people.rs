@@ -19,7 +19,7 @@ use rand::{RngExt, SeedableRng};
 use uuid::Uuid;
 
 use crate::directory::DemoDirectory;
-use crate::pick::{Rng, one, spread, uuid_at, weighted};
+use crate::pick::{Mint, Rng, one, spread, weighted};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -40,11 +40,13 @@ pub struct DemoPeople<'a> {
     /// Referrals made so far: the number each referral's code is spread from.
     referrals_made: u64,
     as_of_ms: Millis,
+    ids: Mint,
 }
 
 impl DemoConfig {
-    /// The start of the as-of day in Dushanbe, in milliseconds: the time every demo id is derived
-    /// from, so that the data set does not depend on when it was generated.
+    /// The start of the as-of day in Dushanbe, in milliseconds: the time every demo id is minted
+    /// from (the data set is loaded on its as-of day), so that it does not depend on when it was
+    /// generated.
     pub fn as_of_ms(&self) -> Millis {
         self.as_of
             .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5)))
@@ -56,7 +58,8 @@ impl DemoConfig {
 impl<'a> DemoPeople<'a> {
     pub fn new(config: DemoConfig, directory: &'a DemoDirectory) -> Self {
         let as_of_ms = config.as_of_ms();
-        Self { config, directory, rng: Rng::seed_from_u64(config.seed), next: 0, referrals_made: 0, as_of_ms }
+        let rng = Rng::seed_from_u64(config.seed);
+        Self { config, directory, rng, next: 0, referrals_made: 0, as_of_ms, ids: Mint::new(as_of_ms) }
     }
 
     /// The next `chunk` persons, or `None` when all have been generated.
@@ -74,6 +77,7 @@ impl<'a> DemoPeople<'a> {
     }
 
     fn person(&mut self, batch: &mut Batch) {
+        self.ids.person(self.next);
         let rng = &mut self.rng;
         let region = *weighted(rng, &[("TJ-KT", 38), ("TJ-SU", 29), ("TJ-RA", 19), ("TJ-DU", 9), ("TJ-GB", 5)]);
         let districts: Vec<&District> = geo::districts_of(region).collect();
@@ -94,7 +98,7 @@ impl<'a> DemoPeople<'a> {
             + rng.random_range(3..60) * DAY_MS
             + rng.random_range(8..17) * 3_600_000;
         let registered_ms = registered_ms.min(self.as_of_ms - DAY_MS);
-        let id = uuid_at(rng, registered_ms);
+        let id = self.ids.next(rng);
         let (given, family) = name(rng, sex);
         let named = rng.random_bool(0.7);
         let person = Person {
@@ -113,7 +117,7 @@ impl<'a> DemoPeople<'a> {
             created_at: registered_ms,
             created_by: None,
         };
-        let episodes = self.episodes(id, this_year - age, return_day, registered_ms);
+        let episodes = self.episodes(id, this_year - age, return_day);
         let circumstances = hamroh_domain::pathway::Circumstances {
             work_injury: episodes.iter().any(|e| e.injury.is_some()),
             returned_after: episodes.iter().filter_map(|e| e.return_reason).collect(),
@@ -123,7 +127,7 @@ impl<'a> DemoPeople<'a> {
         self.screen_over_time(batch, id, clinic, sex, district, &circumstances, registered_ms);
     }
 
-    fn episodes(&mut self, person: Uuid, birth_year: i32, return_day: Date, at: Millis) -> Vec<MigrationEpisode> {
+    fn episodes(&mut self, person: Uuid, birth_year: i32, return_day: Date) -> Vec<MigrationEpisode> {
         let rng = &mut self.rng;
         let count = *weighted(rng, &[(1, 55), (2, 30), (3, 15)]);
         let mut year_to = return_day.year() as i32;
@@ -211,7 +215,7 @@ impl<'a> DemoPeople<'a> {
                 )
             };
             out.push(MigrationEpisode {
-                id: uuid_at(rng, at),
+                id: self.ids.next(rng),
                 person_id: person,
                 destination_country: country.to_owned(),
                 destination_region: destination_region.map(str::to_owned),
@@ -253,7 +257,7 @@ impl<'a> DemoPeople<'a> {
         scopes
             .into_iter()
             .map(|scope| ConsentRecord {
-                id: uuid_at(rng, at),
+                id: self.ids.next(rng),
                 person_id: person,
                 scope,
                 given: true,
@@ -284,7 +288,7 @@ impl<'a> DemoPeople<'a> {
                 break;
             }
             let lang = *weighted(&mut self.rng, &[(Lang::Tg, 75), (Lang::Ru, 23), (Lang::En, 2)]);
-            let visit_id = uuid_at(&mut self.rng, at);
+            let visit_id = self.ids.next(&mut self.rng);
             let v = Visit { person, clinic, at, lang, sex, id: visit_id };
             let mut encounter = Vec::new();
             encounter.push(self.screening(&v, "phq9", distress));
@@ -336,7 +340,7 @@ impl<'a> DemoPeople<'a> {
             if at < self.as_of_ms - 3 * DAY_MS {
                 let pathway = hamroh_domain::pathway::suggest(&encounter, circumstances, Lang::En);
                 batch.decisions.push(Decision {
-                    id: uuid_at(&mut self.rng, at),
+                    id: self.ids.next(&mut self.rng),
                     encounter_id: visit_id,
                     person_id: person,
                     organisation_id: clinic,
@@ -408,7 +412,7 @@ impl<'a> DemoPeople<'a> {
             .expect("generated answers are in range")
             .into_outcome();
         Screening {
-            id: uuid_at(&mut self.rng, at),
+            id: self.ids.next(&mut self.rng),
             encounter_id,
             person_id: person,
             organisation_id: clinic,
@@ -442,7 +446,7 @@ impl<'a> DemoPeople<'a> {
         let due_date = date_of(due_ms);
         let done = due_ms < self.as_of_ms && self.rng.random_bool(0.7);
         batch.follow_ups.push(FollowUp {
-            id: uuid_at(&mut self.rng, at),
+            id: self.ids.next(&mut self.rng),
             person_id: person,
             organisation_id: clinic,
             referral_id: None,
@@ -546,7 +550,7 @@ impl<'a> DemoPeople<'a> {
                 step(rng, ReferralStatus::Declined, respond_days + 3, Some(b));
             }
         }
-        let id = uuid_at(rng, at);
+        let id = self.ids.next(rng);
         self.referrals_made += 1;
         batch.referrals.push(Referral {
             id,
@@ -694,6 +698,18 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.persons.len(), 200);
         assert_ne!(generate(200, 43).persons[0].person.id, a.persons[0].person.id);
+    }
+
+    #[test]
+    fn ids_follow_the_order_records_are_made_in() {
+        // Each table's ids ascend in load order, so a large load appends to every id index.
+        let b = generate(300, 5);
+        let ascending = |ids: Vec<Uuid>| ids.windows(2).all(|w| w[0] < w[1]);
+        assert!(ascending(b.persons.iter().map(|p| p.person.id).collect()));
+        assert!(ascending(b.persons.iter().flat_map(|p| &p.episodes).map(|e| e.id).collect()));
+        assert!(ascending(b.screenings.iter().map(|s| s.id).collect()));
+        assert!(ascending(b.referrals.iter().map(|r| r.id).collect()));
+        assert!(b.screenings.iter().all(|s| s.id.get_version_num() == 7));
     }
 
     #[test]
