@@ -60,6 +60,7 @@ pub async fn load(store: &Store, config: DemoConfig, progress: bool) -> Result<D
     );
     bar.set_message("demo");
     let mut people = DemoPeople::new(config, &dir);
+    let started = std::time::Instant::now();
     // Each chunk holds every record of its people, as a bulk load needs.
     let bulk = store.begin_bulk_load().await.context("setting the indexes aside for the load")?;
     // The next chunk is generated while the last one is written: one core each.
@@ -84,11 +85,20 @@ pub async fn load(store: &Store, config: DemoConfig, progress: bool) -> Result<D
         let (bulk, actor) = (bulk.clone(), actor.clone());
         writing = Some((batch.persons.len() as u64, tokio::spawn(async move { bulk.insert(&actor, &batch).await })));
     }
+    let rows = started.elapsed();
     bar.set_message("building indexes and worklists");
     bar.enable_steady_tick(std::time::Duration::from_millis(500));
     bulk.finish().await.context("building the indexes and worklists after the load")?;
     bar.finish_and_clear();
-    tracing::info!(people = config.people, seed = config.seed, as_of = %config.as_of, "demo data loaded");
+    let (rows_s, indexes_s) = (rows.as_secs_f64(), (started.elapsed() - rows).as_secs_f64());
+    tracing::info!(
+        people = config.people,
+        seed = config.seed,
+        as_of = %config.as_of,
+        rows_s,
+        indexes_s,
+        "demo data loaded"
+    );
     Ok(dir)
 }
 
