@@ -137,9 +137,8 @@ async fn finish(store: &Store) -> Result<()> {
 async fn derive_from_records(tx: &mut Tx) -> Result<()> {
     // A safety assessment answers its person's red flags of its kind raised up to its encounter.
     tx.execute(sql("DELETE FROM open_red_flags WHERE screening_id IN (SELECT o.screening_id FROM open_red_flags o \
-         JOIN screenings s ON s.id = o.screening_id \
          JOIN safety_assessments a ON a.person_id = o.person_id \
-         WHERE (',' || s.flags || ',') LIKE '%,' || a.flag || ',%' \
+         WHERE (',' || o.flags || ',') LIKE '%,' || a.flag || ',%' \
          AND o.encounter_at <= (SELECT MAX(e.encounter_at) FROM screenings e WHERE e.encounter_id = a.encounter_id))"))
         .await?;
     tx.execute(sql("DELETE FROM unanswered")).await?;

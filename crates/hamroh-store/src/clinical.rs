@@ -358,8 +358,8 @@ impl Store {
     pub async fn waiting_flags_of(&self, person_id: Uuid) -> Result<Vec<(Uuid, String, bool, bool)>> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT f.encounter_id, s.flags, f.contact_today, f.escalated_at IS NOT NULL FROM open_red_flags f \
-                 JOIN screenings s ON s.id = f.screening_id WHERE f.person_id = $1 ORDER BY f.encounter_at, f.encounter_id",
+                "SELECT f.encounter_id, f.flags, f.contact_today, f.escalated_at IS NOT NULL FROM open_red_flags f \
+                 WHERE f.person_id = $1 ORDER BY f.encounter_at, f.encounter_id",
             )
             .bind(person_id)
             .fetch_all(pool)
@@ -418,9 +418,9 @@ impl Store {
              GROUP BY person_id ORDER BY first_at, person_id LIMIT {limit}"
         );
         let sql = format!(
-            "SELECT p.person_id, p.first_at, f.encounter_id, f.encounter_at, s.flags, f.contact_today, \
+            "SELECT p.person_id, p.first_at, f.encounter_id, f.encounter_at, f.flags, f.contact_today, \
              f.escalated_at IS NOT NULL, o.id, o.name FROM ({first}) p \
-             JOIN open_red_flags f ON f.person_id = p.person_id JOIN screenings s ON s.id = f.screening_id \
+             JOIN open_red_flags f ON f.person_id = p.person_id \
              JOIN organisations o ON o.id = f.organisation_id \
              ORDER BY p.first_at, p.person_id, f.encounter_at, f.encounter_id"
         );

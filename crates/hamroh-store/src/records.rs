@@ -287,8 +287,8 @@ async fn answer_red_flags_and_refresh(tx: &mut Tx, batches: &[&Batch]) -> Result
     for (person_id, encounter_id, flag) in answered {
         tx.execute(
             sql("DELETE FROM open_red_flags WHERE person_id = $1 AND encounter_at <= \
-                 (SELECT MAX(encounter_at) FROM screenings WHERE encounter_id = $2) AND screening_id IN \
-                 (SELECT id FROM screenings WHERE person_id = $1 AND (',' || flags || ',') LIKE $3)")
+                 (SELECT MAX(encounter_at) FROM screenings WHERE encounter_id = $2) \
+                 AND (',' || flags || ',') LIKE $3")
             .bind(person_id)
             .bind(encounter_id)
             .bind(flag),
@@ -499,14 +499,15 @@ fn table_rows<'a>(
     // A red flag waits for a decision on its encounter: the worklist reads these rows.
     table(
         "INSERT INTO open_red_flags (screening_id, organisation_id, encounter_id, encounter_at, person_id, \
-         contact_today) ",
+         contact_today, flags) ",
         batches
             .iter()
             .flat_map(|b| b.screenings.iter().map(move |s| (b, s)))
             .filter(|(_, s)| !s.outcome.flags.is_empty())
             .map(|(b, s)| {
                 let remote = b.remote_encounters.contains(&s.encounter_id);
-                values![s.id, s.organisation_id, s.encounter_id, s.encounter_at, s.person_id, remote]
+                let flags = s.outcome.flags.join(",");
+                values![s.id, s.organisation_id, s.encounter_id, s.encounter_at, s.person_id, remote, flags]
             })
             .collect(),
     );
