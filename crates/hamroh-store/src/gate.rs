@@ -143,6 +143,12 @@ impl Store {
     }
 }
 
+/// Leave to write a person's record, given by [`Gate::person_to_write`] and only there.
+#[derive(Debug)]
+pub struct WriteGrant {
+    person_id: Uuid,
+}
+
 /// Persons per query of [`Store::person_facts_many`]: the list of ids is bound, one value each.
 const FACT_CHUNK: usize = 500;
 
@@ -432,19 +438,30 @@ impl Gate<'_> {
         }
     }
 
-    /// Stores one encounter's screenings (computed by the engine) for a person. `in_person` is
-    /// false for an encounter captured without a face-to-face visit (the API, an import): its red
-    /// flags ask to contact the person today. A red flag tells the organisation's contacts through
-    /// the outbox, in the same transaction.
+    /// A person's record, read to record an encounter for them: the read audited, and leave to
+    /// write `what` decided on the same facts, so that a request makes one access check, not
+    /// two. A refusal to write is recorded and answered `NotFound` before the request's values
+    /// are looked at.
+    pub async fn person_to_write(&self, person_id: Uuid, what: &'static str) -> Result<(Person, WriteGrant)> {
+        let (person, access, facts) = self.read_checked(person_id, "person").await?;
+        self.judge(person_id, facts, true, what).await?;
+        self.record_read(person_id, "person", access).await?;
+        Ok((person, WriteGrant { person_id }))
+    }
+
+    /// Stores one encounter's screenings (computed by the engine) for the person `grant` lets
+    /// this principal write. `in_person` is false for an encounter captured without a
+    /// face-to-face visit (the API, an import): its red flags ask to contact the person today. A
+    /// red flag tells the organisation's contacts through the outbox, in the same transaction.
     pub async fn record_encounter(
         &self,
-        person_id: Uuid,
+        grant: &WriteGrant,
         screenings: &[Screening],
         in_person: bool,
         self_harm_not_asked: Option<hamroh_domain::safety::NotAsked>,
         notifier: &dyn crate::outbox::Notifier,
     ) -> Result<()> {
-        self.check(person_id, true, "screening").await?;
+        let person_id = grant.person_id;
         let (batch, messages) =
             self.encounter_batch(person_id, screenings, in_person, self_harm_not_asked, notifier).await?;
         self.store.insert_batch_with_outbox(&self.actor, &batch, &messages).await

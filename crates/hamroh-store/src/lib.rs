@@ -50,7 +50,7 @@ pub use audit::{Actor, AuditEvent, AuditProblem, NewAuditEvent};
 pub use clinical::{PersonSummary, ReferralLine, UrgentItem};
 pub use cube::Totals;
 pub use error::{Result, StoreError};
-pub use gate::{EncounterRecord, Gate, PersonPageRecord, ReferralRequest};
+pub use gate::{EncounterRecord, Gate, PersonPageRecord, ReferralRequest, WriteGrant};
 pub use lost::{LostCase, LostCount};
 pub use outbox::{
     Alert, AlertKind, Contact, Delivery, FileGateway, Gateway, LogGateway, NoticeKind, Notifier, OutboxMessage,

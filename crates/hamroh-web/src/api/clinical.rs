@@ -237,7 +237,7 @@ pub(crate) async fn store_encounter(
 ) -> Result<(StatusCode, Json<EncounterView>), WebError> {
     let gate = caller.gate(state);
     // Access first: nobody learns from a validation error whom the record is about.
-    let person = gate.person(id).await?;
+    let (person, grant) = gate.person_to_write(id, "screening").await?;
     if subjects.iter().any(|s| !hamroh_interop::fhir::names_person(s, person.id, &person.code)) {
         return Err(WebError::Invalid {
             code: "subject_mismatch",
@@ -268,7 +268,7 @@ pub(crate) async fn store_encounter(
     .map_err(|problems| WebError::Invalid { code: "invalid_answers", message: workflow::problems_text(&problems) })?;
     // An encounter sent through the API was not seen face to face here: its red flags ask for
     // contact today.
-    gate.record_encounter(id, &screenings, false, None, state.notifier.as_ref()).await?;
+    gate.record_encounter(&grant, &screenings, false, None, state.notifier.as_ref()).await?;
     // The person's read above was audited; the pathway also uses their recorded stays abroad.
     let circumstances = state.store.circumstances_of(id).await?;
     Ok((StatusCode::CREATED, Json(view(&screenings, &circumstances, None, lang)?)))

@@ -355,7 +355,7 @@ pub async fn screen_submit(
     body: String,
 ) -> Response {
     let gate = caller.gate(&state);
-    let person = match gate.person(id).await {
+    let (person, grant) = match gate.person_to_write(id, "screening").await {
         Ok(p) => p,
         Err(e) => return error_page(&viewer, e.into()),
     };
@@ -425,7 +425,7 @@ pub async fn screen_submit(
         return page(&viewer, StatusCode::UNPROCESSABLE_ENTITY, &template);
     }
     let encounter_id = screenings.first().map(|s| s.encounter_id).unwrap_or_default();
-    match gate.record_encounter(id, &screenings, true, not_asked, state.notifier.as_ref()).await {
+    match gate.record_encounter(&grant, &screenings, true, not_asked, state.notifier.as_ref()).await {
         Ok(()) => Redirect::to(&format!("/encounters/{encounter_id}")).into_response(),
         Err(e) => error_page(&viewer, e.into()),
     }
