@@ -42,6 +42,9 @@ pub struct Universe {
     pub forced: Vec<bool>,
     /// Cells whose status another universe decided: `Some(true)` hidden, `Some(false)` published.
     pub fixed: Vec<Option<bool>>,
+    /// Hidden cells that need no protection of their own (a figure an earlier release had, judged
+    /// by what it gained since; a gain of `k` or more).
+    pub exempt: Vec<bool>,
 }
 
 impl Universe {
@@ -106,7 +109,7 @@ enum Gap {
 }
 
 fn gap(u: &Universe, cls: &Classes, cell: usize, k: i64) -> Option<Gap> {
-    if u.cell_value(cell) == 0 {
+    if u.exempt[cell] || u.cell_value(cell) == 0 {
         // Counts no one: whatever its bounds, they tell nothing about a person.
         return None;
     }

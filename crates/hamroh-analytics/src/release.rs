@@ -27,7 +27,7 @@ use hamroh_store::releases::Published;
 
 use crate::catalogue::{CATALOGUE, Formula, Metric, Selector};
 use crate::dims::Dimension;
-use crate::protect::{Universe, classes, memberships, protect};
+use crate::protect::{Protected, Universe, classes, memberships, protect};
 use crate::table::Record;
 
 /// A selection of categories: sorted codes joined by commas, `*` for all.
@@ -298,41 +298,77 @@ fn closure(metrics: impl IntoIterator<Item = Metric>) -> BTreeSet<MetricKey> {
     metrics.into_iter().flat_map(family).map(MetricKey).collect()
 }
 
-/// One metric's atoms for a year: counts by category, month and breakdown value.
+/// One metric's atoms for a year: counts by category, month and breakdown value; with an earlier
+/// release, in two layers: what was counted then, and what was added since.
 struct Grid {
     /// The months of the year in the release.
     last: i64,
+    /// 1, or 2: layer 0 the counts at the earlier release, layer 1 what was added since.
+    layers: usize,
     categories: Vec<String>,
     leaves: Vec<String>,
     values: Vec<i64>,
 }
 
+/// The records an earlier release of the same breakdown was protected from, and the last month of
+/// the year it held.
+#[derive(Clone, Copy)]
+struct Before<'a> {
+    records: &'a [Record],
+    last: i64,
+}
+
 impl Grid {
     /// `leaves`: the breakdown's values (`None`: the national grid, one column).
-    fn new(metric: Metric, year: i64, last: i64, records: &[Record], leaves: Option<&[String]>) -> Self {
+    fn new(
+        metric: Metric,
+        year: i64,
+        last: i64,
+        records: &[Record],
+        leaves: Option<&[String]>,
+        before: Option<Before>,
+    ) -> Self {
         let breakdown = leaves.is_some();
         let (sets, _) = selections(metric);
         let mut categories: BTreeSet<String> = sets.iter().flatten().map(|c| (*c).to_owned()).collect();
-        let mine = || {
-            records.iter().filter(|r| r.metric == metric && r.fact.month / 100 == year && r.fact.month % 100 <= last)
-        };
-        for r in mine() {
+        fn mine(records: &[Record], metric: Metric, year: i64, last: i64) -> Vec<&Record> {
+            let own = |r: &&Record| r.metric == metric && r.fact.month / 100 == year && r.fact.month % 100 <= last;
+            records.iter().filter(own).collect()
+        }
+        let now = mine(records, metric, year, last);
+        let then = before.map(|b| mine(b.records, metric, year, b.last));
+        for r in now.iter().chain(then.iter().flatten()) {
             categories.insert(r.fact.category.clone().unwrap_or_default());
         }
         let categories: Vec<String> = categories.into_iter().collect();
         let leaves: Vec<String> = leaves.map_or_else(|| vec![String::new()], <[String]>::to_vec);
-        let mut values = vec![0; categories.len() * last as usize * leaves.len()];
-        for r in mine() {
-            let c = categories.binary_search(&r.fact.category.clone().unwrap_or_default()).unwrap_or(0);
-            let l = if breakdown { leaves.binary_search(&r.key).unwrap_or(0) } else { 0 };
-            let m = (r.fact.month % 100 - 1) as usize;
-            values[(c * last as usize + m) * leaves.len() + l] += r.fact.n;
-        }
-        Self { last, categories, leaves, values }
+        let count = |records: &[&Record]| {
+            let mut values = vec![0; categories.len() * last as usize * leaves.len()];
+            for r in records {
+                let c = categories.binary_search(&r.fact.category.clone().unwrap_or_default()).unwrap_or(0);
+                let l = if breakdown { leaves.binary_search(&r.key).unwrap_or(0) } else { 0 };
+                let m = (r.fact.month % 100 - 1) as usize;
+                values[(c * last as usize + m) * leaves.len() + l] += r.fact.n;
+            }
+            values
+        };
+        let mut values = count(&now);
+        let layers = match then {
+            None => 1,
+            Some(then) => {
+                // Counts only grow; a record removed since (an entry made in error) is taken as
+                // never counted, so the layers stay counts.
+                let earlier: Vec<i64> = count(&then).iter().zip(&values).map(|(a, b)| (*a).min(*b)).collect();
+                let added: Vec<i64> = values.iter().zip(&earlier).map(|(b, a)| b - a).collect();
+                values = [earlier, added].concat();
+                2
+            }
+        };
+        Self { last, layers, categories, leaves, values }
     }
 
-    fn atom(&self, c: usize, m: usize, l: usize) -> u32 {
-        ((c * self.last as usize + m) * self.leaves.len() + l) as u32
+    fn atom(&self, layer: usize, c: usize, m: usize, l: usize) -> u32 {
+        (((layer * self.categories.len() + c) * self.last as usize + m) * self.leaves.len() + l) as u32
     }
 
     /// The category indices of a selection.
@@ -347,9 +383,23 @@ struct Draft {
     atoms: Vec<u32>,
 }
 
+/// Which atoms a set of cells sums: the layers, and the months of the year it held.
+#[derive(Clone, Copy)]
+struct Span<'a> {
+    layers: &'a [usize],
+    last: i64,
+}
+
 /// The cells of one metric's universe: selections by periods by columns (`columns` maps each
 /// column to its leaves), and single categories for the national column when `singles`.
-fn drafts(metric: Metric, year: i64, grid: &Grid, columns: &[(String, Vec<usize>)], singles: bool) -> Vec<Draft> {
+fn drafts(
+    metric: Metric,
+    year: i64,
+    grid: &Grid,
+    columns: &[(String, Vec<usize>)],
+    singles: bool,
+    span: Span,
+) -> Vec<Draft> {
     let (sets, with_singles) = selections(metric);
     let mut choices: Vec<(CatSet, Vec<usize>, bool)> = Vec::new();
     for s in &sets {
@@ -365,16 +415,18 @@ fn drafts(metric: Metric, year: i64, grid: &Grid, columns: &[(String, Vec<usize>
     }
     let mut out = Vec::new();
     for (cats, picked, national_only) in &choices {
-        for node in Node::all(grid.last) {
+        for node in Node::all(span.last) {
             for (column, leaves) in columns {
                 if *national_only && column != "total" {
                     continue;
                 }
                 let mut atoms = Vec::new();
-                for &c in picked {
-                    for m in node.months(grid.last) {
-                        for &l in leaves {
-                            atoms.push(grid.atom(c, (m - 1) as usize, l));
+                for &layer in span.layers {
+                    for &c in picked {
+                        for m in node.months(span.last) {
+                            for &l in leaves {
+                                atoms.push(grid.atom(layer, c, (m - 1) as usize, l));
+                            }
                         }
                     }
                 }
@@ -386,17 +438,65 @@ fn drafts(metric: Metric, year: i64, grid: &Grid, columns: &[(String, Vec<usize>
     out
 }
 
+/// Protects a universe whose first `count` cells are this release's, the rest an earlier
+/// release's and what each figure gained since: this release alone as any release, and with the
+/// earlier one. Each protection starts from what the other hid, until neither hides more (hiding
+/// more only merges twin classes, so what one proved protected stays so).
+fn protect_alone_and_together(u: &Universe, count: usize, k: i64) -> Protected {
+    if u.cells.len() == count {
+        return protect(u, k);
+    }
+    let mut alone = Universe {
+        cells: u.cells[..count].to_vec(),
+        forced: u.forced[..count].to_vec(),
+        fixed: u.fixed[..count].to_vec(),
+        exempt: vec![false; count],
+        ..u.clone()
+    };
+    let mut together = u.clone();
+    loop {
+        let first = protect(&alone, k);
+        for (f, h) in together.forced.iter_mut().zip(&first.hidden) {
+            *f |= *h;
+        }
+        let second = protect(&together, k);
+        if (0..count).all(|i| second.hidden[i] == first.hidden[i]) {
+            return Protected { fell_back: first.fell_back || second.fell_back, ..second };
+        }
+        for (f, h) in alone.forced.iter_mut().zip(&second.hidden) {
+            *f |= *h;
+        }
+    }
+}
+
+/// An earlier release of the same breakdown and the records it was protected from: the next
+/// release is protected together with it (see [`Release::protect`]).
+#[derive(Clone, Copy)]
+pub struct Earlier<'a> {
+    pub records: &'a [Record],
+    pub release: &'a Release,
+}
+
 impl Release {
     /// Protects the figures of `metrics` (and their denominators) for every year in `years`, for
     /// one breakdown. `records` carry the breakdown's finest value as their key (the district for
     /// regions and districts). `as_of` (`YYYYMM`) is the last month that has happened: later
     /// months are not figures but known zeros. `history`: the values figures were published with
     /// by earlier releases, by universe.
+    ///
+    /// With `earlier`, the release is protected together with that one, for an attacker who holds
+    /// both and knows that counts only grow: each universe then has two layers of atoms (the
+    /// counts at the earlier release, and what was added since), the earlier release's figures
+    /// over the first layer as they were published or hidden, this release's over both, and what
+    /// each figure gained over the second. A figure hidden then must stay protected; a figure new
+    /// in this release, hidden, is protected like any; a figure the earlier release had is judged
+    /// by what it gained: a gain of fewer than `k` that is hidden can be 0 and can be `k`.
     pub fn protect(
         records: &[Record],
         metrics: impl IntoIterator<Item = Metric>,
         scope: &Scope,
         history: &BTreeMap<String, Published>,
+        earlier: Option<Earlier>,
     ) -> Self {
         let (as_of, by, k, min_share_group) = (scope.as_of, scope.by, scope.k, scope.min_share_group);
         let years = scope.years.clone();
@@ -408,15 +508,26 @@ impl Release {
                 if last == 0 {
                     continue;
                 }
-                let national = Grid::new(metric, year, last, records, None);
+                let then = earlier.and_then(|e| {
+                    let before_last = e.release.last_month(year).min(last);
+                    (before_last > 0).then_some((Before { records: e.records, last: before_last }, e.release))
+                });
+                let before = then.map(|t| t.0);
+                let national = Grid::new(metric, year, last, records, None, before);
                 let all: Vec<usize> = vec![0];
                 let limits = Limits { k, min_share_group, history, dim: "none" };
-                let classes_of = release.add(metric, year, &national, &[("total".to_owned(), all)], None, &limits);
+                let columns = [("total".to_owned(), all)];
+                let classes_of = release.add(metric, year, &national, &columns, None, &limits, then);
                 if !breakdown {
                     continue;
                 }
-                let leaves = leaves(records, metric, years.iter().copied());
-                let grid = Grid::new(metric, year, last, records, Some(&leaves));
+                let mut leaves = leaves(records, metric, years.iter().copied());
+                if let Some(b) = before {
+                    leaves.extend(self::leaves(b.records, metric, [year]));
+                    leaves.sort_unstable();
+                    leaves.dedup();
+                }
+                let grid = Grid::new(metric, year, last, records, Some(&leaves), before);
                 let mut columns: Vec<(String, Vec<usize>)> =
                     grid.leaves.iter().enumerate().map(|(i, l)| (l.clone(), vec![i])).collect();
                 if by == Some(Dimension::Region) || by == Some(Dimension::District) {
@@ -433,14 +544,16 @@ impl Release {
                 columns.push(("total".to_owned(), (0..grid.leaves.len()).collect()));
                 let lift = Lift { national: &national, classes: &classes_of };
                 let limits = Limits { dim: history_dim(by).unwrap_or("none"), ..limits };
-                release.add(metric, year, &grid, &columns, Some(lift), &limits);
+                release.add(metric, year, &grid, &columns, Some(lift), &limits, then);
             }
         }
         release
     }
 
     /// Protects one universe and records its figures; returns the twin class of each national atom
-    /// (category, month) when the universe is the national one.
+    /// (layer, category, month) when the universe is the national one. `then`: the earlier
+    /// release's last month of the year, and the release, when the grid has two layers.
+    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
         metric: Metric,
@@ -449,12 +562,16 @@ impl Release {
         columns: &[(String, Vec<usize>)],
         lift: Option<Lift>,
         limits: &Limits,
+        then: Option<(Before, &Release)>,
     ) -> NationalClasses {
         let Limits { k, min_share_group, history, dim } = *limits;
         let universe = universe_key(metric, year, dim);
         let earlier = history.get(&universe);
-        let drafts = drafts(metric, year, grid, columns, lift.is_none());
-        let shape = [grid.categories.len() as u32, grid.last as u32, grid.leaves.len() as u32];
+        let singles = lift.is_none();
+        let layers: &[usize] = if grid.layers == 2 { &[0, 1] } else { &[0] };
+        let drafts = self::drafts(metric, year, grid, columns, singles, Span { layers, last: grid.last });
+        let count = drafts.len();
+        let shape = [(grid.categories.len() * grid.layers) as u32, grid.last as u32, grid.leaves.len() as u32];
         let mut u = Universe {
             atom_values: grid.values.clone(),
             atom_group: vec![0; grid.values.len()],
@@ -463,14 +580,35 @@ impl Release {
                 .collect(),
             shape,
             cells: drafts.iter().map(|d| d.atoms.clone()).collect(),
-            forced: vec![false; drafts.len()],
-            fixed: vec![None; drafts.len()],
+            forced: vec![false; count],
+            fixed: vec![None; count],
+            exempt: vec![false; count],
         };
+        if let Some((before, earlier_release)) = then.filter(|_| grid.layers == 2) {
+            // The earlier release's figures, as it published or hid them (a figure it did not have
+            // was not published), over the first layer.
+            for d in self::drafts(metric, year, grid, columns, singles, Span { layers: &[0], last: before.last }) {
+                u.fixed.push(Some(earlier_release.figures.get(&d.key).is_none_or(|f| f.0)));
+                u.cells.push(d.atoms);
+            }
+            let gains = u.cells.len();
+            // What each figure gained: never published; protected where it is fewer than `k`.
+            for d in self::drafts(metric, year, grid, columns, singles, Span { layers: &[1], last: grid.last }) {
+                u.fixed.push(Some(true));
+                u.cells.push(d.atoms);
+            }
+            u.forced.resize(u.cells.len(), false);
+            // Together with the earlier release, this release's figures are judged by what they
+            // gained (a figure it did not have was a known zero: a breakdown value without
+            // records, a month still to come); alone, they are protected as any release's.
+            u.exempt = (0..u.cells.len()).map(|i| i < count || (i >= gains && u.cell_value(i) >= k)).collect();
+        }
         if let Some(l) = &lift {
+            let categories = grid.categories.len() as u32;
             for (a, coords) in u.atom_coords.iter().enumerate() {
-                let cat = &grid.categories[coords[0] as usize];
-                let national_cat = l.national.categories.binary_search(cat).unwrap_or(0);
-                let national_atom = l.national.atom(national_cat, coords[1] as usize, 0);
+                let (layer, c) = ((coords[0] / categories) as usize, (coords[0] % categories) as usize);
+                let national_cat = l.national.categories.binary_search(&grid.categories[c]).unwrap_or(0);
+                let national_atom = l.national.atom(layer, national_cat, coords[1] as usize, 0);
                 u.atom_group[a] = l.classes.of[national_atom as usize];
             }
         }
@@ -494,10 +632,17 @@ impl Release {
                 self.loss.changed += 1;
             }
             for (num, den) in &shares {
-                if cat_set(num.categories) != d.key.cats {
+                // The share's own selection, or one category of it where it is broken down by
+                // category (its denominator then is the same category).
+                let den_cats = if cat_set(num.categories) == d.key.cats {
+                    cat_set(den.categories)
+                } else if num.categories.contains(&d.key.cats.as_str()) && den.categories.contains(&d.key.cats.as_str())
+                {
+                    d.key.cats.clone()
+                } else {
                     continue;
-                }
-                let den_key = Key { metric: den.metric, cats: cat_set(den.categories), ..d.key.clone() };
+                };
+                let den_key = Key { metric: den.metric, cats: den_cats, ..d.key.clone() };
                 match self.figures.get(&den_key) {
                     Some(&(hidden, den_value)) => {
                         let everyone = den_value > 0 && value == den_value && den_value < min_share_group;
@@ -507,11 +652,12 @@ impl Release {
                 }
             }
         }
-        let result = protect(&u, k);
-        self.loss.cells += drafts.len();
-        self.loss.hidden += result.hidden.iter().filter(|h| **h).count();
-        self.loss.zeros += (0..drafts.len()).filter(|&i| result.hidden[i] && u.cell_value(i) == 0).count();
-        self.loss.primary += result.primary;
+        let mine = 0..count;
+        self.loss.primary += mine.clone().filter(|&i| u.fixed[i].unwrap_or(u.forced[i] || u.cell_value(i) < k)).count();
+        let result = protect_alone_and_together(&u, count, k);
+        self.loss.cells += count;
+        self.loss.hidden += mine.clone().filter(|&i| result.hidden[i]).count();
+        self.loss.zeros += mine.clone().filter(|&i| result.hidden[i] && u.cell_value(i) == 0).count();
         self.loss.fell_back += usize::from(result.fell_back);
         let published = self.published.entry(universe).or_default();
         for (i, d) in drafts.iter().enumerate() {

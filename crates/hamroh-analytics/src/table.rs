@@ -259,7 +259,18 @@ pub fn release_for(
     q: &Query,
     history: &BTreeMap<String, Published>,
 ) -> Release {
-    Release::protect(records, metrics_of(indicators), &q.scope(), history)
+    release_after(indicators, records, q, history, None)
+}
+
+/// [`release_for`], protected together with an earlier release of the same breakdown.
+pub fn release_after(
+    indicators: &[&'static Indicator],
+    records: &[Record],
+    q: &Query,
+    history: &BTreeMap<String, Published>,
+    earlier: Option<crate::release::Earlier>,
+) -> Release {
+    Release::protect(records, metrics_of(indicators), &q.scope(), history, earlier)
 }
 
 /// Builds one indicator's table from records, with disclosure control applied, as a first release.
