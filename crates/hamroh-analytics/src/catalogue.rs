@@ -2,10 +2,10 @@
 //! and what its own categories are. The definitions in words, in Tajik, Russian and English, are
 //! the Fluent messages `indicator-<id>` and `indicator-<id>-definition`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What an indicator counts, after the store's facts are read (WG-SS answers become domains).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     Registered,

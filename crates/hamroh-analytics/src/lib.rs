@@ -5,9 +5,12 @@
 pub mod catalogue;
 pub mod dims;
 pub mod disclosure;
+pub mod layer;
 pub mod protect;
 pub mod release;
 pub mod table;
+
+use std::collections::BTreeMap;
 
 pub use catalogue::{CATALOGUE, Indicator, indicator};
 pub use dims::{Dimension, PeriodKind};
@@ -54,6 +57,12 @@ pub async fn tables(
 }
 
 /// [`tables`], with what the release hid.
+///
+/// A release is every metric of the query's years by every breakdown, made at one moment (a
+/// [`layer::Layer`] for each year): the tables asked for are read from it. When a year's counts,
+/// as-of month and settings are those of its last layer, that layer is published again as it was
+/// (the same figures tell nothing new); otherwise the year is protected anew, together with its
+/// last layer, and becomes the next one.
 pub async fn tables_and_loss(
     store: &hamroh_store::Store,
     indicators: &[&'static Indicator],
@@ -61,26 +70,39 @@ pub async fn tables_and_loss(
     lost_cutoff: i64,
     to: &Recipient,
 ) -> Result<(Vec<Table>, release::Loss), hamroh_store::StoreError> {
-    let dim = match query.by {
-        None | Some(Dimension::Category) => "none",
-        Some(by) => table::leaf(by).as_str(),
-    };
-    // The release covers whole years and every category of each metric read, denominators too.
-    let mut metrics: Vec<catalogue::Metric> = Vec::new();
-    for i in indicators.iter().flat_map(|i| i.reads_metrics()) {
-        if !metrics.contains(&i) {
-            metrics.push(i);
-        }
-    }
-    let reads = cube_reads(&metrics);
-    let (from, to_month) = (query.from / 100 * 100 + 1, query.to / 100 * 100 + 12);
-    let rows = if reads.is_empty() { Vec::new() } else { store.cube(dim, from, to_month, &reads).await? };
-    let mut records = table::records_from_cube(rows, query.by);
-    if metrics.contains(&catalogue::Metric::Lost) {
-        records.extend(table::records(store.lost_facts(from, to_month, lost_cutoff).await?, query.by));
-    }
     let scope = query.scope();
-    let universes = release::universes(metrics.iter().copied(), &scope.years, query.by);
+    let years = scope.years.clone();
+    let (Some(&first), Some(&last)) = (years.first(), years.last()) else {
+        return Ok((Vec::new(), release::Loss::default()));
+    };
+    let (from, to_month) = (first * 100 + 1, last * 100 + 12);
+    let everything: Vec<&'static Indicator> = CATALOGUE.iter().collect();
+    let metrics = table::metrics_of(&everything);
+    let reads = cube_reads(&metrics);
+    let lost = store.lost_facts(from, to_month, lost_cutoff).await?;
+    let dim_of = |by: Option<Dimension>| by.map_or("none", |b| table::leaf(b).as_str());
+    // Every breakdown's counts, and the query's own (by category, keyed by category) from the same
+    // rows.
+    let mut counts: Vec<Vec<table::Record>> = Vec::new();
+    let mut asked: Vec<table::Record> = Vec::new();
+    let own = layer::breakdown_of(query.by);
+    for by in layer::BREAKDOWNS {
+        let rows = store.cube(dim_of(by), from, to_month, &reads).await?;
+        if by == own {
+            asked = table::records_from_cube(rows.clone(), query.by);
+            asked.extend(table::records(lost.clone(), query.by));
+        }
+        let mut records = table::records_from_cube(rows, by);
+        records.extend(table::records(lost.clone(), by));
+        counts.push(records);
+    }
+    let mine = layer::BREAKDOWNS.iter().position(|b| *b == own).unwrap_or(0);
+    let mut universes: Vec<String> = Vec::new();
+    for by in layer::BREAKDOWNS {
+        universes.extend(release::universes(metrics.iter().copied(), &years, by));
+    }
+    universes.sort_unstable();
+    universes.dedup();
     let ids: Vec<&str> = indicators.iter().map(|i| i.id).collect();
     let request = format!(
         "indicators={} from={} to={} period={} by={}",
@@ -94,9 +116,61 @@ pub async fn tables_and_loss(
     // Another process (an export beside the server) may record a release between this one's
     // reading the history and recording: then it is protected again against the newer history.
     for _ in 0..RELEASE_ATTEMPTS {
-        let history = store.release_history(&universes).await?;
-        let release = table::release_for(indicators, &records, query, &history.published);
-        let tables: Vec<Table> = indicators.iter().map(|i| table::build_from(i, &records, query, &release)).collect();
+        let history = store.release_history(&universes, &years).await?;
+        let mut merged: Vec<release::Release> = vec![release::Release::default(); layer::BREAKDOWNS.len()];
+        let mut new_layers: Vec<(i64, String)> = Vec::new();
+        let mut published: BTreeMap<String, hamroh_store::releases::Published> = BTreeMap::new();
+        for &year in &years {
+            let earlier = history.layers.get(&year).and_then(|text| layer::Layer::from_json(year, text));
+            let now: Vec<Vec<table::Record>> = counts
+                .iter()
+                .map(|records| layer::canonical(records.iter().filter(|r| r.fact.month / 100 == year).cloned()))
+                .collect();
+            let unchanged = earlier.as_ref().is_some_and(|l| {
+                (l.as_of, l.k, l.min_share_group) == (query.as_of, query.k, query.min_share_group)
+                    && l.breakdowns.iter().map(|b| &b.0).eq(now.iter())
+            });
+            let this = match earlier {
+                Some(l) if unchanged => l,
+                earlier => {
+                    let mut breakdowns = Vec::new();
+                    for (i, (by, records)) in layer::BREAKDOWNS.iter().zip(now).enumerate() {
+                        let scope = release::Scope { years: vec![year], by: *by, ..scope.clone() };
+                        let before = earlier
+                            .as_ref()
+                            .map(|l| release::Earlier { records: &l.breakdowns[i].0, release: &l.breakdowns[i].1 });
+                        let protected = release::Release::protect(
+                            &records,
+                            metrics.iter().copied(),
+                            &scope,
+                            &history.published,
+                            before,
+                        );
+                        for (universe, figures) in &protected.published {
+                            let kept = published.entry(universe.clone()).or_default();
+                            for (key, values) in figures {
+                                kept.entry(key.clone()).or_default().extend(values);
+                            }
+                        }
+                        breakdowns.push((records, protected));
+                    }
+                    let made = layer::Layer {
+                        year,
+                        as_of: query.as_of,
+                        k: query.k,
+                        min_share_group: query.min_share_group,
+                        breakdowns,
+                    };
+                    new_layers.push((year, made.to_json()));
+                    made
+                }
+            };
+            for (i, (_, r)) in this.breakdowns.into_iter().enumerate() {
+                merged[i].merge(r);
+            }
+        }
+        let release = &merged[mine];
+        let tables: Vec<Table> = indicators.iter().map(|i| table::build_from(i, &asked, query, release)).collect();
         let (mut figures, mut withheld) = (0, 0);
         for cell in tables.iter().flat_map(|t| t.cells.iter().flatten()) {
             figures += i64::from(cell.numerator.is_some()) + i64::from(cell.denominator.is_some());
@@ -107,13 +181,13 @@ pub async fn tables_and_loss(
             organisation_id: to.organisation_id,
             channel: to.channel.clone(),
             request: request.clone(),
-            breakdown: dim.to_owned(),
+            breakdown: dim_of(own).to_owned(),
             as_of: query.as_of,
             k: query.k,
             figures,
             withheld,
         };
-        if store.record_release(&log, &release.published, Some(history.generation)).await?.is_some() {
+        if store.record_release(&log, &published, Some(history.generation), &new_layers).await?.is_some() {
             return Ok((tables, release.loss));
         }
     }

@@ -94,7 +94,7 @@ struct Key {
 }
 
 /// How much a release hid.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Loss {
     pub cells: usize,
     pub hidden: usize,
@@ -521,7 +521,7 @@ impl Release {
                 if !breakdown {
                     continue;
                 }
-                let mut leaves = leaves(records, metric, years.iter().copied());
+                let mut leaves = leaves(records, metric, [year]);
                 if let Some(b) = before {
                     leaves.extend(self::leaves(b.records, metric, [year]));
                     leaves.sort_unstable();
@@ -686,6 +686,61 @@ impl Release {
 }
 
 impl Release {
+    /// Every figure as (`metric|categories|year|period|column`, hidden, value), for a layer.
+    pub(crate) fn figure_list(&self) -> Vec<(String, bool, i64)> {
+        let mut out: Vec<(String, bool, i64)> = self
+            .figures
+            .iter()
+            .map(|(key, &(hidden, value))| {
+                let metric = serde_json::to_value(key.metric).ok().and_then(|v| v.as_str().map(str::to_owned));
+                let name = format!("{}|{}|{}", metric.unwrap_or_default(), key.year, figure_key(key));
+                (name, hidden, value)
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// A release from its [`Release::figure_list`]; `None` if a figure cannot be read.
+    pub(crate) fn from_figure_list(as_of: i64, list: Vec<(String, bool, i64)>) -> Option<Self> {
+        let mut figures = HashMap::with_capacity(list.len());
+        for (name, hidden, value) in list {
+            let mut parts = name.splitn(5, '|');
+            let metric: Metric = serde_json::from_value(serde_json::Value::String(parts.next()?.to_owned())).ok()?;
+            let year: i64 = parts.next()?.parse().ok()?;
+            let cats = parts.next()?.to_owned();
+            let node = match parts.next()? {
+                "y" => Node::Year,
+                code if code.starts_with('q') => Node::Quarter(code[1..].parse().ok()?),
+                code if code.starts_with('m') => Node::Month(code[1..].parse().ok()?),
+                _ => return None,
+            };
+            let column = parts.next()?.to_owned();
+            figures.insert(Key { metric, cats, year, node, column }, (hidden, value));
+        }
+        Some(Release { figures, as_of, ..Release::default() })
+    }
+
+    /// Adds another year's release of the same breakdown.
+    pub fn merge(&mut self, other: Release) {
+        self.as_of = self.as_of.max(other.as_of);
+        self.figures.extend(other.figures);
+        self.splits.extend(other.splits);
+        for (universe, figures) in other.published {
+            let mine = self.published.entry(universe).or_default();
+            for (key, values) in figures {
+                mine.entry(key).or_default().extend(values);
+            }
+        }
+        let (a, b) = (&mut self.loss, other.loss);
+        a.cells += b.cells;
+        a.hidden += b.hidden;
+        a.zeros += b.zeros;
+        a.primary += b.primary;
+        a.fell_back += b.fell_back;
+        a.changed += b.changed;
+    }
+
     /// The last month of a year that the release holds figures for (0: none).
     fn last_month(&self, year: i64) -> i64 {
         match year.cmp(&(self.as_of / 100)) {

@@ -75,7 +75,7 @@ impl Table {
 }
 
 /// A fact as indicators read it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub metric: Metric,
     pub fact: Fact,

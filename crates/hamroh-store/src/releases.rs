@@ -55,6 +55,8 @@ pub struct History {
     pub generation: i64,
     /// The values each figure was published with, by universe.
     pub published: BTreeMap<String, Published>,
+    /// The last release layer of each year asked for, as kept (see `hamroh_analytics::layer`).
+    pub layers: BTreeMap<i64, String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -88,8 +90,9 @@ async fn read_history(tx: &mut Tx, universes: &[&String]) -> Result<BTreeMap<Str
 }
 
 impl Store {
-    /// The values the figures of these universes have been published with.
-    pub async fn release_history(&self, universes: &[String]) -> Result<History> {
+    /// The values the figures of these universes have been published with, and the last release
+    /// layer of each of `years`.
+    pub async fn release_history(&self, universes: &[String], years: &[i64]) -> Result<History> {
         // The counter first: a release recorded while the rows are read makes it stale, never the
         // rows newer than it says.
         let generation: i64 = self.scalar(sql("SELECT generation FROM release_generation WHERE id = 1")).await?;
@@ -106,19 +109,26 @@ impl Store {
                 published.insert(u, p);
             }
         }
-        Ok(History { generation, published })
+        let mut layers = BTreeMap::new();
+        for &year in years {
+            let body: Option<(String,)> =
+                self.fetch_optional(sql("SELECT body FROM release_layers WHERE year = $1").bind(year)).await?;
+            layers.extend(body.map(|b| (year, b.0)));
+        }
+        Ok(History { generation, published, layers })
     }
 
     /// Records a publication and adds the values it published to each universe's history, in one
     /// transaction; returns the release's id. With `protected_against` (the generation of the
     /// [`History`] the release was protected against), records nothing and answers `None` if
     /// another release was recorded since, in this process or another: the caller protects the
-    /// release again against the newer history.
+    /// release again against the newer history. `layers`: each year's new release layer, by year.
     pub async fn record_release(
         &self,
         release: &NewRelease,
         published: &BTreeMap<String, Published>,
         protected_against: Option<i64>,
+        layers: &[(i64, String)],
     ) -> Result<Option<Uuid>> {
         let id = Uuid::now_v7();
         let now = now_millis();
@@ -154,6 +164,16 @@ impl Store {
                 "INSERT INTO release_history (universe, published, updated_at) VALUES ($1, $2, $3)"
             };
             tx.execute(sql(statement).bind(universe).bind(text).bind(now)).await?;
+        }
+        for (year, body) in layers {
+            tx.execute(
+                sql("INSERT INTO release_layers (year, body, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (year) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at")
+                .bind(*year)
+                .bind(body)
+                .bind(now),
+            )
+            .await?;
         }
         tx.execute(
             sql("INSERT INTO releases (id, at, user_id, organisation_id, channel, request, breakdown, as_of, k, \

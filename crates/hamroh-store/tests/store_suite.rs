@@ -1258,6 +1258,7 @@ async fn releases_are_logged_and_their_published_values_kept_together(db: &TestD
             &release("dashboard", Some(analyst)),
             &figures(&[("Registered|2026|none", "*|y|total", 40)]),
             None,
+            &[(2026, "{\"layer\":1}".to_owned())],
         )
         .await
         .unwrap()
@@ -1266,12 +1267,16 @@ async fn releases_are_logged_and_their_published_values_kept_together(db: &TestD
     let (api, csv) = (release("api", None), release("csv", None));
     let (year, january) =
         (figures(&[("Registered|2026|none", "*|y|total", 47)]), figures(&[("Registered|2026|none", "*|m1|total", 9)]));
-    let (a, b) =
-        tokio::join!(db.store.record_release(&api, &year, None), db.store.record_release(&csv, &january, None));
+    let (a, b) = tokio::join!(
+        db.store.record_release(&api, &year, None, &[]),
+        db.store.record_release(&csv, &january, None, &[])
+    );
     assert!(a.unwrap().is_some() && b.unwrap().is_some());
     let universes = ["Registered|2026|none".to_owned(), "Registered|2025|none".to_owned()];
-    let history = db.store.release_history(&universes).await.unwrap();
+    let history = db.store.release_history(&universes, &[2025, 2026]).await.unwrap();
     assert_eq!(history.published.len(), 1, "a universe never released has no history");
+    assert_eq!(history.layers.len(), 1, "a year never released has no layer");
+    assert_eq!(history.layers[&2026], "{\"layer\":1}", "the layer recorded with the first release");
     let kept = &history.published["Registered|2026|none"];
     assert_eq!(kept["*|y|total"].iter().copied().collect::<Vec<_>>(), vec![40, 47]);
     assert_eq!(kept["*|m1|total"].iter().copied().collect::<Vec<_>>(), vec![9]);
@@ -1281,18 +1286,20 @@ async fn releases_are_logged_and_their_published_values_kept_together(db: &TestD
     // the other is told to protect again, and records nothing.
     let (one, two) =
         (figures(&[("Registered|2026|none", "*|y|total", 52)]), figures(&[("Registered|2026|none", "*|y|total", 53)]));
+    let layer = [(2026, "two".to_owned())];
     let (a, b) = tokio::join!(
-        db.store.record_release(&api, &one, Some(history.generation)),
-        db.store.record_release(&csv, &two, Some(history.generation))
+        db.store.record_release(&api, &one, Some(history.generation), &layer),
+        db.store.record_release(&csv, &two, Some(history.generation), &layer)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(a.is_some() != b.is_some(), "exactly one of them is recorded: {a:?} {b:?}");
-    let now = db.store.release_history(&universes).await.unwrap();
+    let now = db.store.release_history(&universes, &[2026]).await.unwrap();
     assert_eq!(now.generation, 4);
+    assert_eq!(now.layers[&2026], "two", "the recorded release replaced the year's layer");
     let year_values: Vec<i64> = now.published["Registered|2026|none"]["*|y|total"].iter().copied().collect();
     assert_eq!(year_values.len(), 3, "the refused release left no value: {year_values:?}");
     let again = if a.is_some() { &two } else { &one };
-    assert!(db.store.record_release(&csv, again, Some(now.generation)).await.unwrap().is_some());
+    assert!(db.store.record_release(&csv, again, Some(now.generation), &[]).await.unwrap().is_some());
 
     let log = db.store.releases(10).await.unwrap();
     assert_eq!(log.len(), 5);

@@ -1,0 +1,9 @@
+-- The last release of each year, of every metric by every breakdown made at one moment, with the
+-- counts it was protected from (JSON): the next release of that year is protected together with
+-- it. Keep in step with ../postgres/.
+
+CREATE TABLE release_layers (
+    year INTEGER PRIMARY KEY,
+    body TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
