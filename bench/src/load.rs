@@ -35,8 +35,9 @@ pub struct Args {
     /// Send only requests of this kind (to see what one kind costs)
     #[arg(long, value_enum)]
     only: Option<Kind>,
-    /// The server's process id: its CPU time (user + system, from /proc) per request answered is
-    /// reported, which moves far less between runs on a shared machine than requests per second
+    /// The server's process id: its CPU time (user + system, from /proc, with the processes under
+    /// it, so a wrapper's id will do) per request answered is reported, which moves far less
+    /// between runs on a shared machine than requests per second
     #[arg(long)]
     server_pid: Option<u32>,
     /// A second server to compare with (B; the first is A): the two are driven in turn, segment
@@ -79,14 +80,47 @@ struct Tally {
     cpu_ticks: Option<u64>,
 }
 
-/// The user and system CPU time of a process so far, in clock ticks (`/proc/PID/stat` fields 14
-/// and 15).
-fn cpu_ticks(pid: u32) -> Option<u64> {
+/// A process's parent and its user and system CPU time so far, in clock ticks (`/proc/PID/stat`
+/// fields 4, 14 and 15).
+fn stat(pid: u32) -> Option<(u32, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split(' ').collect();
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    let parent = fields.get(1)?.parse().ok()?;
+    Some((parent, fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?))
+}
+
+/// The CPU time so far of a process and every process under it, in clock ticks: the id given may
+/// be a wrapper's (a shell, `cargo run`) with the server beneath it, which alone would read as no
+/// CPU at all.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let (_, own) = stat(pid)?;
+    let mut parent_of: Vec<(u32, u32, u64)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(id) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        if let Some((parent, ticks)) = stat(id) {
+            parent_of.push((id, parent, ticks));
+        }
+    }
+    let mut tree = vec![pid];
+    let mut total = own;
+    let mut i = 0;
+    while i < tree.len() {
+        for &(id, parent, ticks) in &parent_of {
+            if parent == tree[i] && !tree.contains(&id) {
+                tree.push(id);
+                total += ticks;
+            }
+        }
+        i += 1;
+    }
+    Some(total)
+}
+
+/// A process's command name, to say whose CPU was read.
+fn command(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).map_or_else(|_| "?".to_owned(), |c| c.trim().to_owned())
 }
 
 /// Clock ticks per second: 100 on Linux for x86_64 and aarch64 (`getconf CLK_TCK`).
@@ -321,6 +355,12 @@ fn report(target: &Target, tally: &mut Tally, labelled: bool) {
         println!("### {} ({})\n", target.label, target.url);
     }
     let failed = all.iter().filter(|(_, _, s)| !(200..300).contains(s)).count();
+    if let Some(pid) = target.pid {
+        println!("Server CPU: process {pid} ({}) and the processes under it.\n", command(pid));
+        if tally.cpu_ticks == Some(0) && !all.is_empty() {
+            println!("**Process {pid} and those under it used no CPU while answering: is it the server?**\n");
+        }
+    }
     println!("| requests | failed | seconds | requests/s | p50 ms | p99 ms | server CPU ms/request |");
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut latencies: Vec<f64> = all.iter().map(|x| x.1).collect();
