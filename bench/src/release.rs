@@ -47,15 +47,6 @@ fn row(what: &str, by: &str, seconds: f64, loss: &Loss) {
     );
 }
 
-fn add(total: &mut Loss, l: &Loss) {
-    total.cells += l.cells;
-    total.hidden += l.hidden;
-    total.zeros += l.zeros;
-    total.primary += l.primary;
-    total.changed += l.changed;
-    total.fell_back += l.fell_back;
-}
-
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let store = Store::open(&args.db.parse()?).await?;
     let year = args.last_month / 100;
@@ -90,7 +81,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let seconds = start.elapsed().as_secs_f64();
         row("page, as served", name, seconds, &loss);
         all_time += seconds;
-        add(&mut all_loss, &loss);
+        all_loss.add(&loss);
     }
     row("page, as served", "all breakdowns", all_time, &all_loss);
 
@@ -118,7 +109,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         std::hint::black_box(tables);
         row(&format!("protection alone, counts x{} (cube read {read:.2} s)", args.scale), name, seconds, &release.loss);
         all_time += seconds;
-        add(&mut all_loss, &release.loss);
+        all_loss.add(&release.loss);
     }
     row(&format!("protection alone, counts x{}", args.scale), "all breakdowns", all_time, &all_loss);
 
@@ -157,11 +148,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let seconds = start.elapsed().as_secs_f64();
             row(&label, name, seconds, &second.loss);
             all_time += seconds;
-            add(&mut all_loss, &second.loss);
+            all_loss.add(&second.loss);
             // Side by side: the same release against the history of values alone.
             let alone =
                 Release::protect(&now, metrics.iter().copied(), &scope(args.last_month), &first.published, None);
-            add(&mut history_only, &alone.loss);
+            history_only.add(&alone.loss);
         }
         row(&label, "all breakdowns", all_time, &all_loss);
         row(

@@ -38,7 +38,6 @@ pub fn breakdown_of(by: Option<Dimension>) -> Option<Dimension> {
 /// One year's release of every breakdown, and the counts each was protected from.
 #[derive(Debug, Clone, Default)]
 pub struct Layer {
-    pub year: i64,
     /// The last month with figures (`YYYYMM`) and the disclosure settings it was protected with.
     pub as_of: i64,
     pub k: i64,
@@ -140,7 +139,7 @@ impl Layer {
 
     /// A layer the store kept; `None` if it cannot be read (then the next release is protected
     /// without it, as a first one).
-    pub fn from_json(year: i64, text: &str) -> Option<Self> {
+    pub fn from_json(text: &str) -> Option<Self> {
         let stored: Stored = serde_json::from_str(text).ok()?;
         let mut breakdowns = Vec::new();
         for b in stored.breakdowns {
@@ -165,7 +164,6 @@ impl Layer {
             breakdowns.push((records, release));
         }
         (breakdowns.len() == BREAKDOWNS.len()).then_some(Layer {
-            year,
             as_of: stored.as_of,
             k: stored.k,
             min_share_group: stored.min_share_group,

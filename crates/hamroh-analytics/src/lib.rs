@@ -121,7 +121,7 @@ pub async fn tables_and_loss(
         let mut new_layers: Vec<(i64, String)> = Vec::new();
         let mut published: BTreeMap<String, hamroh_store::releases::Published> = BTreeMap::new();
         for &year in &years {
-            let earlier = history.layers.get(&year).and_then(|text| layer::Layer::from_json(year, text));
+            let earlier = history.layers.get(&year).and_then(|text| layer::Layer::from_json(text));
             let now: Vec<Vec<table::Record>> = counts
                 .iter()
                 .map(|records| layer::canonical(records.iter().filter(|r| r.fact.month / 100 == year).cloned()))
@@ -146,16 +146,10 @@ pub async fn tables_and_loss(
                             &history.published,
                             before,
                         );
-                        for (universe, figures) in &protected.published {
-                            let kept = published.entry(universe.clone()).or_default();
-                            for (key, values) in figures {
-                                kept.entry(key.clone()).or_default().extend(values);
-                            }
-                        }
+                        release::add_published(&mut published, &protected.published);
                         breakdowns.push((records, protected));
                     }
                     let made = layer::Layer {
-                        year,
                         as_of: query.as_of,
                         k: query.k,
                         min_share_group: query.min_share_group,

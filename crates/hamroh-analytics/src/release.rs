@@ -109,6 +109,28 @@ pub struct Loss {
     pub changed: usize,
 }
 
+impl Loss {
+    /// Adds another release's loss.
+    pub fn add(&mut self, other: &Loss) {
+        self.cells += other.cells;
+        self.hidden += other.hidden;
+        self.zeros += other.zeros;
+        self.primary += other.primary;
+        self.fell_back += other.fell_back;
+        self.changed += other.changed;
+    }
+}
+
+/// Adds the values some figures were published with to those of others, by universe.
+pub fn add_published(into: &mut BTreeMap<String, Published>, from: &BTreeMap<String, Published>) {
+    for (universe, figures) in from {
+        let kept = into.entry(universe.clone()).or_default();
+        for (key, values) in figures {
+            kept.entry(key.clone()).or_default().extend(values);
+        }
+    }
+}
+
 /// The protected figures of some years, for one breakdown.
 #[derive(Debug, Clone, Default)]
 pub struct Release {
@@ -488,9 +510,10 @@ impl Release {
     /// both and knows that counts only grow: each universe then has two layers of atoms (the
     /// counts at the earlier release, and what was added since), the earlier release's figures
     /// over the first layer as they were published or hidden, this release's over both, and what
-    /// each figure gained over the second. A figure hidden then must stay protected; a figure new
-    /// in this release, hidden, is protected like any; a figure the earlier release had is judged
-    /// by what it gained: a gain of fewer than `k` that is hidden can be 0 and can be `k`.
+    /// each figure gained over the second. Read together, a figure hidden then must stay
+    /// protected, and a gain of fewer than `k` can be 0 and can be `k` (a figure the earlier
+    /// release did not have was a known zero, so all it counts is its gain); read alone, this
+    /// release is protected as any release.
     pub fn protect(
         records: &[Record],
         metrics: impl IntoIterator<Item = Metric>,
@@ -726,19 +749,8 @@ impl Release {
         self.as_of = self.as_of.max(other.as_of);
         self.figures.extend(other.figures);
         self.splits.extend(other.splits);
-        for (universe, figures) in other.published {
-            let mine = self.published.entry(universe).or_default();
-            for (key, values) in figures {
-                mine.entry(key).or_default().extend(values);
-            }
-        }
-        let (a, b) = (&mut self.loss, other.loss);
-        a.cells += b.cells;
-        a.hidden += b.hidden;
-        a.zeros += b.zeros;
-        a.primary += b.primary;
-        a.fell_back += b.fell_back;
-        a.changed += b.changed;
+        add_published(&mut self.published, &other.published);
+        self.loss.add(&other.loss);
     }
 
     /// The last month of a year that the release holds figures for (0: none).

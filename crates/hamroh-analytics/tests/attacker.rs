@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use hamroh_analytics::catalogue::{Formula, Metric, Selector};
 use hamroh_analytics::layer::Layer;
-use hamroh_analytics::release::{Earlier, Release};
+use hamroh_analytics::release::{Earlier, Release, add_published};
 use hamroh_analytics::table::{Record, build_from, records, release_after};
 use hamroh_analytics::{CATALOGUE, Dimension, PeriodKind, Query, Table};
 use hamroh_store::facts::{Fact, Measure};
@@ -279,12 +279,7 @@ fn release(
             };
             let release = release_after(&indicators, records, &q, &before, earlier);
             out.extend(indicators.iter().map(|i| build_from(i, records, &q, &release)));
-            for (universe, figures) in &release.published {
-                let mine = history.entry(universe.clone()).or_default();
-                for (key, values) in figures {
-                    mine.entry(key.clone()).or_default().extend(values);
-                }
-            }
+            add_published(history, &release.published);
             if period == PeriodKind::Year {
                 next.push((records.clone(), release));
             }
@@ -649,7 +644,7 @@ async fn two_releases_of_the_demo_data_set_read_together_cannot_be_narrowed(db: 
     assert!(changed > 0, "the second release was read");
     // The year's layer is the second release: the next one is protected together with it.
     let kept = db.store.release_history(&[], &[YEAR]).await.unwrap();
-    let layer = Layer::from_json(YEAR, &kept.layers[&YEAR]).expect("the year's layer can be read");
+    let layer = Layer::from_json(&kept.layers[&YEAR]).expect("the year's layer can be read");
     let flags = |records: &[Record]| -> i64 {
         records.iter().filter(|r| r.metric == Metric::SelfHarm && r.fact.month % 100 <= 10).map(|r| r.fact.n).sum()
     };
