@@ -1,9 +1,10 @@
 //! Release layers: one year's figures of every metric by every breakdown, protected at the same
-//! moment, and kept in the store with the counts they were protected from. The next release of
-//! that year is protected together with them ([`Release::protect`]'s `earlier`): an attacker who
-//! holds both, and knows that counts only grow, can narrow neither. Every breakdown of a year is
-//! released at the same moments, so the national figures that every breakdown shares are the same
-//! two layers in each.
+//! moment, and kept in the store with the counts they were protected from: the year's last layer,
+//! and the few before it (`hamroh_store::releases::EARLIER_LAYERS_KEPT`). The next release of
+//! that year is protected together with all of them ([`Release::protect`]'s `earlier`): an
+//! attacker who holds them, and knows that counts only grow, can narrow none. Every breakdown of
+//! a year is released at the same moments, so the national figures that every breakdown shares
+//! are the same layers in each.
 
 use std::collections::BTreeMap;
 

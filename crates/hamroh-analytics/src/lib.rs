@@ -133,18 +133,26 @@ pub async fn tables_and_loss(
             let this = match earlier {
                 Some(l) if unchanged => l,
                 earlier => {
+                    // The layers before the last, oldest first, then the last.
+                    let mut stack: Vec<layer::Layer> = Vec::new();
+                    if earlier.is_some() {
+                        let kept = store.earlier_layers(year).await?;
+                        stack.extend(kept.iter().filter_map(|text| layer::Layer::from_json(text)));
+                    }
+                    stack.extend(earlier);
                     let mut breakdowns = Vec::new();
                     for (i, (by, records)) in layer::BREAKDOWNS.iter().zip(now).enumerate() {
                         let scope = release::Scope { years: vec![year], by: *by, ..scope.clone() };
-                        let before = earlier
-                            .as_ref()
-                            .map(|l| release::Earlier { records: &l.breakdowns[i].0, release: &l.breakdowns[i].1 });
+                        let before: Vec<release::Earlier> = stack
+                            .iter()
+                            .map(|l| release::Earlier { records: &l.breakdowns[i].0, release: &l.breakdowns[i].1 })
+                            .collect();
                         let protected = release::Release::protect(
                             &records,
                             metrics.iter().copied(),
                             &scope,
                             &history.published,
-                            before,
+                            &before,
                         );
                         release::add_published(&mut published, &protected.published);
                         breakdowns.push((records, protected));

@@ -42,8 +42,8 @@ pub struct Universe {
     pub forced: Vec<bool>,
     /// Cells whose status another universe decided: `Some(true)` hidden, `Some(false)` published.
     pub fixed: Vec<Option<bool>>,
-    /// Hidden cells that need no protection of their own (a figure an earlier release had, judged
-    /// by what it gained since; a gain of `k` or more).
+    /// Hidden cells that need no protection of their own (with earlier releases, this release's
+    /// figures, judged by what they gained since).
     pub exempt: Vec<bool>,
 }
 

@@ -320,16 +320,20 @@ fn closure(metrics: impl IntoIterator<Item = Metric>) -> BTreeSet<MetricKey> {
     metrics.into_iter().flat_map(family).map(MetricKey).collect()
 }
 
-/// One metric's atoms for a year: counts by category, month and breakdown value; with an earlier
-/// release, in two layers: what was counted then, and what was added since.
+/// One metric's atoms for a year: counts by category, month and breakdown value; with earlier
+/// releases, in layers: what was counted at the first, and what was added by each later one.
 struct Grid {
     /// The months of the year in the release.
     last: i64,
-    /// 1, or 2: layer 0 the counts at the earlier release, layer 1 what was added since.
+    /// 1, or one more than the earlier releases: layer 0 the counts at the first of them, layer
+    /// `j` what was added between release `j - 1` and release `j` (the last layer: this one).
     layers: usize,
     categories: Vec<String>,
     leaves: Vec<String>,
     values: Vec<i64>,
+    /// Atoms the attacker knows are empty: a layer's months after its release's last month, and a
+    /// breakdown value or category that a release (at or after the layer) had no records of.
+    zero: Vec<bool>,
 }
 
 /// The records an earlier release of the same breakdown was protected from, and the last month of
@@ -341,31 +345,34 @@ struct Before<'a> {
 }
 
 impl Grid {
-    /// `leaves`: the breakdown's values (`None`: the national grid, one column).
+    /// `leaves`: the breakdown's values (`None`: the national grid, one column). `befores`: the
+    /// earlier releases, oldest first.
     fn new(
         metric: Metric,
         year: i64,
         last: i64,
         records: &[Record],
         leaves: Option<&[String]>,
-        before: Option<Before>,
+        befores: &[Before],
     ) -> Self {
         let breakdown = leaves.is_some();
         let (sets, _) = selections(metric);
-        let mut categories: BTreeSet<String> = sets.iter().flatten().map(|c| (*c).to_owned()).collect();
+        let named: BTreeSet<String> = sets.iter().flatten().map(|c| (*c).to_owned()).collect();
         fn mine(records: &[Record], metric: Metric, year: i64, last: i64) -> Vec<&Record> {
             let own = |r: &&Record| r.metric == metric && r.fact.month / 100 == year && r.fact.month % 100 <= last;
             records.iter().filter(own).collect()
         }
         let now = mine(records, metric, year, last);
-        let then = before.map(|b| mine(b.records, metric, year, b.last));
+        let then: Vec<Vec<&Record>> = befores.iter().map(|b| mine(b.records, metric, year, b.last)).collect();
+        let mut categories = named.clone();
         for r in now.iter().chain(then.iter().flatten()) {
             categories.insert(r.fact.category.clone().unwrap_or_default());
         }
         let categories: Vec<String> = categories.into_iter().collect();
         let leaves: Vec<String> = leaves.map_or_else(|| vec![String::new()], <[String]>::to_vec);
+        let size = categories.len() * last as usize * leaves.len();
         let count = |records: &[&Record]| {
-            let mut values = vec![0; categories.len() * last as usize * leaves.len()];
+            let mut values = vec![0; size];
             for r in records {
                 let c = categories.binary_search(&r.fact.category.clone().unwrap_or_default()).unwrap_or(0);
                 let l = if breakdown { leaves.binary_search(&r.key).unwrap_or(0) } else { 0 };
@@ -374,19 +381,54 @@ impl Grid {
             }
             values
         };
-        let mut values = count(&now);
-        let layers = match then {
-            None => 1,
-            Some(then) => {
-                // Counts only grow; a record removed since (an entry made in error) is taken as
-                // never counted, so the layers stay counts.
-                let earlier: Vec<i64> = count(&then).iter().zip(&values).map(|(a, b)| (*a).min(*b)).collect();
-                let added: Vec<i64> = values.iter().zip(&earlier).map(|(b, a)| b - a).collect();
-                values = [earlier, added].concat();
-                2
+        // Counts only grow; a record removed since (an entry made in error) is taken as never
+        // counted, so the layers stay counts: each release's counts at most the next one's.
+        let mut totals: Vec<Vec<i64>> = then.iter().map(|t| count(t)).collect();
+        totals.push(count(&now));
+        for j in (0..totals.len() - 1).rev() {
+            let (head, tail) = totals.split_at_mut(j + 1);
+            for (a, b) in head[j].iter_mut().zip(&tail[0]) {
+                *a = (*a).min(*b);
             }
-        };
-        Self { last, layers, categories, leaves, values }
+        }
+        let layers = totals.len();
+        let mut values = Vec::with_capacity(size * layers);
+        for j in 0..layers {
+            values.extend(totals[j].iter().enumerate().map(|(i, v)| v - if j == 0 { 0 } else { totals[j - 1][i] }));
+        }
+        // What each earlier release showed: its months, and the breakdown values and categories
+        // it had records of (a table shows a column for each, so a missing one is a known zero).
+        let mut zero = vec![false; size * layers];
+        for (j, (b, t)) in befores.iter().zip(&then).enumerate() {
+            let shown_leaves: BTreeSet<&str> = if breakdown {
+                let mut family = self::leaves(b.records, metric, [year]);
+                family.sort_unstable();
+                leaves.iter().filter(|l| family.binary_search(l).is_ok()).map(String::as_str).collect()
+            } else {
+                leaves.iter().map(String::as_str).collect()
+            };
+            let shown_cats: BTreeSet<&str> = named
+                .iter()
+                .map(String::as_str)
+                .chain(t.iter().map(|r| r.fact.category.as_deref().unwrap_or_default()))
+                .collect();
+            for (c, cat) in categories.iter().enumerate() {
+                for m in 0..last as usize {
+                    for (l, leaf) in leaves.iter().enumerate() {
+                        if m as i64 >= b.last
+                            || !shown_leaves.contains(leaf.as_str())
+                            || !shown_cats.contains(cat.as_str())
+                        {
+                            // Empty at release j, so in every layer up to j.
+                            for layer in 0..=j {
+                                zero[((layer * categories.len() + c) * last as usize + m) * leaves.len() + l] = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Self { last, layers, categories, leaves, values, zero }
     }
 
     fn atom(&self, layer: usize, c: usize, m: usize, l: usize) -> u32 {
@@ -406,9 +448,9 @@ struct Draft {
 }
 
 /// Which atoms a set of cells sums: the layers, and the months of the year it held.
-#[derive(Clone, Copy)]
-struct Span<'a> {
-    layers: &'a [usize],
+#[derive(Clone)]
+struct Span {
+    layers: std::ops::Range<usize>,
     last: i64,
 }
 
@@ -443,11 +485,14 @@ fn drafts(
                     continue;
                 }
                 let mut atoms = Vec::new();
-                for &layer in span.layers {
+                for layer in span.layers.clone() {
                     for &c in picked {
                         for m in node.months(span.last) {
                             for &l in leaves {
-                                atoms.push(grid.atom(layer, c, (m - 1) as usize, l));
+                                let a = grid.atom(layer, c, (m - 1) as usize, l);
+                                if !grid.zero[a as usize] {
+                                    atoms.push(a);
+                                }
                             }
                         }
                     }
@@ -466,7 +511,8 @@ fn drafts(
 /// more only merges twin classes, so what one proved protected stays so).
 fn protect_alone_and_together(u: &Universe, count: usize, k: i64) -> Protected {
     if u.cells.len() == count {
-        return protect(u, k);
+        // Nothing an earlier release published or must keep protected: alone is all there is.
+        return protect(&Universe { exempt: vec![false; count], ..u.clone() }, k);
     }
     let mut alone = Universe {
         cells: u.cells[..count].to_vec(),
@@ -492,7 +538,7 @@ fn protect_alone_and_together(u: &Universe, count: usize, k: i64) -> Protected {
 }
 
 /// An earlier release of the same breakdown and the records it was protected from: the next
-/// release is protected together with it (see [`Release::protect`]).
+/// release is protected together with it and the others given (see [`Release::protect`]).
 #[derive(Clone, Copy)]
 pub struct Earlier<'a> {
     pub records: &'a [Record],
@@ -506,20 +552,23 @@ impl Release {
     /// months are not figures but known zeros. `history`: the values figures were published with
     /// by earlier releases, by universe.
     ///
-    /// With `earlier`, the release is protected together with that one, for an attacker who holds
-    /// both and knows that counts only grow: each universe then has two layers of atoms (the
-    /// counts at the earlier release, and what was added since), the earlier release's figures
-    /// over the first layer as they were published or hidden, this release's over both, and what
-    /// each figure gained over the second. Read together, a figure hidden then must stay
-    /// protected, and a gain of fewer than `k` can be 0 and can be `k` (a figure the earlier
-    /// release did not have was a known zero, so all it counts is its gain); read alone, this
-    /// release is protected as any release.
+    /// With `earlier` (oldest first), the release is protected together with those, for an
+    /// attacker who holds them all and knows that counts only grow: each universe then has a
+    /// layer of atoms for the counts at the first earlier release and one for what each later
+    /// release added; each earlier release's figures are sums over the layers up to its own, as it
+    /// published or hid them, this release's over all layers, and what a figure gained between
+    /// any two releases over the layers between them. Read together, a figure hidden by an
+    /// earlier release must stay protected, and a gain of fewer than `k` can be 0 and can be `k`
+    /// (a figure an earlier release did not have was a known zero, so all it counts is its gain);
+    /// read alone, this release is protected as any release. The attacker knows which counts an
+    /// earlier release could not have had (its months still to come, breakdown values and
+    /// categories it showed no column for): those atoms are no one's twins.
     pub fn protect(
         records: &[Record],
         metrics: impl IntoIterator<Item = Metric>,
         scope: &Scope,
         history: &BTreeMap<String, Published>,
-        earlier: Option<Earlier>,
+        earlier: &[Earlier],
     ) -> Self {
         let (as_of, by, k, min_share_group) = (scope.as_of, scope.by, scope.k, scope.min_share_group);
         let years = scope.years.clone();
@@ -531,26 +580,30 @@ impl Release {
                 if last == 0 {
                     continue;
                 }
-                let then = earlier.and_then(|e| {
-                    let before_last = e.release.last_month(year).min(last);
-                    (before_last > 0).then_some((Before { records: e.records, last: before_last }, e.release))
-                });
-                let before = then.map(|t| t.0);
-                let national = Grid::new(metric, year, last, records, None, before);
+                // The earlier releases that held some of the year.
+                let then: Vec<(Before, &Release)> = earlier
+                    .iter()
+                    .filter_map(|e| {
+                        let before_last = e.release.last_month(year).min(last);
+                        (before_last > 0).then_some((Before { records: e.records, last: before_last }, e.release))
+                    })
+                    .collect();
+                let befores: Vec<Before> = then.iter().map(|t| t.0).collect();
+                let national = Grid::new(metric, year, last, records, None, &befores);
                 let all: Vec<usize> = vec![0];
                 let limits = Limits { k, min_share_group, history, dim: "none" };
                 let columns = [("total".to_owned(), all)];
-                let classes_of = release.add(metric, year, &national, &columns, None, &limits, then);
+                let classes_of = release.add(metric, year, &national, &columns, None, &limits, &then);
                 if !breakdown {
                     continue;
                 }
                 let mut leaves = leaves(records, metric, [year]);
-                if let Some(b) = before {
+                for b in &befores {
                     leaves.extend(self::leaves(b.records, metric, [year]));
-                    leaves.sort_unstable();
-                    leaves.dedup();
                 }
-                let grid = Grid::new(metric, year, last, records, Some(&leaves), before);
+                leaves.sort_unstable();
+                leaves.dedup();
+                let grid = Grid::new(metric, year, last, records, Some(&leaves), &befores);
                 let mut columns: Vec<(String, Vec<usize>)> =
                     grid.leaves.iter().enumerate().map(|(i, l)| (l.clone(), vec![i])).collect();
                 if by == Some(Dimension::Region) || by == Some(Dimension::District) {
@@ -567,15 +620,16 @@ impl Release {
                 columns.push(("total".to_owned(), (0..grid.leaves.len()).collect()));
                 let lift = Lift { national: &national, classes: &classes_of };
                 let limits = Limits { dim: history_dim(by).unwrap_or("none"), ..limits };
-                release.add(metric, year, &grid, &columns, Some(lift), &limits, then);
+                release.add(metric, year, &grid, &columns, Some(lift), &limits, &then);
             }
         }
         release
     }
 
     /// Protects one universe and records its figures; returns the twin class of each national atom
-    /// (layer, category, month) when the universe is the national one. `then`: the earlier
-    /// release's last month of the year, and the release, when the grid has two layers.
+    /// (layer, category, month) when the universe is the national one. `then`: each earlier
+    /// release's last month of the year, and the release, oldest first, one for each layer but
+    /// the last.
     #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
@@ -585,14 +639,14 @@ impl Release {
         columns: &[(String, Vec<usize>)],
         lift: Option<Lift>,
         limits: &Limits,
-        then: Option<(Before, &Release)>,
+        then: &[(Before, &Release)],
     ) -> NationalClasses {
         let Limits { k, min_share_group, history, dim } = *limits;
         let universe = universe_key(metric, year, dim);
         let earlier = history.get(&universe);
         let singles = lift.is_none();
-        let layers: &[usize] = if grid.layers == 2 { &[0, 1] } else { &[0] };
-        let drafts = self::drafts(metric, year, grid, columns, singles, Span { layers, last: grid.last });
+        let drafts =
+            self::drafts(metric, year, grid, columns, singles, Span { layers: 0..grid.layers, last: grid.last });
         let count = drafts.len();
         let shape = [(grid.categories.len() * grid.layers) as u32, grid.last as u32, grid.leaves.len() as u32];
         let mut u = Universe {
@@ -607,24 +661,41 @@ impl Release {
             fixed: vec![None; count],
             exempt: vec![false; count],
         };
-        if let Some((before, earlier_release)) = then.filter(|_| grid.layers == 2) {
-            // The earlier release's figures, as it published or hid them (a figure it did not have
-            // was not published), over the first layer.
-            for d in self::drafts(metric, year, grid, columns, singles, Span { layers: &[0], last: before.last }) {
-                u.fixed.push(Some(earlier_release.figures.get(&d.key).is_none_or(|f| f.0)));
-                u.cells.push(d.atoms);
+        if !then.is_empty() && grid.layers == then.len() + 1 {
+            // Each earlier release's figures over the layers up to its own, as it published or
+            // hid them (a figure it did not have was not published). A hidden one that counts no
+            // one is no target and, hidden, no constraint: it is left out.
+            for (j, (before, earlier_release)) in then.iter().enumerate() {
+                let span = Span { layers: 0..j + 1, last: before.last };
+                for d in self::drafts(metric, year, grid, columns, singles, span) {
+                    let hidden = earlier_release.figures.get(&d.key).is_none_or(|f| f.0);
+                    let value: i64 = d.atoms.iter().map(|&a| grid.values[a as usize]).sum();
+                    if !hidden || value > 0 {
+                        u.fixed.push(Some(hidden));
+                        u.cells.push(d.atoms);
+                    }
+                }
             }
-            let gains = u.cells.len();
-            // What each figure gained: never published; protected where it is fewer than `k`.
-            for d in self::drafts(metric, year, grid, columns, singles, Span { layers: &[1], last: grid.last }) {
-                u.fixed.push(Some(true));
-                u.cells.push(d.atoms);
+            // What each figure gained between any two of the releases: never published, and
+            // protected where it is more than none and fewer than `k` (others are no targets).
+            let lasts: Vec<i64> = then.iter().map(|t| t.0.last).chain([grid.last]).collect();
+            for since in 0..then.len() {
+                for (to, &last) in lasts.iter().enumerate().skip(since + 1) {
+                    let span = Span { layers: since + 1..to + 1, last };
+                    for d in self::drafts(metric, year, grid, columns, singles, span) {
+                        let value: i64 = d.atoms.iter().map(|&a| grid.values[a as usize]).sum();
+                        if value > 0 && value < k {
+                            u.fixed.push(Some(true));
+                            u.cells.push(d.atoms);
+                        }
+                    }
+                }
             }
             u.forced.resize(u.cells.len(), false);
-            // Together with the earlier release, this release's figures are judged by what they
+            // Together with the earlier releases, this release's figures are judged by what they
             // gained (a figure it did not have was a known zero: a breakdown value without
             // records, a month still to come); alone, they are protected as any release's.
-            u.exempt = (0..u.cells.len()).map(|i| i < count || (i >= gains && u.cell_value(i) >= k)).collect();
+            u.exempt = (0..u.cells.len()).map(|i| i < count).collect();
         }
         if let Some(l) = &lift {
             let categories = grid.categories.len() as u32;
@@ -633,6 +704,12 @@ impl Release {
                 let national_cat = l.national.categories.binary_search(&grid.categories[c]).unwrap_or(0);
                 let national_atom = l.national.atom(layer, national_cat, coords[1] as usize, 0);
                 u.atom_group[a] = l.classes.of[national_atom as usize];
+            }
+        }
+        // A known zero is no twin of anything: records cannot be moved into it.
+        for (a, zero) in grid.zero.iter().enumerate() {
+            if *zero {
+                u.atom_group[a] = u32::MAX - a as u32;
             }
         }
         let shares = shares_over(metric);

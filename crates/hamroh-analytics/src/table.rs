@@ -259,16 +259,17 @@ pub fn release_for(
     q: &Query,
     history: &BTreeMap<String, Published>,
 ) -> Release {
-    release_after(indicators, records, q, history, None)
+    release_after(indicators, records, q, history, &[])
 }
 
-/// [`release_for`], protected together with an earlier release of the same breakdown.
+/// [`release_for`], protected together with earlier releases of the same breakdown (oldest
+/// first).
 pub fn release_after(
     indicators: &[&'static Indicator],
     records: &[Record],
     q: &Query,
     history: &BTreeMap<String, Published>,
-    earlier: Option<crate::release::Earlier>,
+    earlier: &[crate::release::Earlier],
 ) -> Release {
     Release::protect(records, metrics_of(indicators), &q.scope(), history, earlier)
 }

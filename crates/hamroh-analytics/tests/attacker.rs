@@ -9,12 +9,13 @@
 //! the release fails if any hidden figure that counts anyone is bounded away from 0 or from `k`.
 //! (A hidden figure that counts no one may be bounded: that tells nothing about a person.)
 //!
-//! Across two releases, the attacker reads both, with unknowns for each time, knows that records
-//! were only added in between (every count at the second time is at least the first), and bounds
-//! what was added to each figure: the second release fails if any figure that gained fewer than
-//! `k` records can be shown to have gained one, or to have gained fewer than `k`. That is checked
-//! for one planted case; in general Hamroh guarantees less across releases (README): that no
-//! figure is shown again changed by fewer than `k`, which a property test checks.
+//! Across releases, the attacker reads several, with unknowns for each time, knows that records
+//! were only added in between (every count at a later time is at least the one before; a count
+//! that no figure of a release held, such as a month still to come, was none), and bounds what
+//! was added to each figure between any two of them: a release fails if any figure that gained
+//! fewer than `k` records can be shown to have gained one, or to have gained fewer than `k`.
+//! Random data sets are released two and three times, the same month or months apart; the demo
+//! data set three times through the store.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -205,10 +206,13 @@ impl Attacker {
             self.constraints.push((terms, ComparisonOp::Eq, 0.0));
         }
         let later: Vec<(Unknown, usize)> =
-            self.unknowns.iter().filter(|(u, _)| u.time == 1).map(|(u, &i)| (u.clone(), i)).collect();
+            self.unknowns.iter().filter(|(u, _)| u.time > 0).map(|(u, &i)| (u.clone(), i)).collect();
         for (u, i) in later {
-            let before = self.unknown(Unknown { time: 0, ..u });
-            self.constraints.push((vec![(i, 1.0), (before, -1.0)], ComparisonOp::Ge, 0.0));
+            // A count no figure of the release before held was none (a month still to come, a
+            // breakdown value or category without records): nothing to compare.
+            if let Some(&before) = self.unknowns.get(&Unknown { time: u.time - 1, ..u }) {
+                self.constraints.push((vec![(i, 1.0), (before, -1.0)], ComparisonOp::Ge, 0.0));
+            }
         }
     }
 
@@ -252,6 +256,9 @@ impl Attacker {
 /// What one release of every breakdown was protected from and what it decided, by breakdown.
 type Previous = Vec<(Vec<Record>, Release)>;
 
+/// The releases a new one is protected together with, oldest first: as many as the store keeps.
+type Stack = Vec<Previous>;
+
 /// Every table of the year, as the dashboard publishes them, protected against the values
 /// published before (`history`) and together with the release before (`layer`); adds what this
 /// release published to `history` and makes it the release before.
@@ -259,14 +266,26 @@ fn release(
     recs: &[(Option<Dimension>, Vec<Record>)],
     k: i64,
     history: &mut BTreeMap<String, Published>,
-    layer: &mut Previous,
+    layers: &mut Stack,
+) -> Vec<Table> {
+    release_at(recs, k, 12, history, layers)
+}
+
+/// [`release`] when `last` is the last month of the year that has happened.
+fn release_at(
+    recs: &[(Option<Dimension>, Vec<Record>)],
+    k: i64,
+    last: i64,
+    history: &mut BTreeMap<String, Published>,
+    layers: &mut Stack,
 ) -> Vec<Table> {
     let indicators: Vec<_> = CATALOGUE.iter().collect();
     let before = history.clone();
     let mut out = Vec::new();
     let mut next = Previous::new();
     for (b, (by, records)) in recs.iter().enumerate() {
-        let earlier = layer.get(b).map(|(records, release)| Earlier { records, release });
+        let earlier: Vec<Earlier> =
+            layers.iter().map(|layer| Earlier { records: &layer[b].0, release: &layer[b].1 }).collect();
         for period in [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year] {
             let q = Query {
                 from: YEAR * 100 + 1,
@@ -275,9 +294,9 @@ fn release(
                 by: *by,
                 k,
                 min_share_group: 10,
-                as_of: YEAR * 100 + 12,
+                as_of: YEAR * 100 + last,
             };
-            let release = release_after(&indicators, records, &q, &before, earlier);
+            let release = release_after(&indicators, records, &q, &before, &earlier);
             out.extend(indicators.iter().map(|i| build_from(i, records, &q, &release)));
             add_published(history, &release.published);
             if period == PeriodKind::Year {
@@ -285,7 +304,11 @@ fn release(
             }
         }
     }
-    *layer = next;
+    layers.push(next);
+    let kept = hamroh_store::releases::EARLIER_LAYERS_KEPT as usize + 1;
+    if layers.len() > kept {
+        layers.drain(..layers.len() - kept);
+    }
     out
 }
 
@@ -312,31 +335,63 @@ fn sum(figure: &[usize], truth: &HashMap<usize, i64>) -> i64 {
 /// That is any hidden figure of either release that counts anyone, or any gain of fewer than `k`,
 /// that cannot be 0 or cannot be `k`.
 fn exposed(facts: &[Fact], later: Option<&[Fact]>, breakdowns: &[Option<Dimension>], k: i64) -> Vec<String> {
+    let later: Vec<(&[Fact], i64)> = later.map(|l| (l, 12)).into_iter().collect();
+    exposed_over(facts, 12, &later, breakdowns, k)
+}
+
+/// [`exposed`] with the first release made when `last` was the last month of the year that had
+/// happened, and the second when the month given with `later` was: the first release holds none
+/// of the facts dated after its month, the second all of them.
+fn exposed_at(
+    facts: &[Fact],
+    later: Option<(&[Fact], i64)>,
+    breakdowns: &[Option<Dimension>],
+    k: i64,
+    last: i64,
+) -> Vec<String> {
+    exposed_over(facts, last, later.as_slice(), breakdowns, k)
+}
+
+/// What an attacker can tell that it should not from a release of `facts` made when `last` was
+/// the last month that had happened, and one more release after each of `later`'s facts were
+/// added, each at its month. Every attacker reads from one release to the last.
+fn exposed_over(
+    facts: &[Fact],
+    last: i64,
+    later: &[(&[Fact], i64)],
+    breakdowns: &[Option<Dimension>],
+    k: i64,
+) -> Vec<String> {
     let recs = |facts: &[Fact]| -> Vec<(Option<Dimension>, Vec<Record>)> {
         breakdowns.iter().map(|by| (*by, records(facts.to_vec(), *by))).collect()
     };
-    let mut releases = vec![recs(facts)];
-    if let Some(more) = later {
-        releases.push(recs(&[facts, more].concat()));
+    let happened =
+        |facts: &[Fact], last: i64| -> Vec<Fact> { facts.iter().filter(|f| f.month % 100 <= last).cloned().collect() };
+    let mut all = facts.to_vec();
+    let mut releases = vec![(recs(&happened(&all, last)), last)];
+    for (more, then) in later {
+        all.extend_from_slice(more);
+        releases.push((recs(&happened(&all, *then)), *then));
     }
     let districts: Vec<String> = DISTRICTS.iter().map(|d| (*d).to_owned()).collect();
     let mut history = BTreeMap::new();
-    let mut layer = Previous::new();
-    let tables: Vec<Vec<Table>> = releases.iter().map(|r| release(r, k, &mut history, &mut layer)).collect();
-    // One attacker reads every release; another only the last, which must hold on its own too.
+    let mut layers = Stack::new();
+    let tables: Vec<Vec<Table>> =
+        releases.iter().map(|(r, last)| release_at(r, k, *last, &mut history, &mut layers)).collect();
     let mut problems = Vec::new();
-    for first in [0, tables.len() - 1].into_iter().collect::<BTreeSet<usize>>() {
+    for first in 0..tables.len() {
         let mut attacker = Attacker::default();
-        for (time, (r, t)) in releases.iter().zip(&tables).enumerate().skip(first) {
+        for (time, ((r, last), t)) in releases.iter().zip(&tables).enumerate().skip(first) {
             learn_categories(&mut attacker, r);
             attacker.time = time as u8;
+            attacker.last = *last;
             for t in t {
                 attacker.read(t, &districts);
             }
         }
         attacker.link();
         let truth: HashMap<usize, i64> =
-            releases.iter().enumerate().flat_map(|(time, r)| attacker.truth(r, time as u8)).collect();
+            releases.iter().enumerate().flat_map(|(time, (r, _))| attacker.truth(r, time as u8)).collect();
         problems.extend(judge(&attacker, &truth, k).into_iter().map(|p| format!("reading from release {first}: {p}")));
     }
     problems
@@ -357,29 +412,31 @@ fn judge(attacker: &Attacker, truth: &HashMap<usize, i64>, k: i64) -> Vec<String
             out.push(format!("{what}: [{low}, {high:?}]"));
         }
     };
-    let before: HashMap<&str, &Figure> =
-        attacker.figures.iter().filter(|f| f.1 == 0).map(|(w, _, f)| (w.as_str(), f)).collect();
     // The figures of the first release read: what they count.
     let first = attacker.figures.iter().map(|f| f.1).min().unwrap_or(0);
     for (what, time, figure) in attacker.hidden.iter().filter(|h| h.1 == first) {
         check(&format!("{what} in release {time}"), figure.iter().map(|&i| (i, 1.0)).collect(), sum(figure, truth));
     }
-    // After a first release, what each figure gained, where that is fewer than `k` records (a gain
-    // of `k` or more may be known, like a count of `k` or more may be published). A figure the
-    // first release did not have was a known zero (a breakdown value without records, a month
-    // still to come): it gained all it counts. The attacker may know that a figure is at least
-    // what it was.
-    if first == 1 {
-        return out;
-    }
+    // Between any two releases read, what each figure gained, where that is fewer than `k`
+    // records (a gain of `k` or more may be known, like a count of `k` or more may be published).
+    // A figure the earlier release did not have was a known zero (a breakdown value without
+    // records, a month still to come): it gained all it counts. The attacker may know that a
+    // figure is at least what it was.
+    let at = |time: u8| -> HashMap<&str, &Figure> {
+        attacker.figures.iter().filter(|f| f.1 == time).map(|(w, _, f)| (w.as_str(), f)).collect()
+    };
+    let last = attacker.figures.iter().map(|f| f.1).max().unwrap_or(0);
     let nothing = Figure::new();
-    for (what, _, after) in attacker.figures.iter().filter(|f| f.1 == 1) {
-        let first = before.get(what.as_str()).copied().unwrap_or(&nothing);
-        let mut objective: Vec<(usize, f64)> = after.iter().map(|&i| (i, 1.0)).collect();
-        objective.extend(first.iter().map(|&i| (i, -1.0)));
-        let gained = sum(after, truth) - sum(first, truth);
-        if gained < k {
-            check(&format!("{what} gained"), objective, gained);
+    for since in first..last {
+        let before = at(since);
+        for (what, time, after) in attacker.figures.iter().filter(|f| f.1 > since) {
+            let then = before.get(what.as_str()).copied().unwrap_or(&nothing);
+            let mut objective: Vec<(usize, f64)> = after.iter().map(|&i| (i, 1.0)).collect();
+            objective.extend(then.iter().map(|&i| (i, -1.0)));
+            let gained = sum(after, truth) - sum(then, truth);
+            if gained < k {
+                check(&format!("{what} gained from release {since} to {time}"), objective, gained);
+            }
         }
     }
     out
@@ -462,6 +519,47 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn no_figure_of_two_random_releases_months_apart_can_be_narrowed(
+        facts in prop::collection::vec(fact_strategy(), 0..30),
+        later in prop::collection::vec(fact_strategy(), 1..8),
+        k in 2i64..6,
+        first in 1i64..12,
+        months in 1i64..4,
+        sex in any::<bool>(),
+    ) {
+        // The second release a month or more after the first: the months in between were known
+        // zeros when the first was made, and the attacker knows it.
+        let by = if sex { Some(Dimension::Sex) } else { Some(Dimension::District) };
+        let then = (first + months).min(12);
+        let problems = exposed_at(&facts, Some((&later, then)), &[None, Some(Dimension::Category), by], k, first);
+        prop_assert!(problems.is_empty(), "{:#?}", problems);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn no_figure_of_three_random_releases_read_together_can_be_narrowed(
+        facts in prop::collection::vec(fact_strategy(), 0..30),
+        second in prop::collection::vec(fact_strategy(), 1..6),
+        third in prop::collection::vec(fact_strategy(), 1..6),
+        k in 2i64..6,
+        months in (6i64..=12, 0i64..3, 0i64..3),
+        sex in any::<bool>(),
+    ) {
+        // Three releases, each protected together with those before it; some a month or two
+        // apart, some the same month.
+        let by = if sex { Some(Dimension::Sex) } else { Some(Dimension::District) };
+        let (first, a, b) = months;
+        let later = [(second.as_slice(), (first + a).min(12)), (third.as_slice(), (first + a + b).min(12))];
+        let problems = exposed_over(&facts, first, &later, &[None, Some(Dimension::Category), by], k);
+        prop_assert!(problems.is_empty(), "{:#?}", problems);
+    }
+}
+
 #[test]
 fn tables_of_different_breakdowns_hide_the_same_national_figures() {
     // Each breakdown's release protects the national figures again; were that not the same every
@@ -523,14 +621,14 @@ proptest! {
         // are equal or at least k apart, whichever breakdown showed them.
         let breakdowns = [None, Some(Dimension::Category), Some(Dimension::District), Some(Dimension::Region)];
         let mut history = BTreeMap::new();
-        let mut layer = Previous::new();
+        let mut layers = Stack::new();
         let mut facts = Vec::new();
         let mut seen: HashMap<String, BTreeSet<i64>> = HashMap::new();
         for batch in batches {
             facts.extend(batch);
             let recs: Vec<(Option<Dimension>, Vec<Record>)> =
                 breakdowns.iter().map(|by| (*by, records(facts.clone(), *by))).collect();
-            for (what, v) in shown(&release(&recs, k, &mut history, &mut layer)) {
+            for (what, v) in shown(&release(&recs, k, &mut history, &mut layers)) {
                 let earlier = seen.entry(what.clone()).or_default();
                 for p in earlier.iter() {
                     prop_assert!(*p == v || (p - v).abs() >= k, "{what}: {p} then {v}");
@@ -589,10 +687,11 @@ async fn the_demo_data_sets_flags_and_positive_screens_cannot_be_narrowed(db: &h
     assert!(shown > 0 && !attacker.hidden.is_empty(), "some shown, some hidden");
 }
 
-async fn two_releases_of_the_demo_data_set_read_together_cannot_be_narrowed(db: &hamroh_store::testing::TestDb) {
+async fn three_releases_of_the_demo_data_set_read_together_cannot_be_narrowed(db: &hamroh_store::testing::TestDb) {
     // The demo data set stored on this backend, released through the store as the dashboard
-    // releases it; then more people are added and everything is released again. The attacker
-    // reads both releases, every period, nationally, by instrument, by district and by region.
+    // releases it; then more people are added and everything is released again, twice. The
+    // attacker reads every release, every period, nationally, by instrument, by district and by
+    // region.
     let dir = hamroh_demo::directory();
     let actor = hamroh_store::Actor::system("test");
     db.store.insert_batch(&actor, &dir.batch("$argon2id$not-a-real-hash")).await.unwrap();
@@ -605,7 +704,7 @@ async fn two_releases_of_the_demo_data_set_read_together_cannot_be_narrowed(db: 
     let mut attacker = Attacker { last: 10, ..Attacker::default() };
     let mut truths = Vec::new();
     let mut districts = BTreeSet::new();
-    for (time, chunks) in [[100; 15].as_slice(), &[4]].into_iter().enumerate() {
+    for (time, chunks) in [[100; 15].as_slice(), &[4], &[3]].into_iter().enumerate() {
         for &chunk in chunks {
             let batch = people.next_chunk(chunk).unwrap();
             db.store.insert_batch(&actor, &batch).await.unwrap();
@@ -640,21 +739,36 @@ async fn two_releases_of_the_demo_data_set_read_together_cannot_be_narrowed(db: 
         truths.iter().enumerate().flat_map(|(time, r)| attacker.truth(r, time as u8)).collect();
     let problems = judge(&attacker, &truth, 5);
     assert!(problems.is_empty(), "{problems:#?}");
-    let changed = attacker.figures.iter().filter(|f| f.1 == 1).count();
-    assert!(changed > 0, "the second release was read");
-    // The year's layer is the second release: the next one is protected together with it.
+    let changed = attacker.figures.iter().filter(|f| f.1 == 2).count();
+    assert!(changed > 0, "the third release was read");
+    // The year's last layer is the third release, the first two are kept before it: the next
+    // release is protected together with all three.
+    let before = db.store.earlier_layers(YEAR).await.unwrap();
+    assert_eq!(before.len(), 2, "the first and second releases' layers");
+    assert!(before.iter().all(|b| Layer::from_json(b).is_some()), "they can be read");
     let kept = db.store.release_history(&[], &[YEAR]).await.unwrap();
     let layer = Layer::from_json(&kept.layers[&YEAR]).expect("the year's layer can be read");
     let flags = |records: &[Record]| -> i64 {
         records.iter().filter(|r| r.metric == Metric::SelfHarm && r.fact.month % 100 <= 10).map(|r| r.fact.n).sum()
     };
-    let national = &truths[1][0].1;
+    let national = &truths[2][0].1;
     assert!(flags(national) > 0);
-    assert_eq!(flags(&layer.breakdowns[0].0), flags(national), "the layer holds the second release's counts");
+    assert_eq!(flags(&layer.breakdowns[0].0), flags(national), "the layer holds the third release's counts");
     assert_eq!(layer.as_of, YEAR * 100 + 10);
 }
 
 hamroh_store::on_both_backends!(
     the_demo_data_sets_flags_and_positive_screens_cannot_be_narrowed,
-    two_releases_of_the_demo_data_set_read_together_cannot_be_narrowed
+    three_releases_of_the_demo_data_set_read_together_cannot_be_narrowed
 );
+
+#[test]
+fn a_figure_hidden_by_the_share_rule_stays_protected_when_the_release_before_had_none_of_its_metric() {
+    // Positive screens only in the second release, one sex of them without screenings: its
+    // figure is hidden by the share rule, and the other sex's figure must not give it away
+    // through the total, although the first release holds nothing to protect together.
+    let facts = [fact(Measure::Screened, 1, 0, false, "gad7", 2)];
+    let later = [fact(Measure::Positive, 1, 0, true, "gad7", 2), fact(Measure::Positive, 1, 0, false, "gad7", 3)];
+    let problems = exposed(&facts, Some(&later), &[None, Some(Dimension::Category), Some(Dimension::Sex)], 2);
+    assert!(problems.is_empty(), "{problems:#?}");
+}

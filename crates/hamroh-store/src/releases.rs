@@ -47,6 +47,11 @@ pub struct ReleaseLine {
     pub release: NewRelease,
 }
 
+/// How many release layers of a year are kept before its last one: a new release is protected
+/// together with them and the last, so that any run of that many and two more releases read
+/// together narrows nothing. Each costs its share of protecting a changed year (BENCHMARKS.md).
+pub const EARLIER_LAYERS_KEPT: i64 = 4;
+
 /// What earlier releases published, as one release read it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
@@ -118,6 +123,15 @@ impl Store {
         Ok(History { generation, published, layers })
     }
 
+    /// The release layers of a year before its last one, oldest first (at most
+    /// [`EARLIER_LAYERS_KEPT`]).
+    pub async fn earlier_layers(&self, year: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = self
+            .fetch_all(sql("SELECT body FROM release_layers_before WHERE year = $1 ORDER BY seq").bind(year))
+            .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
     /// Records a publication and adds the values it published to each universe's history, in one
     /// transaction; returns the release's id. With `protected_against` (the generation of the
     /// [`History`] the release was protected against), records nothing and answers `None` if
@@ -166,6 +180,26 @@ impl Store {
             tx.execute(sql(statement).bind(universe).bind(text).bind(now)).await?;
         }
         for (year, body) in layers {
+            // The layer this one follows joins those before it; the oldest beyond what is kept go.
+            let seq: i64 = tx
+                .scalar(sql("SELECT COALESCE(MAX(seq), 0) + 1 FROM release_layers_before WHERE year = $1").bind(*year))
+                .await?;
+            let moved = tx
+                .execute(
+                    sql("INSERT INTO release_layers_before (year, seq, body, updated_at) \
+                         SELECT year, $2, body, updated_at FROM release_layers WHERE year = $1")
+                    .bind(*year)
+                    .bind(seq),
+                )
+                .await?;
+            if moved > 0 {
+                tx.execute(
+                    sql("DELETE FROM release_layers_before WHERE year = $1 AND seq <= $2")
+                        .bind(*year)
+                        .bind(seq - EARLIER_LAYERS_KEPT),
+                )
+                .await?;
+            }
             tx.execute(
                 sql("INSERT INTO release_layers (year, body, updated_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (year) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at")

@@ -1300,9 +1300,24 @@ async fn releases_are_logged_and_their_published_values_kept_together(db: &TestD
     assert_eq!(year_values.len(), 3, "the refused release left no value: {year_values:?}");
     let again = if a.is_some() { &two } else { &one };
     assert!(db.store.record_release(&csv, again, Some(now.generation), &[]).await.unwrap().is_some());
+    assert_eq!(db.store.earlier_layers(2026).await.unwrap(), vec!["{\"layer\":1}".to_owned()], "the layer before");
 
-    let log = db.store.releases(10).await.unwrap();
-    assert_eq!(log.len(), 5);
+    // Each new layer of a year moves the last one to those before it, of which the newest few
+    // are kept, oldest first.
+    let kept_before = hamroh_store::releases::EARLIER_LAYERS_KEPT as usize;
+    for n in 3..=kept_before + 4 {
+        let layer = [(2026, format!("layer {n}"))];
+        assert!(db.store.record_release(&csv, &BTreeMap::new(), None, &layer).await.unwrap().is_some());
+    }
+    let before = db.store.earlier_layers(2026).await.unwrap();
+    let expected: Vec<String> = (4..kept_before + 4).map(|n| format!("layer {n}")).collect();
+    assert_eq!(before, expected);
+    let latest = db.store.release_history(&universes, &[2026]).await.unwrap();
+    assert_eq!(latest.layers[&2026], format!("layer {}", kept_before + 4));
+    assert!(db.store.earlier_layers(2025).await.unwrap().is_empty(), "a year never released has none");
+
+    let log = db.store.releases(50).await.unwrap();
+    assert_eq!(log.len(), 5 + kept_before + 2);
     let first = log.iter().find(|r| r.release.channel == "dashboard").unwrap();
     assert_eq!(
         (first.release.user_id, first.release.breakdown.as_str(), first.release.as_of, first.release.k),
