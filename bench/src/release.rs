@@ -113,15 +113,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     row(&format!("protection alone, counts x{}", args.scale), "all breakdowns", all_time, &all_loss);
 
-    // Later releases of every metric, each protected together with the one before: a month later
-    // (the first release held the months before the last one, each 2 % short: records entered
-    // late), and an hour later (every count one in a thousand short, the same months).
+    // Later releases of every metric, each protected together with those before it (as many as
+    // the store keeps): a month later (the first release held the months before the last one,
+    // each 2 % short: records entered late), an hour later (every count one in a thousand short,
+    // the same months), and the sixth of six releases an hour apart (the five before it each a
+    // thousandth shorter than the next).
     let metrics: Vec<_> = table::metrics_of(&CATALOGUE.iter().collect::<Vec<_>>());
     let reads = hamroh_analytics::cube_reads(&metrics);
     let previous_month = if args.last_month % 100 == 1 { args.last_month } else { args.last_month - 1 };
-    for (what, short, as_of_before) in [("a month later", 50, previous_month), ("an hour later", 1000, args.last_month)]
-    {
-        let label = format!("every metric, {what}, with the release before, counts x{}", args.scale);
+    let kept = hamroh_store::releases::EARLIER_LAYERS_KEPT as usize + 1;
+    for (what, short, as_of_before, earlier_releases) in [
+        ("a month later, with the release before", 50, previous_month, 1),
+        ("an hour later, with the release before", 1000, args.last_month, 1),
+        ("the sixth hourly release, with the five before", 1000, args.last_month, kept),
+    ] {
+        let label = format!("every metric, {what}, counts x{}", args.scale);
         let (mut all_time, mut all_loss, mut history_only) = (0.0, Loss::default(), Loss::default());
         for by in layer::BREAKDOWNS {
             let name = by.map_or("none", |b| b.as_str());
@@ -130,33 +136,39 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             for r in &mut rows {
                 r.n *= args.scale;
             }
-            let mut earlier_rows = rows.clone();
-            earlier_rows.retain(|r| r.month <= as_of_before);
-            for r in &mut earlier_rows {
-                r.n -= r.n / short;
-            }
-            let now = layer::canonical(records_from_cube(rows, by));
-            let before = layer::canonical(records_from_cube(earlier_rows, by));
             let scope =
                 |as_of| Scope { years: vec![year], as_of, by, k: hamroh_analytics::DEFAULT_K, min_share_group: 10 };
-            let first =
-                Release::protect(&before, metrics.iter().copied(), &scope(as_of_before), &Default::default(), None);
+            // The earlier releases, oldest first, each protected together with those before it.
+            let mut chain: Vec<(Vec<table::Record>, Release)> = Vec::new();
+            let mut shown = std::collections::BTreeMap::new();
+            for i in 0..earlier_releases {
+                let mut earlier_rows = rows.clone();
+                earlier_rows.retain(|r| r.month <= as_of_before);
+                let thousandths = (earlier_releases - i) as i64;
+                for r in &mut earlier_rows {
+                    r.n -= r.n * thousandths / short;
+                }
+                let records = layer::canonical(records_from_cube(earlier_rows, by));
+                let before: Vec<Earlier> = chain.iter().map(|(records, release)| Earlier { records, release }).collect();
+                let release = Release::protect(&records, metrics.iter().copied(), &scope(as_of_before), &shown, &before);
+                hamroh_analytics::release::add_published(&mut shown, &release.published);
+                chain.push((records, release));
+            }
+            let now = layer::canonical(records_from_cube(rows, by));
             let start = Instant::now();
-            let earlier = Some(Earlier { records: &before, release: &first });
-            let second =
-                Release::protect(&now, metrics.iter().copied(), &scope(args.last_month), &first.published, earlier);
+            let before: Vec<Earlier> = chain.iter().map(|(records, release)| Earlier { records, release }).collect();
+            let last = Release::protect(&now, metrics.iter().copied(), &scope(args.last_month), &shown, &before);
             let seconds = start.elapsed().as_secs_f64();
-            row(&label, name, seconds, &second.loss);
+            row(&label, name, seconds, &last.loss);
             all_time += seconds;
-            all_loss.add(&second.loss);
+            all_loss.add(&last.loss);
             // Side by side: the same release against the history of values alone.
-            let alone =
-                Release::protect(&now, metrics.iter().copied(), &scope(args.last_month), &first.published, None);
+            let alone = Release::protect(&now, metrics.iter().copied(), &scope(args.last_month), &shown, &[]);
             history_only.add(&alone.loss);
         }
         row(&label, "all breakdowns", all_time, &all_loss);
         row(
-            &format!("the same, against the values shown only (no layer), counts x{}", args.scale),
+            &format!("the same, against the values shown only (no layers), counts x{}", args.scale),
             "all breakdowns",
             0.0,
             &history_only,
