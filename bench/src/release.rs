@@ -149,8 +149,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     r.n -= r.n * thousandths / short;
                 }
                 let records = layer::canonical(records_from_cube(earlier_rows, by));
-                let before: Vec<Earlier> = chain.iter().map(|(records, release)| Earlier { records, release }).collect();
-                let release = Release::protect(&records, metrics.iter().copied(), &scope(as_of_before), &shown, &before);
+                let before: Vec<Earlier> =
+                    chain.iter().map(|(records, release)| Earlier { records, release }).collect();
+                let release =
+                    Release::protect(&records, metrics.iter().copied(), &scope(as_of_before), &shown, &before);
                 hamroh_analytics::release::add_published(&mut shown, &release.published);
                 chain.push((records, release));
             }
