@@ -205,7 +205,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         for (target, tally) in targets.iter().zip(&mut tallies) {
             let before = target.pid.and_then(cpu_ticks);
             let started = Instant::now();
-            let seen = drive(&client, target, &args, Duration::from_secs(length), format!("{run}-{round}")).await?;
+            let seen = drive(target, &args, Duration::from_secs(length), format!("{run}-{round}")).await?;
             tally.seconds += started.elapsed().as_secs_f64();
             tally.seen.extend(seen);
             if let (Some(b), Some(a)) = (before, target.pid.and_then(cpu_ticks)) {
@@ -273,13 +273,10 @@ async fn prepare(
 
 /// Drives one server for `length` with the mix (or `--only` one kind); what each request was,
 /// how long it took and its status.
-async fn drive(
-    client: &reqwest::Client,
-    target: &Target,
-    args: &Args,
-    length: Duration,
-    run: String,
-) -> anyhow::Result<Vec<(Kind, f64, u16)>> {
+async fn drive(target: &Target, args: &Args, length: Duration, run: String) -> anyhow::Result<Vec<(Kind, f64, u16)>> {
+    // Connections of its own: a connection left idle while the other server was driven may be
+    // closed by its server just as it is used again, and fail a request that never reached it.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
     let deadline = Instant::now() + length;
     let started = Instant::now();
     let mut tasks = Vec::new();
