@@ -121,7 +121,7 @@ pub async fn tables_and_loss(
         let mut new_layers: Vec<(i64, String)> = Vec::new();
         let mut published: BTreeMap<String, hamroh_store::releases::Published> = BTreeMap::new();
         for &year in &years {
-            let earlier = history.layers.get(&year).and_then(|text| layer::Layer::from_json(text));
+            let earlier = history.layers.get(&year).and_then(|text| readable(text, year));
             let now: Vec<Vec<table::Record>> = counts
                 .iter()
                 .map(|records| layer::canonical(records.iter().filter(|r| r.fact.month / 100 == year).cloned()))
@@ -137,7 +137,7 @@ pub async fn tables_and_loss(
                     let mut stack: Vec<layer::Layer> = Vec::new();
                     if earlier.is_some() {
                         let kept = store.earlier_layers(year).await?;
-                        stack.extend(kept.iter().filter_map(|text| layer::Layer::from_json(text)));
+                        stack.extend(kept.iter().filter_map(|text| readable(text, year)));
                     }
                     stack.extend(earlier);
                     let mut breakdowns = Vec::new();
@@ -195,6 +195,16 @@ pub async fn tables_and_loss(
     }
     Err(hamroh_store::StoreError::Busy("other releases kept being recorded meanwhile; ask again".to_owned()))
 }
+/// A kept release layer, or `None` with a warning if it cannot be read (written by a version that
+/// kept another format, or damaged): the release is then protected without it, which the log says.
+fn readable(text: &str, year: i64) -> Option<layer::Layer> {
+    let layer = layer::Layer::from_json(text);
+    if layer.is_none() {
+        tracing::warn!(year, "a kept release layer could not be read; the release is protected without it");
+    }
+    layer
+}
+
 pub mod export;
 pub mod microdata;
 pub mod svg;
