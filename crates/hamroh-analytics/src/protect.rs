@@ -66,7 +66,7 @@ pub struct Classes {
     pub size: Vec<u32>,
 }
 
-/// Which published cells hold each atom.
+/// Which cells hold each atom, in ascending order.
 pub fn memberships(u: &Universe) -> Vec<Vec<u32>> {
     let mut of = vec![Vec::new(); u.atom_values.len()];
     for (c, atoms) in u.cells.iter().enumerate() {
@@ -108,8 +108,9 @@ enum Gap {
     Short { atom: u32, missing: i64 },
 }
 
-fn gap(u: &Universe, cls: &Classes, cell: usize, k: i64) -> Option<Gap> {
-    if u.exempt[cell] || u.cell_value(cell) == 0 {
+/// `values`: each cell's count.
+fn gap(u: &Universe, values: &[i64], cls: &Classes, cell: usize, k: i64) -> Option<Gap> {
+    if u.exempt[cell] || values[cell] == 0 {
         // Counts no one: whatever its bounds, they tell nothing about a person.
         return None;
     }
@@ -142,10 +143,29 @@ fn gap(u: &Universe, cls: &Classes, cell: usize, k: i64) -> Option<Gap> {
 }
 
 /// The published cells that hold exactly one of two atoms: hiding them makes the atoms twins.
+/// (Each atom's cells are in ascending order, see [`memberships`]: one pass over both.)
 fn difference(member: &[Vec<u32>], hidden: &[bool], a: usize, b: usize) -> Vec<u32> {
     let (x, y) = (&member[a], &member[b]);
-    let mut out: Vec<u32> = x.iter().filter(|c| !y.contains(c)).copied().collect();
-    out.extend(y.iter().filter(|c| !x.contains(c)).copied());
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < x.len() || j < y.len() {
+        match (x.get(i), y.get(j)) {
+            (Some(p), Some(q)) if p == q => (i, j) = (i + 1, j + 1),
+            (Some(p), Some(q)) if p < q => {
+                out.push(*p);
+                i += 1;
+            }
+            (Some(p), None) => {
+                out.push(*p);
+                i += 1;
+            }
+            (_, Some(q)) => {
+                out.push(*q);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
     out.retain(|&c| !hidden[c as usize]);
     out
 }
@@ -178,10 +198,12 @@ pub struct Protected {
 pub fn protect(u: &Universe, k: i64) -> Protected {
     let member = memberships(u);
     let n = u.cells.len();
+    // Summed once: the search below prices the same large cells (a year, a region) again and again.
+    let values: Vec<i64> = (0..n).map(|c| u.cell_value(c)).collect();
     let mut hidden: Vec<bool> = (0..n)
         .map(|c| match u.fixed[c] {
             Some(h) => h,
-            None => u.forced[c] || u.cell_value(c) < k,
+            None => u.forced[c] || values[c] < k,
         })
         .collect();
     let primary = hidden.iter().filter(|h| **h).count();
@@ -189,14 +211,14 @@ pub fn protect(u: &Universe, k: i64) -> Protected {
         match u.fixed[c as usize] {
             Some(false) => None,
             _ if hidden[c as usize] => Some(0),
-            _ => Some(u.cell_value(c as usize) + 1),
+            _ => Some(values[c as usize] + 1),
         }
     };
     let mut rounds = 0;
     loop {
         let cls = classes(u, &hidden, &member);
         let gaps: Vec<(usize, Gap)> =
-            (0..n).filter(|&c| hidden[c]).filter_map(|c| gap(u, &cls, c, k).map(|g| (c, g))).collect();
+            (0..n).filter(|&c| hidden[c]).filter_map(|c| gap(u, &values, &cls, c, k).map(|g| (c, g))).collect();
         if gaps.is_empty() {
             return Protected { hidden, primary, rounds, fell_back: false };
         }
