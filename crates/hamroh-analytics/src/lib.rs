@@ -56,19 +56,46 @@ pub async fn tables(
     Ok(tables_and_loss(store, indicators, query, lost_cutoff, to).await?.0)
 }
 
+/// [`tables`], with a new release of a year made at most every `release_every_ms` (0: whenever
+/// its counts have changed); in between, the year's last release is published again as it was,
+/// its counts included, however the counts have changed since.
+pub async fn tables_at_most_every(
+    store: &hamroh_store::Store,
+    indicators: &[&'static Indicator],
+    query: &Query,
+    lost_cutoff: i64,
+    to: &Recipient,
+    release_every_ms: i64,
+) -> Result<Vec<Table>, hamroh_store::StoreError> {
+    Ok(tables_and_loss_every(store, indicators, query, lost_cutoff, to, release_every_ms).await?.0)
+}
+
 /// [`tables`], with what the release hid.
-///
-/// A release is every metric of the query's years by every breakdown, made at one moment (a
-/// [`layer::Layer`] for each year): the tables asked for are read from it. When a year's counts,
-/// as-of month and settings are those of its last layer, that layer is published again as it was
-/// (the same figures tell nothing new); otherwise the year is protected anew, together with its
-/// last layer, and becomes the next one.
 pub async fn tables_and_loss(
     store: &hamroh_store::Store,
     indicators: &[&'static Indicator],
     query: &Query,
     lost_cutoff: i64,
     to: &Recipient,
+) -> Result<(Vec<Table>, release::Loss), hamroh_store::StoreError> {
+    tables_and_loss_every(store, indicators, query, lost_cutoff, to, 0).await
+}
+
+/// [`tables_at_most_every`], with what the release hid.
+///
+/// A release is every metric of the query's years by every breakdown, made at one moment (a
+/// [`layer::Layer`] for each year): the tables asked for are read from it. When a year's counts,
+/// as-of month and settings are those of its last layer, or that layer is younger than
+/// `release_every_ms` with the same as-of month and settings, that layer is published again as it
+/// was (the same figures tell nothing new); otherwise the year is protected anew, together with
+/// its last layers, and becomes the next one.
+pub async fn tables_and_loss_every(
+    store: &hamroh_store::Store,
+    indicators: &[&'static Indicator],
+    query: &Query,
+    lost_cutoff: i64,
+    to: &Recipient,
+    release_every_ms: i64,
 ) -> Result<(Vec<Table>, release::Loss), hamroh_store::StoreError> {
     let scope = query.scope();
     let years = scope.years.clone();
@@ -120,18 +147,29 @@ pub async fn tables_and_loss(
         let mut merged: Vec<release::Release> = vec![release::Release::default(); layer::BREAKDOWNS.len()];
         let mut new_layers: Vec<(i64, String)> = Vec::new();
         let mut published: BTreeMap<String, hamroh_store::releases::Published> = BTreeMap::new();
+        // Years published again from a last release made before their counts changed: their
+        // tables show that release's counts.
+        let mut kept_counts: Vec<(i64, Vec<table::Record>)> = Vec::new();
+        let now_ms = hamroh_store::now_millis();
         for &year in &years {
             let earlier = history.layers.get(&year).and_then(|text| readable(text, year));
             let now: Vec<Vec<table::Record>> = counts
                 .iter()
                 .map(|records| layer::canonical(records.iter().filter(|r| r.fact.month / 100 == year).cloned()))
                 .collect();
-            let unchanged = earlier.as_ref().is_some_and(|l| {
-                (l.as_of, l.k, l.min_share_group) == (query.as_of, query.k, query.min_share_group)
-                    && l.breakdowns.iter().map(|b| &b.0).eq(now.iter())
-            });
+            let same_settings = earlier
+                .as_ref()
+                .is_some_and(|l| (l.as_of, l.k, l.min_share_group) == (query.as_of, query.k, query.min_share_group));
+            let unchanged =
+                same_settings && earlier.as_ref().is_some_and(|l| l.breakdowns.iter().map(|b| &b.0).eq(now.iter()));
+            let recent = release_every_ms > 0
+                && history.layer_times.get(&year).is_some_and(|&at| now_ms.saturating_sub(at) < release_every_ms);
             let this = match earlier {
                 Some(l) if unchanged => l,
+                Some(l) if same_settings && recent => {
+                    kept_counts.push((year, l.breakdowns[mine].0.clone()));
+                    l
+                }
                 earlier => {
                     // The layers before the last, oldest first, then the last.
                     let mut stack: Vec<layer::Layer> = Vec::new();
@@ -172,7 +210,9 @@ pub async fn tables_and_loss(
             }
         }
         let release = &merged[mine];
-        let tables: Vec<Table> = indicators.iter().map(|i| table::build_from(i, &asked, query, release)).collect();
+        let shown =
+            if kept_counts.is_empty() { asked.clone() } else { counts_as_released(&asked, kept_counts, query.by) };
+        let tables: Vec<Table> = indicators.iter().map(|i| table::build_from(i, &shown, query, release)).collect();
         let (mut figures, mut withheld) = (0, 0);
         for cell in tables.iter().flat_map(|t| t.cells.iter().flatten()) {
             figures += i64::from(cell.numerator.is_some()) + i64::from(cell.denominator.is_some());
@@ -195,6 +235,28 @@ pub async fn tables_and_loss(
     }
     Err(hamroh_store::StoreError::Busy("other releases kept being recorded meanwhile; ask again".to_owned()))
 }
+/// The query's records, with those of each year in `kept` replaced by the counts its last release
+/// was protected from (a layer's records, keyed by the breakdown's finest value, or for a table by
+/// category, by category as [`table::records_from_cube`] keys them).
+fn counts_as_released(
+    asked: &[table::Record],
+    kept: Vec<(i64, Vec<table::Record>)>,
+    by: Option<Dimension>,
+) -> Vec<table::Record> {
+    let years: Vec<i64> = kept.iter().map(|k| k.0).collect();
+    let mut out: Vec<table::Record> =
+        asked.iter().filter(|r| !years.contains(&(r.fact.month / 100))).cloned().collect();
+    for (_, records) in kept {
+        out.extend(records.into_iter().map(|mut r| {
+            if by == Some(Dimension::Category) {
+                r.key = r.fact.category.clone().unwrap_or_else(|| "unknown".to_owned());
+            }
+            r
+        }));
+    }
+    out
+}
+
 /// A kept release layer, or `None` with a warning if it cannot be read (written by a version that
 /// kept another format, or damaged): the release is then protected without it, which the log says.
 fn readable(text: &str, year: i64) -> Option<layer::Layer> {

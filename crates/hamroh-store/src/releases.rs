@@ -62,6 +62,8 @@ pub struct History {
     pub published: BTreeMap<String, Published>,
     /// The last release layer of each year asked for, as kept (see `hamroh_analytics::layer`).
     pub layers: BTreeMap<i64, String>,
+    /// When each of those layers was kept (milliseconds since the epoch).
+    pub layer_times: BTreeMap<i64, i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -114,13 +116,17 @@ impl Store {
                 published.insert(u, p);
             }
         }
-        let mut layers = BTreeMap::new();
+        let (mut layers, mut layer_times) = (BTreeMap::new(), BTreeMap::new());
         for &year in years {
-            let body: Option<(String,)> =
-                self.fetch_optional(sql("SELECT body FROM release_layers WHERE year = $1").bind(year)).await?;
-            layers.extend(body.map(|b| (year, b.0)));
+            let row: Option<(String, i64)> = self
+                .fetch_optional(sql("SELECT body, updated_at FROM release_layers WHERE year = $1").bind(year))
+                .await?;
+            if let Some((body, at)) = row {
+                layers.insert(year, body);
+                layer_times.insert(year, at);
+            }
         }
-        Ok(History { generation, published, layers })
+        Ok(History { generation, published, layers, layer_times })
     }
 
     /// The release layers of a year before its last one, oldest first (at most

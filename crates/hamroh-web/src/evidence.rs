@@ -28,17 +28,23 @@ pub fn parse(raw: &str, disclosure: Disclosure) -> Result<Request, WebError> {
     parse_pairs(&pairs, disclosure)
 }
 
-/// A deployment's disclosure settings: the smallest count published, and the smallest group over
-/// which a share of 0 % or 100 % is.
+/// A deployment's disclosure settings: the smallest count published, the smallest group over
+/// which a share of 0 % or 100 % is, and how often a year's figures may be released anew.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Disclosure {
     pub k: i64,
     pub min_share_group: i64,
+    /// Minutes a release is shown before changed counts make a new one (0: at once).
+    pub release_every_minutes: i64,
 }
 
 impl Default for Disclosure {
     fn default() -> Self {
-        Self { k: hamroh_analytics::DEFAULT_K, min_share_group: hamroh_analytics::DEFAULT_MIN_SHARE_GROUP }
+        Self {
+            k: hamroh_analytics::DEFAULT_K,
+            min_share_group: hamroh_analytics::DEFAULT_MIN_SHARE_GROUP,
+            release_every_minutes: 0,
+        }
     }
 }
 
@@ -92,7 +98,7 @@ pub fn parse_pairs(pairs: &[(String, String)], disclosure: Disclosure) -> Result
         None if pairs.iter().any(|(k, _)| k == "by") => None,
         None => Some(Dimension::Region),
     };
-    let Disclosure { k, min_share_group } = disclosure;
+    let Disclosure { k, min_share_group, .. } = disclosure;
     Ok(Request { indicators, query: Query { from, to, period, by, k, min_share_group, as_of: this_month } })
 }
 
@@ -103,7 +109,16 @@ pub async fn compute(
     to: &hamroh_analytics::Recipient,
 ) -> Result<Vec<Table>, WebError> {
     let lost_cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
-    Ok(hamroh_analytics::tables(&state.store, &request.indicators, &request.query, lost_cutoff, to).await?)
+    let every_ms = state.disclosure.release_every_minutes.max(0) * 60_000;
+    Ok(hamroh_analytics::tables_at_most_every(
+        &state.store,
+        &request.indicators,
+        &request.query,
+        lost_cutoff,
+        to,
+        every_ms,
+    )
+    .await?)
 }
 
 /// A signed-in user as the recipient of a release through `channel`.

@@ -72,6 +72,12 @@ pub enum Command {
         /// disclosure k): below it, such a share tells every member's status
         #[arg(long, env = "HAMROH_DISCLOSURE_SHARE_GROUP", default_value_t = 10)]
         disclosure_share_group: i64,
+        /// Minutes a year's released figures are shown before changed counts make a new release
+        /// (0: a new release as soon as the counts change). Fewer releases hide fewer figures and
+        /// keep the releases that a new one is protected together with further apart, at the price
+        /// of figures up to this old
+        #[arg(long, env = "HAMROH_RELEASE_EVERY_MINUTES", default_value_t = 0)]
+        release_every_minutes: i64,
         /// A reverse proxy in front of Hamroh (an address or a network such as 10.0.0.0/8; repeat
         /// or separate with commas): only from it is `X-Forwarded-For` taken as the client's
         /// address, for log-in throttling and the audit trail

@@ -168,6 +168,7 @@ pub async fn run(what: ExportWhat) -> Outcome {
                 hamroh_web::evidence::Disclosure {
                     k,
                     min_share_group: hamroh_analytics::DEFAULT_MIN_SHARE_GROUP.max(k),
+                    release_every_minutes: 0,
                 },
             )
             .map_err(|e| Failure::usage(e.to_string()))?;

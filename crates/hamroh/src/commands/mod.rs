@@ -109,6 +109,7 @@ pub async fn run(cli: Cli) -> Outcome {
             lost_after_days,
             disclosure_k,
             disclosure_share_group,
+            release_every_minutes,
             trusted_proxy,
             emergency_contacts,
             public_url,
@@ -138,6 +139,7 @@ pub async fn run(cli: Cli) -> Outcome {
                 disclosure: hamroh_web::evidence::Disclosure {
                     k: disclosure_k,
                     min_share_group: disclosure_share_group.max(disclosure_k),
+                    release_every_minutes: release_every_minutes.max(0),
                 },
                 proxies: hamroh_web::proxy::TrustedProxies::new(proxies),
                 emergency: load_emergency_contacts(emergency_contacts.as_deref())?,
