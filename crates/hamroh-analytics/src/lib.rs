@@ -56,20 +56,6 @@ pub async fn tables(
     Ok(tables_and_loss(store, indicators, query, lost_cutoff, to).await?.0)
 }
 
-/// [`tables`], with a new release of a year made at most every `release_every_ms` (0: whenever
-/// its counts have changed); in between, the year's last release is published again as it was,
-/// its counts included, however the counts have changed since.
-pub async fn tables_at_most_every(
-    store: &hamroh_store::Store,
-    indicators: &[&'static Indicator],
-    query: &Query,
-    lost_cutoff: i64,
-    to: &Recipient,
-    release_every_ms: i64,
-) -> Result<Vec<Table>, hamroh_store::StoreError> {
-    Ok(tables_and_loss_every(store, indicators, query, lost_cutoff, to, release_every_ms).await?.0)
-}
-
 /// [`tables`], with what the release hid.
 pub async fn tables_and_loss(
     store: &hamroh_store::Store,
@@ -81,7 +67,9 @@ pub async fn tables_and_loss(
     tables_and_loss_every(store, indicators, query, lost_cutoff, to, 0).await
 }
 
-/// [`tables_at_most_every`], with what the release hid.
+/// [`tables`], with what the release hid, and a new release of a year made at most every
+/// `release_every_ms` (0: whenever its counts have changed); in between, the year's last release
+/// is published again as it was, its counts included, however the counts have changed since.
 ///
 /// A release is every metric of the query's years by every breakdown, made at one moment (a
 /// [`layer::Layer`] for each year): the tables asked for are read from it. When a year's counts,

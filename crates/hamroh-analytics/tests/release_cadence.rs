@@ -41,7 +41,7 @@ async fn between_releases_the_last_one_is_shown_as_it_was(db: &TestDb) {
         let page = |every: i64| {
             let (store, indicators, query, to) = (&db.store, &indicators, &query, &to);
             async move {
-                hamroh_analytics::tables_at_most_every(store, indicators, query, i64::MIN, to, every).await.unwrap()
+                hamroh_analytics::tables_and_loss_every(store, indicators, query, i64::MIN, to, every).await.unwrap().0
             }
         };
         let first: Vec<Table> = page(HOUR_MS).await;

@@ -110,15 +110,8 @@ pub async fn compute(
 ) -> Result<Vec<Table>, WebError> {
     let lost_cutoff = hamroh_store::now_millis() - state.safety_net.lost_after_days * 86_400_000;
     let every_ms = state.disclosure.release_every_minutes.max(0) * 60_000;
-    Ok(hamroh_analytics::tables_at_most_every(
-        &state.store,
-        &request.indicators,
-        &request.query,
-        lost_cutoff,
-        to,
-        every_ms,
-    )
-    .await?)
+    let (store, indicators, query) = (&state.store, &request.indicators, &request.query);
+    Ok(hamroh_analytics::tables_and_loss_every(store, indicators, query, lost_cutoff, to, every_ms).await?.0)
 }
 
 /// A signed-in user as the recipient of a release through `channel`.
