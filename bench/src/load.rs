@@ -187,7 +187,7 @@ async fn referable(
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
+    let client = http_client(args.clients)?;
     let mut targets = vec![prepare(&client, "A", &args.url, &args.token, args.server_pid, args.pool).await?];
     if let Some(b) = &args.b_url {
         let token = args.b_token.as_deref().unwrap_or(&args.token);
@@ -225,6 +225,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         report(target, tally, targets.len() > 1);
     }
     Ok(())
+}
+
+/// A client for `clients` concurrent requests. A request that takes more than a minute fails (it
+/// counts with no status) rather than holding the run: one run was seen to wait forever, with no
+/// connection open.
+fn http_client(clients: usize) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .build()
 }
 
 /// Finds the persons the clinician sees and the referrals they may be sent for.
@@ -276,7 +287,7 @@ async fn prepare(
 async fn drive(target: &Target, args: &Args, length: Duration, run: String) -> anyhow::Result<Vec<(Kind, f64, u16)>> {
     // Connections of its own: a connection left idle while the other server was driven may be
     // closed by its server just as it is used again, and fail a request that never reached it.
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
+    let client = http_client(args.clients)?;
     let deadline = Instant::now() + length;
     let started = Instant::now();
     let mut tasks = Vec::new();
