@@ -272,13 +272,14 @@ async fn connect_sqlite(path: &Path) -> Result<SqlitePool> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        // No memory map: SQLite drops a connection's map whenever another connection has
-        // committed since its last read (`sqlite3PagerSharedLock` unmaps the whole file) and then
-        // faults the pages in again, so under writes every read paid an `munmap`, a flush of every
-        // core's TLB and page faults. Reads copy pages into the connection's page cache instead:
-        // 6-13 % more screenings a second and 4-11 % more of the mix at 200,000 persons, with
-        // 6-11 % less CPU per request (BENCHMARKS.md).
-        .pragma("mmap_size", "0")
+        // Reads through a memory map (no copy per page) and a larger page cache per connection:
+        // a district's database is read far more than it is written. A bigger map does not help:
+        // SQLite caps it at 2 GB unless built otherwise, and with the cap raised a map of a whole
+        // national database made the load slower, since every commit makes each reader drop its
+        // map and fault the pages in again. No map at all costs about a tenth less CPU at 200,000
+        // persons but a longer tail at 1,000 requests a second, and a far longer one at two
+        // million (BENCHMARKS.md, "Reads without a memory map").
+        .pragma("mmap_size", "1073741824")
         .pragma("cache_size", "-32768")
         // Statement journals of multi-row inserts stay in memory instead of spilling to a file.
         .pragma("temp_store", "memory")
