@@ -223,6 +223,7 @@ pub async fn tables_and_loss_every(
     }
     Err(hamroh_store::StoreError::Busy("other releases kept being recorded meanwhile; ask again".to_owned()))
 }
+
 /// The query's records, with those of each year in `kept` replaced by the counts its last release
 /// was protected from (a layer's records, keyed by the breakdown's finest value, or for a table by
 /// category, by category as [`table::records_from_cube`] keys them).

@@ -661,7 +661,7 @@ impl Release {
             fixed: vec![None; count],
             exempt: vec![false; count],
         };
-        if !then.is_empty() && grid.layers == then.len() + 1 {
+        if !then.is_empty() {
             // Each earlier release's figures over the layers up to its own, as it published or
             // hid them (a figure it did not have was not published). A hidden one that counts no
             // one is no target and, hidden, no constraint: it is left out.
