@@ -11,6 +11,7 @@ pub mod release;
 pub mod table;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub use catalogue::{CATALOGUE, Indicator, indicator};
 pub use dims::{Dimension, PeriodKind};
@@ -94,15 +95,27 @@ pub async fn tables_and_loss_every(
     let everything: Vec<&'static Indicator> = CATALOGUE.iter().collect();
     let metrics = table::metrics_of(&everything);
     let reads = cube_reads(&metrics);
-    let lost = store.lost_facts(from, to_month, lost_cutoff).await?;
     let dim_of = |by: Option<Dimension>| by.map_or("none", |b| table::leaf(b).as_str());
+    // The reads go side by side, each on a connection of its own.
+    let lost = {
+        let store = store.clone();
+        tokio::spawn(async move { store.lost_facts(from, to_month, lost_cutoff).await })
+    };
+    let cubes: Vec<_> = layer::BREAKDOWNS
+        .iter()
+        .map(|&by| {
+            let (store, reads) = (store.clone(), reads.clone());
+            tokio::spawn(async move { store.cube(dim_of(by), from, to_month, &reads).await })
+        })
+        .collect();
+    let lost = joined(lost.await)?;
     // Every breakdown's counts, and the query's own (by category, keyed by category) from the same
     // rows.
     let mut counts: Vec<Vec<table::Record>> = Vec::new();
     let mut asked: Vec<table::Record> = Vec::new();
     let own = layer::breakdown_of(query.by);
-    for by in layer::BREAKDOWNS {
-        let rows = store.cube(dim_of(by), from, to_month, &reads).await?;
+    for (by, rows) in layer::BREAKDOWNS.into_iter().zip(cubes) {
+        let rows = joined(rows.await)?;
         if by == own {
             asked = table::records_from_cube(rows.clone(), query.by);
             asked.extend(table::records(lost.clone(), query.by));
@@ -131,8 +144,9 @@ pub async fn tables_and_loss_every(
     // Another process (an export beside the server) may record a release between this one's
     // reading the history and recording: then it is protected again against the newer history.
     for _ in 0..RELEASE_ATTEMPTS {
-        let history = store.release_history(&universes, &years).await?;
-        let mut merged: Vec<release::Release> = vec![release::Release::default(); layer::BREAKDOWNS.len()];
+        let mut history = store.release_history(&universes, &years).await?;
+        let shown = Arc::new(std::mem::take(&mut history.published));
+        let mut release = release::Release::default();
         let mut new_layers: Vec<(i64, String)> = Vec::new();
         let mut published: BTreeMap<String, hamroh_store::releases::Published> = BTreeMap::new();
         // Years published again from a last release made before their counts changed: their
@@ -160,28 +174,19 @@ pub async fn tables_and_loss_every(
                 }
                 earlier => {
                     // The layers before the last, oldest first, then the last.
-                    let mut stack: Vec<layer::Layer> = Vec::new();
+                    let mut stack: Vec<Arc<layer::Layer>> = Vec::new();
                     if earlier.is_some() {
                         let kept = store.earlier_layers(year).await?;
                         stack.extend(kept.iter().filter_map(|text| readable(text, year)));
                     }
                     stack.extend(earlier);
-                    let mut breakdowns = Vec::new();
-                    for (i, (by, records)) in layer::BREAKDOWNS.iter().zip(now).enumerate() {
-                        let scope = release::Scope { years: vec![year], by: *by, ..scope.clone() };
-                        let before: Vec<release::Earlier> = stack
-                            .iter()
-                            .map(|l| release::Earlier { records: &l.breakdowns[i].0, release: &l.breakdowns[i].1 })
-                            .collect();
-                        let protected = release::Release::protect(
-                            &records,
-                            metrics.iter().copied(),
-                            &scope,
-                            &history.published,
-                            &before,
-                        );
+                    let year_scope = release::Scope { years: vec![year], ..scope.clone() };
+                    let (shown, metrics) = (Arc::clone(&shown), metrics.clone());
+                    let protecting =
+                        tokio::task::spawn_blocking(move || protect_layer(now, &stack, &metrics, &year_scope, &shown));
+                    let breakdowns = joined(protecting.await.map(Ok))?;
+                    for (_, protected) in &breakdowns {
                         release::add_published(&mut published, &protected.published);
-                        breakdowns.push((records, protected));
                     }
                     let made = layer::Layer {
                         as_of: query.as_of,
@@ -189,15 +194,15 @@ pub async fn tables_and_loss_every(
                         min_share_group: query.min_share_group,
                         breakdowns,
                     };
-                    new_layers.push((year, made.to_json()));
+                    let text = made.to_json();
+                    let made = parsed::keep(&text, made);
+                    new_layers.push((year, text));
                     made
                 }
             };
-            for (i, (_, r)) in this.breakdowns.into_iter().enumerate() {
-                merged[i].merge(r);
-            }
+            release.merge(this.breakdowns[mine].1.clone());
         }
-        let release = &merged[mine];
+        let release = &release;
         let shown =
             if kept_counts.is_empty() { asked.clone() } else { counts_as_released(&asked, kept_counts, query.by) };
         let tables: Vec<Table> = indicators.iter().map(|i| table::build_from(i, &shown, query, release)).collect();
@@ -224,6 +229,39 @@ pub async fn tables_and_loss_every(
     Err(hamroh_store::StoreError::Busy("other releases kept being recorded meanwhile; ask again".to_owned()))
 }
 
+/// A year's release by every breakdown ([`layer::BREAKDOWNS`], in order): `now` are each
+/// breakdown's counts, `stack` the year's kept layers, oldest first. The breakdowns share no cells,
+/// so they are protected side by side, each on a thread of its own; this runs off the async
+/// runtime, because a year with several layers takes seconds of CPU.
+fn protect_layer(
+    now: Vec<Vec<table::Record>>,
+    stack: &[Arc<layer::Layer>],
+    metrics: &[catalogue::Metric],
+    scope: &release::Scope,
+    shown: &BTreeMap<String, hamroh_store::releases::Published>,
+) -> Vec<(Vec<table::Record>, release::Release)> {
+    std::thread::scope(|threads| {
+        let running: Vec<_> = layer::BREAKDOWNS
+            .iter()
+            .zip(now)
+            .enumerate()
+            .map(|(i, (by, records))| {
+                let scope = release::Scope { by: *by, ..scope.clone() };
+                let before: Vec<release::Earlier> = stack
+                    .iter()
+                    .map(|l| release::Earlier { records: &l.breakdowns[i].0, release: &l.breakdowns[i].1 })
+                    .collect();
+                threads.spawn(move || {
+                    let protected =
+                        release::Release::protect(&records, metrics.iter().copied(), &scope, shown, &before);
+                    (records, protected)
+                })
+            })
+            .collect();
+        running.into_iter().map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
+}
+
 /// The query's records, with those of each year in `kept` replaced by the counts its last release
 /// was protected from (a layer's records, keyed by the breakdown's finest value, or for a table by
 /// category, by category as [`table::records_from_cube`] keys them).
@@ -248,12 +286,61 @@ fn counts_as_released(
 
 /// A kept release layer, or `None` with a warning if it cannot be read (written by a version that
 /// kept another format, or damaged): the release is then protected without it, which the log says.
-fn readable(text: &str, year: i64) -> Option<layer::Layer> {
-    let layer = layer::Layer::from_json(text);
-    if layer.is_none() {
-        tracing::warn!(year, "a kept release layer could not be read; the release is protected without it");
+fn readable(text: &str, year: i64) -> Option<Arc<layer::Layer>> {
+    if let Some(layer) = parsed::get(text) {
+        return Some(layer);
     }
-    layer
+    match layer::Layer::from_json(text) {
+        Some(layer) => Some(parsed::keep(text, layer)),
+        None => {
+            tracing::warn!(year, "a kept release layer could not be read; the release is protected without it");
+            None
+        }
+    }
+}
+
+/// Layers already read, by their stored text: a kept layer never changes, and reading one (a few
+/// megabytes of JSON) is a large part of every page, which compares the counts with the year's
+/// last layer. Only the last two are kept: read, a layer of 200,000 persons takes some 50 MB, and
+/// the earlier layers are read only when the counts have changed.
+mod parsed {
+    use std::sync::{Arc, Mutex};
+
+    use crate::layer::Layer;
+
+    const KEPT: usize = 2;
+
+    /// Most recently used first.
+    static LAYERS: Mutex<Vec<(String, Arc<Layer>)>> = Mutex::new(Vec::new());
+
+    pub fn get(text: &str) -> Option<Arc<Layer>> {
+        let mut layers = LAYERS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let at = layers.iter().position(|(t, _)| t == text)?;
+        let entry = layers.remove(at);
+        let layer = Arc::clone(&entry.1);
+        layers.insert(0, entry);
+        Some(layer)
+    }
+
+    pub fn keep(text: &str, layer: Layer) -> Arc<Layer> {
+        let layer = Arc::new(layer);
+        let mut layers = LAYERS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        layers.retain(|(t, _)| t != text);
+        layers.insert(0, (text.to_owned(), Arc::clone(&layer)));
+        layers.truncate(KEPT);
+        layer
+    }
+}
+
+/// A task's outcome; a panic in the task is the caller's.
+fn joined<T>(
+    outcome: Result<Result<T, hamroh_store::StoreError>, tokio::task::JoinError>,
+) -> Result<T, hamroh_store::StoreError> {
+    match outcome {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(hamroh_store::StoreError::Busy("the server is shutting down; ask again".to_owned())),
+    }
 }
 
 pub mod export;
