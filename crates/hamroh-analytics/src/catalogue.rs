@@ -25,6 +25,46 @@ pub enum Metric {
     Lost,
 }
 
+impl Metric {
+    pub const ALL: [Metric; 12] = [
+        Metric::Registered,
+        Metric::Screened,
+        Metric::Positive,
+        Metric::SelfHarm,
+        Metric::WgssDisability,
+        Metric::WgssDomain,
+        Metric::Injury,
+        Metric::ReferralSent,
+        Metric::ReferralAccepted,
+        Metric::ReferralAttended,
+        Metric::Barrier,
+        Metric::Lost,
+    ];
+
+    /// The metric's name, as serde writes it (a release layer names hundreds of thousands of
+    /// figures by it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Registered => "registered",
+            Metric::Screened => "screened",
+            Metric::Positive => "positive",
+            Metric::SelfHarm => "self_harm",
+            Metric::WgssDisability => "wgss_disability",
+            Metric::WgssDomain => "wgss_domain",
+            Metric::Injury => "injury",
+            Metric::ReferralSent => "referral_sent",
+            Metric::ReferralAccepted => "referral_accepted",
+            Metric::ReferralAttended => "referral_attended",
+            Metric::Barrier => "barrier",
+            Metric::Lost => "lost",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+}
+
 /// A metric, optionally limited to some of its categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Selector {
@@ -35,8 +75,7 @@ pub struct Selector {
 
 impl Selector {
     pub fn code(&self) -> String {
-        let metric = serde_json::to_value(self.metric).ok().and_then(|v| v.as_str().map(str::to_owned));
-        let metric = metric.unwrap_or_default();
+        let metric = self.metric.as_str().to_owned();
         if self.categories.is_empty() { metric } else { format!("{metric}[{}]", self.categories.join(",")) }
     }
 
@@ -203,5 +242,14 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), CATALOGUE.len());
         assert_eq!(indicator("anxiety_positive").unwrap().code(), "count(positive[gad7]) / count(screened[gad7])");
+    }
+
+    #[test]
+    fn metric_names_are_serde_names() {
+        for m in Metric::ALL {
+            assert_eq!(serde_json::to_value(m).unwrap(), serde_json::Value::String(m.as_str().to_owned()));
+            assert_eq!(Metric::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(Metric::parse("nonsense"), None);
     }
 }

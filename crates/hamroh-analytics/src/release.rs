@@ -792,8 +792,7 @@ impl Release {
             .figures
             .iter()
             .map(|(key, &(hidden, value))| {
-                let metric = serde_json::to_value(key.metric).ok().and_then(|v| v.as_str().map(str::to_owned));
-                let name = format!("{}|{}|{}", metric.unwrap_or_default(), key.year, figure_key(key));
+                let name = format!("{}|{}|{}", key.metric.as_str(), key.year, figure_key(key));
                 (name, hidden, value)
             })
             .collect();
@@ -806,7 +805,7 @@ impl Release {
         let mut figures = HashMap::with_capacity(list.len());
         for (name, hidden, value) in list {
             let mut parts = name.splitn(5, '|');
-            let metric: Metric = serde_json::from_value(serde_json::Value::String(parts.next()?.to_owned())).ok()?;
+            let metric = Metric::parse(parts.next()?)?;
             let year: i64 = parts.next()?.parse().ok()?;
             let cats = parts.next()?.to_owned();
             let node = match parts.next()? {
