@@ -143,10 +143,14 @@ impl Store {
     }
 }
 
-/// Leave to write a person's record, given by [`Gate::person_to_write`] and only there.
+/// Leave to write a person's record, given by [`Gate::person_to_write`] and only there. It
+/// carries the audit events of the person's read, written in the same commit as the records
+/// ([`Gate::record_encounter`]), or alone when nothing is written ([`Gate::nothing_written`]).
 #[derive(Debug)]
+#[must_use = "the person's read is audited when the grant is used or given back"]
 pub struct WriteGrant {
     person_id: Uuid,
+    reads: Vec<NewAuditEvent>,
 }
 
 /// Persons per query of [`Store::person_facts_many`]: the list of ids is bound, one value each.
@@ -438,33 +442,51 @@ impl Gate<'_> {
         }
     }
 
-    /// A person's record, read to record an encounter for them: the read audited, and leave to
-    /// write `what` decided on the same facts, so that a request makes one access check, not
-    /// two. A refusal to write is recorded and answered `NotFound` before the request's values
-    /// are looked at.
+    /// A person's record, read to record an encounter for them, and leave to write `what`
+    /// decided on the same facts, so that a request makes one access check, not two. A refusal to
+    /// write is recorded and answered `NotFound` before the request's values are looked at. The
+    /// read is audited with the write, in one commit, or by [`Gate::nothing_written`]: either
+    /// happens before the caller is answered.
     pub async fn person_to_write(&self, person_id: Uuid, what: &'static str) -> Result<(Person, WriteGrant)> {
         let (person, access, facts) = self.read_checked(person_id, "person").await?;
         self.judge(person_id, facts, true, what).await?;
-        self.record_read(person_id, "person", access).await?;
-        Ok((person, WriteGrant { person_id }))
+        Ok((person, WriteGrant { person_id, reads: reads_of(person_id, access, &["person"]) }))
+    }
+
+    /// Audits the read a grant carries when nothing is written with it (the answers were
+    /// refused, the form is shown again).
+    pub async fn nothing_written(&self, grant: WriteGrant) -> Result<()> {
+        self.store.audit(&self.actor, &grant.reads).await
     }
 
     /// Stores one encounter's screenings (computed by the engine) for the person `grant` lets
     /// this principal write. `in_person` is false for an encounter captured without a
     /// face-to-face visit (the API, an import): its red flags ask to contact the person today. A
     /// red flag tells the organisation's contacts through the outbox, in the same transaction.
+    /// The person's read (the grant's) is audited in the same commit; if the write fails, alone.
     pub async fn record_encounter(
         &self,
-        grant: &WriteGrant,
+        grant: WriteGrant,
         screenings: &[Screening],
         in_person: bool,
         self_harm_not_asked: Option<hamroh_domain::safety::NotAsked>,
         notifier: &dyn crate::outbox::Notifier,
     ) -> Result<()> {
         let person_id = grant.person_id;
-        let (batch, messages) =
-            self.encounter_batch(person_id, screenings, in_person, self_harm_not_asked, notifier).await?;
-        self.store.insert_batch_with_outbox(&self.actor, &batch, &messages).await
+        let written = match self.encounter_batch(person_id, screenings, in_person, self_harm_not_asked, notifier).await
+        {
+            Ok((batch, messages)) => {
+                self.store.insert_batch_with_outbox_and_events(&self.actor, &batch, &messages, &grant.reads).await
+            }
+            Err(e) => Err(e),
+        };
+        if written.is_err() {
+            // The write's error is the answer; the read is still recorded if the store can.
+            if let Err(e) = self.nothing_written(grant).await {
+                tracing::warn!(error = %e, "a person's read could not be audited after a failed write");
+            }
+        }
+        written
     }
 
     /// An encounter's records and the alerts its red flags send, once its writer was let in.

@@ -58,9 +58,16 @@ impl GroupCommit {
     }
 
     /// Records of the keyed request the task answers, if any: their commit marks its key written.
-    pub async fn write(&self, actor: &Actor, batch: &Batch, messages: &[OutboxMessage]) -> Result<()> {
+    /// `events`: audit events of their own (the reads that led to the write), in the same commit.
+    pub async fn write(
+        &self,
+        actor: &Actor,
+        batch: &Batch,
+        messages: &[OutboxMessage],
+        events: &[NewAuditEvent],
+    ) -> Result<()> {
         let key = crate::idempotency::current();
-        self.send(actor, batch.clone(), messages.to_vec(), Vec::new(), None, key).await.map(drop)
+        self.send(actor, batch.clone(), messages.to_vec(), events.to_vec(), None, key).await.map(drop)
     }
 
     /// Audit events alone (a read, a refusal): they share commits with everything else, and mark

@@ -194,8 +194,9 @@ pub(crate) async fn write_in_tx(
 ) -> Result<()> {
     let mut events: Vec<(&Actor, NewAuditEvent)> = Vec::new();
     for part in parts {
-        events.extend(audit_events(part.batch).into_iter().map(|e| (part.actor, e)));
+        // The reads that led to the write first, as they happened.
         events.extend(part.events.iter().map(|e| (part.actor, e.clone())));
+        events.extend(audit_events(part.batch).into_iter().map(|e| (part.actor, e)));
     }
     if let (Some(i), Some(first)) = (&import, parts.first()) {
         let mut e = NewAuditEvent::ok("import", "submissions", i.source);
@@ -706,9 +707,22 @@ impl Store {
         batch: &Batch,
         messages: &[crate::outbox::OutboxMessage],
     ) -> Result<()> {
+        self.insert_batch_with_outbox_and_events(actor, batch, messages, &[]).await
+    }
+
+    /// [`Store::insert_batch_with_outbox`], with audit events of their own (the reads that led to
+    /// the write) in the same commit.
+    pub async fn insert_batch_with_outbox_and_events(
+        &self,
+        actor: &Actor,
+        batch: &Batch,
+        messages: &[crate::outbox::OutboxMessage],
+        events: &[NewAuditEvent],
+    ) -> Result<()> {
         match &self.group {
-            Some(group) if !batch.is_empty() => group.write(actor, batch, messages).await,
-            _ => self.write_batch(actor, batch, messages, None).await,
+            Some(group) if !batch.is_empty() => group.write(actor, batch, messages, events).await,
+            _ if batch.is_empty() => self.audit(actor, events).await,
+            _ => self.write_batch(actor, batch, messages, events, None).await,
         }
     }
 
@@ -724,7 +738,7 @@ impl Store {
         if p.batch.is_empty() {
             return self.audit_alone(&p.actor, &p.events).await.map(|()| 0);
         }
-        self.write_batch(&p.actor, &p.batch, &p.messages, None).await.map(|()| 0)
+        self.write_batch(&p.actor, &p.batch, &p.messages, &p.events, None).await.map(|()| 0)
     }
 
     /// Stores the records of imported submissions and remembers each submission, with the
@@ -740,7 +754,7 @@ impl Store {
         detail: String,
         messages: &[crate::outbox::OutboxMessage],
     ) -> Result<()> {
-        self.write_batch(actor, batch, messages, Some(Import { source, submissions, detail })).await
+        self.write_batch(actor, batch, messages, &[], Some(Import { source, submissions, detail })).await
     }
 
     /// The digest each of `source`'s submissions was imported with.
@@ -822,12 +836,13 @@ impl Store {
         actor: &Actor,
         batch: &Batch,
         messages: &[crate::outbox::OutboxMessage],
+        events: &[NewAuditEvent],
         import: Option<Import<'_>>,
     ) -> Result<()> {
         if batch.is_empty() && import.is_none() {
             return Ok(());
         }
-        let parts = [Part { actor, batch, messages, events: &[] }];
+        let parts = [Part { actor, batch, messages, events }];
         let mut tx = self.begin_write().await?;
         crate::idempotency::mark_request_written(&mut tx).await?;
         let mut inc = Increments::default();

@@ -605,11 +605,50 @@ async fn signs_seen_and_the_record_shape_the_pathway(db: &TestDb) {
     );
 }
 
+/// An encounter's read of the person is audited in the commit that stores it, just before its
+/// records; answers refused still leave the read in the trail, and nothing else.
+async fn an_encounter_audits_the_read_with_its_records(db: &TestDb) {
+    let w = world(db).await;
+    let clinician = w.users.iter().find(|(r, _)| *r == Role::Clinician).unwrap().1;
+    let cookie = session_for(db, clinician).await;
+    let c = Some(cookie.as_str());
+    let person = w.own_person;
+    let trail = |events: Vec<hamroh_store::AuditEvent>| {
+        let mut events = events;
+        events.sort_by_key(|e| e.seq);
+        events
+    };
+    let before = trail(db.store.audit_of_person(person, 500).await.unwrap());
+    let path = format!("/api/v1/persons/{person}/encounters");
+
+    let refused = json!({"screenings": [{"instrument": "phq2", "answers": [0, 9]}]});
+    let refused = send(db, request("POST", &path, c, json_body(refused))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let after_refusal = trail(db.store.audit_of_person(person, 500).await.unwrap());
+    let new: Vec<_> = after_refusal.iter().filter(|e| e.seq > before.last().map_or(0, |e| e.seq)).collect();
+    assert_eq!(
+        new.iter().map(|e| (e.action.as_str(), e.entity.as_str())).collect::<Vec<_>>(),
+        vec![("read", "person")],
+        "the read, and nothing stored"
+    );
+
+    let calm = json!({"screenings": [{"instrument": "phq2", "answers": [0, 1]}]});
+    let stored = send(db, request("POST", &path, c, json_body(calm))).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.body);
+    let after = trail(db.store.audit_of_person(person, 500).await.unwrap());
+    let new: Vec<_> = after.iter().filter(|e| e.seq > after_refusal.last().unwrap().seq).collect();
+    assert_eq!((new[0].action.as_str(), new[0].entity.as_str()), ("read", "person"), "{new:?}");
+    assert!(new[1..].iter().any(|e| e.entity == "screening"), "{new:?}");
+    assert!(new.windows(2).all(|p| p[1].seq == p[0].seq + 1), "the read and the records together, the read first");
+    assert_eq!(new.iter().filter(|e| e.action == "read").count(), 1, "the read once");
+}
+
 hamroh_store::on_both_backends!(
     signs_seen_and_the_record_shape_the_pathway,
     the_record_is_kept_current_with_its_history,
     a_consent_can_be_recorded_after_registration,
     register_search_screen_and_decide,
     every_clinic_encounter_asks_about_self_harm,
-    page_errors_are_pages_in_the_viewers_language
+    page_errors_are_pages_in_the_viewers_language,
+    an_encounter_audits_the_read_with_its_records
 );

@@ -238,6 +238,30 @@ pub(crate) async fn store_encounter(
     let gate = caller.gate(state);
     // Access first: nobody learns from a validation error whom the record is about.
     let (person, grant) = gate.person_to_write(id, "screening").await?;
+    let screenings = match score_given(state, caller, &person, answers, subjects, (lang, at)) {
+        Ok(screenings) => screenings,
+        Err(e) => {
+            gate.nothing_written(grant).await?;
+            return Err(e);
+        }
+    };
+    // An encounter sent through the API was not seen face to face here: its red flags ask for
+    // contact today. The person's read is audited with it.
+    gate.record_encounter(grant, &screenings, false, None, state.notifier.as_ref()).await?;
+    // The pathway also uses their recorded stays abroad.
+    let circumstances = state.store.circumstances_of(id).await?;
+    Ok((StatusCode::CREATED, Json(view(&screenings, &circumstances, None, lang)?)))
+}
+
+/// The encounter's screenings, scored, or why the answers are refused (nothing is stored then).
+fn score_given(
+    state: &AppState,
+    caller: &Caller,
+    person: &hamroh_domain::model::Person,
+    answers: Vec<(String, Vec<Option<i64>>)>,
+    subjects: Vec<serde_json::Value>,
+    (lang, at): (Lang, Option<hamroh_domain::model::Millis>),
+) -> Result<Vec<hamroh_domain::model::Screening>, WebError> {
     if subjects.iter().any(|s| !hamroh_interop::fhir::names_person(s, person.id, &person.code)) {
         return Err(WebError::Invalid {
             code: "subject_mismatch",
@@ -258,20 +282,14 @@ pub(crate) async fn store_encounter(
         })?;
         inputs.push((inst, given));
     }
-    let screenings = workflow::score_encounter(
+    workflow::score_encounter(
         &state.cutoffs,
         &caller.principal,
-        &person,
+        person,
         (lang, at.unwrap_or_else(hamroh_store::now_millis)),
         &inputs,
     )
-    .map_err(|problems| WebError::Invalid { code: "invalid_answers", message: workflow::problems_text(&problems) })?;
-    // An encounter sent through the API was not seen face to face here: its red flags ask for
-    // contact today.
-    gate.record_encounter(&grant, &screenings, false, None, state.notifier.as_ref()).await?;
-    // The person's read above was audited; the pathway also uses their recorded stays abroad.
-    let circumstances = state.store.circumstances_of(id).await?;
-    Ok((StatusCode::CREATED, Json(view(&screenings, &circumstances, None, lang)?)))
+    .map_err(|problems| WebError::Invalid { code: "invalid_answers", message: workflow::problems_text(&problems) })
 }
 
 #[utoipa::path(

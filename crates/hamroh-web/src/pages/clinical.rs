@@ -363,6 +363,9 @@ pub async fn screen_submit(
     let lang = f.val("respondent_lang").parse::<Lang>().unwrap_or(viewer.tr.lang);
     let chosen: Vec<&Instrument> = f.all("instrument").iter().filter_map(|i| catalog().get(i)).collect();
     if chosen.is_empty() {
+        if let Err(e) = gate.nothing_written(grant).await {
+            return error_page(&viewer, e.into());
+        }
         return Redirect::to(&format!("/persons/{id}/screen")).into_response();
     }
     let chosen = with_self_harm_question(chosen);
@@ -413,6 +416,10 @@ pub async fn screen_submit(
         }
     };
     if !missing.is_empty() {
+        // The form is shown again, with the person's code: their read is audited first.
+        if let Err(e) = gate.nothing_written(grant).await {
+            return error_page(&viewer, e.into());
+        }
         let forms = chosen.iter().map(|i| instrument_form(&viewer.tr, i, (lang, person.sex), &f, &missing)).collect();
         let template = ScreenPage {
             c: Chrome::new(&viewer),
@@ -425,7 +432,7 @@ pub async fn screen_submit(
         return page(&viewer, StatusCode::UNPROCESSABLE_ENTITY, &template);
     }
     let encounter_id = screenings.first().map(|s| s.encounter_id).unwrap_or_default();
-    match gate.record_encounter(&grant, &screenings, true, not_asked, state.notifier.as_ref()).await {
+    match gate.record_encounter(grant, &screenings, true, not_asked, state.notifier.as_ref()).await {
         Ok(()) => Redirect::to(&format!("/encounters/{encounter_id}")).into_response(),
         Err(e) => error_page(&viewer, e.into()),
     }
