@@ -86,6 +86,11 @@ pub async fn tables_and_loss_every(
     to: &Recipient,
     release_every_ms: i64,
 ) -> Result<(Vec<Table>, release::Loss), hamroh_store::StoreError> {
+    // When each step ended, in milliseconds from the start, for the debug log: where a slow page
+    // spends its time.
+    let started = std::time::Instant::now();
+    let mut phases: Vec<(&str, u128)> = Vec::new();
+    let mut phase = |name: &'static str| phases.push((name, started.elapsed().as_millis()));
     let scope = query.scope();
     let years = scope.years.clone();
     let (Some(&first), Some(&last)) = (years.first(), years.last()) else {
@@ -108,22 +113,24 @@ pub async fn tables_and_loss_every(
             tokio::spawn(async move { store.cube(dim_of(by), from, to_month, &reads).await })
         })
         .collect();
-    let lost = joined(lost.await)?;
-    // Every breakdown's counts, and the query's own (by category, keyed by category) from the same
-    // rows.
-    let mut counts: Vec<Vec<table::Record>> = Vec::new();
-    let mut asked: Vec<table::Record> = Vec::new();
+    let lost = Arc::new(joined(lost.await)?);
+    // Each breakdown's counts by year as a layer keeps them, and the query's own records (by
+    // category, keyed by category) from the same rows: shaped side by side, off the runtime.
     let own = layer::breakdown_of(query.by);
+    let mut shaping = Vec::with_capacity(cubes.len());
     for (by, rows) in layer::BREAKDOWNS.into_iter().zip(cubes) {
         let rows = joined(rows.await)?;
-        if by == own {
-            asked = table::records_from_cube(rows.clone(), query.by);
-            asked.extend(table::records(lost.clone(), query.by));
-        }
-        let mut records = table::records_from_cube(rows, by);
-        records.extend(table::records(lost.clone(), by));
-        counts.push(records);
+        let (lost, years, asked_by) = (Arc::clone(&lost), years.clone(), (by == own).then_some(query.by));
+        shaping.push(tokio::task::spawn_blocking(move || shape_counts(rows, &lost, by, asked_by, &years)));
     }
+    let mut by_year: Vec<Vec<Vec<table::Record>>> = Vec::with_capacity(shaping.len());
+    let mut asked: Vec<table::Record> = Vec::new();
+    for shaped in shaping {
+        let (own_records, years_counts) = joined(shaped.await.map(Ok))?;
+        asked.extend(own_records);
+        by_year.push(years_counts);
+    }
+    phase("counts read");
     let mine = layer::BREAKDOWNS.iter().position(|b| *b == own).unwrap_or(0);
     let mut universes: Vec<String> = Vec::new();
     for by in layer::BREAKDOWNS {
@@ -145,6 +152,7 @@ pub async fn tables_and_loss_every(
     // reading the history and recording: then it is protected again against the newer history.
     for _ in 0..RELEASE_ATTEMPTS {
         let mut history = store.release_history(&universes, &years).await?;
+        phase("history read");
         let shown = Arc::new(std::mem::take(&mut history.published));
         let mut release = release::Release::default();
         let mut new_layers: Vec<(i64, String)> = Vec::new();
@@ -155,10 +163,11 @@ pub async fn tables_and_loss_every(
         let now_ms = hamroh_store::now_millis();
         for &year in &years {
             let earlier = history.layers.get(&year).and_then(|text| readable(text, year));
-            let now: Vec<Vec<table::Record>> = counts
-                .iter()
-                .map(|records| layer::canonical(records.iter().filter(|r| r.fact.month / 100 == year).cloned()))
-                .collect();
+            phase("last layer read");
+            // Each breakdown's counts of the year, as shaped above.
+            let y = years.iter().position(|&y| y == year).unwrap_or(0);
+            // Cloned: a release recorded meanwhile by another process means protecting again.
+            let now: Vec<Vec<table::Record>> = by_year.iter().map(|b| b[y].clone()).collect();
             let same_settings = earlier
                 .as_ref()
                 .is_some_and(|l| (l.as_of, l.k, l.min_share_group) == (query.as_of, query.k, query.min_share_group));
@@ -177,14 +186,23 @@ pub async fn tables_and_loss_every(
                     let mut stack: Vec<Arc<layer::Layer>> = Vec::new();
                     if earlier.is_some() {
                         let kept = store.earlier_layers(year).await?;
-                        stack.extend(kept.iter().filter_map(|text| readable(text, year)));
+                        // Read side by side: each is a few megabytes of text.
+                        let reading: Vec<_> = kept
+                            .into_iter()
+                            .map(|text| tokio::task::spawn_blocking(move || readable(&text, year)))
+                            .collect();
+                        for layer in reading {
+                            stack.extend(joined(layer.await.map(Ok))?);
+                        }
                     }
+                    phase("earlier layers read");
                     stack.extend(earlier);
                     let year_scope = release::Scope { years: vec![year], ..scope.clone() };
                     let (shown, metrics) = (Arc::clone(&shown), metrics.clone());
                     let protecting =
                         tokio::task::spawn_blocking(move || protect_layer(now, &stack, &metrics, &year_scope, &shown));
                     let breakdowns = joined(protecting.await.map(Ok))?;
+                    phase("protected");
                     for (_, protected) in &breakdowns {
                         release::add_published(&mut published, &protected.published);
                     }
@@ -197,6 +215,7 @@ pub async fn tables_and_loss_every(
                     let text = made.to_json();
                     let made = parsed::keep(&text, made);
                     new_layers.push((year, text));
+                    phase("layer written out");
                     made
                 }
             };
@@ -222,11 +241,40 @@ pub async fn tables_and_loss_every(
             figures,
             withheld,
         };
+        phase("tables built");
         if store.record_release(&log, &published, Some(history.generation), &new_layers).await?.is_some() {
+            phase("release recorded");
+            tracing::debug!(?phases, "indicator tables released (steps, ms from the start)");
             return Ok((tables, release.loss));
         }
     }
     Err(hamroh_store::StoreError::Busy("other releases kept being recorded meanwhile; ask again".to_owned()))
+}
+
+/// One breakdown's cube rows and lost-to-follow-up facts as records: for each of `years`, the
+/// counts as a layer keeps them ([`layer::canonical`]); with `asked_by`, also the records of a
+/// table by that breakdown (the query's own, keyed by category for a table by category).
+fn shape_counts(
+    rows: Vec<hamroh_store::cube::CubeRow>,
+    lost: &[hamroh_store::facts::Fact],
+    by: Option<Dimension>,
+    asked_by: Option<Option<Dimension>>,
+    years: &[i64],
+) -> (Vec<table::Record>, Vec<Vec<table::Record>>) {
+    let asked = asked_by.map_or_else(Vec::new, |q| {
+        let mut records = table::records_from_cube(rows.clone(), q);
+        records.extend(table::records(lost.to_vec(), q));
+        records
+    });
+    let mut records = table::records_from_cube(rows, by);
+    records.extend(table::records(lost.to_vec(), by));
+    let mut of_year: Vec<Vec<table::Record>> = vec![Vec::new(); years.len()];
+    for r in records {
+        if let Some(y) = years.iter().position(|&y| y == r.fact.month / 100) {
+            of_year[y].push(r);
+        }
+    }
+    (asked, of_year.into_iter().map(layer::canonical).collect())
 }
 
 /// A year's release by every breakdown ([`layer::BREAKDOWNS`], in order): `now` are each

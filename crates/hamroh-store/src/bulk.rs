@@ -124,6 +124,11 @@ async fn finish(store: &Store) -> Result<()> {
         tx.execute(sql("DELETE FROM bulk_load_steps WHERE name = $1").bind(DERIVED)).await?;
         tx.commit().await?;
     }
+    if let Backend::Postgres(pool) = &store.backend {
+        // Statistics for the planner now, not when autovacuum comes round to the loaded tables:
+        // without them it misjudges how many persons a name or a birth year matches.
+        sqlx::query("ANALYZE").execute(pool).await?;
+    }
     if let Backend::Sqlite(pool) = &store.backend {
         // The writer syncs only at checkpoints (see `Store::bulk_writer`): one now, so that the
         // load is on disk when it is reported done.
