@@ -480,14 +480,15 @@ fn drafts(
     let mut out = Vec::new();
     for (cats, picked, national_only) in &choices {
         for node in Node::all(span.last) {
+            let months = node.months(span.last);
             for (column, leaves) in columns {
                 if *national_only && column != "total" {
                     continue;
                 }
-                let mut atoms = Vec::new();
+                let mut atoms = Vec::with_capacity(span.layers.len() * picked.len() * months.len() * leaves.len());
                 for layer in span.layers.clone() {
                     for &c in picked {
-                        for m in node.months(span.last) {
+                        for &m in &months {
                             for &l in leaves {
                                 let a = grid.atom(layer, c, (m - 1) as usize, l);
                                 if !grid.zero[a as usize] {
@@ -645,9 +646,13 @@ impl Release {
         let universe = universe_key(metric, year, dim);
         let earlier = history.get(&universe);
         let singles = lift.is_none();
-        let drafts =
-            self::drafts(metric, year, grid, columns, singles, Span { layers: 0..grid.layers, last: grid.last });
-        let count = drafts.len();
+        // This release's cells: their keys, and their atoms, which go to the universe.
+        let (keys, cells): (Vec<Key>, Vec<Vec<u32>>) =
+            self::drafts(metric, year, grid, columns, singles, Span { layers: 0..grid.layers, last: grid.last })
+                .into_iter()
+                .map(|d| (d.key, d.atoms))
+                .unzip();
+        let count = keys.len();
         let shape = [(grid.categories.len() * grid.layers) as u32, grid.last as u32, grid.leaves.len() as u32];
         let mut u = Universe {
             atom_values: grid.values.clone(),
@@ -656,7 +661,7 @@ impl Release {
                 .map(|a| [a / (shape[1] * shape[2]), (a / shape[2]) % shape[1], a % shape[2]])
                 .collect(),
             shape,
-            cells: drafts.iter().map(|d| d.atoms.clone()).collect(),
+            cells,
             forced: vec![false; count],
             fixed: vec![None; count],
             exempt: vec![false; count],
@@ -713,10 +718,10 @@ impl Release {
             }
         }
         let shares = shares_over(metric);
-        for (i, d) in drafts.iter().enumerate() {
-            let national = Key { column: "total".to_owned(), ..d.key.clone() };
-            if lift.is_some() && d.key.column == "total" {
-                u.fixed[i] = Some(self.figures.get(&d.key).is_none_or(|f| f.0));
+        for (i, key) in keys.iter().enumerate() {
+            let national = Key { column: "total".to_owned(), ..key.clone() };
+            if lift.is_some() && key.column == "total" {
+                u.fixed[i] = Some(self.figures.get(key).is_none_or(|f| f.0));
                 continue;
             }
             if lift.is_some() && self.splits.get(&national).copied().unwrap_or(true) {
@@ -726,7 +731,7 @@ impl Release {
             // Shown again only unchanged, or changed by at least `k` from every value it was shown
             // with. (Not from the values it was hidden at: a figure that grows by one between any
             // two looks would never be shown again.)
-            let shown = earlier.and_then(|p| p.get(&figure_key(&d.key)));
+            let shown = earlier.and_then(|p| p.get(&figure_key(key)));
             if shown.is_some_and(|values| values.iter().any(|&p| p != value && (p - value).abs() < k)) {
                 u.forced[i] = true;
                 self.loss.changed += 1;
@@ -734,15 +739,14 @@ impl Release {
             for (num, den) in &shares {
                 // The share's own selection, or one category of it where it is broken down by
                 // category (its denominator then is the same category).
-                let den_cats = if cat_set(num.categories) == d.key.cats {
+                let den_cats = if cat_set(num.categories) == key.cats {
                     cat_set(den.categories)
-                } else if num.categories.contains(&d.key.cats.as_str()) && den.categories.contains(&d.key.cats.as_str())
-                {
-                    d.key.cats.clone()
+                } else if num.categories.contains(&key.cats.as_str()) && den.categories.contains(&key.cats.as_str()) {
+                    key.cats.clone()
                 } else {
                     continue;
                 };
-                let den_key = Key { metric: den.metric, cats: den_cats, ..d.key.clone() };
+                let den_key = Key { metric: den.metric, cats: den_cats, ..key.clone() };
                 match self.figures.get(&den_key) {
                     Some(&(hidden, den_value)) => {
                         let everyone = den_value > 0 && value == den_value && den_value < min_share_group;
@@ -760,12 +764,12 @@ impl Release {
         self.loss.zeros += mine.clone().filter(|&i| result.hidden[i] && u.cell_value(i) == 0).count();
         self.loss.fell_back += usize::from(result.fell_back);
         let published = self.published.entry(universe).or_default();
-        for (i, d) in drafts.iter().enumerate() {
+        for (i, key) in keys.iter().enumerate() {
             let value = u.cell_value(i);
-            self.figures.insert(d.key.clone(), (result.hidden[i], value));
+            self.figures.insert(key.clone(), (result.hidden[i], value));
             // A breakdown's total is the national figure, kept with the national universe.
-            if !result.hidden[i] && (lift.is_none() || d.key.column != "total") {
-                published.entry(figure_key(&d.key)).or_default().insert(value);
+            if !result.hidden[i] && (lift.is_none() || key.column != "total") {
+                published.entry(figure_key(key)).or_default().insert(value);
             }
         }
         if lift.is_some() {
@@ -773,13 +777,13 @@ impl Release {
         }
         // Which national figures split a class of two or more atoms: their breakdowns must hide.
         let cls = classes(&u, &result.hidden, &memberships(&u));
-        for (i, d) in drafts.iter().enumerate() {
+        for (i, key) in keys.iter().enumerate() {
             let mut held: HashMap<u32, u32> = HashMap::new();
             for &a in &u.cells[i] {
                 *held.entry(cls.of[a as usize]).or_default() += 1;
             }
             let splits = held.iter().any(|(&c, &n)| cls.size[c as usize] >= 2 && n < cls.size[c as usize]);
-            self.splits.insert(d.key.clone(), splits);
+            self.splits.insert(key.clone(), splits);
         }
         NationalClasses { of: cls.of }
     }
