@@ -364,17 +364,18 @@ impl Grid {
         }
         let now = mine(records, metric, year, last);
         let then: Vec<Vec<&Record>> = befores.iter().map(|b| mine(b.records, metric, year, b.last)).collect();
-        let mut categories = named.clone();
+        let mut categories: BTreeSet<&str> = named.iter().map(String::as_str).collect();
         for r in now.iter().chain(then.iter().flatten()) {
-            categories.insert(r.fact.category.clone().unwrap_or_default());
+            categories.insert(r.fact.category.as_deref().unwrap_or_default());
         }
-        let categories: Vec<String> = categories.into_iter().collect();
+        let categories: Vec<String> = categories.into_iter().map(str::to_owned).collect();
         let leaves: Vec<String> = leaves.map_or_else(|| vec![String::new()], <[String]>::to_vec);
         let size = categories.len() * last as usize * leaves.len();
         let count = |records: &[&Record]| {
             let mut values = vec![0; size];
             for r in records {
-                let c = categories.binary_search(&r.fact.category.clone().unwrap_or_default()).unwrap_or(0);
+                let category = r.fact.category.as_deref().unwrap_or_default();
+                let c = categories.binary_search_by(|x| x.as_str().cmp(category)).unwrap_or(0);
                 let l = if breakdown { leaves.binary_search(&r.key).unwrap_or(0) } else { 0 };
                 let m = (r.fact.month % 100 - 1) as usize;
                 values[(c * last as usize + m) * leaves.len() + l] += r.fact.n;
