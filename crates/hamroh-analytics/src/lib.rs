@@ -261,13 +261,18 @@ fn shape_counts(
     asked_by: Option<Option<Dimension>>,
     years: &[i64],
 ) -> (Vec<table::Record>, Vec<Vec<table::Record>>) {
-    let asked = asked_by.map_or_else(Vec::new, |q| {
-        let mut records = table::records_from_cube(rows.clone(), q);
-        records.extend(table::records(lost.to_vec(), q));
+    let as_records = |rows: Vec<hamroh_store::cube::CubeRow>, by: Option<Dimension>| {
+        let mut records = table::records_from_cube(rows, by);
+        records.extend(table::records(lost.to_vec(), by));
         records
-    });
-    let mut records = table::records_from_cube(rows, by);
-    records.extend(table::records(lost.to_vec(), by));
+    };
+    // A table by the layer's own breakdown has the layer's records; by region or category, its own.
+    let asked = match asked_by {
+        Some(q) if q != by => as_records(rows.clone(), q),
+        _ => Vec::new(),
+    };
+    let records = as_records(rows, by);
+    let asked = if asked_by == Some(by) { records.clone() } else { asked };
     let mut of_year: Vec<Vec<table::Record>> = vec![Vec::new(); years.len()];
     for r in records {
         if let Some(y) = years.iter().position(|&y| y == r.fact.month / 100) {
